@@ -1,0 +1,95 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "SomaFractalMemory",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "soma", targets: ["soma"]),
+        .library(name: "SomaCore", targets: ["SomaCore"]),
+        .library(name: "SomaService", targets: ["SomaService"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        .target(
+            name: "SomaCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Core",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SomaInProcess",
+            dependencies: ["SomaCore"],
+            path: "Sources/Backends/InProcess",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SomaService",
+            dependencies: [
+                "SomaCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            path: "Sources/Service",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "soma",
+            dependencies: [
+                "SomaService",
+                "SomaInProcess",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/soma",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ConformanceKit",
+            dependencies: ["SomaCore"],
+            path: "Tests/ConformanceKit",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SomaCoreTests",
+            dependencies: ["SomaCore"],
+            path: "Tests/SomaCoreTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SomaInProcessTests",
+            dependencies: ["SomaInProcess", "ConformanceKit"],
+            path: "Tests/SomaInProcessTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SomaServiceTests",
+            dependencies: [
+                "SomaService",
+                "SomaInProcess",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/SomaServiceTests",
+            swiftSettings: strictSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,64 @@
+import Foundation
+import SomaCore
+import Synchronization
+
+/// An LRU cache with per-entry expiry and fixed-window counters, in process memory.
+public final class InProcessCache: MemoryCache {
+    private struct Entry {
+        var bytes: [UInt8]
+        var expires: ContinuousClock.Instant
+    }
+
+    private struct Counter {
+        var count: Int
+        var expires: ContinuousClock.Instant
+    }
+
+    private struct State {
+        var entries: LRUCache<Entry>
+        var counters: [String: Counter] = [:]
+    }
+
+    private let state: Mutex<State>
+    private let clock = ContinuousClock()
+
+    public init(capacity: Int = 10_000) {
+        state = Mutex(State(entries: LRUCache(capacity: capacity)))
+    }
+
+    public func get(_ key: String) async throws -> [UInt8]? {
+        let now = clock.now
+        return state.withLock { state in
+            guard let entry = state.entries.get(key) else { return nil }
+            guard entry.expires > now else {
+                state.entries.remove(key)
+                return nil
+            }
+            return entry.bytes
+        }
+    }
+
+    public func set(_ key: String, value: [UInt8], ttl: Duration) async throws {
+        let expires = clock.now.advanced(by: ttl)
+        state.withLock { _ = $0.entries.set(key, Entry(bytes: value, expires: expires)) }
+    }
+
+    public func delete(_ keys: [String]) async throws {
+        state.withLock { state in for key in keys { state.entries.remove(key) } }
+    }
+
+    public func increment(_ key: String, window: Duration) async throws -> CounterValue {
+        let now = clock.now
+        return state.withLock { state in
+            if state.counters.count > 100_000 {
+                state.counters = state.counters.filter { $0.value.expires > now }
+            }
+            var counter = state.counters[key].flatMap { $0.expires > now ? $0 : nil } ?? Counter(count: 0, expires: now.advanced(by: window))
+            counter.count += 1
+            state.counters[key] = counter
+            return CounterValue(count: counter.count, resetsIn: now.duration(to: counter.expires))
+        }
+    }
+
+    public func isHealthy() async -> Bool { true }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import SomaCore
+import Synchronization
+
+/// Exact cosine search over every point of the namespace, in process memory.
+public final class InProcessVectorIndex: VectorIndex {
+    private struct State {
+        var dimension: Int?
+        var points: [UUID: VectorPoint] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func ensureCollection(dimension: Int) async throws {
+        try state.withLock { state in
+            if let existing = state.dimension, existing != dimension, !state.points.isEmpty {
+                throw BackendError.dimensionMismatch(expected: dimension, actual: existing)
+            }
+            state.dimension = dimension
+        }
+    }
+
+    public func upsert(_ points: [VectorPoint]) async throws {
+        try state.withLock { state in
+            for point in points {
+                if let dimension = state.dimension, point.vector.count != dimension {
+                    throw BackendError.dimensionMismatch(expected: dimension, actual: point.vector.count)
+                }
+            }
+            for point in points { state.points[point.id] = point }
+        }
+    }
+
+    public func delete(ids: [UUID]) async throws {
+        state.withLock { state in for id in ids { state.points[id] = nil } }
+    }
+
+    public func search(_ query: VectorQuery) async throws -> [VectorHit] {
+        let candidates = try state.withLock { state in
+            if let dimension = state.dimension, query.vector.count != dimension {
+                throw BackendError.dimensionMismatch(expected: dimension, actual: query.vector.count)
+            }
+            return state.points.values.filter { query.admits(namespace: $0.namespace, type: $0.type, payload: $0.payload) }
+        }
+        let hits = candidates.map { VectorHit(id: $0.id, score: VectorMath.cosine(query.vector, $0.vector)) }
+        return Array(hits.sorted { $0.score != $1.score ? $0.score > $1.score : $0.id.uuidString < $1.id.uuidString }.prefix(query.limit))
+    }
+
+    public func count(namespace: String?) async throws -> Int {
+        state.withLock { state in
+            guard let namespace else { return state.points.count }
+            return state.points.values.count { $0.namespace == namespace }
+        }
+    }
+
+    public func isHealthy() async -> Bool { true }
+}

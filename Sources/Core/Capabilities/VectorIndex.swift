@@ -1,0 +1,87 @@
+import Foundation
+
+/// Nearest-neighbour search over memory embeddings. A memory has exactly one point, id = memory id.
+public protocol VectorIndex: Sendable {
+    /// Creates the collection if missing; fails if it exists with another dimension.
+    func ensureCollection(dimension: Int) async throws
+    func upsert(_ points: [VectorPoint]) async throws
+    func delete(ids: [UUID]) async throws
+    /// Best matches first by cosine similarity, always inside `query.namespace`.
+    func search(_ query: VectorQuery) async throws -> [VectorHit]
+    func count(namespace: String?) async throws -> Int
+    func isHealthy() async -> Bool
+}
+
+public struct VectorPoint: Sendable, Equatable {
+    public var id: UUID
+    public var vector: [Float]
+    public var namespace: String
+    public var type: MemoryType
+    public var version: Int
+    public var payload: JSONObject
+
+    public init(id: UUID, vector: [Float], namespace: String, type: MemoryType, version: Int, payload: JSONObject) {
+        self.id = id
+        self.vector = vector
+        self.namespace = namespace
+        self.type = type
+        self.version = version
+        self.payload = payload
+    }
+}
+
+public struct VectorQuery: Sendable, Equatable {
+    public var vector: [Float]
+    public var namespace: String
+    public var type: MemoryType?
+    /// Payload fields that must equal these values.
+    public var filters: JSONObject
+    public var limit: Int
+
+    public init(vector: [Float], namespace: String, type: MemoryType? = nil, filters: JSONObject = [:], limit: Int) {
+        self.vector = vector
+        self.namespace = namespace
+        self.type = type
+        self.filters = filters
+        self.limit = limit
+    }
+
+    /// Whether a point passes the namespace, type and payload filters.
+    public func admits(namespace: String, type: MemoryType, payload: JSONObject) -> Bool {
+        guard namespace == self.namespace else { return false }
+        if let wanted = self.type, wanted != type { return false }
+        return PayloadFilter.matches(payload, filters)
+    }
+}
+
+public struct VectorHit: Sendable, Equatable {
+    public var id: UUID
+    public var score: Double
+
+    public init(id: UUID, score: Double) {
+        self.id = id
+        self.score = score
+    }
+}
+
+public enum PayloadFilter {
+    /// Every filter key is present in the payload with an equal value.
+    public static func matches(_ payload: JSONObject, _ filters: JSONObject) -> Bool {
+        filters.allSatisfy { key, value in payload[key].map { $0.jsonEquals(value) } ?? false }
+    }
+}
+
+public enum VectorMath {
+    /// Cosine similarity; 0 when either vector is zero.
+    public static func cosine(_ a: [Float], _ b: [Float]) -> Double {
+        precondition(a.count == b.count, "vectors of different dimensions")
+        var dot: Float = 0, normA: Float = 0, normB: Float = 0
+        for index in a.indices {
+            dot += a[index] * b[index]
+            normA += a[index] * a[index]
+            normB += b[index] * b[index]
+        }
+        guard normA > 0, normB > 0 else { return 0 }
+        return Double(dot / (normA.squareRoot() * normB.squareRoot()))
+    }
+}

@@ -1,0 +1,423 @@
+import Foundation
+
+/// Every memory operation, written once against the capability protocols.
+public final class MemoryEngine: Sendable {
+    public let storage: any MemoryStorage
+    public let cache: any MemoryCache
+    public let vectors: any VectorIndex
+    public let bus: any EventBus
+    public let embedder: any Embedder
+    public let options: EngineOptions
+    let now: @Sendable () -> Date
+
+    public init(
+        storage: any MemoryStorage, cache: any MemoryCache, vectors: any VectorIndex, bus: any EventBus,
+        embedder: any Embedder, options: EngineOptions = EngineOptions(), now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.storage = storage
+        self.cache = cache
+        self.vectors = vectors
+        self.bus = bus
+        self.embedder = embedder
+        self.options = options
+        self.now = now
+    }
+
+    /// Creates the vector collection for the embedder's dimension; call once at start-up.
+    public func prepare() async throws {
+        try await backend(.vector) { try await vectors.ensureCollection(dimension: embedder.dimension) }
+    }
+
+    // MARK: Writes
+
+    public func store(_ draft: MemoryDraft) async throws -> Memory {
+        try await store([draft])[0]
+    }
+
+    /// Validates every draft first, then writes them all in one storage transaction.
+    public func store(_ drafts: [MemoryDraft]) async throws -> [Memory] {
+        guard !drafts.isEmpty else { return [] }
+        guard drafts.count <= options.maxBulkItems else {
+            throw EngineError.tooLarge("\(drafts.count) items; at most \(options.maxBulkItems) per request")
+        }
+        let stamped = try drafts.map { draft in
+            try validate(draft)
+            var draft = draft
+            draft.embeddingModel = embedder.modelID
+            return draft
+        }
+        let stored = try await backend(.storage) { try await storage.upsert(stamped, at: now()) }
+        await invalidate(stored.map(\.id))
+        if options.indexSynchronously {
+            // A failed index leaves the record stored; the outbox event lets the consumer index it later.
+            try? await index(stored)
+        }
+        return stored
+    }
+
+    public func setImportance(namespace: String, coordinate: Coordinate, importance: Double) async throws -> Memory {
+        guard importance.isFinite else { throw EngineError.invalid("importance must be a finite number") }
+        guard let existing = try await get(namespace: namespace, coordinate: coordinate) else {
+            throw EngineError.notFound("no memory at \(coordinate) in namespace \(namespace)")
+        }
+        var draft = MemoryDraft(
+            namespace: namespace, coordinate: coordinate, type: existing.type, payload: existing.payload,
+            importance: importance, expiresAt: existing.expiresAt)
+        draft.embeddingModel = existing.embeddingModel
+        return try await store(draft)
+    }
+
+    /// Deletes memories; returns how many existed.
+    @discardableResult
+    public func delete(namespace: String, coordinates: [Coordinate]) async throws -> Int {
+        guard coordinates.count <= options.maxBulkItems else {
+            throw EngineError.tooLarge("\(coordinates.count) coordinates; at most \(options.maxBulkItems) per request")
+        }
+        let deleted = try await backend(.storage) { try await storage.delete(namespace: namespace, coordinates: coordinates, at: now()) }
+        await forget(deleted)
+        return deleted.count
+    }
+
+    /// Removes expired memories from storage, cache and index; returns how many.
+    @discardableResult
+    public func sweepExpired(limit: Int = 1000) async throws -> Int {
+        let expired = try await backend(.storage) { try await storage.deleteExpired(before: now(), limit: limit) }
+        await forget(expired)
+        return expired.count
+    }
+
+    private func forget(_ memories: [Memory]) async {
+        guard !memories.isEmpty else { return }
+        await invalidate(memories.map(\.id))
+        if options.indexSynchronously {
+            try? await vectors.delete(ids: memories.map(\.id))
+        }
+    }
+
+    // MARK: Reads
+
+    public func get(namespace: String, coordinate: Coordinate) async throws -> Memory? {
+        let id = MemoryID.make(namespace: namespace, coordinate: coordinate)
+        if let cached = await cached(id), cached.namespace == namespace {
+            return cached.isExpired(at: now()) ? nil : cached
+        }
+        guard let memory = try await backend(.storage, { try await storage.get(namespace: namespace, coordinate: coordinate) }) else {
+            return nil
+        }
+        await remember([memory])
+        return memory.isExpired(at: now()) ? nil : memory
+    }
+
+    public func list(namespace: String, type: MemoryType?, cursor: String?, limit: Int) async throws -> MemoryPage {
+        let limit = try checkedLimit(limit, max: options.maxListLimit)
+        var page = try await backend(.storage) { try await storage.list(namespace: namespace, type: type, after: cursor, limit: limit) }
+        let moment = now()
+        page.memories.removeAll { $0.isExpired(at: moment) }
+        return page
+    }
+
+    public func range(namespace: String, min lower: Coordinate, max upper: Coordinate, type: MemoryType?, limit: Int = 1000) async throws -> [Memory] {
+        guard lower.dimensions == upper.dimensions else {
+            throw EngineError.invalid(CoordinateError.dimensionMismatch(lower.dimensions, upper.dimensions).description)
+        }
+        for index in lower.values.indices where lower.values[index] > upper.values[index] {
+            throw EngineError.invalid("min is greater than max in dimension \(index + 1)")
+        }
+        let limit = try checkedLimit(limit, max: options.maxListLimit)
+        let found = try await backend(.storage) { try await storage.range(namespace: namespace, min: lower, max: upper, type: type, limit: limit) }
+        let moment = now()
+        return found.filter { !$0.isExpired(at: moment) }
+    }
+
+    public func stats(namespace: String) async throws -> MemoryCounts {
+        try await backend(.storage) { try await storage.counts(namespace: namespace) }
+    }
+
+    /// Every live memory of a namespace, page by page.
+    public func export(namespace: String, pageSize: Int = 500) -> AsyncThrowingStream<Memory, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    var cursor: String?
+                    repeat {
+                        let page = try await self.list(namespace: namespace, type: nil, cursor: cursor, limit: pageSize)
+                        for memory in page.memories { continuation.yield(memory) }
+                        cursor = page.nextCursor
+                    } while cursor != nil && !Task.isCancelled
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    // MARK: Recall
+
+    public func recall(_ request: RecallRequest) async throws -> [ScoredMemory] {
+        try checkRecall(request)
+        let hits = try await vectorCandidates(request, limit: request.topK * options.overFetch)
+        let results = hits.filter { $0.score >= (request.minScore ?? -.infinity) }
+        return Array(results.prefix(request.topK))
+    }
+
+    public func keywordSearch(_ request: RecallRequest) async throws -> [ScoredMemory] {
+        try checkRecall(request, needsQuery: true)
+        let query = KeywordQuery(term: request.query, exact: request.exact, caseSensitive: request.caseSensitive)
+        let found = try await keywordCandidates(query, request, limit: request.topK)
+        return Array(found.filter { $0.score >= (request.minScore ?? -.infinity) }.prefix(request.topK))
+    }
+
+    /// Fuses vector and keyword ranks by reciprocal rank fusion; a memory holding a payload string
+    /// value equal to the query ranks above every other.
+    public func hybridRecall(_ request: RecallRequest) async throws -> [ScoredMemory] {
+        try checkRecall(request)
+        let pool = request.topK * options.overFetch
+        let vectorHits = try await vectorCandidates(request, limit: pool)
+        var fused: [UUID: ScoredMemory] = [:]
+        func add(_ hits: [ScoredMemory], weight: Double) {
+            for (rank, hit) in hits.enumerated() {
+                let contribution = weight / (options.rrfK + Double(rank + 1))
+                fused[hit.memory.id, default: ScoredMemory(memory: hit.memory, score: 0)].score += contribution
+            }
+        }
+        add(vectorHits, weight: 1)
+        let terms = ([request.query] + request.terms).filter { !$0.isEmpty }
+        for term in terms {
+            let query = KeywordQuery(term: term, exact: request.exact, caseSensitive: request.caseSensitive)
+            add(try await keywordCandidates(query, request, limit: pool), weight: request.keywordBoost)
+        }
+        let exactQuery = KeywordQuery(term: request.query, exact: true, caseSensitive: request.caseSensitive)
+        for id in fused.keys where exactQuery.score(fused[id]!.memory.payload) > 0 {
+            fused[id]!.score += 1  // RRF sums stay far below 1, so this puts exact matches first.
+        }
+        let ranked = fused.values.sorted(by: Self.ranking)
+        return Array(ranked.filter { $0.score >= (request.minScore ?? -.infinity) }.prefix(request.topK))
+    }
+
+    /// Vector recall where memories whose payload shares the context's keys and values rank higher:
+    /// score = similarity + 0.5 * (equal pairs + 0.25 * keys present with other values) / context size.
+    public func recallWithContext(_ request: RecallRequest, context: JSONObject) async throws -> [ScoredMemory] {
+        try checkRecall(request)
+        guard !context.isEmpty else { return try await recall(request) }
+        let candidates = try await vectorCandidates(request, limit: max(request.topK * options.overFetch * 2, 50))
+        let rescored = candidates.map { hit -> ScoredMemory in
+            var shared = 0.0
+            for (key, value) in context {
+                guard let present = hit.memory.payload[key] else { continue }
+                shared += present.jsonEquals(value) ? 1 : 0.25
+            }
+            return ScoredMemory(memory: hit.memory, score: hit.score + 0.5 * shared / Double(context.count))
+        }
+        return Array(rescored.sorted(by: Self.ranking).prefix(request.topK))
+    }
+
+    public func recall(_ request: RecallRequest, mode: SearchMode) async throws -> [ScoredMemory] {
+        switch mode {
+        case .vector: try await recall(request)
+        case .keyword: try await keywordSearch(request)
+        case .hybrid: try await hybridRecall(request)
+        }
+    }
+
+    private func vectorCandidates(_ request: RecallRequest, limit: Int) async throws -> [ScoredMemory] {
+        guard !request.query.isEmpty else { return [] }
+        let vector = try await backend(.embedder) { try await embedder.embed([request.query]) }
+        guard let queryVector = vector.first, queryVector.count == embedder.dimension else {
+            throw EngineError.unavailable(capability: .embedder, reason: "embedder returned a vector of the wrong dimension")
+        }
+        let hits = try await backend(.vector) {
+            try await vectors.search(
+                VectorQuery(vector: queryVector, namespace: request.namespace, type: request.type, filters: request.filters, limit: limit))
+        }
+        let records = try await load(ids: hits.map(\.id), namespace: request.namespace)
+        return hits.compactMap { hit in
+            guard let memory = records[hit.id], admits(memory, request) else { return nil }
+            return ScoredMemory(memory: memory, score: hit.score)
+        }
+    }
+
+    private func keywordCandidates(_ query: KeywordQuery, _ request: RecallRequest, limit: Int) async throws -> [ScoredMemory] {
+        let found = try await backend(.storage) {
+            try await storage.keywordSearch(namespace: request.namespace, query: query, type: request.type, limit: limit)
+        }
+        return found.filter { admits($0, request) }
+            .map { ScoredMemory(memory: $0, score: query.score($0.payload)) }
+            .sorted(by: Self.ranking)
+    }
+
+    /// The record is authoritative: an index that lags behind never lets a filtered-out, expired or
+    /// foreign memory through.
+    private func admits(_ memory: Memory, _ request: RecallRequest) -> Bool {
+        memory.namespace == request.namespace && !memory.isExpired(at: now())
+            && (request.type == nil || memory.type == request.type)
+            && PayloadFilter.matches(memory.payload, request.filters)
+    }
+
+    static func ranking(_ a: ScoredMemory, _ b: ScoredMemory) -> Bool {
+        if a.score != b.score { return a.score > b.score }
+        return a.memory.coordinate.canonical < b.memory.coordinate.canonical
+    }
+
+    private func checkRecall(_ request: RecallRequest, needsQuery: Bool = false) throws {
+        guard request.topK >= 1, request.topK <= options.maxTopK else {
+            throw EngineError.invalid("top_k must be between 1 and \(options.maxTopK)")
+        }
+        if needsQuery, request.query.isEmpty { throw EngineError.invalid("the search term is empty") }
+        guard request.keywordBoost.isFinite, request.keywordBoost >= 0 else {
+            throw EngineError.invalid("boost must be a finite number >= 0")
+        }
+        if let minScore = request.minScore, !minScore.isFinite { throw EngineError.invalid("min_score must be finite") }
+    }
+
+    // MARK: Graph
+
+    public func link(namespace: String, _ link: Link) async throws {
+        guard link.weight.isFinite, link.weight >= 0 else { throw EngineError.invalid("weight must be a finite number >= 0") }
+        guard !link.type.isEmpty, link.type.count <= 64 else { throw EngineError.invalid("link type must be 1 to 64 characters") }
+        for end in [link.from, link.to] where try await get(namespace: namespace, coordinate: end) == nil {
+            throw EngineError.notFound("no memory at \(end) in namespace \(namespace)")
+        }
+        try await backend(.storage) { try await storage.addLink(namespace: namespace, link: link) }
+    }
+
+    /// Outgoing links whose target is still alive.
+    public func neighbors(namespace: String, of coordinate: Coordinate, type: String?, limit: Int) async throws -> [Link] {
+        let limit = try checkedLimit(limit, max: options.maxListLimit)
+        guard try await get(namespace: namespace, coordinate: coordinate) != nil else {
+            throw EngineError.notFound("no memory at \(coordinate) in namespace \(namespace)")
+        }
+        let links = try await backend(.storage) { try await storage.links(namespace: namespace, from: coordinate, type: type, limit: limit) }
+        let alive = try await load(ids: links.map { MemoryID.make(namespace: namespace, coordinate: $0.to) }, namespace: namespace)
+        return links.filter { alive[MemoryID.make(namespace: namespace, coordinate: $0.to)] != nil }
+    }
+
+    /// Cheapest path by summed link weight using at most `maxDepth` links, or nil when there is none.
+    public func shortestPath(namespace: String, from start: Coordinate, to goal: Coordinate, type: String?, maxDepth: Int? = nil) async throws -> PathResult? {
+        let depth = maxDepth ?? options.maxPathDepth
+        guard depth >= 1, depth <= options.maxPathDepth else {
+            throw EngineError.invalid("max_depth must be between 1 and \(options.maxPathDepth)")
+        }
+        for end in [start, goal] where try await get(namespace: namespace, coordinate: end) == nil {
+            throw EngineError.notFound("no memory at \(end) in namespace \(namespace)")
+        }
+        var search = PathSearch(start: start, goal: goal, maxDepth: depth)
+        while let node = search.nextToExpand() {
+            let links = try await backend(.storage) {
+                try await storage.links(namespace: namespace, from: node, type: type, limit: options.maxListLimit)
+            }
+            search.expand(node, links: links)
+        }
+        return search.result
+    }
+
+    // MARK: Import
+
+    /// Stores records read from JSON Lines in one transaction; any bad line rejects the whole import.
+    public func importLines(_ text: String, namespace: String) async throws -> Int {
+        let decoder = SomaJSON.decoder()
+        var drafts: [MemoryDraft] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            do {
+                let record = try decoder.decode(ImportRecord.self, from: Data(trimmed.utf8))
+                drafts.append(try record.draft(namespace: namespace, maxDimensions: options.maxCoordinateDimensions))
+            } catch let error as EngineError {
+                throw EngineError.invalid("line \(number + 1): \(error.description)")
+            } catch {
+                throw EngineError.invalid("line \(number + 1): not a memory record (\(Self.describe(error)))")
+            }
+        }
+        return try await store(drafts).count
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): "missing field '\(key.stringValue)'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+        case DecodingError.dataCorrupted(let context): context.debugDescription
+        default: "malformed JSON"
+        }
+    }
+
+    // MARK: Indexing
+
+    /// Embeds the records and writes their points. Used by synchronous stores and by the consumer.
+    public func index(_ memories: [Memory]) async throws {
+        guard !memories.isEmpty else { return }
+        let texts = memories.map { EmbeddingText.of($0.payload, fields: options.embedFields) }
+        let embedded = try await backend(.embedder) { try await embedder.embed(texts) }
+        guard embedded.count == memories.count, embedded.allSatisfy({ $0.count == embedder.dimension }) else {
+            throw EngineError.unavailable(capability: .embedder, reason: "embedder returned vectors of the wrong shape")
+        }
+        let points = zip(memories, embedded).map { memory, vector in
+            VectorPoint(id: memory.id, vector: vector, namespace: memory.namespace, type: memory.type, version: memory.version, payload: memory.payload)
+        }
+        try await backend(.vector) { try await vectors.upsert(points) }
+    }
+
+    // MARK: Cache
+
+    private static let cacheEncoder = JSONEncoder()
+
+    private func cacheKey(_ id: UUID) -> String { "soma:mem:\(id.uuidString.lowercased())" }
+
+    private func cached(_ id: UUID) async -> Memory? {
+        guard let bytes = try? await cache.get(cacheKey(id)) else { return nil }
+        return try? JSONDecoder().decode(Memory.self, from: Data(bytes))
+    }
+
+    private func remember(_ memories: [Memory]) async {
+        for memory in memories {
+            guard let data = try? Self.cacheEncoder.encode(memory) else { continue }
+            try? await cache.set(cacheKey(memory.id), value: Array(data), ttl: options.cacheTTL)
+        }
+    }
+
+    private func invalidate(_ ids: [UUID]) async {
+        try? await cache.delete(ids.map(cacheKey))
+    }
+
+    /// Records by id through the cache; misses are read from storage in one call and cached.
+    private func load(ids: [UUID], namespace: String) async throws -> [UUID: Memory] {
+        var found: [UUID: Memory] = [:]
+        var missing: [UUID] = []
+        for id in ids {
+            if let memory = await cached(id), memory.namespace == namespace {
+                found[id] = memory
+            } else {
+                missing.append(id)
+            }
+        }
+        if !missing.isEmpty {
+            let loaded = try await backend(.storage) { try await storage.get(namespace: namespace, ids: missing) }
+            await remember(loaded)
+            for memory in loaded { found[memory.id] = memory }
+        }
+        let moment = now()
+        return found.filter { !$0.value.isExpired(at: moment) }
+    }
+
+    // MARK: Validation
+
+    private func validate(_ draft: MemoryDraft) throws {
+        guard draft.coordinate.dimensions <= options.maxCoordinateDimensions else {
+            throw EngineError.invalid(CoordinateError.tooManyDimensions(draft.coordinate.dimensions, max: options.maxCoordinateDimensions).description)
+        }
+        guard JSONValue.object(draft.payload).depth <= options.maxPayloadDepth else {
+            throw EngineError.invalid("payload is nested deeper than \(options.maxPayloadDepth) levels")
+        }
+        guard draft.importance.isFinite else { throw EngineError.invalid("importance must be a finite number") }
+        if let expiry = draft.expiresAt, !expiry.timeIntervalSince1970.isFinite {
+            throw EngineError.invalid("expires_at is not a valid time")
+        }
+    }
+
+    private func checkedLimit(_ limit: Int, max: Int) throws -> Int {
+        guard limit >= 1, limit <= max else { throw EngineError.invalid("limit must be between 1 and \(max)") }
+        return limit
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// One change to a memory, as written to the outbox and carried by the event bus.
+/// Keyed by the memory id, so all events of one memory stay in order on a partitioned bus.
+public struct MemoryEvent: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case created, updated, deleted, linked
+    }
+
+    public static let schemaVersion = 1
+
+    public var eventID: UUID
+    public var kind: Kind
+    public var id: UUID
+    public var namespace: String
+    public var coordinate: [Double]
+    public var type: MemoryType
+    public var timestamp: Date
+    public var version: Int
+    public var payload: JSONObject
+
+    public init(
+        eventID: UUID = UUID(), kind: Kind, id: UUID, namespace: String, coordinate: [Double], type: MemoryType,
+        timestamp: Date, version: Int, payload: JSONObject
+    ) {
+        self.eventID = eventID
+        self.kind = kind
+        self.id = id
+        self.namespace = namespace
+        self.coordinate = coordinate
+        self.type = type
+        self.timestamp = timestamp
+        self.version = version
+        self.payload = payload
+    }
+
+    /// The event recording that `memory` was written or deleted.
+    public init(_ kind: Kind, of memory: Memory, at timestamp: Date) {
+        self.init(
+            kind: kind, id: memory.id, namespace: memory.namespace, coordinate: memory.coordinate.values,
+            type: memory.type, timestamp: timestamp, version: memory.version, payload: memory.payload)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case eventID = "event_id", kind = "event", id, namespace, coordinate, type, timestamp, version, payload
+    }
+}

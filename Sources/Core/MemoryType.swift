@@ -1,0 +1,5 @@
+/// The two kinds of memory the original service knew.
+public enum MemoryType: String, Sendable, Codable, CaseIterable, Hashable {
+    case episodic
+    case semantic
+}

@@ -1,0 +1,22 @@
+import Logging
+import ServiceLifecycle
+import SomaCore
+
+/// Removes expired memories on an interval. Reads never return them in the meantime.
+struct ExpirySweeper: Service {
+    let engine: MemoryEngine
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let removed = try await engine.sweepExpired()
+                if removed > 0 { logger.info("expired memories removed", metadata: ["count": .stringConvertible(removed)]) }
+            } catch {
+                logger.warning("expiry sweep failed; will retry", metadata: ["error": .string("\(error)")])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

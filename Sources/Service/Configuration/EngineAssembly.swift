@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import SomaCore
+
+/// Builds the engine from the registry and configuration, logging one line per capability:
+/// which backend, and where (credentials redacted).
+public enum EngineAssembly {
+    public static func build(registry: BackendRegistry, source: SettingsSource, settings: ServiceSettings, logger: Logger) async throws -> MemoryEngine {
+        let names = settings.backends.resolved(in: registry)
+        let config = source.backendConfiguration
+        let storage = try await registry.makeStorage(names[.storage]!, config)
+        let cache = try await registry.makeCache(names[.cache]!, config)
+        let vectors = try await registry.makeVector(names[.vector]!, config, storage: storage)
+        let bus = try await registry.makeBus(names[.bus]!, config)
+        let embedder = try await registry.makeEmbedder(names[.embedder]!, config)
+        for capability in Capability.allCases {
+            let name = names[capability]!
+            logger.info("backend", metadata: ["capability": .string(capability.rawValue), "name": .string(name), "where": .string(location(capability, name, source))])
+        }
+        let engine = MemoryEngine(storage: storage, cache: cache, vectors: vectors, bus: bus, embedder: embedder, options: settings.engine)
+        try await engine.prepare()
+        return engine
+    }
+
+    static func location(_ capability: Capability, _ name: String, _ source: SettingsSource) -> String {
+        let urlSetting: String? = switch (capability, name) {
+        case (.storage, "postgres"), (.vector, "pgvector"): "POSTGRES_URL"
+        case (.cache, "redis"), (.bus, "redis"): "REDIS_URL"
+        case (.vector, "qdrant"): "QDRANT_URL"
+        case (.bus, "kafka"): "KAFKA_BOOTSTRAP_SERVERS"
+        default: nil
+        }
+        if let urlSetting, let value = source.string(urlSetting) { return Redaction.url(value) }
+        switch name {
+        case "inprocess": return "process memory"
+        case "hash": return "built in"
+        case "sqlite": return source.string("SOMA_DATA_DIR") ?? "./data"
+        default: return "configured"
+        }
+    }
+}
+
+public enum Redaction {
+    /// `scheme://user:secret@host:port/db?password=x` -> `scheme://user:***@host:port/db`.
+    public static func url(_ text: String) -> String {
+        guard var components = URLComponents(string: text), components.host != nil else { return "(set)" }
+        if components.password != nil { components.password = "***" }
+        components.query = nil
+        return components.string ?? "(set)"
+    }
+}

@@ -1,0 +1,66 @@
+import Configuration
+import Foundation
+import SomaCore
+import SystemPackage
+
+/// Reads settings by their environment-variable names (`SOMA_PORT`, `REDIS_URL`) from, in order of
+/// precedence: command-line flags, the environment, then an optional YAML or JSON file whose keys
+/// are the same names in lower case (`soma_port: 9595`).
+public struct SettingsSource: Sendable {
+    let reader: ConfigReader
+
+    /// Names whose values are secrets: never printed, never logged.
+    public static let secretNames: Set<String> = [
+        "SOMA_API_TOKEN", "POSTGRES_URL", "REDIS_URL", "REDIS_PASSWORD", "QDRANT_API_KEY",
+        "KAFKA_SASL_PASSWORD", "SOMA_EMBEDDINGS_API_KEY",
+    ]
+
+    public init(reader: ConfigReader) {
+        self.reader = reader
+    }
+
+    /// Flags over environment over file.
+    public static func load(flags: [String: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment, file: String? = nil) async throws -> SettingsSource {
+        var providers: [any ConfigProvider] = []
+        if !flags.isEmpty {
+            let values = Dictionary(uniqueKeysWithValues: flags.map { name, value in
+                (AbsoluteConfigKey([name.lowercased()]), ConfigValue(.string(value), isSecret: secretNames.contains(name)))
+            })
+            providers.append(InMemoryProvider(name: "flags", values: values))
+        }
+        providers.append(EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(secretNames)))
+        if let file {
+            do {
+                if file.hasSuffix(".json") {
+                    providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(file)))
+                } else {
+                    providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)))
+                }
+            } catch {
+                throw SettingsError("cannot read configuration file \(file): \(error)")
+            }
+        }
+        return SettingsSource(reader: ConfigReader(providers: providers))
+    }
+
+    public func string(_ name: String) -> String? {
+        let key = ConfigKey([name.lowercased()])
+        let secret = Self.secretNames.contains(name)
+        if let text = reader.string(forKey: key, isSecret: secret), !text.isEmpty { return text }
+        // A YAML file may hold numbers and booleans; read them back as text.
+        if let number = reader.int(forKey: key, isSecret: secret) { return String(number) }
+        if let number = reader.double(forKey: key, isSecret: secret) { return String(number) }
+        if let flag = reader.bool(forKey: key, isSecret: secret) { return String(flag) }
+        return nil
+    }
+
+    public var backendConfiguration: BackendConfiguration {
+        let source = self
+        return BackendConfiguration { source.string($0) }
+    }
+}
+
+public struct SettingsError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

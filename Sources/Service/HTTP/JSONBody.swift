@@ -1,0 +1,112 @@
+import Foundation
+import Hummingbird
+import SomaCore
+
+/// Reads and decodes request bodies with the service's limits, and encodes responses.
+struct JSONBody: Sendable {
+    let maxBytes: Int
+    let maxDepth: Int
+
+    func bytes(_ request: Request) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes {
+            throw Self.tooLarge(maxBytes)
+        }
+        do {
+            return try await request.body.collect(upTo: maxBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Self.tooLarge(maxBytes)
+        }
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        let buffer = try await bytes(request)
+        return try decode(type, from: Data(buffer.readableBytesView))
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        guard !data.isEmpty else { throw APIError.badRequest("malformed_json", "the request body is empty; a JSON object is expected") }
+        guard Self.nestingDepth(of: data) <= maxDepth else {
+            throw APIError.badRequest("too_deep", "JSON is nested deeper than \(maxDepth) levels")
+        }
+        do {
+            return try SomaJSON.decoder().decode(type, from: data)
+        } catch let error as APIError {
+            throw error
+        } catch let error as CoordinateError {
+            throw APIError.badRequest("invalid_coordinate", error.description)
+        } catch let error as DecodingError {
+            throw Self.apiError(error)
+        } catch {
+            throw APIError.badRequest("malformed_json", "the request body is not valid JSON")
+        }
+    }
+
+    static func tooLarge(_ max: Int) -> APIError {
+        APIError(.contentTooLarge, code: "body_too_large", "the request body is larger than \(max) bytes")
+    }
+
+    static func apiError(_ error: DecodingError) -> APIError {
+        func path(_ context: DecodingError.Context) -> String {
+            let text = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return text.isEmpty ? "body" : "'\(text)'"
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let parent = context.codingPath.isEmpty ? "" : " in \(path(context))"
+            return .invalidSchema("missing field '\(key.stringValue)'\(parent)")
+        case .typeMismatch(let type, let context):
+            return .invalidSchema("\(path(context)) has the wrong type; expected \(describe(type))")
+        case .valueNotFound(let type, let context):
+            return .invalidSchema("\(path(context)) is null; expected \(describe(type))")
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return .badRequest("malformed_json", "the request body is not valid JSON") }
+            return .invalidSchema("\(path(context)): \(context.debugDescription)")
+        @unknown default:
+            return .invalidSchema("the request does not match the schema")
+        }
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type: "an integer"
+        case is Double.Type, is Float.Type: "a number"
+        case is Bool.Type: "a boolean"
+        default:
+            String(describing: type).hasPrefix("Array") ? "an array" : String(describing: type).hasPrefix("Dictionary") ? "an object" : "a value"
+        }
+    }
+
+    /// Deepest bracket nesting outside strings; checked before decoding so hostile input cannot
+    /// exhaust the decoder's stack.
+    static func nestingDepth(of data: Data) -> Int {
+        var depth = 0, deepest = 0, inString = false, escaped = false
+        for byte in data {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
+    }
+}
+
+/// Builds JSON responses.
+enum JSONResponse {
+    static let encoder = SomaJSON.encoder()
+
+    static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,50 @@
+import HTTPTypes
+import Hummingbird
+
+/// Resolves the namespace of each request and, when tokens are configured, checks the bearer token
+/// and that it may act in that namespace. Probes, /metrics and /openapi.json stay open.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = SomaRequestContext
+
+    static let namespaceHeader = HTTPField.Name("X-Soma-Namespace")!
+    static let openPaths: Set<String> = ["/health", "/healthz", "/readyz", "/metrics", "/openapi.json"]
+
+    let tokens: AccessTokens
+    let defaultNamespace: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
+        var context = context
+        let namespace = request.headers[Self.namespaceHeader] ?? defaultNamespace
+        guard Namespace.isValid(namespace) else {
+            throw APIError.badRequest("invalid_namespace", "namespace must be 1 to 64 letters, digits, '_', '-' or '.'")
+        }
+        context.namespace = namespace
+        if !tokens.isEmpty {
+            guard let authorization = request.headers[.authorization] else {
+                throw APIError(.unauthorized, code: "missing_token", "a bearer token is required", headers: [.wwwAuthenticate: "Bearer"])
+            }
+            let prefix = "bearer "
+            guard authorization.count > prefix.count, authorization.lowercased().hasPrefix(prefix) else {
+                throw APIError(.unauthorized, code: "missing_token", "the Authorization header must be 'Bearer <token>'", headers: [.wwwAuthenticate: "Bearer"])
+            }
+            guard let grant = tokens.grant(for: String(authorization.dropFirst(prefix.count))) else {
+                throw APIError(.forbidden, code: "invalid_token", "the token is not valid")
+            }
+            if let allowed = grant.namespaces, !allowed.contains(namespace) {
+                throw APIError(.forbidden, code: "namespace_forbidden", "this token may not act in namespace '\(namespace)'")
+            }
+            context.principal = grant.label
+        }
+        context.logger[metadataKey: "namespace"] = .string(namespace)
+        return try await next(request, context)
+    }
+}
+
+public enum Namespace {
+    public static func isValid(_ name: String) -> Bool {
+        (1...64).contains(name.count) && name.unicodeScalars.allSatisfy { scalar in
+            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "_-.".unicodeScalars.contains(scalar))
+        }
+    }
+}

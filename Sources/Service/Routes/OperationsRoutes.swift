@@ -1,0 +1,56 @@
+import Hummingbird
+import Prometheus
+import SomaCore
+
+/// Probes, metrics and the API description: open routes, no token needed.
+struct OperationsRoutes {
+    let engine: MemoryEngine
+    let metrics: PrometheusCollectorRegistry
+
+    /// The original service's health shape, plus the cache and bus.
+    struct Health: Encodable {
+        let kvStore: Bool
+        let vectorStore: Bool
+        let graphStore: Bool
+        let predictionProvider: Bool
+        let cache: Bool
+        let eventBus: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case kvStore = "kv_store", vectorStore = "vector_store", graphStore = "graph_store"
+            case predictionProvider = "prediction_provider", cache, eventBus = "event_bus"
+        }
+
+        /// Storage and vectors are required; without the cache or bus the service still answers.
+        var requiredUp: Bool { kvStore && vectorStore }
+    }
+
+    func health() async -> Health {
+        async let storage = engine.storage.isHealthy()
+        async let vectors = engine.vectors.isHealthy()
+        async let cache = engine.cache.isHealthy()
+        async let bus = engine.bus.isHealthy()
+        let storageUp = await storage
+        return Health(
+            kvStore: storageUp, vectorStore: await vectors, graphStore: storageUp, predictionProvider: true,
+            cache: await cache, eventBus: await bus)
+    }
+
+    func add(to router: Router<SomaRequestContext>) {
+        router.get("health") { _, _ in try JSONResponse.make(await health()) }
+        for path in ["healthz", "readyz"] {
+            router.get(RouterPath(path)) { _, _ in
+                let health = await health()
+                return try JSONResponse.make(health, status: health.requiredUp ? .ok : .serviceUnavailable)
+            }
+        }
+        router.get("metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+        }
+        router.get("openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json)))
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SomaCore
+
+/// Assembles the HTTP application: middleware in order, then the routes of both API surfaces.
+public enum SomaApplication {
+    public static func router(engine: MemoryEngine, settings: ServiceSettings) -> Router<SomaRequestContext> {
+        let router = Router(context: SomaRequestContext.self)
+        router.add(middleware: ResponseMiddleware())
+        if !settings.corsOrigins.isEmpty {
+            let origins = settings.corsOrigins
+            router.add(middleware: CORSMiddleware(
+                allowOrigin: origins.contains("*") ? .all : .custom(origins.joined(separator: ", ")),
+                allowHeaders: [.authorization, .contentType, AuthMiddleware.namespaceHeader, ResponseMiddleware.requestIDHeader],
+                allowMethods: [.get, .post, .patch, .delete, .options]))
+        }
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: AuthMiddleware(tokens: settings.tokens, defaultNamespace: settings.defaultNamespace))
+        router.add(middleware: RateLimitMiddleware(policy: settings.rateLimit, cache: engine.cache))
+        let env = RouteEnvironment(engine: engine, body: JSONBody(maxBytes: settings.maxBodyBytes, maxDepth: settings.maxJSONDepth))
+        OperationsRoutes(engine: engine, metrics: MetricsBootstrap.registry).add(to: router)
+        V1Routes(env: env).add(to: router)
+        LegacyRoutes(env: env).add(to: router)
+        return router
+    }
+
+    /// The application with its background services: the outbox relay (when eventing is on),
+    /// the expiry sweeper, and the vector consumer (when indexing is asynchronous).
+    public static func application(
+        engine: MemoryEngine, settings: ServiceSettings, logger: Logger
+    ) -> some ApplicationProtocol {
+        var services: [any Service] = [ExpirySweeper(engine: engine, interval: settings.sweepInterval, logger: logger)]
+        if settings.eventingEnabled || !settings.engine.indexSynchronously {
+            services.append(RelayService(relay: OutboxRelay(storage: engine.storage, bus: engine.bus), logger: logger))
+        }
+        if !settings.engine.indexSynchronously {
+            services.append(ConsumerService(engine: engine, group: "soma-indexer", logger: logger))
+        }
+        return Application(
+            router: router(engine: engine, settings: settings),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "soma"),
+            services: services,
+            logger: logger)
+    }
+}

@@ -1,0 +1,11 @@
+import SomaCore
+import SomaInProcess
+
+/// Every backend this binary was built with. Adding a backend is one line here.
+enum Backends {
+    static var registry: BackendRegistry {
+        var registry = BackendRegistry()
+        InProcessBackends.register(into: &registry)
+        return registry
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Soma: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "soma",
+        abstract: "SomaFractalMemory: long-term memory for AI agents.",
+        subcommands: [Serve.self, Version.self, ShowConfig.self, StoreCommand.self, RecallCommand.self, ExportCommand.self, ImportCommand.self, StatsCommand.self],
+        defaultSubcommand: Serve.self)
+}
