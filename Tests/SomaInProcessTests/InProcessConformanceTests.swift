@@ -1,0 +1,27 @@
+import ConformanceKit
+import SomaCore
+import SomaInProcess
+import Testing
+
+@Suite("In-process backends meet the ConformanceKit suites")
+struct InProcessConformanceTests {
+    @Test(arguments: StorageConformance.checks)
+    func storage(_ check: StorageConformance.Check) async throws {
+        try await check.run(InProcessStorage())
+    }
+
+    @Test(arguments: CacheConformance.checks)
+    func cache(_ check: CacheConformance.Check) async throws {
+        try await check.run(InProcessCache())
+    }
+
+    @Test(arguments: VectorConformance.checks)
+    func vector(_ check: VectorConformance.Check) async throws {
+        try await check.run(InProcessVectorIndex())
+    }
+
+    @Test(arguments: BusConformance.checks)
+    func bus(_ check: BusConformance.Check) async throws {
+        try await check.run(InProcessEventBus())
+    }
+}
