@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import SomaCore
+
+@Suite struct PathSearchTests {
+    let a = try! Coordinate([1]), b = try! Coordinate([2]), c = try! Coordinate([3]), d = try! Coordinate([4])
+
+    func run(_ links: [Link], from: Coordinate, to: Coordinate, maxDepth: Int) -> PathResult? {
+        var search = PathSearch(start: from, goal: to, maxDepth: maxDepth)
+        while let node = search.nextToExpand() {
+            search.expand(node, links: links.filter { $0.from == node })
+        }
+        return search.result
+    }
+
+    @Test func cheapestPathWinsOverFewestHops() {
+        let links = [Link(from: a, to: d, weight: 10), Link(from: a, to: b, weight: 1), Link(from: b, to: c, weight: 1), Link(from: c, to: d, weight: 1)]
+        let path = run(links, from: a, to: d, maxDepth: 5)
+        #expect(path?.coordinates == [a, b, c, d])
+        #expect(path?.totalWeight == 3)
+    }
+
+    @Test func depthBoundLimitsHops() {
+        let links = [Link(from: a, to: d, weight: 10), Link(from: a, to: b, weight: 1), Link(from: b, to: c, weight: 1), Link(from: c, to: d, weight: 1)]
+        #expect(run(links, from: a, to: d, maxDepth: 2)?.coordinates == [a, d])
+        #expect(run([Link(from: a, to: b), Link(from: b, to: c)], from: a, to: c, maxDepth: 1) == nil)
+    }
+
+    @Test func noPathAndCyclesEnd() {
+        let links = [Link(from: a, to: b), Link(from: b, to: a)]
+        #expect(run(links, from: a, to: c, maxDepth: 10) == nil)
+        #expect(run(links, from: a, to: a, maxDepth: 3)?.coordinates == [a])
+    }
+}
+
+@Suite struct KeywordQueryTests {
+    @Test func exactOutranksSubstring() {
+        let query = KeywordQuery(term: "apple")
+        #expect(query.score(["t": "apple"]) > query.score(["t": "apple pie"]))
+        #expect(query.score(["t": "pear"]) == 0)
+        #expect(KeywordQuery(term: "apple", exact: true).score(["t": "apple pie"]) == 0)
+        #expect(KeywordQuery(term: "Apple", caseSensitive: true).score(["t": "apple"]) == 0)
+        #expect(query.score(["a": "apple", "b": ["apple tree"]]) > query.score(["a": "apple"]))
+    }
+
+    @Test func payloadFilterUsesJSONEquality() {
+        #expect(PayloadFilter.matches(["n": 1, "s": "x"], ["n": 1.0]))
+        #expect(!PayloadFilter.matches(["n": 1], ["n": "1"]))
+        #expect(!PayloadFilter.matches([:], ["n": 1]))
+    }
+}
+
+@Suite struct RegistryAndEventTests {
+    @Test func unknownBackendListsKnownNames() async {
+        var registry = BackendRegistry()
+        registry.registerEmbedder("hash") { _ in HashEmbedder() }
+        registry.registerEmbedder("other") { _ in HashEmbedder(dimension: 8) }
+        await #expect(throws: BackendError.unknownBackend(capability: .embedder, name: "nope", known: ["hash", "other"])) {
+            _ = try await registry.makeEmbedder("nope", BackendConfiguration([:]))
+        }
+        let built = try? await registry.makeEmbedder("other", BackendConfiguration([:]))
+        #expect(built?.dimension == 8)
+        #expect(BackendError.unknownBackend(capability: .storage, name: "x", known: ["a", "b"]).description.contains("a, b"))
+    }
+
+    @Test func configurationRejectsBadNumbers() throws {
+        let config = BackendConfiguration(["N": "12", "BAD": "twelve", "FLAG": "maybe"])
+        #expect(try config.int("N", default: 1) == 12)
+        #expect(try config.int("MISSING", default: 1) == 1)
+        #expect(throws: BackendError.self) { try config.int("BAD", default: 1) }
+        #expect(throws: BackendError.self) { try config.bool("FLAG", default: true) }
+    }
+
+    @Test func eventJSONCarriesRFC3339Times() throws {
+        let memory = Memory(
+            namespace: "ns", coordinate: try Coordinate([1, 2]), type: .semantic, payload: ["k": "v"],
+            createdAt: Date(timeIntervalSince1970: 1_700_000_000.25), updatedAt: Date(timeIntervalSince1970: 1_700_000_000.25), version: 3)
+        let event = MemoryEvent(.updated, of: memory, at: memory.updatedAt)
+        let data = try SomaJSON.encoder().encode(event)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("\"timestamp\":\"2023-11-14T22:13:20.250Z\""))
+        #expect(text.contains("\"event\":\"updated\""))
+        #expect(try SomaJSON.decoder().decode(MemoryEvent.self, from: data) == event)
+    }
+}
