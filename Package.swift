@@ -86,6 +86,7 @@ let package = Package(
                 "SomaService",
                 "SomaInProcess",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tests/SomaServiceTests",
             swiftSettings: strictSettings

@@ -197,7 +197,7 @@ public final class MemoryEngine: Sendable {
     }
 
     /// Vector recall where memories whose payload shares the context's keys and values rank higher:
-    /// score = similarity + 0.5 * (equal pairs + 0.25 * keys present with other values) / context size.
+    /// score = similarity + (equal pairs + 0.25 * keys present with other values) / context size.
     public func recallWithContext(_ request: RecallRequest, context: JSONObject) async throws -> [ScoredMemory] {
         try checkRecall(request)
         guard !context.isEmpty else { return try await recall(request) }
@@ -208,7 +208,7 @@ public final class MemoryEngine: Sendable {
                 guard let present = hit.memory.payload[key] else { continue }
                 shared += present.jsonEquals(value) ? 1 : 0.25
             }
-            return ScoredMemory(memory: hit.memory, score: hit.score + 0.5 * shared / Double(context.count))
+            return ScoredMemory(memory: hit.memory, score: hit.score + shared / Double(context.count))
         }
         return Array(rescored.sorted(by: Self.ranking).prefix(request.topK))
     }
