@@ -69,7 +69,7 @@ struct Serve: AsyncParsableCommand {
 /// A start-up error printed as one clear line, with a non-zero exit and no stack trace.
 struct StartupFailure: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = "soma: cannot start: \(description)" }
+    init(_ description: String) { self.description = "cannot start: \(description)" }
 }
 
 struct Version: ParsableCommand {

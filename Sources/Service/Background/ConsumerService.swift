@@ -5,7 +5,7 @@ import SomaCore
 
 /// Consumes memory events as one member of a consumer group and applies them to the vector index.
 /// An event is acknowledged only after it was applied; a failure leaves it for redelivery.
-public struct ConsumerService: Service {
+public struct ConsumerService: Service, CustomStringConvertible {
     let engine: MemoryEngine
     let group: String
     let logger: Logger
@@ -16,10 +16,16 @@ public struct ConsumerService: Service {
         self.logger = logger
     }
 
+    public var description: String { "EventConsumer(\(group))" }
+
     public func run() async throws {
+        try? await cancelWhenGracefulShutdown { try await loop() }
+    }
+
+    private func loop() async throws {
         let consumer = EventConsumer(engine: engine)
         let subscription = try await engine.bus.subscribe(group: group, consumer: "soma-\(getpid())")
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        while !Task.isCancelled {
             do {
                 guard let delivery = try await subscription.next(timeout: .milliseconds(500)) else { continue }
                 do {
