@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -35,6 +36,24 @@ let package = Package(
             name: "SomaInProcess",
             dependencies: ["SomaCore"],
             path: "Sources/Backends/InProcess",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CHNSW",
+            path: "Sources/Backends/ANN/CHNSW",
+            // hnswlib is header-only: optimise it even in debug builds, or graph tests crawl.
+            cxxSettings: [.define("NDEBUG"), .unsafeFlags(["-O3"])]
+        ),
+        .target(
+            name: "SomaANN",
+            dependencies: ["SomaCore", "CHNSW"],
+            path: "Sources/Backends/ANN/Index",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SomaSQLite",
+            dependencies: ["SomaCore", "SomaANN", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Sources/Backends/SQLite",
             swiftSettings: strictSettings
         ),
         .target(
@@ -57,6 +76,7 @@ let package = Package(
             dependencies: [
                 "SomaService",
                 "SomaInProcess",
+                "SomaSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/soma",
@@ -81,6 +101,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "SomaSQLiteTests",
+            dependencies: ["SomaSQLite", "SomaANN", "ConformanceKit"],
+            path: "Tests/SomaSQLiteTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "SomaServiceTests",
             dependencies: [
                 "SomaService",
@@ -92,5 +118,6 @@ let package = Package(
             swiftSettings: strictSettings
         ),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )

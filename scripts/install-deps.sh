@@ -2,7 +2,7 @@
 # Installs the system packages the build and the tests need (Debian). Safe to run again.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-packages=(libsqlite3-dev curl)
+packages=(libsqlite3-dev libhnswlib-dev curl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

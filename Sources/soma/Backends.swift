@@ -1,11 +1,13 @@
 import SomaCore
 import SomaInProcess
+import SomaSQLite
 
 /// Every backend this binary was built with. Adding a backend is one line here.
 enum Backends {
     static var registry: BackendRegistry {
         var registry = BackendRegistry()
         InProcessBackends.register(into: &registry)
+        SQLiteBackends.register(into: &registry)
         return registry
     }
 }

@@ -63,6 +63,12 @@ struct Serve: AsyncParsableCommand {
         }
         logger.info("listening", metadata: ["host": .string(settings.host), "port": .stringConvertible(settings.port)])
         try await SomaApplication.application(engine: engine, settings: settings, logger: logger).runService()
+        do {
+            try await engine.vectors.flush()
+        } catch {
+            logger.warning("could not save the vector index; it will be rebuilt at the next start", metadata: ["error": .string("\(error)")])
+        }
+        logger.info("stopped")
     }
 }
 

@@ -10,6 +10,12 @@ public protocol VectorIndex: Sendable {
     func search(_ query: VectorQuery) async throws -> [VectorHit]
     func count(namespace: String?) async throws -> Int
     func isHealthy() async -> Bool
+    /// Persists whatever makes the next start faster (a saved graph); called at clean shutdown.
+    func flush() async throws
+}
+
+extension VectorIndex {
+    public func flush() async throws {}
 }
 
 public struct VectorPoint: Sendable, Equatable {

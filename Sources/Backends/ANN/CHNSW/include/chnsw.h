@@ -1,0 +1,38 @@
+// A C API over hnswlib (header-only C++) for Swift. Cosine similarity on vectors the caller has
+// L2-normalised (inner-product space). Adds and searches may run concurrently; growing the index
+// and deleting take an exclusive lock. No C++ exception crosses this boundary.
+#ifndef CHNSW_H
+#define CHNSW_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct chnsw_index chnsw_index;
+
+chnsw_index *chnsw_create(int dimension, size_t capacity, size_t m, size_t ef_construction, size_t seed);
+/// Loads a saved index; NULL on failure with a message in `error`.
+chnsw_index *chnsw_load(const char *path, int dimension, char *error, size_t error_length);
+/// 0 on success.
+int chnsw_save(chnsw_index *index, const char *path);
+void chnsw_free(chnsw_index *index);
+
+/// Adds (or replaces) the vector under `label`, growing the index when full. 0 on success.
+int chnsw_add(chnsw_index *index, const float *vector, size_t label);
+/// Hides a label from searches. 0 on success, -1 when the label is unknown.
+int chnsw_mark_deleted(chnsw_index *index, size_t label);
+void chnsw_set_ef(chnsw_index *index, size_t ef);
+/// Writes up to `k` nearest labels and their distances (1 - cosine), nearest first; returns how many.
+size_t chnsw_search(chnsw_index *index, const float *query, size_t k, size_t *labels, float *distances);
+/// Elements ever added, deleted ones included.
+size_t chnsw_count(chnsw_index *index);
+/// Fills `labels` with up to `capacity` labels present in the index (deleted ones excluded); returns how many.
+size_t chnsw_labels(chnsw_index *index, size_t *labels, size_t capacity);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

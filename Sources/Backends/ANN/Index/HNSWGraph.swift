@@ -1,0 +1,68 @@
+import CHNSW
+import Foundation
+
+/// An hnswlib graph behind its C API. hnswlib lets adds and searches run at once; the shim takes an
+/// exclusive lock itself for growing, deleting and saving, so the handle may be shared.
+final class HNSWGraph: @unchecked Sendable {
+    private let handle: OpaquePointer
+    let dimension: Int
+
+    init(dimension: Int, capacity: Int, m: Int, efConstruction: Int, efSearch: Int) throws {
+        guard let handle = chnsw_create(Int32(dimension), capacity, m, efConstruction, 100) else {
+            throw ANNError("cannot create an HNSW index of dimension \(dimension)")
+        }
+        self.handle = handle
+        self.dimension = dimension
+        chnsw_set_ef(handle, efSearch)
+    }
+
+    init(loading path: String, dimension: Int, efSearch: Int) throws {
+        var message = [CChar](repeating: 0, count: 256)
+        guard let handle = chnsw_load(path, Int32(dimension), &message, message.count) else {
+            throw ANNError("cannot load HNSW index \(path): \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+        }
+        self.handle = handle
+        self.dimension = dimension
+        chnsw_set_ef(handle, efSearch)
+    }
+
+    deinit { chnsw_free(handle) }
+
+    func add(_ vector: [Float], label: Int) throws {
+        precondition(vector.count == dimension)
+        guard vector.withUnsafeBufferPointer({ chnsw_add(handle, $0.baseAddress, label) }) == 0 else {
+            throw ANNError("HNSW insert failed")
+        }
+    }
+
+    func markDeleted(_ label: Int) {
+        _ = chnsw_mark_deleted(handle, label)
+    }
+
+    /// Nearest labels first, with cosine similarity.
+    func search(_ query: [Float], k: Int) -> [(label: Int, similarity: Double)] {
+        guard k > 0 else { return [] }
+        var labels = [Int](repeating: 0, count: k)
+        var distances = [Float](repeating: 0, count: k)
+        let found = query.withUnsafeBufferPointer { chnsw_search(handle, $0.baseAddress, k, &labels, &distances) }
+        return (0..<found).map { (labels[$0], 1 - Double(distances[$0])) }
+    }
+
+    func save(to path: String) throws {
+        guard chnsw_save(handle, path) == 0 else { throw ANNError("cannot save HNSW index to \(path)") }
+    }
+
+    var count: Int { chnsw_count(handle) }
+
+    /// Labels in the graph that are not deleted.
+    func liveLabels() -> Set<Int> {
+        var labels = [Int](repeating: 0, count: max(count, 1))
+        let found = chnsw_labels(handle, &labels, labels.count)
+        return Set(labels.prefix(found))
+    }
+}
+
+public struct ANNError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,272 @@
+import Foundation
+import SomaCore
+import Synchronization
+
+/// Vectors partitioned by namespace, each partition searched exactly while small and through an
+/// HNSW graph once it grows. New vectors land in an exact buffer that every search scans, so a
+/// vector is findable the moment it is added; a background task merges the buffer into the graph,
+/// keeping graph insertion (about 0.5 to 0.75 ms per vector) off the write path. Deletes and updates
+/// take effect at once: a point's graph label is retired and a fresh one is used.
+public final class NearestNeighbourIndex: Sendable {
+    public struct Entry: Sendable {
+        public var id: UUID
+        public var label: Int
+        public var vector: [Float]
+        public var type: MemoryType
+        public var version: Int
+        public var payload: JSONObject
+
+        public init(id: UUID, label: Int, vector: [Float], type: MemoryType, version: Int, payload: JSONObject) {
+            self.id = id
+            self.label = label
+            self.vector = vector
+            self.type = type
+            self.version = version
+            self.payload = payload
+        }
+    }
+
+    struct Partition {
+        var entries: [UUID: Entry] = [:]
+        var byLabel: [Int: UUID] = [:]
+        var pending: [UUID: Int] = [:]  // id -> label not yet in the graph
+        var nextLabel = 0
+        var graph: HNSWGraph?
+    }
+
+    struct State {
+        var partitions: [String: Partition] = [:]
+        var merging = false
+    }
+
+    public let dimension: Int
+    public let parameters: ANNParameters
+    private let state = Mutex(State())
+
+    public init(dimension: Int, parameters: ANNParameters = ANNParameters()) {
+        self.dimension = dimension
+        self.parameters = parameters
+    }
+
+    // MARK: Writes
+
+    /// Reserves `count` fresh labels in a namespace (stored with the vectors, so a saved graph can be
+    /// matched against them after a restart).
+    public func reserveLabels(namespace: String, count: Int) -> Int {
+        state.withLock { state in
+            let first = state.partitions[namespace, default: Partition()].nextLabel
+            state.partitions[namespace, default: Partition()].nextLabel += count
+            return first
+        }
+    }
+
+    /// Adds or replaces points; `labels[i]` labels `points[i]`.
+    public func upsert(_ points: [VectorPoint], labels: [Int]) throws {
+        for point in points where point.vector.count != dimension {
+            throw BackendError.dimensionMismatch(expected: dimension, actual: point.vector.count)
+        }
+        let entries = zip(points, labels).map { point, label in
+            (point.namespace, Entry(id: point.id, label: label, vector: Self.normalised(point.vector), type: point.type, version: point.version, payload: point.payload))
+        }
+        try state.withLock { state in
+            for (namespace, entry) in entries {
+                var partition = state.partitions[namespace, default: Partition()]
+                Self.retire(entry.id, in: &partition)
+                partition.entries[entry.id] = entry
+                partition.byLabel[entry.label] = entry.id
+                partition.pending[entry.id] = entry.label
+                partition.nextLabel = max(partition.nextLabel, entry.label + 1)
+                if partition.graph == nil, partition.entries.count > parameters.exactThreshold {
+                    partition.graph = try HNSWGraph(
+                        dimension: dimension, capacity: partition.entries.count * 2, m: parameters.m,
+                        efConstruction: parameters.efConstruction, efSearch: parameters.efSearch)
+                }
+                state.partitions[namespace] = partition
+            }
+        }
+        scheduleMerge()
+    }
+
+    public func delete(ids: [UUID]) {
+        state.withLock { state in
+            for namespace in Array(state.partitions.keys) {
+                for id in ids { Self.retire(id, in: &state.partitions[namespace]!) }
+            }
+        }
+    }
+
+    private static func retire(_ id: UUID, in partition: inout Partition) {
+        guard let old = partition.entries.removeValue(forKey: id) else { return }
+        partition.byLabel[old.label] = nil
+        if partition.pending.removeValue(forKey: id) == nil {
+            partition.graph?.markDeleted(old.label)
+        }
+    }
+
+    // MARK: Search
+
+    public func search(_ query: VectorQuery) -> [VectorHit] {
+        guard query.limit > 0 else { return [] }
+        let vector = Self.normalised(query.vector)
+        let (graph, size, bufferHits) = state.withLock { state -> (HNSWGraph?, Int, [VectorHit]) in
+            guard let partition = state.partitions[query.namespace] else { return (nil, 0, []) }
+            // Small partitions, and everything the graph does not hold yet, are scanned exactly.
+            let exactIDs: [UUID] = partition.graph == nil ? Array(partition.entries.keys) : Array(partition.pending.keys)
+            let hits = exactIDs.compactMap { id -> VectorHit? in
+                guard let entry = partition.entries[id], query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload) else { return nil }
+                return VectorHit(id: id, score: Self.dot(vector, entry.vector))
+            }
+            return (partition.graph, partition.entries.count, hits)
+        }
+        var hits = bufferHits
+        if let graph {
+            let filtered = query.type != nil || !query.filters.isEmpty
+            var k = min(size, query.limit * (filtered ? 8 : 2))
+            var graphHits: [VectorHit] = []
+            while true {
+                let found = graph.search(vector, k: k)
+                graphHits = state.withLock { state in
+                    guard let partition = state.partitions[query.namespace] else { return [] }
+                    return found.compactMap { label, similarity in
+                        guard let id = partition.byLabel[label], partition.pending[id] == nil, let entry = partition.entries[id],
+                              query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload) else { return nil }
+                        return VectorHit(id: id, score: similarity)
+                    }
+                }
+                // Filters can discard most candidates: widen the search until enough pass or all were seen.
+                if graphHits.count >= query.limit || k >= size || !filtered { break }
+                k = min(size, k * 4)
+            }
+            hits += graphHits
+        }
+        return Array(hits.sorted { $0.score != $1.score ? $0.score > $1.score : $0.id.uuidString < $1.id.uuidString }.prefix(query.limit))
+    }
+
+    public func count(namespace: String?) -> Int {
+        state.withLock { state in
+            if let namespace { return state.partitions[namespace]?.entries.count ?? 0 }
+            return state.partitions.values.reduce(0) { $0 + $1.entries.count }
+        }
+    }
+
+    /// Vectors waiting in exact buffers for the background merge.
+    public var pendingCount: Int {
+        state.withLock { $0.partitions.values.reduce(0) { $0 + ($1.graph == nil ? 0 : $1.pending.count) } }
+    }
+
+    // MARK: Background merge
+
+    private func scheduleMerge() {
+        let start = state.withLock { state -> Bool in
+            guard !state.merging, state.partitions.values.contains(where: { $0.graph != nil && !$0.pending.isEmpty }) else { return false }
+            state.merging = true
+            return true
+        }
+        // A thread of its own: the merge blocks for as long as graph insertion takes, and must not
+        // hold one of the few threads that serve requests.
+        if start { Thread.detachNewThread { self.merge() } }
+    }
+
+    /// Moves buffered vectors into their graphs a batch at a time; searches go on meanwhile.
+    private func merge() {
+        while true {
+            let work = state.withLock { state -> (String, HNSWGraph, [(UUID, Int, [Float])])? in
+                guard let (namespace, partition) = state.partitions.first(where: { $0.value.graph != nil && !$0.value.pending.isEmpty }) else {
+                    state.merging = false
+                    return nil
+                }
+                let batch = partition.pending.prefix(parameters.mergeBatch).compactMap { id, label in
+                    partition.entries[id].map { (id, label, $0.vector) }
+                }
+                return (namespace, partition.graph!, batch)
+            }
+            guard let (namespace, graph, batch) = work else { return }
+            var added: [(UUID, Int)] = []
+            for (id, label, vector) in batch where (try? graph.add(vector, label: label)) != nil {
+                added.append((id, label))
+            }
+            state.withLock { state in
+                for (id, label) in added {
+                    if state.partitions[namespace]?.pending[id] == label {
+                        state.partitions[namespace]?.pending[id] = nil
+                    } else {
+                        graph.markDeleted(label)  // replaced or deleted while it was being added
+                    }
+                }
+                if added.isEmpty, let first = batch.first { state.partitions[namespace]?.pending[first.0] = nil }
+            }
+        }
+    }
+
+    /// Waits until every buffered vector is in its graph (tests, benchmarks, saving).
+    public func waitForMerge() async {
+        while pendingCount > 0 { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    // MARK: Persistence
+
+    /// Saves every graph into `directory`, one file per namespace.
+    public func save(to directory: String) throws {
+        let graphs = state.withLock { state in state.partitions.compactMap { namespace, partition in partition.graph.map { (namespace, $0) } } }
+        for (namespace, graph) in graphs {
+            let path = Self.graphPath(directory, namespace)
+            try graph.save(to: path + ".tmp")
+            _ = try? FileManager.default.removeItem(atPath: path)
+            try FileManager.default.moveItem(atPath: path + ".tmp", toPath: path)
+        }
+    }
+
+    /// Rebuilds partitions from stored entries, reusing a saved graph where one matches: entries the
+    /// graph lacks go to the buffer, graph labels no entry has are deleted.
+    public func load(_ entries: [(namespace: String, entry: Entry)], from directory: String) {
+        var partitions: [String: Partition] = [:]
+        for (namespace, entry) in entries {
+            var normalised = entry
+            normalised.vector = Self.normalised(entry.vector)
+            partitions[namespace, default: Partition()].entries[entry.id] = normalised
+            partitions[namespace]!.byLabel[entry.label] = entry.id
+            partitions[namespace]!.nextLabel = max(partitions[namespace]!.nextLabel, entry.label + 1)
+        }
+        for namespace in Array(partitions.keys) {
+            var partition = partitions[namespace]!
+            let path = Self.graphPath(directory, namespace)
+            if FileManager.default.fileExists(atPath: path), let graph = try? HNSWGraph(loading: path, dimension: dimension, efSearch: parameters.efSearch) {
+                let live = graph.liveLabels()
+                for label in live where partition.byLabel[label] == nil { graph.markDeleted(label) }
+                for (id, entry) in partition.entries where !live.contains(entry.label) { partition.pending[id] = entry.label }
+                partition.graph = graph
+            } else if partition.entries.count > parameters.exactThreshold {
+                partition.graph = try? HNSWGraph(
+                    dimension: dimension, capacity: partition.entries.count * 2, m: parameters.m,
+                    efConstruction: parameters.efConstruction, efSearch: parameters.efSearch)
+                for (id, entry) in partition.entries { partition.pending[id] = entry.label }
+            }
+            partitions[namespace] = partition
+        }
+        state.withLock { $0.partitions = partitions }
+        scheduleMerge()
+    }
+
+    static func graphPath(_ directory: String, _ namespace: String) -> String {
+        let safe = namespace.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) ? String($0) : String(format: "_%02x", $0.value) }.joined()
+        return (directory as NSString).appendingPathComponent("ann-\(safe).hnsw")
+    }
+
+    // MARK: Math
+
+    static func normalised(_ vector: [Float]) -> [Float] {
+        let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        guard norm > 0 else { return vector }
+        return vector.map { $0 / norm }
+    }
+
+    static func dot(_ a: [Float], _ b: [Float]) -> Double {
+        var sum: Float = 0
+        a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in
+                for index in 0..<x.count { sum += x[index] * y[index] }
+            }
+        }
+        return Double(sum)
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+
+/// The data file `soma.sqlite` in the data directory, opened once and shared by the storage and
+/// vector backends. Problems with the directory or the file fail start-up with a clear message.
+public final class SQLiteDatabase: Sendable {
+    public static let fileName = "soma.sqlite"
+
+    public let directory: String
+    public let pool: DatabasePool
+    let committer: GroupCommitter
+
+    public var path: String { (directory as NSString).appendingPathComponent(Self.fileName) }
+
+    public init(directory: String) throws {
+        self.directory = directory
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw SQLiteOpenError("data directory \(directory) is a file, not a directory") }
+        } else {
+            do {
+                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw SQLiteOpenError("cannot create data directory \(directory): \(error.localizedDescription)")
+            }
+        }
+        guard manager.isWritableFile(atPath: directory) else {
+            throw SQLiteOpenError("data directory \(directory) is not writable by this user")
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // FULL: a commit is on disk (WAL fsynced) before it returns.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let file = (directory as NSString).appendingPathComponent(Self.fileName)
+        do {
+            pool = try DatabasePool(path: file, configuration: configuration)
+            try SQLiteMigrations.migrator.migrate(pool)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT {
+            throw SQLiteOpenError("\(file) is corrupt or not a SomaFractalMemory database (\(error.resultCode)); restore it from a backup or move it away")
+        } catch let error as DatabaseError {
+            throw SQLiteOpenError("cannot open \(file): \(error.message ?? "\(error.resultCode)")")
+        }
+        committer = GroupCommitter(writer: pool)
+    }
+
+    /// Applied migration identifiers, oldest first.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in try SQLiteMigrations.migrator.appliedMigrations(db) }
+    }
+}
+
+public struct SQLiteOpenError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,81 @@
+import GRDB
+
+/// Versioned schema changes, applied in order at start-up; an older data file is upgraded in place.
+enum SQLiteMigrations {
+    static let versions = ["v1_records", "v2_search_and_counts"]
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1_records") { db in
+            try db.execute(sql: """
+                CREATE TABLE memories (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    namespace TEXT NOT NULL,
+                    coord TEXT NOT NULL,
+                    coordinate TEXT NOT NULL,
+                    dims INTEGER NOT NULL,
+                    c0 REAL NOT NULL,
+                    type TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    importance REAL NOT NULL,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    version INTEGER NOT NULL,
+                    expires_at REAL,
+                    embedding_model TEXT
+                );
+                CREATE UNIQUE INDEX memories_namespace_coord ON memories(namespace, coord);
+                CREATE INDEX memories_namespace_box ON memories(namespace, dims, c0);
+                CREATE TABLE links (
+                    namespace TEXT NOT NULL,
+                    from_coord TEXT NOT NULL,
+                    to_coord TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    weight REAL NOT NULL,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (namespace, from_coord, to_coord, type)
+                );
+                CREATE INDEX links_target ON links(namespace, to_coord);
+                CREATE TABLE outbox (
+                    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                    namespace TEXT NOT NULL,
+                    event TEXT NOT NULL
+                );
+                CREATE TABLE vectors (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    namespace TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    payload TEXT NOT NULL,
+                    label INTEGER NOT NULL,
+                    vector BLOB NOT NULL
+                );
+                CREATE INDEX vectors_namespace ON vectors(namespace, label);
+                CREATE TABLE vector_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                """)
+        }
+        migrator.registerMigration("v2_search_and_counts") { db in
+            // Full-text search over payload string values (trigram: substring and exact matching),
+            // counters for /stats, and an index for the expiry sweep.
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE memory_text USING fts5(text, tokenize = 'trigram');
+                INSERT INTO memory_text(rowid, text) SELECT rowid, payload FROM memories;
+                CREATE TABLE counts (
+                    namespace TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    total INTEGER NOT NULL,
+                    PRIMARY KEY (namespace, type)
+                );
+                INSERT INTO counts(namespace, type, total) SELECT namespace, type, COUNT(*) FROM memories GROUP BY namespace, type;
+                CREATE INDEX memories_expiry ON memories(expires_at) WHERE expires_at IS NOT NULL;
+                """)
+            // Rows written by v1 indexed their raw payload JSON; index their string values instead.
+            let rows = try Row.fetchAll(db, sql: "SELECT rowid, payload FROM memories")
+            for row in rows {
+                let payload: String = row["payload"]
+                try db.execute(sql: "UPDATE memory_text SET text = ? WHERE rowid = ?", arguments: [SearchText.of(payloadJSON: payload), row["rowid"] as Int64])
+            }
+        }
+        return migrator
+    }
+}

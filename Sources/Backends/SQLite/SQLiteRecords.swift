@@ -1,0 +1,45 @@
+import Foundation
+import GRDB
+import SomaCore
+
+/// How records map to rows. Times are stored as seconds since the reference date, the form `Date`
+/// holds, so they round-trip exactly.
+enum SQLiteRecords {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    static func json(_ payload: JSONObject) throws -> String {
+        String(decoding: try encoder.encode(payload), as: UTF8.self)
+    }
+
+    static func payload(_ text: String) throws -> JSONObject {
+        try JSONDecoder().decode(JSONObject.self, from: Data(text.utf8))
+    }
+
+    static func memory(_ row: Row) throws -> Memory {
+        let values = try JSONDecoder().decode([Double].self, from: Data((row["coordinate"] as String).utf8))
+        let expires: Double? = row["expires_at"]
+        return Memory(
+            namespace: row["namespace"], coordinate: try Coordinate(values, maxDimensions: .max),
+            type: MemoryType(rawValue: row["type"]) ?? .episodic, payload: try payload(row["payload"]),
+            importance: row["importance"], createdAt: Date(timeIntervalSinceReferenceDate: row["created_at"]),
+            updatedAt: Date(timeIntervalSinceReferenceDate: row["updated_at"]), version: row["version"],
+            expiresAt: expires.map(Date.init(timeIntervalSinceReferenceDate:)), embeddingModel: row["embedding_model"])
+    }
+
+    static func id(_ id: UUID) -> String { id.uuidString.lowercased() }
+}
+
+/// The text full-text search indexes for a payload: its string values, one per line.
+enum SearchText {
+    static func of(_ payload: JSONObject) -> String {
+        JSONValue.object(payload).stringLeaves.joined(separator: "\n")
+    }
+
+    static func of(payloadJSON: String) -> String {
+        (try? SQLiteRecords.payload(payloadJSON)).map(of) ?? ""
+    }
+}

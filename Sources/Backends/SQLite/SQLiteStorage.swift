@@ -1,0 +1,229 @@
+import Foundation
+import GRDB
+import SomaCore
+
+/// Durable storage in one SQLite file (WAL, synchronous=FULL): each acknowledged write is
+/// committed before the answer goes out, and concurrent writes share commits.
+public final class SQLiteStorage: MemoryStorage {
+    let database: SQLiteDatabase
+    private var pool: DatabasePool { database.pool }
+    private var committer: GroupCommitter { database.committer }
+
+    public init(database: SQLiteDatabase) {
+        self.database = database
+    }
+
+    // MARK: Writes
+
+    public func upsert(_ drafts: [MemoryDraft], at now: Date) async throws -> [Memory] {
+        try await committer.write { db in
+            try drafts.map { draft in
+                let existing = try Self.fetch(db, id: draft.id)
+                let memory = draft.record(replacing: existing, at: now)
+                try Self.save(db, memory, replacing: existing)
+                try Self.record(db, existing == nil ? .created : .updated, memory, at: now)
+                return memory
+            }
+        }
+    }
+
+    public func delete(namespace: String, coordinates: [Coordinate], at now: Date) async throws -> [Memory] {
+        try await committer.write { db in
+            try coordinates.compactMap { coordinate in
+                try Self.remove(db, id: MemoryID.make(namespace: namespace, coordinate: coordinate), at: now)
+            }
+        }
+    }
+
+    public func addLink(namespace: String, link: Link) async throws {
+        try await committer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO links(namespace, from_coord, to_coord, type, weight, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(namespace, from_coord, to_coord, type) DO UPDATE SET weight = excluded.weight, created_at = excluded.created_at
+                    """,
+                arguments: [namespace, link.from.canonical, link.to.canonical, link.type, link.weight, link.createdAt.timeIntervalSinceReferenceDate])
+            if let source = try Self.fetch(db, id: MemoryID.make(namespace: namespace, coordinate: link.from)) {
+                try Self.record(db, .linked, source, at: link.createdAt)
+            }
+        }
+    }
+
+    public func deleteExpired(before now: Date, limit: Int) async throws -> [Memory] {
+        try await committer.write { db in
+            let ids = try String.fetchAll(
+                db, sql: "SELECT id FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?",
+                arguments: [now.timeIntervalSinceReferenceDate, limit])
+            return try ids.compactMap { try Self.remove(db, id: UUID(uuidString: $0)!, at: now) }
+        }
+    }
+
+    public func markRelayed(_ sequence: [Int64]) async throws {
+        guard !sequence.isEmpty else { return }
+        try await committer.write { db in
+            try db.execute(sql: "DELETE FROM outbox WHERE sequence IN (\(sequence.map(String.init).joined(separator: ",")))")
+        }
+    }
+
+    static func fetch(_ db: Database, id: UUID) throws -> Memory? {
+        try Row.fetchOne(db, sql: "SELECT * FROM memories WHERE id = ?", arguments: [SQLiteRecords.id(id)]).map(SQLiteRecords.memory)
+    }
+
+    static func save(_ db: Database, _ memory: Memory, replacing existing: Memory?) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO memories(id, namespace, coord, coordinate, dims, c0, type, payload, importance, created_at, updated_at, version, expires_at, embedding_model)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET type = excluded.type, payload = excluded.payload, importance = excluded.importance,
+                    updated_at = excluded.updated_at, version = excluded.version, expires_at = excluded.expires_at,
+                    embedding_model = excluded.embedding_model
+                """,
+            arguments: [
+                SQLiteRecords.id(memory.id), memory.namespace, memory.coordinate.canonical,
+                String(decoding: try JSONEncoder().encode(memory.coordinate.values), as: UTF8.self), memory.coordinate.dimensions,
+                memory.coordinate.values[0], memory.type.rawValue, try SQLiteRecords.json(memory.payload), memory.importance,
+                memory.createdAt.timeIntervalSinceReferenceDate, memory.updatedAt.timeIntervalSinceReferenceDate, memory.version,
+                memory.expiresAt?.timeIntervalSinceReferenceDate, memory.embeddingModel,
+            ])
+        let rowid = try Int64.fetchOne(db, sql: "SELECT rowid FROM memories WHERE id = ?", arguments: [SQLiteRecords.id(memory.id)])!
+        try db.execute(sql: "DELETE FROM memory_text WHERE rowid = ?", arguments: [rowid])
+        try db.execute(sql: "INSERT INTO memory_text(rowid, text) VALUES (?, ?)", arguments: [rowid, SearchText.of(memory.payload)])
+        if let existing { try count(db, existing.namespace, existing.type, -1) }
+        try count(db, memory.namespace, memory.type, 1)
+    }
+
+    static func remove(_ db: Database, id: UUID, at now: Date) throws -> Memory? {
+        guard let memory = try fetch(db, id: id) else { return nil }
+        let key = SQLiteRecords.id(id)
+        try db.execute(sql: "DELETE FROM memory_text WHERE rowid = (SELECT rowid FROM memories WHERE id = ?)", arguments: [key])
+        try db.execute(sql: "DELETE FROM memories WHERE id = ?", arguments: [key])
+        try db.execute(
+            sql: "DELETE FROM links WHERE namespace = ? AND (from_coord = ? OR to_coord = ?)",
+            arguments: [memory.namespace, memory.coordinate.canonical, memory.coordinate.canonical])
+        try count(db, memory.namespace, memory.type, -1)
+        try record(db, .deleted, memory, at: now)
+        return memory
+    }
+
+    static func count(_ db: Database, _ namespace: String, _ type: MemoryType, _ delta: Int) throws {
+        try db.execute(
+            sql: "INSERT INTO counts(namespace, type, total) VALUES (?, ?, ?) ON CONFLICT(namespace, type) DO UPDATE SET total = total + excluded.total",
+            arguments: [namespace, type.rawValue, delta])
+    }
+
+    static let eventEncoder = SomaJSON.encoder()
+
+    static func record(_ db: Database, _ kind: MemoryEvent.Kind, _ memory: Memory, at now: Date) throws {
+        let event = String(decoding: try eventEncoder.encode(MemoryEvent(kind, of: memory, at: now)), as: UTF8.self)
+        try db.execute(sql: "INSERT INTO outbox(namespace, event) VALUES (?, ?)", arguments: [memory.namespace, event])
+    }
+
+    // MARK: Reads
+
+    public func get(namespace: String, coordinate: Coordinate) async throws -> Memory? {
+        let id = MemoryID.make(namespace: namespace, coordinate: coordinate)
+        return try await pool.read { db in try Self.fetch(db, id: id) }
+    }
+
+    public func get(namespace: String, ids: [UUID]) async throws -> [Memory] {
+        guard !ids.isEmpty else { return [] }
+        let keys = ids.map(SQLiteRecords.id)
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM memories WHERE namespace = ? AND id IN (\(Array(repeating: "?", count: keys.count).joined(separator: ",")))",
+                arguments: StatementArguments([namespace] + keys)
+            ).map(SQLiteRecords.memory)
+        }
+    }
+
+    public func list(namespace: String, type: MemoryType?, after cursor: String?, limit: Int) async throws -> MemoryPage {
+        if let cursor, UUID(uuidString: cursor) == nil { throw EngineError.invalid("invalid cursor") }
+        let after = cursor?.lowercased() ?? ""
+        let rows = try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM memories WHERE namespace = ? AND (? IS NULL OR type = ?) AND id > ? ORDER BY id LIMIT ?",
+                arguments: [namespace, type?.rawValue, type?.rawValue, after, limit + 1]
+            ).map(SQLiteRecords.memory)
+        }
+        let page = Array(rows.prefix(limit))
+        return MemoryPage(memories: page, nextCursor: rows.count > limit ? page.last.map { SQLiteRecords.id($0.id) } : nil)
+    }
+
+    public func range(namespace: String, min lower: Coordinate, max upper: Coordinate, type: MemoryType?, limit: Int) async throws -> [Memory] {
+        try await pool.read { db in
+            let cursor = try Row.fetchCursor(
+                db, sql: "SELECT * FROM memories WHERE namespace = ? AND dims = ? AND c0 BETWEEN ? AND ? AND (? IS NULL OR type = ?) ORDER BY coord",
+                arguments: [namespace, lower.dimensions, lower.values[0], upper.values[0], type?.rawValue, type?.rawValue])
+            var found: [Memory] = []
+            while found.count < limit, let row = try cursor.next() {
+                let memory = try SQLiteRecords.memory(row)
+                if memory.coordinate.isInside(min: lower, max: upper) { found.append(memory) }
+            }
+            return found
+        }
+    }
+
+    /// Trigram full-text search finds candidates (terms of three or more characters); shorter terms
+    /// scan the namespace. Either way `KeywordQuery.score` decides the match and the order.
+    public func keywordSearch(namespace: String, query: KeywordQuery, type: MemoryType?, limit: Int) async throws -> [Memory] {
+        let candidateCap = max(limit * 20, 2000)
+        let useIndex = query.term.count >= 3
+        let phrase = "\"" + query.term.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let memories = try await pool.read { db in
+            let sql = useIndex
+                ? """
+                  SELECT m.* FROM memory_text JOIN memories m ON m.rowid = memory_text.rowid
+                  WHERE memory_text MATCH ? AND m.namespace = ? AND (? IS NULL OR m.type = ?) LIMIT ?
+                  """
+                : "SELECT * FROM memories WHERE namespace = ? AND (? IS NULL OR type = ?) LIMIT ?"
+            let arguments: StatementArguments = useIndex
+                ? [phrase, namespace, type?.rawValue, type?.rawValue, candidateCap]
+                : [namespace, type?.rawValue, type?.rawValue, candidateCap * 10]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(SQLiteRecords.memory)
+        }
+        let scored = memories.compactMap { memory -> (Memory, Double)? in
+            let score = query.score(memory.payload)
+            return score > 0 ? (memory, score) : nil
+        }
+        return scored.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.coordinate.canonical < $1.0.coordinate.canonical }.prefix(limit).map(\.0)
+    }
+
+    public func links(namespace: String, from: Coordinate, type: String?, limit: Int) async throws -> [Link] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: """
+                    SELECT * FROM links WHERE namespace = ? AND from_coord = ? AND (? IS NULL OR type = ?)
+                    ORDER BY weight, to_coord, type LIMIT ?
+                    """,
+                arguments: [namespace, from.canonical, type, type, limit]
+            ).map { row in
+                Link(
+                    from: from, to: try Coordinate(parsing: row["to_coord"], maxDimensions: .max), type: row["type"], weight: row["weight"],
+                    createdAt: Date(timeIntervalSinceReferenceDate: row["created_at"]))
+            }
+        }
+    }
+
+    public func counts(namespace: String) async throws -> MemoryCounts {
+        try await pool.read { db in
+            var counts = MemoryCounts()
+            for row in try Row.fetchAll(db, sql: "SELECT type, total FROM counts WHERE namespace = ?", arguments: [namespace]) {
+                if let type = MemoryType(rawValue: row["type"]) { counts.add(type, row["total"]) }
+            }
+            return counts
+        }
+    }
+
+    public func pendingEvents(limit: Int) async throws -> [OutboxEntry] {
+        let decoder = SomaJSON.decoder()
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT sequence, event FROM outbox ORDER BY sequence LIMIT ?", arguments: [limit]).map { row in
+                OutboxEntry(sequence: row["sequence"], event: try decoder.decode(MemoryEvent.self, from: Data((row["event"] as String).utf8)))
+            }
+        }
+    }
+
+    public func isHealthy() async -> Bool {
+        (try? await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+}

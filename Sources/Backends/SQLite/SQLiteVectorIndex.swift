@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+import SomaANN
+import SomaCore
+
+/// Vectors stored in the data file beside the records, searched through `NearestNeighbourIndex`.
+/// The table is the truth: at start-up the in-memory index is rebuilt from it, reusing the graphs
+/// saved at the last clean shutdown where they still match.
+public final class SQLiteVectorIndex: VectorIndex {
+    let database: SQLiteDatabase
+    public let index: NearestNeighbourIndex
+
+    public init(database: SQLiteDatabase, dimension: Int, parameters: ANNParameters = ANNParameters()) async throws {
+        self.database = database
+        self.index = NearestNeighbourIndex(dimension: dimension, parameters: parameters)
+        try await ensureCollection(dimension: dimension)
+        let rows = try database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, namespace, type, version, payload, label, vector FROM vectors")
+        }
+        let entries = try rows.map { row -> (namespace: String, entry: NearestNeighbourIndex.Entry) in
+            let blob: Data = row["vector"]
+            let vector = blob.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            return (row["namespace"], NearestNeighbourIndex.Entry(
+                id: UUID(uuidString: row["id"])!, label: row["label"], vector: vector,
+                type: MemoryType(rawValue: row["type"]) ?? .episodic, version: row["version"], payload: try SQLiteRecords.payload(row["payload"])))
+        }
+        index.load(entries, from: database.directory)
+    }
+
+    public func ensureCollection(dimension: Int) async throws {
+        let stored = try await database.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM vector_meta WHERE key = 'dimension'").flatMap(Int.init)
+        }
+        if let stored, stored != dimension {
+            throw BackendError.dimensionMismatch(expected: dimension, actual: stored)
+        }
+        guard index.dimension == dimension else { throw BackendError.dimensionMismatch(expected: dimension, actual: index.dimension) }
+        if stored == nil {
+            try await database.committer.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO vector_meta(key, value) VALUES ('dimension', ?)", arguments: [String(dimension)])
+            }
+        }
+    }
+
+    public func upsert(_ points: [VectorPoint]) async throws {
+        guard !points.isEmpty else { return }
+        for point in points where point.vector.count != index.dimension {
+            throw BackendError.dimensionMismatch(expected: index.dimension, actual: point.vector.count)
+        }
+        let labels = points.map { index.reserveLabels(namespace: $0.namespace, count: 1) }
+        let rows = try zip(points, labels).map { point, label in
+            (point, label, try SQLiteRecords.json(point.payload), point.vector.withUnsafeBufferPointer { Data(buffer: $0) })
+        }
+        try await database.committer.write { db in
+            for (point, label, payload, blob) in rows {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO vectors(id, namespace, type, version, payload, label, vector) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [SQLiteRecords.id(point.id), point.namespace, point.type.rawValue, point.version, payload, label, blob])
+            }
+        }
+        try index.upsert(points, labels: labels)
+    }
+
+    public func delete(ids: [UUID]) async throws {
+        guard !ids.isEmpty else { return }
+        let keys = ids.map(SQLiteRecords.id)
+        try await database.committer.write { db in
+            try db.execute(
+                sql: "DELETE FROM vectors WHERE id IN (\(Array(repeating: "?", count: keys.count).joined(separator: ",")))",
+                arguments: StatementArguments(keys))
+        }
+        index.delete(ids: ids)
+    }
+
+    public func search(_ query: VectorQuery) async throws -> [VectorHit] {
+        guard query.vector.count == index.dimension else {
+            throw BackendError.dimensionMismatch(expected: index.dimension, actual: query.vector.count)
+        }
+        return index.search(query)
+    }
+
+    public func count(namespace: String?) async throws -> Int {
+        index.count(namespace: namespace)
+    }
+
+    public func isHealthy() async -> Bool { true }
+
+    /// Saves the graphs (once merged) so the next start-up need not rebuild them.
+    public func flush() async throws {
+        await index.waitForMerge()
+        try index.save(to: database.directory)
+    }
+}

@@ -1,0 +1,35 @@
+import ConformanceKit
+import Foundation
+import SomaANN
+import SomaCore
+import Testing
+@testable import SomaSQLite
+
+func temporaryDirectory() -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("soma-sqlite-\(UUID().uuidString)").path
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+@Suite("SQLite backends meet the ConformanceKit suites")
+struct SQLiteConformanceTests {
+    @Test(arguments: StorageConformance.checks)
+    func storage(_ check: StorageConformance.Check) async throws {
+        try await check.run(SQLiteStorage(database: try SQLiteDatabase(directory: temporaryDirectory())))
+    }
+
+    @Test(arguments: VectorConformance.checks)
+    func vector(_ check: VectorConformance.Check) async throws {
+        let database = try SQLiteDatabase(directory: temporaryDirectory())
+        try await check.run(try await SQLiteVectorIndex(database: database, dimension: VectorConformance.dimension))
+    }
+
+    /// The same vector suite with the graph in use from the first vector on.
+    @Test(arguments: VectorConformance.checks)
+    func vectorThroughTheGraph(_ check: VectorConformance.Check) async throws {
+        var parameters = ANNParameters()
+        parameters.exactThreshold = 0
+        let database = try SQLiteDatabase(directory: temporaryDirectory())
+        try await check.run(try await SQLiteVectorIndex(database: database, dimension: VectorConformance.dimension, parameters: parameters))
+    }
+}

@@ -1,0 +1,117 @@
+import ConformanceKit
+import Foundation
+import GRDB
+import SomaANN
+import SomaCore
+import Testing
+@testable import SomaSQLite
+
+@Suite struct SQLiteDurabilityTests {
+    func engine(_ directory: String, threshold: Int = 4096) async throws -> MemoryEngine {
+        let database = try SQLiteDatabase(directory: directory)
+        var parameters = ANNParameters()
+        parameters.exactThreshold = threshold
+        let engine = MemoryEngine(
+            storage: SQLiteStorage(database: database), cache: NoCache(),
+            vectors: try await SQLiteVectorIndex(database: database, dimension: 64, parameters: parameters),
+            bus: NoBus(), embedder: HashEmbedder(dimension: 64))
+        try await engine.prepare()
+        return engine
+    }
+
+    @Test(arguments: [4096, 0])
+    func everythingIsBackAfterARestart(threshold: Int) async throws {
+        let directory = temporaryDirectory()
+        let coordinates = (0..<40).map { try! Coordinate([Double($0), 1]) }
+        do {
+            let first = try await engine(directory, threshold: threshold)
+            _ = try await first.store(coordinates.enumerated().map { index, coordinate in
+                MemoryDraft(namespace: "ns", coordinate: coordinate, type: index % 4 == 0 ? .semantic : .episodic, payload: ["text": .string("note number \(index) about topic \(index % 5)")])
+            })
+            try await first.link(namespace: "ns", Link(from: coordinates[0], to: coordinates[1], type: "next", weight: 2))
+            _ = try await first.delete(namespace: "ns", coordinates: [coordinates[39]])
+            try await first.vectors.flush()
+        }
+        let second = try await engine(directory, threshold: threshold)
+        #expect(try await second.stats(namespace: "ns") == MemoryCounts(episodic: 29, semantic: 10))
+        #expect(try await second.get(namespace: "ns", coordinate: coordinates[7])?.payload == ["text": "note number 7 about topic 2"])
+        #expect(try await second.neighbors(namespace: "ns", of: coordinates[0], type: nil, limit: 5).map(\.to) == [coordinates[1]])
+        #expect(try await second.vectors.count(namespace: "ns") == 39)
+        let hits = try await second.recall(RecallRequest(namespace: "ns", query: "note number 12 about topic 2", topK: 3))
+        #expect(hits.first?.memory.coordinate == coordinates[12])
+        #expect(try await second.get(namespace: "ns", coordinate: coordinates[39]) == nil)
+    }
+
+    @Test func concurrentWritesAreAllCommitted() async throws {
+        let directory = temporaryDirectory()
+        let storage = SQLiteStorage(database: try SQLiteDatabase(directory: directory))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    _ = try await storage.upsert([Fixture.draft("ns", try Coordinate([Double(index)]), ["i": .int(Int64(index))])], at: Date())
+                }
+            }
+            try await group.waitForAll()
+        }
+        let reopened = SQLiteStorage(database: try SQLiteDatabase(directory: directory))
+        #expect(try await reopened.counts(namespace: "ns").total == 200)
+        #expect(try await reopened.list(namespace: "ns", type: nil, after: nil, limit: 1000).memories.count == 200)
+    }
+
+    @Test func migratesAnEmptyFileAndTheFirstSchema() async throws {
+        let fresh = try SQLiteDatabase(directory: temporaryDirectory())
+        #expect(try fresh.appliedMigrations() == SQLiteMigrations.versions)
+
+        // A data file as the first schema left it, with a record written by that version.
+        let directory = temporaryDirectory()
+        let old = try DatabaseQueue(path: (directory as NSString).appendingPathComponent(SQLiteDatabase.fileName))
+        try SQLiteMigrations.migrator.migrate(old, upTo: "v1_records")
+        try await old.write { db in
+            try db.execute(sql: """
+                INSERT INTO memories(id, namespace, coord, coordinate, dims, c0, type, payload, importance, created_at, updated_at, version)
+                VALUES (?, 'ns', '1,2', '[1,2]', 2, 1, 'semantic', '{"title":"Legacy pineapple"}', 1, 0, 0, 3)
+                """, arguments: [SQLiteRecords.id(MemoryID.make(namespace: "ns", coordinate: try Coordinate([1, 2])))])
+        }
+        try old.close()
+        let upgraded = try SQLiteDatabase(directory: directory)
+        #expect(try upgraded.appliedMigrations() == SQLiteMigrations.versions)
+        let storage = SQLiteStorage(database: upgraded)
+        #expect(try await storage.counts(namespace: "ns") == MemoryCounts(episodic: 0, semantic: 1))
+        let found = try await storage.keywordSearch(namespace: "ns", query: KeywordQuery(term: "apple"), type: nil, limit: 5)
+        #expect(found.map(\.version) == [3])
+        #expect(try await storage.keywordSearch(namespace: "ns", query: KeywordQuery(term: "title"), type: nil, limit: 5).isEmpty, "keys are not indexed")
+    }
+
+    @Test func corruptOrUnwritableDataDirectoriesFailClearly() throws {
+        let corrupt = temporaryDirectory()
+        try Data(repeating: 0x42, count: 8192).write(to: URL(fileURLWithPath: (corrupt as NSString).appendingPathComponent(SQLiteDatabase.fileName)))
+        #expect { _ = try SQLiteDatabase(directory: corrupt) } throws: { ($0 as? SQLiteOpenError)?.description.contains("corrupt") == true }
+
+        let file = (temporaryDirectory() as NSString).appendingPathComponent("plain-file")
+        _ = FileManager.default.createFile(atPath: file, contents: Data())
+        #expect { _ = try SQLiteDatabase(directory: file) } throws: { ($0 as? SQLiteOpenError)?.description.contains("not a directory") == true }
+
+        let locked = temporaryDirectory()
+        try FileManager.default.setAttributes([.posixPermissions: 0o500], ofItemAtPath: locked)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: locked) }
+        if getuid() != 0 {  // root may write anywhere, so the check only means something for other users
+            #expect { _ = try SQLiteDatabase(directory: locked) } throws: { ($0 as? SQLiteOpenError)?.description.contains("not writable") == true }
+        }
+    }
+}
+
+/// Cache and bus that do nothing: these tests are about storage and vectors.
+struct NoCache: MemoryCache {
+    func get(_ key: String) async throws -> [UInt8]? { nil }
+    func set(_ key: String, value: [UInt8], ttl: Duration) async throws {}
+    func delete(_ keys: [String]) async throws {}
+    func increment(_ key: String, window: Duration) async throws -> CounterValue { CounterValue(count: 1, resetsIn: window) }
+    func isHealthy() async -> Bool { true }
+}
+
+struct NoBus: EventBus {
+    struct Closed: Error {}
+    func publish(_ events: [MemoryEvent]) async throws {}
+    func subscribe(group: String, consumer: String) async throws -> any EventSubscription { throw Closed() }
+    func isHealthy() async -> Bool { true }
+}
