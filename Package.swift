@@ -77,6 +77,7 @@ let package = Package(
                 "SomaService",
                 "SomaInProcess",
                 "SomaSQLite",
+                "SomaANN",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/soma",
