@@ -1,31 +1,48 @@
 #!/usr/bin/env bash
 # Throughput and latency of store, get-by-coordinate and recall (top_k 10) against a release build
-# holding 10,000 memories, each as a ratio to the same server's /healthz (the HTTP stack's ceiling).
-# Usage: scripts/bench.sh [seconds per run, default 10]
+# on the durable default holding N memories, each as a ratio to the same server's /healthz (the
+# HTTP stack's ceiling), plus resident memory after loading and start-up time with them.
+# Usage: scripts/bench.sh [seconds per run, default 10] [memories, default 10000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 duration="${1:-10}"
+count="${2:-10000}"
 port="${SOMA_BENCH_PORT:-9599}"
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
 
 swift build -c release --product soma >/dev/null
 data_dir="$(mktemp -d)"
-SOMA_PORT="$port" SOMA_RATE_LIMIT_MAX=0 SOMA_DATA_DIR="$data_dir" LOG_LEVEL=error .build/release/soma serve >"$data_dir/server.log" 2>&1 &
-server=$!
+server=""
+start_server() {
+  SOMA_PORT="$port" SOMA_RATE_LIMIT_MAX=0 SOMA_DATA_DIR="$data_dir" LOG_LEVEL=error .build/release/soma serve >>"$data_dir/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 3000); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.02; done
+  echo "server did not start" >&2; exit 1
+}
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data_dir"' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+start_server
 
-python3 - "$port" <<'PY'
+load_started=$(date +%s.%N)
+python3 - "$port" "$count" <<'PY'
 import json, sys, urllib.request
-port = sys.argv[1]
+port, count = sys.argv[1], int(sys.argv[2])
 topics = ["alpha budget", "meeting notes", "project falcon", "release plan", "customer call", "agent memory"]
-for start in range(0, 10000, 500):
-    items = [{"coord": f"{i % 100},{i // 100}", "payload": {"text": f"{topics[i % len(topics)]} topic {i % 97} item {i}"}} for i in range(start, start + 500)]
+for start in range(0, count, 500):
+    items = [{"coord": f"{i % 100},{i // 100}", "payload": {"text": f"{topics[i % len(topics)]} topic {i % 97} item {i}"}} for i in range(start, min(start + 500, count))]
     request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/memories/bulk", data=json.dumps({"items": items}).encode(), headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request).read()
 PY
-echo "loaded: $(curl -s "http://127.0.0.1:$port/v1/stats")"
+echo "loaded in $(awk -v a="$load_started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s: $(curl -s "http://127.0.0.1:$port/v1/stats")"
+echo "resident memory after loading: $(awk '/VmRSS/ {printf "%.0f MiB", $2 / 1024}' /proc/$server/status)"
+# A clean stop saves the HNSW graphs (after the background merge); the next start loads them.
+stop_started=$(date +%s.%N)
+kill -TERM $server; wait $server || true
+echo "clean stop (merge finished, graphs saved) in $(awk -v a="$stop_started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s"
+start_started=$(date +%s.%N)
+start_server
+echo "start-up with $count memories: $(awk -v a="$start_started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}') s to a healthy /healthz"
+echo "resident memory after start-up: $(awk '/VmRSS/ {printf "%.0f MiB", $2 / 1024}' /proc/$server/status)"
 
 run() {  # name, path, wrk arguments...
   local name="$1" path="$2"; shift 2

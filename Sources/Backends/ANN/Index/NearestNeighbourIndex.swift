@@ -70,21 +70,24 @@ public final class NearestNeighbourIndex: Sendable {
         }
         try state.withLock { state in
             for (namespace, entry) in entries {
-                var partition = state.partitions[namespace, default: Partition()]
-                Self.retire(entry.id, in: &partition)
-                partition.entries[entry.id] = entry
-                partition.byLabel[entry.label] = entry.id
-                partition.pending[entry.id] = entry.label
-                partition.nextLabel = max(partition.nextLabel, entry.label + 1)
-                if partition.graph == nil, partition.entries.count > parameters.exactThreshold {
-                    partition.graph = try HNSWGraph(
-                        dimension: dimension, capacity: partition.entries.count * 2, m: parameters.m,
-                        efConstruction: parameters.efConstruction, efSearch: parameters.efSearch)
-                }
-                state.partitions[namespace] = partition
+                // Mutate in place: copying a partition out and back would copy its dictionaries.
+                try Self.insert(entry, into: &state.partitions[namespace, default: Partition()], dimension: dimension, parameters: parameters)
             }
         }
         scheduleMerge()
+    }
+
+    private static func insert(_ entry: Entry, into partition: inout Partition, dimension: Int, parameters: ANNParameters) throws {
+        retire(entry.id, in: &partition)
+        partition.entries[entry.id] = entry
+        partition.byLabel[entry.label] = entry.id
+        partition.pending[entry.id] = entry.label
+        partition.nextLabel = max(partition.nextLabel, entry.label + 1)
+        if partition.graph == nil, partition.entries.count > parameters.exactThreshold {
+            partition.graph = try HNSWGraph(
+                dimension: dimension, capacity: partition.entries.count * 2, m: parameters.m,
+                efConstruction: parameters.efConstruction, efSearch: parameters.efSearch)
+        }
     }
 
     public func delete(ids: [UUID]) {
@@ -111,11 +114,14 @@ public final class NearestNeighbourIndex: Sendable {
         let (graph, size, bufferHits) = state.withLock { state -> (HNSWGraph?, Int, [VectorHit]) in
             guard let partition = state.partitions[query.namespace] else { return (nil, 0, []) }
             // Small partitions, and everything the graph does not hold yet, are scanned exactly.
-            let exactIDs: [UUID] = partition.graph == nil ? Array(partition.entries.keys) : Array(partition.pending.keys)
-            let hits = exactIDs.compactMap { id -> VectorHit? in
-                guard let entry = partition.entries[id], query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload) else { return nil }
-                return VectorHit(id: id, score: Self.dot(vector, entry.vector))
+            let unfiltered = query.type == nil && query.filters.isEmpty
+            func hit(_ entry: Entry) -> VectorHit? {
+                guard unfiltered || query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload) else { return nil }
+                return VectorHit(id: entry.id, score: Self.dot(vector, entry.vector))
             }
+            let hits = partition.graph == nil
+                ? partition.entries.values.compactMap(hit)
+                : partition.pending.keys.compactMap { partition.entries[$0].flatMap(hit) }
             return (partition.graph, partition.entries.count, hits)
         }
         var hits = bufferHits
@@ -228,7 +234,7 @@ public final class NearestNeighbourIndex: Sendable {
             partitions[namespace]!.nextLabel = max(partitions[namespace]!.nextLabel, entry.label + 1)
         }
         for namespace in Array(partitions.keys) {
-            var partition = partitions[namespace]!
+            var partition = partitions.removeValue(forKey: namespace)!
             let path = Self.graphPath(directory, namespace)
             if FileManager.default.fileExists(atPath: path), let graph = try? HNSWGraph(loading: path, dimension: dimension, efSearch: parameters.efSearch) {
                 let live = graph.liveLabels()
@@ -260,13 +266,24 @@ public final class NearestNeighbourIndex: Sendable {
         return vector.map { $0 / norm }
     }
 
+    /// Dot product in 8-wide SIMD lanes (the compiler may not reorder a scalar float sum itself).
     static func dot(_ a: [Float], _ b: [Float]) -> Double {
-        var sum: Float = 0
         a.withUnsafeBufferPointer { x in
             b.withUnsafeBufferPointer { y in
-                for index in 0..<x.count { sum += x[index] * y[index] }
+                let count = x.count, wide = count & ~7
+                var lanes = SIMD8<Float>()
+                var index = 0
+                while index < wide {
+                    lanes += SIMD8(x[index..<index + 8]) * SIMD8(y[index..<index + 8])
+                    index += 8
+                }
+                var sum = lanes.sum()
+                while index < count {
+                    sum += x[index] * y[index]
+                    index += 1
+                }
+                return Double(sum)
             }
         }
-        return Double(sum)
     }
 }
