@@ -115,3 +115,25 @@ struct NoBus: EventBus {
     func subscribe(group: String, consumer: String) async throws -> any EventSubscription { throw Closed() }
     func isHealthy() async -> Bool { true }
 }
+
+@Suite struct SQLiteGraphReuseTests {
+    @Test func aCleanStopSavesTheGraphAndTheNextStartReusesIt() async throws {
+        let directory = temporaryDirectory()
+        var parameters = ANNParameters()
+        parameters.exactThreshold = 16
+        let points = (0..<600).map { index in
+            VectorPoint(id: UUID(), vector: HashEmbedder(dimension: 32).vector(for: "item \(index) topic \(index % 7)"), namespace: "ns", type: .episodic, version: 1, payload: [:])
+        }
+        do {
+            let vectors = try await SQLiteVectorIndex(database: try SQLiteDatabase(directory: directory), dimension: 32, parameters: parameters)
+            try await vectors.upsert(points)
+            try await vectors.flush()
+            #expect(vectors.index.pendingCount == 0)
+        }
+        let reopened = try await SQLiteVectorIndex(database: try SQLiteDatabase(directory: directory), dimension: 32, parameters: parameters)
+        #expect(reopened.index.pendingCount == 0, "every stored vector is already in the loaded graph")
+        #expect(try await reopened.count(namespace: "ns") == 600)
+        let hits = try await reopened.search(VectorQuery(vector: points[42].vector, namespace: "ns", limit: 1))
+        #expect(hits.first?.id == points[42].id)
+    }
+}

@@ -68,6 +68,7 @@ enum SQLiteMigrations {
                 );
                 INSERT INTO counts(namespace, type, total) SELECT namespace, type, COUNT(*) FROM memories GROUP BY namespace, type;
                 CREATE INDEX memories_expiry ON memories(expires_at) WHERE expires_at IS NOT NULL;
+                CREATE INDEX memories_namespace_id ON memories(namespace, id);
                 """)
             // Rows written by v1 indexed their raw payload JSON; index their string values instead.
             let rows = try Row.fetchAll(db, sql: "SELECT rowid, payload FROM memories")

@@ -125,12 +125,14 @@ public final class SQLiteStorage: MemoryStorage {
         return try await pool.read { db in try Self.fetch(db, id: id) }
     }
 
+    /// `+namespace` keeps SQLite from walking the namespace index instead of probing the primary
+    /// key: without it, loading recall hits cost a scan of the whole namespace.
     public func get(namespace: String, ids: [UUID]) async throws -> [Memory] {
         guard !ids.isEmpty else { return [] }
         let keys = ids.map(SQLiteRecords.id)
         return try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM memories WHERE namespace = ? AND id IN (\(Array(repeating: "?", count: keys.count).joined(separator: ",")))",
+                db, sql: "SELECT * FROM memories WHERE +namespace = ? AND id IN (\(Array(repeating: "?", count: keys.count).joined(separator: ",")))",
                 arguments: StatementArguments([namespace] + keys)
             ).map(SQLiteRecords.memory)
         }
@@ -173,7 +175,7 @@ public final class SQLiteStorage: MemoryStorage {
             let sql = useIndex
                 ? """
                   SELECT m.* FROM memory_text JOIN memories m ON m.rowid = memory_text.rowid
-                  WHERE memory_text MATCH ? AND m.namespace = ? AND (? IS NULL OR m.type = ?) LIMIT ?
+                  WHERE memory_text MATCH ? AND +m.namespace = ? AND (? IS NULL OR m.type = ?) LIMIT ?
                   """
                 : "SELECT * FROM memories WHERE namespace = ? AND (? IS NULL OR type = ?) LIMIT ?"
             let arguments: StatementArguments = useIndex

@@ -1,14 +1,16 @@
 import Hummingbird
 import Prometheus
 import SomaCore
+import Synchronization
 
 /// Probes, metrics and the API description: open routes, no token needed.
 struct OperationsRoutes {
     let engine: MemoryEngine
     let metrics: PrometheusCollectorRegistry
+    let cachedHealth = HealthCache()
 
     /// The original service's health shape, plus the cache and bus.
-    struct Health: Encodable {
+    struct Health: Encodable, Sendable {
         let kvStore: Bool
         let vectorStore: Bool
         let graphStore: Bool
@@ -25,7 +27,15 @@ struct OperationsRoutes {
         var requiredUp: Bool { kvStore && vectorStore }
     }
 
+    /// Probes read a result at most a second old, so a busy prober never loads the backends.
     func health() async -> Health {
+        if let recent = cachedHealth.recent() { return recent }
+        let fresh = await checkHealth()
+        cachedHealth.store(fresh)
+        return fresh
+    }
+
+    func checkHealth() async -> Health {
         async let storage = engine.storage.isHealthy()
         async let vectors = engine.vectors.isHealthy()
         async let cache = engine.cache.isHealthy()
@@ -52,5 +62,20 @@ struct OperationsRoutes {
         router.get("openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json)))
         }
+    }
+}
+
+final class HealthCache: Sendable {
+    private let state = Mutex<(health: OperationsRoutes.Health, at: ContinuousClock.Instant)?>(nil)
+
+    func recent() -> OperationsRoutes.Health? {
+        state.withLock { cached in
+            guard let cached, cached.at.duration(to: .now) < .seconds(1) else { return nil }
+            return cached.health
+        }
+    }
+
+    func store(_ health: OperationsRoutes.Health) {
+        state.withLock { $0 = (health, .now) }
     }
 }
