@@ -92,13 +92,7 @@ public final class InProcessStorage: MemoryStorage {
 
     public func keywordSearch(namespace: String, query: KeywordQuery, type: MemoryType?, limit: Int) async throws -> [Memory] {
         state.withLock { state in
-            let scored = (state.records[namespace]?.values.map { $0 } ?? []).compactMap { memory -> (Memory, Double)? in
-                guard type == nil || memory.type == type else { return nil }
-                let score = query.score(memory.payload)
-                return score > 0 ? (memory, score) : nil
-            }
-            return scored.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.coordinate.canonical < $1.0.coordinate.canonical }
-                .prefix(limit).map(\.0)
+            query.rank((state.records[namespace]?.values ?? [:].values).filter { type == nil || $0.type == type }, limit: limit)
         }
     }
 

@@ -183,11 +183,7 @@ public final class SQLiteStorage: MemoryStorage {
                 : [namespace, type?.rawValue, type?.rawValue, candidateCap * 10]
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map(SQLiteRecords.memory)
         }
-        let scored = memories.compactMap { memory -> (Memory, Double)? in
-            let score = query.score(memory.payload)
-            return score > 0 ? (memory, score) : nil
-        }
-        return scored.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.coordinate.canonical < $1.0.coordinate.canonical }.prefix(limit).map(\.0)
+        return query.rank(memories, limit: limit)
     }
 
     public func links(namespace: String, from: Coordinate, type: String?, limit: Int) async throws -> [Link] {

@@ -81,4 +81,14 @@ public struct KeywordQuery: Sendable, Equatable {
         }
         return score
     }
+
+    /// The matching memories, best first (ties by coordinate), at most `limit`.
+    public func rank(_ memories: some Sequence<Memory>, limit: Int) -> [Memory] {
+        let scored = memories.compactMap { memory -> (Memory, Double)? in
+            let value = score(memory.payload)
+            return value > 0 ? (memory, value) : nil
+        }
+        return scored.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.coordinate.canonical < $1.0.coordinate.canonical }
+            .prefix(limit).map(\.0)
+    }
 }
