@@ -26,6 +26,15 @@ public enum SomaApplication {
         return router
     }
 
+    /// Probes and metrics only: the consumer pod's HTTP surface.
+    public static func operationsRouter(engine: MemoryEngine) -> Router<SomaRequestContext> {
+        let router = Router(context: SomaRequestContext.self)
+        router.add(middleware: ResponseMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        OperationsRoutes(engine: engine, metrics: MetricsBootstrap.registry).add(to: router, operationsOnly: true)
+        return router
+    }
+
     /// The application with its background services: the outbox relay (when eventing is on),
     /// the expiry sweeper, and the vector consumer (when indexing is asynchronous).
     public static func application(

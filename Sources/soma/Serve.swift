@@ -92,25 +92,44 @@ struct ShowConfig: AsyncParsableCommand {
 
     @OptionGroup var options: ServerOptions
 
-    static let names = [
-        "SOMA_HOST", "SOMA_PORT", "SOMA_DATA_DIR", "SOMA_MEMORY_NAMESPACE", "SOMA_STORAGE", "SOMA_CACHE", "SOMA_VECTOR", "SOMA_BUS",
-        "SOMA_EMBEDDER", "SOMA_VECTOR_DIM", "SOMA_API_TOKEN", "SOMA_API_TOKEN_FILE", "SOMA_API_TOKENS_FILE", "SOMA_RATE_LIMIT_MAX",
-        "SOMA_RATE_LIMIT_WINDOW_SECONDS", "SOMA_CORS_ORIGINS", "SOMA_MAX_BODY_BYTES", "SOMA_MAX_TOP_K", "SOMA_MAX_BULK_ITEMS",
-        "SOMA_MAX_PAYLOAD_DEPTH", "SOMA_MAX_COORDINATE_DIMENSIONS", "SOMA_CACHE_TTL_SECONDS", "SOMA_EMBED_FIELDS", "EVENTING_ENABLED",
-        "VECTOR_INDEX_ASYNC", "LOG_LEVEL", "POSTGRES_URL", "REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_DB", "QDRANT_URL",
-        "QDRANT_HOST", "QDRANT_PORT", "QDRANT_API_KEY", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_MEMORY_EVENTS_TOPIC", "KAFKA_CONSUMER_GROUP",
-    ]
+    @Flag(help: "Print only the names of every setting the service reads.")
+    var names = false
 
     func run() async throws {
+        if names {
+            SettingCatalogue.names.forEach { print($0) }
+            return
+        }
         let (source, settings) = try await options.load()
-        for name in Self.names {
+        for name in SettingCatalogue.names {
             guard let value = source.string(name) else { continue }
-            let shown = SettingsSource.secretNames.contains(name) ? (value.contains("://") ? Redaction.url(value) : "***") : value
+            let shown = SettingCatalogue.isSecret(name) ? (value.contains("://") ? Redaction.url(value) : "***") : value
             print("\(name)=\(shown)")
         }
         let backends = settings.backends.resolved(in: Backends.registry)
         for capability in Capability.allCases {
             print("backend.\(capability)=\(backends[capability]!)")
         }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply the storage backend's schema migrations, then exit.")
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let (source, settings) = try await options.load()
+        let name = settings.backends.resolved(in: Backends.registry)[.storage]!
+        do {
+            // Opening a storage backend applies its migrations (under a lock where several replicas may race).
+            let storage = try await Backends.registry.makeStorage(name, source.backendConfiguration)
+            guard await storage.isHealthy() else { throw StartupFailure("storage backend \(name) does not answer") }
+        } catch let failure as StartupFailure {
+            throw failure
+        } catch {
+            throw StartupFailure("\(error)")
+        }
+        print("migrations applied: storage \(name)")
     }
 }

@@ -77,3 +77,24 @@ import Testing
         #expect(!Redaction.url("redis://:pw@cache:6379/0").contains("pw"))
     }
 }
+
+@Suite struct SettingCatalogueTests {
+    /// Fails when code reads a setting the catalogue (and so `soma config`, the README table's
+    /// source and the Helm chart's drift test) does not know.
+    @Test func everyNameReadInTheSourcesIsCatalogued() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let sources = root.appendingPathComponent("Sources")
+        let pattern = try Regex(#""((?:SOMA|POSTGRES|REDIS|QDRANT|KAFKA|EVENTING|VECTOR|LOG)_[A-Z0-9_]+)""#)
+        var seen: Set<String> = []
+        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
+        for case let file as URL in files where file.pathExtension == "swift" {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for match in text.matches(of: pattern) {
+                seen.insert(String(match.output[1].substring!))
+            }
+        }
+        #expect(seen.count > 20, "the scan found the settings")
+        let unknown = seen.subtracting(SettingCatalogue.names)
+        #expect(unknown.isEmpty, "read but not catalogued: \(unknown.sorted())")
+    }
+}

@@ -46,7 +46,7 @@ struct OperationsRoutes {
             cache: await cache, eventBus: await bus)
     }
 
-    func add(to router: Router<SomaRequestContext>) {
+    func add(to router: Router<SomaRequestContext>, operationsOnly: Bool = false) {
         router.get("health") { _, _ in try JSONResponse.make(await health()) }
         for path in ["healthz", "readyz"] {
             router.get(RouterPath(path)) { _, _ in
@@ -59,6 +59,7 @@ struct OperationsRoutes {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         }
+        guard !operationsOnly else { return }
         router.get("openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json)))
         }

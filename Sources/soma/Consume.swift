@@ -1,0 +1,45 @@
+import ArgumentParser
+import Hummingbird
+import Logging
+import SomaCore
+import SomaService
+
+/// The consumer pod: applies memory events from the bus to the vector index, and serves its own
+/// probes and metrics on a small port.
+struct Consume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Consume memory events and index their vectors (the consumer pod).")
+
+    @OptionGroup var options: ServerOptions
+
+    @Option(name: .customLong("metrics-port"), help: "Port for /healthz, /readyz and /metrics (default 9596).")
+    var metricsPort = 9596
+
+    func run() async throws {
+        let (source, settings): (SettingsSource, ServiceSettings)
+        let engine: MemoryEngine
+        do {
+            (source, settings) = try await options.load()
+        } catch {
+            throw StartupFailure("\(error)")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = settings.logLevel
+            return handler
+        }
+        let logger = Logger(label: "soma-consume")
+        do {
+            engine = try await EngineAssembly.build(registry: Backends.registry, source: source, settings: settings, logger: logger)
+        } catch {
+            throw StartupFailure("\(error)")
+        }
+        let group = source.string("KAFKA_CONSUMER_GROUP") ?? "soma-consumer"
+        logger.info("consuming", metadata: ["group": .string(group), "metrics_port": .stringConvertible(metricsPort)])
+        let app = Application(
+            router: SomaApplication.operationsRouter(engine: engine),
+            configuration: .init(address: .hostname(settings.host, port: metricsPort), serverName: "soma-consume"),
+            services: [ConsumerService(engine: engine, group: group, logger: logger)],
+            logger: logger)
+        try await app.runService()
+    }
+}
