@@ -7,8 +7,9 @@ missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
+# Package lists are needed anyway: scripts/check_image_libs.py asks apt for dependencies.
+apt-get update -qq
 if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -qq
   apt-get install -y -qq "${missing[@]}"
 fi
 # Helm's engine (render, strict lint) and Kubernetes schemas, for the chart tests; no cluster needed.

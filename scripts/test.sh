@@ -7,4 +7,5 @@ export PATH="/opt/swift/usr/bin:$PATH"
 swift build --build-tests
 swift test
 python3 -m pytest -q Tests/helm
+python3 scripts/check_image_libs.py .build/debug/soma
 python3 scripts/crash_drill.py --binary .build/debug/soma --kills "${SOMA_CRASH_KILLS:-3}"
