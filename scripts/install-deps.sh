@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Installs what the build and the tests need (Debian packages, PyPI packages). Safe to run again.
+# Installs what the build needs (Debian packages) and, unless --build-only, what the tests need
+# (PyPI packages). Safe to run again; fast when everything is there.
 set -euo pipefail
+build_only=false
+[ "${1:-}" = "--build-only" ] && build_only=true
 export DEBIAN_FRONTEND=noninteractive
-packages=(libsqlite3-dev libhnswlib-dev curl python3-pip)
+packages=(libsqlite3-dev libhnswlib-dev)
+$build_only || packages+=(curl python3-pip)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
-# Package lists are needed anyway: scripts/check_image_libs.py asks apt for dependencies.
-apt-get update -qq
+if [ ${#missing[@]} -gt 0 ] || ! $build_only; then
+  # Package lists are needed for installs, and by scripts/check_image_libs.py for dependencies.
+  apt-get update -qq
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}"
 fi
+command -v swift >/dev/null || { echo "swift 6 is required (expected at /opt/swift/usr/bin)" >&2; exit 1; }
+$build_only && exit 0
 # Helm's engine (render, strict lint) and Kubernetes schemas, for the chart tests; no cluster needed.
 python3 -m pip install -q --disable-pip-version-check helm-python-sdk kubernetes-validate pytest pyyaml
-command -v swift >/dev/null || { echo "swift 6 is required (expected at /opt/swift/usr/bin)" >&2; exit 1; }

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
+scripts/install-deps.sh
 swift build --build-tests
 swift test
 python3 -m pytest -q Tests/helm
