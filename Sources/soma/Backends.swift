@@ -1,3 +1,4 @@
+import SomaANN
 import SomaCore
 import SomaInProcess
 import SomaSQLite
@@ -8,6 +9,7 @@ enum Backends {
         var registry = BackendRegistry()
         InProcessBackends.register(into: &registry)
         SQLiteBackends.register(into: &registry)
+        ANNBackends.register(into: &registry)
         return registry
     }
 }

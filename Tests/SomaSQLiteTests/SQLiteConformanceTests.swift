@@ -24,6 +24,13 @@ struct SQLiteConformanceTests {
         try await check.run(try await SQLiteVectorIndex(database: database, dimension: VectorConformance.dimension))
     }
 
+    @Test(arguments: VectorConformance.checks)
+    func inMemoryGraph(_ check: VectorConformance.Check) async throws {
+        var parameters = ANNParameters()
+        parameters.exactThreshold = 0
+        try await check.run(InMemoryANNIndex(dimension: VectorConformance.dimension, parameters: parameters))
+    }
+
     /// The same vector suite with the graph in use from the first vector on.
     @Test(arguments: VectorConformance.checks)
     func vectorThroughTheGraph(_ check: VectorConformance.Check) async throws {

@@ -25,9 +25,7 @@ public enum SQLiteBackends {
         }
         registry.registerVector(name) { configuration, storage in
             let database = try (storage as? SQLiteStorage)?.database ?? database(in: configuration.string("SOMA_DATA_DIR") ?? "./data")
-            var parameters = ANNParameters()
-            parameters.exactThreshold = try configuration.int("SOMA_ANN_EXACT_THRESHOLD", default: parameters.exactThreshold)
-            parameters.efSearch = try configuration.int("SOMA_ANN_EF_SEARCH", default: parameters.efSearch)
+            let parameters = try ANNBackends.parameters(configuration)
             let dimension = try configuration.int("SOMA_VECTOR_DIM", default: HashEmbedder.defaultDimension)
             return try await SQLiteVectorIndex(database: database, dimension: dimension, parameters: parameters)
         }

@@ -1,0 +1,57 @@
+import Foundation
+import SomaCore
+
+/// `NearestNeighbourIndex` as an in-process vector backend (`SOMA_VECTOR=hnsw`): approximate
+/// search without persistence, for in-process deployments with many vectors.
+public final class InMemoryANNIndex: VectorIndex {
+    public let index: NearestNeighbourIndex
+
+    public init(dimension: Int, parameters: ANNParameters = ANNParameters()) {
+        index = NearestNeighbourIndex(dimension: dimension, parameters: parameters)
+    }
+
+    public func ensureCollection(dimension: Int) async throws {
+        guard dimension == index.dimension else { throw BackendError.dimensionMismatch(expected: dimension, actual: index.dimension) }
+    }
+
+    public func upsert(_ points: [VectorPoint]) async throws {
+        let labels = points.map { index.reserveLabels(namespace: $0.namespace, count: 1) }
+        try index.upsert(points, labels: labels)
+    }
+
+    public func delete(ids: [UUID]) async throws {
+        index.delete(ids: ids)
+    }
+
+    public func search(_ query: VectorQuery) async throws -> [VectorHit] {
+        guard query.vector.count == index.dimension else {
+            throw BackendError.dimensionMismatch(expected: index.dimension, actual: query.vector.count)
+        }
+        return index.search(query)
+    }
+
+    public func count(namespace: String?) async throws -> Int {
+        index.count(namespace: namespace)
+    }
+
+    public func isHealthy() async -> Bool { true }
+}
+
+/// Registers the in-process approximate index under the name `hnsw`.
+public enum ANNBackends {
+    public static let name = "hnsw"
+
+    public static func parameters(_ configuration: BackendConfiguration) throws -> ANNParameters {
+        var parameters = ANNParameters()
+        parameters.exactThreshold = try configuration.int("SOMA_ANN_EXACT_THRESHOLD", default: parameters.exactThreshold)
+        parameters.efSearch = try configuration.int("SOMA_ANN_EF_SEARCH", default: parameters.efSearch)
+        return parameters
+    }
+
+    public static func register(into registry: inout BackendRegistry) {
+        registry.registerVector(name) { configuration, _ in
+            InMemoryANNIndex(
+                dimension: try configuration.int("SOMA_VECTOR_DIM", default: HashEmbedder.defaultDimension), parameters: try parameters(configuration))
+        }
+    }
+}
