@@ -2,12 +2,13 @@ import GRDB
 import Synchronization
 
 /// Batches concurrent writes into one transaction, so throughput does not fall to one fsync per
-/// request. Each write runs in its own savepoint (one failing write does not undo the others) and
-/// its caller is answered only after the shared transaction has committed.
+/// request. Callers are answered only after the shared transaction has committed. When one write
+/// of a batch fails, the batch's transaction is rolled back and each write is retried alone, so
+/// only the failing one fails and nothing half-written is ever committed.
 final class GroupCommitter: Sendable {
     private struct Item: Sendable {
-        /// Runs the write inside the transaction; returns how to answer the caller once it commits.
-        let run: @Sendable (Database) -> @Sendable () -> Void
+        /// Performs the write; returns how to answer the caller once the transaction commits.
+        let attempt: @Sendable (Database) throws -> @Sendable () -> Void
         let fail: @Sendable (any Error) -> Void
     }
 
@@ -28,18 +29,9 @@ final class GroupCommitter: Sendable {
     func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let item = Item(
-                run: { db in
-                    var outcome: Result<T, any Error> = .failure(CancellationError())
-                    do {
-                        try db.inSavepoint {
-                            outcome = .success(try work(db))
-                            return .commit
-                        }
-                    } catch {
-                        outcome = .failure(error)
-                    }
-                    let settled = outcome
-                    return { continuation.resume(with: settled) }
+                attempt: { db in
+                    let value = try work(db)
+                    return { continuation.resume(returning: value) }
                 },
                 fail: { continuation.resume(throwing: $0) })
             let startDrain = state.withLock { state in
@@ -62,10 +54,17 @@ final class GroupCommitter: Sendable {
             }
             guard !batch.isEmpty else { return }
             do {
-                let answers = try await writer.write { db in batch.map { $0.run(db) } }
+                let answers = try await writer.write { db in try batch.map { try $0.attempt(db) } }
                 for answer in answers { answer() }
             } catch {
-                for item in batch { item.fail(error) }
+                for item in batch {
+                    do {
+                        let answer = try await writer.write { db in try item.attempt(db) }
+                        answer()
+                    } catch {
+                        item.fail(error)
+                    }
+                }
             }
         }
     }

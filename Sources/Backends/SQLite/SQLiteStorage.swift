@@ -66,28 +66,28 @@ public final class SQLiteStorage: MemoryStorage {
     }
 
     static func fetch(_ db: Database, id: UUID) throws -> Memory? {
-        try Row.fetchOne(db, sql: "SELECT * FROM memories WHERE id = ?", arguments: [SQLiteRecords.id(id)]).map(SQLiteRecords.memory)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM memories WHERE id = ?"), arguments: [SQLiteRecords.id(id)]).map(SQLiteRecords.memory)
     }
 
     static func save(_ db: Database, _ memory: Memory, replacing existing: Memory?) throws {
-        try db.execute(
-            sql: """
+        try db.run(
+            """
                 INSERT INTO memories(id, namespace, coord, coordinate, dims, c0, type, payload, importance, created_at, updated_at, version, expires_at, embedding_model)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET type = excluded.type, payload = excluded.payload, importance = excluded.importance,
                     updated_at = excluded.updated_at, version = excluded.version, expires_at = excluded.expires_at,
                     embedding_model = excluded.embedding_model
                 """,
-            arguments: [
+            [
                 SQLiteRecords.id(memory.id), memory.namespace, memory.coordinate.canonical,
-                String(decoding: try JSONEncoder().encode(memory.coordinate.values), as: UTF8.self), memory.coordinate.dimensions,
+                String(decoding: try SQLiteRecords.encoder.encode(memory.coordinate.values), as: UTF8.self), memory.coordinate.dimensions,
                 memory.coordinate.values[0], memory.type.rawValue, try SQLiteRecords.json(memory.payload), memory.importance,
                 memory.createdAt.timeIntervalSinceReferenceDate, memory.updatedAt.timeIntervalSinceReferenceDate, memory.version,
                 memory.expiresAt?.timeIntervalSinceReferenceDate, memory.embeddingModel,
             ])
-        let rowid = try Int64.fetchOne(db, sql: "SELECT rowid FROM memories WHERE id = ?", arguments: [SQLiteRecords.id(memory.id)])!
-        try db.execute(sql: "DELETE FROM memory_text WHERE rowid = ?", arguments: [rowid])
-        try db.execute(sql: "INSERT INTO memory_text(rowid, text) VALUES (?, ?)", arguments: [rowid, SearchText.of(memory.payload)])
+        let rowid = try Int64.fetchOne(db.cachedStatement(sql: "SELECT rowid FROM memories WHERE id = ?"), arguments: [SQLiteRecords.id(memory.id)])!
+        if existing != nil { try db.run("DELETE FROM memory_text WHERE rowid = ?", [rowid]) }
+        try db.run("INSERT INTO memory_text(rowid, text) VALUES (?, ?)", [rowid, SearchText.of(memory.payload)])
         if let existing { try count(db, existing.namespace, existing.type, -1) }
         try count(db, memory.namespace, memory.type, 1)
     }
@@ -106,16 +106,16 @@ public final class SQLiteStorage: MemoryStorage {
     }
 
     static func count(_ db: Database, _ namespace: String, _ type: MemoryType, _ delta: Int) throws {
-        try db.execute(
-            sql: "INSERT INTO counts(namespace, type, total) VALUES (?, ?, ?) ON CONFLICT(namespace, type) DO UPDATE SET total = total + excluded.total",
-            arguments: [namespace, type.rawValue, delta])
+        try db.run(
+            "INSERT INTO counts(namespace, type, total) VALUES (?, ?, ?) ON CONFLICT(namespace, type) DO UPDATE SET total = total + excluded.total",
+            [namespace, type.rawValue, delta])
     }
 
     static let eventEncoder = SomaJSON.encoder()
 
     static func record(_ db: Database, _ kind: MemoryEvent.Kind, _ memory: Memory, at now: Date) throws {
         let event = String(decoding: try eventEncoder.encode(MemoryEvent(kind, of: memory, at: now)), as: UTF8.self)
-        try db.execute(sql: "INSERT INTO outbox(namespace, event) VALUES (?, ?)", arguments: [memory.namespace, event])
+        try db.run("INSERT INTO outbox(namespace, event) VALUES (?, ?)", [memory.namespace, event])
     }
 
     // MARK: Reads
@@ -223,5 +223,13 @@ public final class SQLiteStorage: MemoryStorage {
 
     public func isHealthy() async -> Bool {
         (try? await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+}
+
+extension Database {
+    /// Executes a statement compiled once per connection and reused: the write path runs the same
+    /// few statements for every memory.
+    func run(_ sql: String, _ arguments: StatementArguments) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
     }
 }

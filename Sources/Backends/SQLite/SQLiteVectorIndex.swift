@@ -53,9 +53,9 @@ public final class SQLiteVectorIndex: VectorIndex {
         }
         try await database.committer.write { db in
             for (point, label, payload, blob) in rows {
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO vectors(id, namespace, type, version, payload, label, vector) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [SQLiteRecords.id(point.id), point.namespace, point.type.rawValue, point.version, payload, label, blob])
+                try db.run(
+                    "INSERT OR REPLACE INTO vectors(id, namespace, type, version, payload, label, vector) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [SQLiteRecords.id(point.id), point.namespace, point.type.rawValue, point.version, payload, label, blob])
             }
         }
         try index.upsert(points, labels: labels)

@@ -157,9 +157,8 @@ public final class MemoryEngine: Sendable {
 
     public func recall(_ request: RecallRequest) async throws -> [ScoredMemory] {
         try checkRecall(request)
-        let hits = try await vectorCandidates(request, limit: request.topK * options.overFetch)
-        let results = hits.filter { $0.score >= (request.minScore ?? -.infinity) }
-        return Array(results.prefix(request.topK))
+        let hits = try await vectorCandidates(request, limit: request.topK * options.overFetch, wanted: request.topK)
+        return hits.filter { $0.score >= (request.minScore ?? -.infinity) }
     }
 
     public func keywordSearch(_ request: RecallRequest) async throws -> [ScoredMemory] {
@@ -221,7 +220,9 @@ public final class MemoryEngine: Sendable {
         }
     }
 
-    private func vectorCandidates(_ request: RecallRequest, limit: Int) async throws -> [ScoredMemory] {
+    /// Up to `wanted` admitted hits, best first, from a vector search for `limit` candidates.
+    private func vectorCandidates(_ request: RecallRequest, limit: Int, wanted: Int? = nil) async throws -> [ScoredMemory] {
+        let wanted = wanted ?? limit
         guard !request.query.isEmpty else { return [] }
         let vector = try await backend(.embedder) { try await embedder.embed([request.query]) }
         guard let queryVector = vector.first, queryVector.count == embedder.dimension else {
@@ -231,11 +232,20 @@ public final class MemoryEngine: Sendable {
             try await vectors.search(
                 VectorQuery(vector: queryVector, namespace: request.namespace, type: request.type, filters: request.filters, limit: limit))
         }
-        let records = try await load(ids: hits.map(\.id), namespace: request.namespace)
-        return hits.compactMap { hit in
-            guard let memory = records[hit.id], admits(memory, request) else { return nil }
-            return ScoredMemory(memory: memory, score: hit.score)
+        // Load records a chunk at a time and stop once enough passed: most hits do, so the
+        // over-fetched tail is rarely read.
+        var results: [ScoredMemory] = []
+        var next = hits[...]
+        while results.count < wanted, !next.isEmpty {
+            let chunk = next.prefix(max(wanted - results.count, 8))
+            next = next.dropFirst(chunk.count)
+            let records = try await load(ids: chunk.map(\.id), namespace: request.namespace)
+            results += chunk.compactMap { hit in
+                guard let memory = records[hit.id], admits(memory, request) else { return nil }
+                return ScoredMemory(memory: memory, score: hit.score)
+            }
         }
+        return Array(results.prefix(wanted))
     }
 
     private func keywordCandidates(_ query: KeywordQuery, _ request: RecallRequest, limit: Int) async throws -> [ScoredMemory] {
