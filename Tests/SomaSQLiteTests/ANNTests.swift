@@ -51,6 +51,23 @@ import Testing
         #expect(index.search(VectorQuery(vector: vectors[1], namespace: "other", limit: 5)).isEmpty)
     }
 
+    @Test func writersHoldTheBufferNearItsBound() async throws {
+        var parameters = ANNParameters()
+        parameters.exactThreshold = 0
+        parameters.maxBuffer = 50
+        let index = NearestNeighbourIndex(dimension: 16, parameters: parameters)
+        let vectors = Self.randomVectors(1000, dimension: 16, seed: 5)
+        for start in stride(from: 0, to: 1000, by: 100) {
+            let points = vectors[start..<start + 100].map { VectorPoint(id: UUID(), vector: $0, namespace: "ns", type: .episodic, version: 1, payload: [:]) }
+            let first = index.reserveLabels(namespace: "ns", count: points.count)
+            try index.upsert(points, labels: Array(first..<(first + points.count)))
+            #expect(index.pendingCount <= parameters.maxBuffer + parameters.mergeBatch)
+        }
+        await index.waitForMerge()
+        #expect(index.count(namespace: "ns") == 1000)
+        #expect(index.search(VectorQuery(vector: vectors[999], namespace: "ns", limit: 1)).count == 1)
+    }
+
     @Test func aSavedGraphIsReusedAndReconciled() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ann-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

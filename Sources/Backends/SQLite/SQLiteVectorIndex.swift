@@ -9,6 +9,7 @@ import SomaCore
 public final class SQLiteVectorIndex: VectorIndex {
     let database: SQLiteDatabase
     public let index: NearestNeighbourIndex
+    let mergeGrace: Duration = .seconds(20)
 
     public init(database: SQLiteDatabase, dimension: Int, parameters: ANNParameters = ANNParameters()) async throws {
         self.database = database
@@ -85,9 +86,12 @@ public final class SQLiteVectorIndex: VectorIndex {
 
     public func isHealthy() async -> Bool { true }
 
-    /// Saves the graphs (once merged) so the next start-up need not rebuild them.
+    /// Saves the graphs, after giving the background merge up to `mergeGrace` to empty the buffer
+    /// (a large buffer makes every search scan it after the restart). Vectors still buffered then
+    /// are not in the saved graph; the next start-up merges them again from the table. The default
+    /// stays under Kubernetes' 30 s termination grace period.
     public func flush() async throws {
-        await index.waitForMerge()
+        await index.waitForMerge(upTo: mergeGrace)
         try index.save(to: database.directory)
     }
 }

@@ -11,6 +11,8 @@ public struct ANNParameters: Sendable, Equatable {
     public var exactThreshold = 256
     /// Vectors moved from the exact buffer into the graph per step of the background merge.
     public var mergeBatch = 64
+    /// Above this many buffered vectors, writers help the merge before they return (backpressure).
+    public var maxBuffer = 4096
 
     public init() {}
 }

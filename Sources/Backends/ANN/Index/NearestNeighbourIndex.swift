@@ -30,6 +30,7 @@ public final class NearestNeighbourIndex: Sendable {
         var entries: [UUID: Entry] = [:]
         var byLabel: [Int: UUID] = [:]
         var pending: [UUID: Int] = [:]  // id -> label not yet in the graph
+        var claimed: Set<UUID> = []  // pending ids some thread is adding to the graph right now
         var nextLabel = 0
         var graph: HNSWGraph?
     }
@@ -75,6 +76,7 @@ public final class NearestNeighbourIndex: Sendable {
             }
         }
         scheduleMerge()
+        while pendingCount > parameters.maxBuffer, mergeStep(background: false) {}
     }
 
     private static func insert(_ entry: Entry, into partition: inout Partition, dimension: Int, parameters: ANNParameters) throws {
@@ -175,38 +177,50 @@ public final class NearestNeighbourIndex: Sendable {
 
     /// Moves buffered vectors into their graphs a batch at a time; searches go on meanwhile.
     private func merge() {
-        while true {
-            let work = state.withLock { state -> (String, HNSWGraph, [(UUID, Int, [Float])])? in
-                guard let (namespace, partition) = state.partitions.first(where: { $0.value.graph != nil && !$0.value.pending.isEmpty }) else {
-                    state.merging = false
-                    return nil
-                }
-                let batch = partition.pending.prefix(parameters.mergeBatch).compactMap { id, label in
-                    partition.entries[id].map { (id, label, $0.vector) }
-                }
-                return (namespace, partition.graph!, batch)
-            }
-            guard let (namespace, graph, batch) = work else { return }
-            var added: [(UUID, Int)] = []
-            for (id, label, vector) in batch where (try? graph.add(vector, label: label)) != nil {
-                added.append((id, label))
-            }
-            state.withLock { state in
-                for (id, label) in added {
-                    if state.partitions[namespace]?.pending[id] == label {
-                        state.partitions[namespace]?.pending[id] = nil
-                    } else {
-                        graph.markDeleted(label)  // replaced or deleted while it was being added
-                    }
-                }
-                if added.isEmpty, let first = batch.first { state.partitions[namespace]?.pending[first.0] = nil }
-            }
-        }
+        while mergeStep(background: true) {}
     }
 
-    /// Waits until every buffered vector is in its graph (tests, benchmarks, saving).
-    public func waitForMerge() async {
-        while pendingCount > 0 { try? await Task.sleep(for: .milliseconds(20)) }
+    /// Adds one batch of buffered vectors to a graph; false when there was nothing to add. Writers
+    /// call it too while the buffer is over `maxBuffer`, so a bulk load that outruns the background
+    /// merge slows to its pace instead of growing a buffer every search must scan.
+    @discardableResult
+    private func mergeStep(background: Bool) -> Bool {
+        let work = state.withLock { state -> (String, HNSWGraph, [(UUID, Int, [Float])])? in
+            for (namespace, partition) in state.partitions where partition.graph != nil && partition.pending.count > partition.claimed.count {
+                let batch = partition.pending.lazy.filter { !partition.claimed.contains($0.key) }.prefix(parameters.mergeBatch)
+                    .compactMap { id, label in partition.entries[id].map { (id, label, $0.vector) } }
+                state.partitions[namespace]!.claimed.formUnion(batch.map(\.0))
+                return (namespace, partition.graph!, Array(batch))
+            }
+            if background { state.merging = false }
+            return nil
+        }
+        guard let (namespace, graph, batch) = work else { return false }
+        var added: Set<UUID> = []
+        for (id, label, vector) in batch where (try? graph.add(vector, label: label)) != nil {
+            added.insert(id)
+        }
+        state.withLock { state in
+            for (id, label, _) in batch {
+                state.partitions[namespace]?.claimed.remove(id)
+                guard added.contains(id) else {
+                    state.partitions[namespace]?.pending[id] = nil  // the graph refused it; exact scans would hold it forever
+                    continue
+                }
+                if state.partitions[namespace]?.pending[id] == label {
+                    state.partitions[namespace]?.pending[id] = nil
+                } else {
+                    graph.markDeleted(label)  // replaced or deleted while it was being added
+                }
+            }
+        }
+        return true
+    }
+
+    /// Waits until every buffered vector is in its graph, or until `limit` has passed.
+    public func waitForMerge(upTo limit: Duration = .seconds(3600)) async {
+        let deadline = ContinuousClock.now.advanced(by: limit)
+        while pendingCount > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
     // MARK: Persistence
