@@ -33,7 +33,7 @@ struct ANNBench: AsyncParsableCommand {
         let started = clock.now
         for query in probes {
             let before = clock.now
-            let hits = index.search(VectorQuery(vector: query, namespace: "bench", limit: k))
+            let hits = try index.search(VectorQuery(vector: query, namespace: "bench", limit: k))
             latencies.append(Self.seconds(before.duration(to: clock.now)))
             let labels = hits.map { Int32(Self.label(of: $0.id)) }
             found += labels + Array(repeating: -1, count: k - labels.count)
@@ -62,7 +62,7 @@ struct ANNBench: AsyncParsableCommand {
             let (exact, _) = try await build(subset, parameters: exactParameters, dimension: dimension)
             func microseconds(_ index: NearestNeighbourIndex) -> Double {
                 let clock = ContinuousClock(), started = clock.now
-                for query in probes.prefix(300) { _ = index.search(VectorQuery(vector: query, namespace: "bench", limit: k)) }
+                for query in probes.prefix(300) { _ = try? index.search(VectorQuery(vector: query, namespace: "bench", limit: k)) }
                 return seconds(started.duration(to: clock.now)) / Double(min(300, probes.count)) * 1e6
             }
             rows.append(["size": Double(size), "exact_us": microseconds(exact), "graph_us": microseconds(graph)])

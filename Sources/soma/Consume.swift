@@ -15,24 +15,7 @@ struct Consume: AsyncParsableCommand {
     var metricsPort = 9596
 
     func run() async throws {
-        let (source, settings): (SettingsSource, ServiceSettings)
-        let engine: MemoryEngine
-        do {
-            (source, settings) = try await options.load()
-        } catch {
-            throw StartupFailure("\(error)")
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = settings.logLevel
-            return handler
-        }
-        let logger = Logger(label: "soma-consume")
-        do {
-            engine = try await EngineAssembly.build(registry: Backends.registry, source: source, settings: settings, logger: logger)
-        } catch {
-            throw StartupFailure("\(error)")
-        }
+        let (source, settings, logger, engine) = try await options.start(label: "soma-consume", exposed: false)
         let group = source.string("KAFKA_CONSUMER_GROUP") ?? "soma-consumer"
         logger.info("consuming", metadata: ["group": .string(group), "metrics_port": .stringConvertible(metricsPort)])
         let app = Application(

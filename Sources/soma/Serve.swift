@@ -31,18 +31,14 @@ struct ServerOptions: ParsableArguments {
         let source = try await SettingsSource.load(flags: flags, file: config)
         return (source, try ServiceSettings.read(source))
     }
-}
 
-struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve the HTTP API (the default command).")
-
-    @OptionGroup var options: ServerOptions
-
-    func run() async throws {
+    /// Reads the settings, sets up logging and builds the engine; any failure is one clear line.
+    /// `exposed`: the process serves the API, so it must not listen off loopback without a token.
+    func start(label: String, exposed: Bool) async throws -> (SettingsSource, ServiceSettings, Logger, MemoryEngine) {
         let (source, settings): (SettingsSource, ServiceSettings)
         do {
-            (source, settings) = try await options.load()
-            try settings.checkExposure()
+            (source, settings) = try await load()
+            if exposed { try settings.checkExposure() }
         } catch {
             throw StartupFailure("\(error)")
         }
@@ -51,13 +47,23 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = settings.logLevel
             return handler
         }
-        let logger = Logger(label: "soma")
-        let engine: MemoryEngine
+        let logger = Logger(label: label)
         do {
-            engine = try await EngineAssembly.build(registry: Backends.registry, source: source, settings: settings, logger: logger)
+            let engine = try await EngineAssembly.build(registry: Backends.registry, source: source, settings: settings, logger: logger)
+            return (source, settings, logger, engine)
         } catch {
             throw StartupFailure("\(error)")
         }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the HTTP API (the default command).")
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let (_, settings, logger, engine) = try await options.start(label: "soma", exposed: true)
         if settings.tokens.isEmpty {
             logger.warning("no API token configured: the API is open, so it listens on loopback only (\(settings.host))")
         }

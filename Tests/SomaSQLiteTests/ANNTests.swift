@@ -28,8 +28,8 @@ import Testing
         let queries = Self.randomVectors(50, dimension: 32, seed: 8)
         var overlap = 0
         for query in queries {
-            let truth = Set(exact.search(VectorQuery(vector: query, namespace: "ns", limit: 10)).map(\.id))
-            let found = approximate.search(VectorQuery(vector: query, namespace: "ns", limit: 10)).map(\.id)
+            let truth = Set(try exact.search(VectorQuery(vector: query, namespace: "ns", limit: 10)).map(\.id))
+            let found = try approximate.search(VectorQuery(vector: query, namespace: "ns", limit: 10)).map(\.id)
             overlap += found.filter(truth.contains).count
         }
         let recall = Double(overlap) / Double(queries.count * 10)
@@ -43,12 +43,12 @@ import Testing
         let fresh = UUID()
         let label = index.reserveLabels(namespace: "ns", count: 1)
         try index.upsert([VectorPoint(id: fresh, vector: vectors[0].map { -$0 }, namespace: "ns", type: .semantic, version: 1, payload: [:])], labels: [label])
-        #expect(index.search(VectorQuery(vector: vectors[0].map { -$0 }, namespace: "ns", limit: 1)).first?.id == fresh)
+        #expect(try index.search(VectorQuery(vector: vectors[0].map { -$0 }, namespace: "ns", limit: 1)).first?.id == fresh)
         index.delete(ids: [ids[0]])
-        #expect(!index.search(VectorQuery(vector: vectors[0], namespace: "ns", limit: 5)).map(\.id).contains(ids[0]))
+        #expect(try !index.search(VectorQuery(vector: vectors[0], namespace: "ns", limit: 5)).map(\.id).contains(ids[0]))
         #expect(index.count(namespace: "ns") == 500)
-        #expect(index.search(VectorQuery(vector: vectors[1], namespace: "ns", type: .semantic, limit: 5)).map(\.id) == [fresh])
-        #expect(index.search(VectorQuery(vector: vectors[1], namespace: "other", limit: 5)).isEmpty)
+        #expect(try index.search(VectorQuery(vector: vectors[1], namespace: "ns", type: .semantic, limit: 5)).map(\.id) == [fresh])
+        #expect(try index.search(VectorQuery(vector: vectors[1], namespace: "other", limit: 5)).isEmpty)
     }
 
     @Test func writersHoldTheBufferNearItsBound() async throws {
@@ -65,7 +65,7 @@ import Testing
         }
         await index.waitForMerge()
         #expect(index.count(namespace: "ns") == 1000)
-        #expect(index.search(VectorQuery(vector: vectors[999], namespace: "ns", limit: 1)).count == 1)
+        #expect(try index.search(VectorQuery(vector: vectors[999], namespace: "ns", limit: 1)).count == 1)
     }
 
     @Test func aSavedGraphIsReusedAndReconciled() async throws {
@@ -87,9 +87,9 @@ import Testing
         entries.append((namespace: "ns", entry: .init(id: added, label: 5000, vector: vectors[0].map { -$0 }, type: .episodic, version: 1, payload: [:])))
         reloaded.load(entries, from: directory)
         #expect(reloaded.pendingCount <= 1, "only the vector the graph lacks is rebuilt")
-        #expect(!reloaded.search(VectorQuery(vector: vectors[0], namespace: "ns", limit: 3)).map(\.id).contains(ids[0]))
-        #expect(reloaded.search(VectorQuery(vector: vectors[0].map { -$0 }, namespace: "ns", limit: 1)).first?.id == added)
-        #expect(reloaded.search(VectorQuery(vector: vectors[5], namespace: "ns", limit: 1)).first?.id == ids[5])
+        #expect(try !reloaded.search(VectorQuery(vector: vectors[0], namespace: "ns", limit: 3)).map(\.id).contains(ids[0]))
+        #expect(try reloaded.search(VectorQuery(vector: vectors[0].map { -$0 }, namespace: "ns", limit: 1)).first?.id == added)
+        #expect(try reloaded.search(VectorQuery(vector: vectors[5], namespace: "ns", limit: 1)).first?.id == ids[5])
     }
 }
 

@@ -24,10 +24,7 @@ public final class InMemoryANNIndex: VectorIndex {
     }
 
     public func search(_ query: VectorQuery) async throws -> [VectorHit] {
-        guard query.vector.count == index.dimension else {
-            throw BackendError.dimensionMismatch(expected: index.dimension, actual: query.vector.count)
-        }
-        return index.search(query)
+        try index.search(query)
     }
 
     public func count(namespace: String?) async throws -> Int {

@@ -110,7 +110,8 @@ public final class NearestNeighbourIndex: Sendable {
 
     // MARK: Search
 
-    public func search(_ query: VectorQuery) -> [VectorHit] {
+    public func search(_ query: VectorQuery) throws -> [VectorHit] {
+        guard query.vector.count == dimension else { throw BackendError.dimensionMismatch(expected: dimension, actual: query.vector.count) }
         guard query.limit > 0 else { return [] }
         let vector = Self.normalised(query.vector)
         let (graph, size, bufferHits) = state.withLock { state -> (HNSWGraph?, Int, [VectorHit]) in
