@@ -6,7 +6,7 @@ import SomaCore
 /// Vectors stored in the data file beside the records, searched through `NearestNeighbourIndex`.
 /// The table is the truth: at start-up the in-memory index is rebuilt from it, reusing the graphs
 /// saved at the last clean shutdown where they still match.
-public final class SQLiteVectorIndex: VectorIndex {
+public final class SQLiteVectorIndex: NearestNeighbourBacked {
     let database: SQLiteDatabase
     public let index: NearestNeighbourIndex
     let mergeGrace: Duration = .seconds(20)
@@ -72,16 +72,6 @@ public final class SQLiteVectorIndex: VectorIndex {
         }
         index.delete(ids: ids)
     }
-
-    public func search(_ query: VectorQuery) async throws -> [VectorHit] {
-        try index.search(query)
-    }
-
-    public func count(namespace: String?) async throws -> Int {
-        index.count(namespace: namespace)
-    }
-
-    public func isHealthy() async -> Bool { true }
 
     /// Saves the graphs, after giving the background merge up to `mergeGrace` to empty the buffer
     /// (a large buffer makes every search scan it after the restart). Vectors still buffered then

@@ -3,7 +3,7 @@ import SomaCore
 
 /// `NearestNeighbourIndex` as an in-process vector backend (`SOMA_VECTOR=hnsw`): approximate
 /// search without persistence, for in-process deployments with many vectors.
-public final class InMemoryANNIndex: VectorIndex {
+public final class InMemoryANNIndex: NearestNeighbourBacked {
     public let index: NearestNeighbourIndex
 
     public init(dimension: Int, parameters: ANNParameters = ANNParameters()) {
@@ -23,15 +23,6 @@ public final class InMemoryANNIndex: VectorIndex {
         index.delete(ids: ids)
     }
 
-    public func search(_ query: VectorQuery) async throws -> [VectorHit] {
-        try index.search(query)
-    }
-
-    public func count(namespace: String?) async throws -> Int {
-        index.count(namespace: namespace)
-    }
-
-    public func isHealthy() async -> Bool { true }
 }
 
 /// Registers the in-process approximate index under the name `hnsw`.

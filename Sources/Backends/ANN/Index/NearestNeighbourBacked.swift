@@ -1,0 +1,18 @@
+import SomaCore
+
+/// A vector backend whose searches are answered by a `NearestNeighbourIndex` in memory.
+public protocol NearestNeighbourBacked: VectorIndex {
+    var index: NearestNeighbourIndex { get }
+}
+
+extension NearestNeighbourBacked {
+    public func search(_ query: VectorQuery) async throws -> [VectorHit] {
+        try index.search(query)
+    }
+
+    public func count(namespace: String?) async throws -> Int {
+        index.count(namespace: namespace)
+    }
+
+    public func isHealthy() async -> Bool { true }
+}
