@@ -36,11 +36,6 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
-    public var stringValue: String? {
-        if case .string(let text) = self { return text }
-        return nil
-    }
-
     public var doubleValue: Double? {
         switch self {
         case .int(let value): Double(value)

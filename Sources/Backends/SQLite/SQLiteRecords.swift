@@ -15,12 +15,14 @@ enum SQLiteRecords {
         String(decoding: try encoder.encode(payload), as: UTF8.self)
     }
 
+    static let decoder = JSONDecoder()
+
     static func payload(_ text: String) throws -> JSONObject {
-        try JSONDecoder().decode(JSONObject.self, from: Data(text.utf8))
+        try decoder.decode(JSONObject.self, from: Data(text.utf8))
     }
 
     static func memory(_ row: Row) throws -> Memory {
-        let values = try JSONDecoder().decode([Double].self, from: Data((row["coordinate"] as String).utf8))
+        let values = try decoder.decode([Double].self, from: Data((row["coordinate"] as String).utf8))
         let expires: Double? = row["expires_at"]
         return Memory(
             namespace: row["namespace"], coordinate: try Coordinate(values, maxDimensions: .max),

@@ -337,20 +337,11 @@ public final class MemoryEngine: Sendable {
             } catch let error as EngineError {
                 throw EngineError.invalid("line \(number + 1): \(error.description)")
             } catch {
-                throw EngineError.invalid("line \(number + 1): not a memory record (\(Self.describe(error)))")
+                let problem = (error as? DecodingError).flatMap(DecodingProblem.describe) ?? "malformed JSON"
+                throw EngineError.invalid("line \(number + 1): not a memory record (\(problem))")
             }
         }
         return try await store(drafts).count
-    }
-
-    static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): "missing field '\(key.stringValue)'"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
-        case DecodingError.dataCorrupted(let context): context.debugDescription
-        default: "malformed JSON"
-        }
     }
 
     // MARK: Indexing
@@ -372,12 +363,13 @@ public final class MemoryEngine: Sendable {
     // MARK: Cache
 
     private static let cacheEncoder = JSONEncoder()
+    private static let cacheDecoder = JSONDecoder()
 
     private func cacheKey(_ id: UUID) -> String { "soma:mem:\(id.uuidString.lowercased())" }
 
     private func cached(_ id: UUID) async -> Memory? {
         guard let bytes = try? await cache.get(cacheKey(id)) else { return nil }
-        return try? JSONDecoder().decode(Memory.self, from: Data(bytes))
+        return try? Self.cacheDecoder.decode(Memory.self, from: Data(bytes))
     }
 
     private func remember(_ memories: [Memory]) async {

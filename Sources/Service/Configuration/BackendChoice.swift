@@ -35,9 +35,12 @@ public struct BackendChoice: Sendable, Equatable {
         return choice
     }
 
+    /// The name the in-process backends register under (the Service does not import them).
+    static let inProcess = "inprocess"
+
     /// The names to build, resolved against what this build registered.
     public func resolved(in registry: BackendRegistry) -> [Capability: String] {
-        let local = InProcessName.value
+        let local = Self.inProcess
         let storageName = storage ?? (postgresConfigured ? "postgres" : registry.has(.storage, "sqlite") ? "sqlite" : local)
         let vectorName = vector ?? (qdrantConfigured ? "qdrant" : registry.has(.vector, storageName) ? storageName : local)
         return [
@@ -48,8 +51,4 @@ public struct BackendChoice: Sendable, Equatable {
             .embedder: embedder ?? "hash",
         ]
     }
-}
-
-enum InProcessName {
-    static let value = "inprocess"
 }

@@ -46,35 +46,10 @@ struct JSONBody: Sendable {
     }
 
     static func apiError(_ error: DecodingError) -> APIError {
-        func path(_ context: DecodingError.Context) -> String {
-            let text = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-            return text.isEmpty ? "body" : "'\(text)'"
+        guard let problem = DecodingProblem.describe(error) else {
+            return .badRequest("malformed_json", "the request body is not valid JSON")
         }
-        switch error {
-        case .keyNotFound(let key, let context):
-            let parent = context.codingPath.isEmpty ? "" : " in \(path(context))"
-            return .invalidSchema("missing field '\(key.stringValue)'\(parent)")
-        case .typeMismatch(let type, let context):
-            return .invalidSchema("\(path(context)) has the wrong type; expected \(describe(type))")
-        case .valueNotFound(let type, let context):
-            return .invalidSchema("\(path(context)) is null; expected \(describe(type))")
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty { return .badRequest("malformed_json", "the request body is not valid JSON") }
-            return .invalidSchema("\(path(context)): \(context.debugDescription)")
-        @unknown default:
-            return .invalidSchema("the request does not match the schema")
-        }
-    }
-
-    static func describe(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Int.Type, is Int64.Type: "an integer"
-        case is Double.Type, is Float.Type: "a number"
-        case is Bool.Type: "a boolean"
-        default:
-            String(describing: type).hasPrefix("Array") ? "an array" : String(describing: type).hasPrefix("Dictionary") ? "an object" : "a value"
-        }
+        return .invalidSchema(problem)
     }
 
     /// Deepest bracket nesting outside strings; checked before decoding so hostile input cannot

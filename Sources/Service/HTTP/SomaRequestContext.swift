@@ -8,13 +8,10 @@ public struct SomaRequestContext: RequestContext {
     public var namespace: String = ""
     /// Who is asking, for rate limits: a token label (never the token) or the client address.
     public var principal: String
-    public var requestID: String = ""
-    let remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress
-        principal = "addr:" + (remoteAddress?.ipAddress ?? "local")
+        principal = "addr:" + (source.channel.remoteAddress?.ipAddress ?? "local")
     }
 
     /// Bodies are read by `JSONBody`, which enforces the configured limit itself.

@@ -14,7 +14,6 @@ struct ResponseMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let requestID = request.headers[Self.requestIDHeader].flatMap(Self.sanitised) ?? UUID().uuidString.lowercased()
-        context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
         var response: Response
         do {
