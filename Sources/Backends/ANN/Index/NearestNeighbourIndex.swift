@@ -146,7 +146,21 @@ public final class NearestNeighbourIndex: Sendable {
                 if graphHits.count >= query.limit || k >= size || !filtered { break }
                 k = min(size, k * 4)
             }
-            hits += graphHits
+            if filtered, graphHits.count < query.limit {
+                // A filter so selective that even the widest graph search found too few: an
+                // approximate search can miss isolated matches, so scan the graph's entries exactly.
+                graphHits = state.withLock { state in
+                    guard let partition = state.partitions[query.namespace] else { return [] }
+                    return partition.entries.values.compactMap { entry in
+                        guard partition.pending[entry.id] == nil, query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload) else { return nil }
+                        return VectorHit(id: entry.id, score: Self.dot(vector, entry.vector))
+                    }
+                }
+            }
+            // The buffer and the graph are read under two locks; a vector merged in between can
+            // show up in both.
+            let buffered = Set(bufferHits.map(\.id))
+            hits += graphHits.filter { !buffered.contains($0.id) }
         }
         return Array(hits.sorted { $0.score != $1.score ? $0.score > $1.score : $0.id.uuidString < $1.id.uuidString }.prefix(query.limit))
     }
