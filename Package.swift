@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .target(
@@ -57,9 +59,36 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "SomaPostgres",
+            dependencies: [
+                "SomaCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Backends/Postgres",
+            swiftSettings: strictSettings
+        ),
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Sources/Backends/Redis/CHiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .target(
+            name: "SomaRedis",
+            dependencies: [
+                "SomaCore",
+                "CHiredis",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Backends/Redis/Client",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "SomaService",
             dependencies: [
                 "SomaCore",
+                "SomaInProcess",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -78,6 +107,8 @@ let package = Package(
                 "SomaInProcess",
                 "SomaSQLite",
                 "SomaANN",
+                "SomaPostgres",
+                "SomaRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/soma",
@@ -105,6 +136,18 @@ let package = Package(
             name: "SomaSQLiteTests",
             dependencies: ["SomaSQLite", "SomaANN", "ConformanceKit"],
             path: "Tests/SomaSQLiteTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SomaPostgresTests",
+            dependencies: ["SomaPostgres", "ConformanceKit"],
+            path: "Tests/SomaPostgresTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SomaRedisTests",
+            dependencies: ["SomaRedis", "ConformanceKit"],
+            path: "Tests/SomaRedisTests",
             swiftSettings: strictSettings
         ),
         .testTarget(

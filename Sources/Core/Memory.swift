@@ -106,10 +106,16 @@ public struct MemoryDraft: Sendable, Equatable {
     public var id: UUID { MemoryID.make(namespace: namespace, coordinate: coordinate) }
 
     /// The record this draft becomes, given the record it replaces (if any).
+    /// Strictly after the previous update even if the clock stepped back: caches order records by it.
+    static func updateTime(after existing: Memory?, at now: Date) -> Date {
+        guard let existing else { return now }
+        return max(now, existing.updatedAt.addingTimeInterval(0.000_001))
+    }
+
     public func record(replacing existing: Memory?, at now: Date) -> Memory {
         Memory(
             namespace: namespace, coordinate: coordinate, type: type, payload: payload, importance: importance,
-            createdAt: existing?.createdAt ?? now, updatedAt: now, version: (existing?.version ?? 0) + 1,
+            createdAt: existing?.createdAt ?? now, updatedAt: Self.updateTime(after: existing, at: now), version: (existing?.version ?? 0) + 1,
             expiresAt: expiresAt, embeddingModel: embeddingModel)
     }
 }

@@ -1,6 +1,7 @@
 import SomaANN
 import SomaCore
 import SomaInProcess
+import SomaRedis
 import SomaSQLite
 
 /// Every backend this binary was built with. Adding a backend is one line here.
@@ -10,6 +11,7 @@ enum Backends {
         InProcessBackends.register(into: &registry)
         SQLiteBackends.register(into: &registry)
         ANNBackends.register(into: &registry)
+        RedisBackends.register(into: &registry)
         return registry
     }
 }

@@ -7,19 +7,42 @@ public enum CacheConformance {
     public typealias Check = ConformanceCheck<any MemoryCache>
 
     public static let checks: [Check] = [
-        Check("set, get, delete") { cache in
+        Check("put, get, delete") { cache in
             let key = "test:\(UUID())"
             #expect(try await cache.get(key) == nil)
-            try await cache.set(key, value: Array("hello".utf8), ttl: .seconds(60))
+            try await cache.put(key, value: Array("hello".utf8), order: 1, ttl: .seconds(60))
             #expect(try await cache.get(key) == Array("hello".utf8))
-            try await cache.set(key, value: Array("again".utf8), ttl: .seconds(60))
-            #expect(try await cache.get(key) == Array("again".utf8))
+            try await cache.put(key, value: Array("again|with:separators".utf8), order: 2, ttl: .seconds(60))
+            #expect(try await cache.get(key) == Array("again|with:separators".utf8))
             try await cache.delete([key, "test:absent"])
             #expect(try await cache.get(key) == nil)
         },
+        Check("an older value never replaces a newer entry") { cache in
+            let key = "test:\(UUID())"
+            try await cache.put(key, value: [2], order: 20, ttl: .seconds(60))
+            try await cache.put(key, value: [1], order: 10, ttl: .seconds(60))
+            #expect(try await cache.get(key) == [2])
+            try await cache.put(key, value: [9], order: 20, ttl: .seconds(60))
+            #expect(try await cache.get(key) == [2], "an equal order keeps the first value")
+        },
+        Check("a tombstone hides older values and admits its own order") { cache in
+            let key = "test:\(UUID())"
+            try await cache.put(key, value: [1], order: 10, ttl: .seconds(60))
+            try await cache.put(key, value: nil, order: 20, ttl: .seconds(60))
+            #expect(try await cache.get(key) == nil)
+            try await cache.put(key, value: [1], order: 10, ttl: .seconds(60))
+            #expect(try await cache.get(key) == nil, "a fill from before the write stays out")
+            try await cache.put(key, value: [2], order: 20, ttl: .seconds(60))
+            #expect(try await cache.get(key) == [2], "the written record may be cached")
+            try await cache.put(key, value: nil, order: 20, ttl: .seconds(60))
+            #expect(try await cache.get(key) == [2], "a tombstone does not hide the value it was written for")
+            try await cache.put(key, value: nil, order: 21, ttl: .seconds(60))
+            try await cache.put(key, value: [2], order: 20, ttl: .seconds(60))
+            #expect(try await cache.get(key) == nil, "a delete's tombstone hides the deleted record")
+        },
         Check("entries expire after their TTL") { cache in
             let key = "test:\(UUID())"
-            try await cache.set(key, value: [1, 2, 3], ttl: .milliseconds(200))
+            try await cache.put(key, value: [1, 2, 3], order: 1, ttl: .milliseconds(200))
             #expect(try await cache.get(key) == [1, 2, 3])
             try await Task.sleep(for: .milliseconds(1200))
             #expect(try await cache.get(key) == nil)

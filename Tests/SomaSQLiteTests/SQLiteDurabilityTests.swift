@@ -103,7 +103,7 @@ import Testing
 /// Cache and bus that do nothing: these tests are about storage and vectors.
 struct NoCache: MemoryCache {
     func get(_ key: String) async throws -> [UInt8]? { nil }
-    func set(_ key: String, value: [UInt8], ttl: Duration) async throws {}
+    func put(_ key: String, value: [UInt8]?, order: Int64, ttl: Duration) async throws {}
     func delete(_ keys: [String]) async throws {}
     func increment(_ key: String, window: Duration) async throws -> CounterValue { CounterValue(count: 1, resetsIn: window) }
     func isHealthy() async -> Bool { true }

@@ -5,7 +5,9 @@ import Synchronization
 /// An LRU cache with per-entry expiry and fixed-window counters, in process memory.
 public final class InProcessCache: MemoryCache {
     private struct Entry {
-        var bytes: [UInt8]
+        /// nil: a tombstone.
+        var bytes: [UInt8]?
+        var order: Int64
         var expires: ContinuousClock.Instant
     }
 
@@ -38,9 +40,16 @@ public final class InProcessCache: MemoryCache {
         }
     }
 
-    public func set(_ key: String, value: [UInt8], ttl: Duration) async throws {
-        let expires = clock.now.advanced(by: ttl)
-        state.withLock { _ = $0.entries.set(key, Entry(bytes: value, expires: expires)) }
+    public func put(_ key: String, value: [UInt8]?, order: Int64, ttl: Duration) async throws {
+        let now = clock.now
+        state.withLock { state in
+            if let existing = state.entries.get(key), existing.expires > now,
+               !CacheOrdering.replaces(newOrder: order, newIsValue: value != nil, existingOrder: existing.order, existingIsValue: existing.bytes != nil)
+            {
+                return
+            }
+            _ = state.entries.set(key, Entry(bytes: value, order: order, expires: now.advanced(by: ttl)))
+        }
     }
 
     public func delete(_ keys: [String]) async throws {

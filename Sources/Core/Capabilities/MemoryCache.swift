@@ -1,14 +1,29 @@
 import Foundation
 
 /// A shared cache of encoded records, and the atomic counters rate limits need.
+///
+/// Entries carry an `order` (for records, their update time in microseconds) so that a slow
+/// read-through fill can never put back a record older than a write that already invalidated it:
+/// a write leaves a tombstone at the new record's order, a delete one just past the deleted
+/// record's, and `put` keeps whichever entry is newer.
 public protocol MemoryCache: Sendable {
+    /// The value under `key`; nil when absent, expired or a tombstone.
     func get(_ key: String) async throws -> [UInt8]?
-    func set(_ key: String, value: [UInt8], ttl: Duration) async throws
+    /// Stores `value` (nil: a tombstone) unless the key holds a newer entry. It replaces an entry of
+    /// lower order, and a tombstone of equal order when storing a value.
+    func put(_ key: String, value: [UInt8]?, order: Int64, ttl: Duration) async throws
     func delete(_ keys: [String]) async throws
     /// Adds one to the counter `key`, creating it with the given lifetime; the window is fixed from
     /// the first increment. Returns the new count and the time left until the counter expires.
     func increment(_ key: String, window: Duration) async throws -> CounterValue
     func isHealthy() async -> Bool
+}
+
+/// The ordering rule every cache applies in `put`.
+public enum CacheOrdering {
+    public static func replaces(newOrder: Int64, newIsValue: Bool, existingOrder: Int64, existingIsValue: Bool) -> Bool {
+        existingOrder < newOrder || (existingOrder == newOrder && newIsValue && !existingIsValue)
+    }
 }
 
 public struct CounterValue: Sendable, Equatable {

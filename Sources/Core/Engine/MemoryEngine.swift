@@ -47,7 +47,7 @@ public final class MemoryEngine: Sendable {
             return draft
         }
         let stored = try await backend(.storage) { try await storage.upsert(stamped, at: now()) }
-        await invalidate(stored.map(\.id))
+        await invalidate(stored, deleted: false)
         if options.indexSynchronously {
             // A failed index leaves the record stored; the outbox event lets the consumer index it later.
             try? await index(stored)
@@ -88,7 +88,7 @@ public final class MemoryEngine: Sendable {
 
     private func forget(_ memories: [Memory]) async {
         guard !memories.isEmpty else { return }
-        await invalidate(memories.map(\.id))
+        await invalidate(memories, deleted: true)
         if options.indexSynchronously {
             try? await vectors.delete(ids: memories.map(\.id))
         }
@@ -372,15 +372,25 @@ public final class MemoryEngine: Sendable {
         return try? Self.cacheDecoder.decode(Memory.self, from: Data(bytes))
     }
 
+    /// A record's place in the cache's ordering: its update time, which storage keeps increasing.
+    private func cacheOrder(_ memory: Memory) -> Int64 {
+        Int64((memory.updatedAt.timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
     private func remember(_ memories: [Memory]) async {
         for memory in memories {
             guard let data = try? Self.cacheEncoder.encode(memory) else { continue }
-            try? await cache.set(cacheKey(memory.id), value: Array(data), ttl: options.cacheTTL)
+            try? await cache.put(cacheKey(memory.id), value: Array(data), order: cacheOrder(memory), ttl: options.cacheTTL)
         }
     }
 
-    private func invalidate(_ ids: [UUID]) async {
-        try? await cache.delete(ids.map(cacheKey))
+    /// Tombstones that keep reads which began before the write from caching what it replaced:
+    /// at the new record's order after a store, just past the old one's after a delete.
+    private func invalidate(_ memories: [Memory], deleted: Bool) async {
+        for memory in memories {
+            let order = cacheOrder(memory) + (deleted ? 1 : 0)
+            try? await cache.put(cacheKey(memory.id), value: nil, order: order, ttl: options.cacheTTL)
+        }
     }
 
     /// Records by id through the cache; misses are read from storage in one call and cached.

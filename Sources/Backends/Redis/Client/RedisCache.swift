@@ -1,0 +1,121 @@
+import Foundation
+import SomaCore
+import Synchronization
+
+/// The record cache and rate-limit counters in Redis, shared by every replica.
+///
+/// An entry is stored as `generation|order|kind|bytes` (kind `v` value, `t` tombstone); a Lua script
+/// applies `CacheOrdering` atomically. Writes made while Redis was unreachable could not leave their
+/// tombstones, so after any failure the client raises the shared generation before it uses the cache
+/// again: every entry written before the outage then reads as a miss, and no replica serves a record
+/// older than a write it did not see.
+public final class RedisCache: MemoryCache {
+    static let generationKey = "soma:cache:generation"
+
+    private let client: RedisClient
+    private let outageSeen = Atomic<Bool>(false)
+
+    public init(client: RedisClient) {
+        self.client = client
+    }
+
+    public func get(_ key: String) async throws -> [UInt8]? {
+        let replies = try await run([["GET", Self.generationKey], ["GET", key]].map(Self.arguments))
+        guard let stored = replies[1].bytes, let entry = Entry(stored) else { return nil }
+        let generation = replies[0].bytes ?? Array("0".utf8)
+        return entry.generation.elementsEqual(generation) ? entry.value : nil
+    }
+
+    public func put(_ key: String, value: [UInt8]?, order: Int64, ttl: Duration) async throws {
+        let arguments: [[UInt8]] = [
+            "EVAL", Self.putScript, "2", key, Self.generationKey,
+            String(order), value == nil ? "t" : "v", String(Self.milliseconds(ttl)),
+        ].map { Array($0.utf8) } + [value ?? []]
+        _ = try await run([arguments])[0].checked()
+    }
+
+    public func delete(_ keys: [String]) async throws {
+        guard !keys.isEmpty else { return }
+        _ = try await run([Self.arguments(["DEL"] + keys)])[0].checked()
+    }
+
+    public func increment(_ key: String, window: Duration) async throws -> CounterValue {
+        let reply = try await run([Self.arguments(["EVAL", Self.counterScript, "1", key, String(Self.milliseconds(window))])])[0].checked()
+        let values = reply.elements.compactMap(\.integer)
+        guard values.count == 2 else { throw RedisError.command("unexpected counter reply \(reply)") }
+        return CounterValue(count: Int(values[0]), resetsIn: .milliseconds(values[1]))
+    }
+
+    public func isHealthy() async -> Bool {
+        (try? await run([Self.arguments(["PING"])])[0]) == .status("PONG")
+    }
+
+    /// Runs commands, first raising the generation if an outage was seen since the last success.
+    private func run(_ commands: [[[UInt8]]]) async throws -> [RedisReply] {
+        var batch = commands
+        let bump = outageSeen.load(ordering: .acquiring)
+        if bump { batch.insert(Self.arguments(["INCR", Self.generationKey]), at: 0) }
+        do {
+            let replies = try await client.pipeline(batch)
+            if bump { outageSeen.store(false, ordering: .releasing) }
+            return bump ? Array(replies.dropFirst()) : replies
+        } catch {
+            outageSeen.store(true, ordering: .releasing)
+            throw error
+        }
+    }
+
+    private static func arguments(_ words: [String]) -> [[UInt8]] { words.map { Array($0.utf8) } }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        max(1, duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    private struct Entry {
+        var generation: ArraySlice<UInt8>
+        /// nil: a tombstone.
+        var value: [UInt8]?
+
+        init?(_ bytes: [UInt8]) {
+            let bar = UInt8(ascii: "|")
+            var fields: [Int] = []
+            for (index, byte) in bytes.enumerated() where byte == bar {
+                fields.append(index)
+                if fields.count == 3 { break }
+            }
+            guard fields.count == 3 else { return nil }
+            generation = bytes[..<fields[0]]
+            let kind = bytes[fields[1] + 1]
+            value = kind == UInt8(ascii: "v") ? Array(bytes[(fields[2] + 1)...]) : nil
+        }
+    }
+
+    // KEYS: entry, generation. ARGV: order, kind, ttl ms, value.
+    private static let putScript = """
+        local generation = redis.call('GET', KEYS[2]) or '0'
+        local current = redis.call('GET', KEYS[1])
+        local order = tonumber(ARGV[1])
+        if current then
+          local a = string.find(current, '|', 1, true)
+          local b = string.find(current, '|', a + 1, true)
+          if string.sub(current, 1, a - 1) == generation then
+            local have = tonumber(string.sub(current, a + 1, b - 1))
+            local haveKind = string.sub(current, b + 1, b + 1)
+            if not (have < order or (have == order and ARGV[2] == 'v' and haveKind == 't')) then return 0 end
+          end
+        end
+        redis.call('SET', KEYS[1], generation .. '|' .. ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[4], 'PX', ARGV[3])
+        return 1
+        """
+
+    // KEYS: counter. ARGV: window ms. Returns {count, ms left}.
+    private static let counterScript = """
+        local count = redis.call('INCR', KEYS[1])
+        local left = redis.call('PTTL', KEYS[1])
+        if left < 0 then
+          redis.call('PEXPIRE', KEYS[1], ARGV[1])
+          left = tonumber(ARGV[1])
+        end
+        return {count, left}
+        """
+}

@@ -1,0 +1,64 @@
+import Foundation
+import SomaCore
+
+/// Where Redis is and how to log in: `REDIS_URL` (`redis://[user][:password]@host:port/db`), or
+/// `REDIS_HOST` / `REDIS_PORT` / `REDIS_DB` / `REDIS_PASSWORD`; the separate settings override the URL.
+public struct RedisEndpoint: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var database: Int
+    public var username: String?
+    public var password: String?
+    /// Connect and per-command socket timeout.
+    public var timeout: Duration
+    /// Connections (and the threads that drive them).
+    public var poolSize: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 6379, database: Int = 0, username: String? = nil, password: String? = nil,
+                timeout: Duration = .seconds(1), poolSize: Int = 8) {
+        self.host = host
+        self.port = port
+        self.database = database
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self.poolSize = poolSize
+    }
+
+    public init(_ configuration: BackendConfiguration) throws {
+        self.init()
+        if let url = configuration.string("REDIS_URL") { try apply(url: url) }
+        if let host = configuration.string("REDIS_HOST") { self.host = host }
+        port = try configuration.int("REDIS_PORT", default: port)
+        database = try configuration.int("REDIS_DB", default: database)
+        if let password = configuration.string("REDIS_PASSWORD") { self.password = password }
+        timeout = .milliseconds(try configuration.int("REDIS_TIMEOUT_MS", default: 1000))
+        poolSize = try configuration.int("REDIS_POOL_SIZE", default: poolSize)
+        guard (1...65535).contains(port) else { throw BackendError.invalidSetting(name: "REDIS_PORT", reason: "\(port) is not a TCP port") }
+        guard database >= 0 else { throw BackendError.invalidSetting(name: "REDIS_DB", reason: "must be 0 or more") }
+        guard poolSize >= 1 else { throw BackendError.invalidSetting(name: "REDIS_POOL_SIZE", reason: "must be at least 1") }
+        guard timeout > .zero else { throw BackendError.invalidSetting(name: "REDIS_TIMEOUT_MS", reason: "must be positive") }
+    }
+
+    private mutating func apply(url text: String) throws {
+        guard let url = URLComponents(string: text), let host = url.host, !host.isEmpty else {
+            throw BackendError.invalidSetting(name: "REDIS_URL", reason: "expected redis://[user][:password]@host[:port][/db]")
+        }
+        switch url.scheme {
+        case "redis": break
+        case "rediss": throw BackendError.invalidSetting(name: "REDIS_URL", reason: "TLS (rediss://) is not supported by this build; use a TLS sidecar or redis://")
+        default: throw BackendError.invalidSetting(name: "REDIS_URL", reason: "the scheme must be redis://")
+        }
+        self.host = host
+        if let port = url.port { self.port = port }
+        if let user = url.user?.removingPercentEncoding, !user.isEmpty { username = user }
+        if let password = url.password?.removingPercentEncoding, !password.isEmpty { self.password = password }
+        let path = url.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        if !path.isEmpty {
+            guard let database = Int(path), database >= 0 else {
+                throw BackendError.invalidSetting(name: "REDIS_URL", reason: "the path must be a database number, got '\(path)'")
+            }
+            self.database = database
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// The real servers the backend tests use, as `scripts/servers.sh` starts them and `scripts/test.sh`
+/// exports them. A test that needs one is disabled, saying so, when its variable is unset.
+public enum TestServers {
+    public static var postgresURL: String? { value("SOMA_TEST_POSTGRES_URL") }
+    public static var redisURL: String? { value("SOMA_TEST_REDIS_URL") }
+    public static let postgresMissing = "needs SOMA_TEST_POSTGRES_URL: run `eval \"$(scripts/servers.sh start)\"` first"
+    public static let redisMissing = "needs SOMA_TEST_REDIS_URL: run `eval \"$(scripts/servers.sh start)\"` first"
+
+    /// Stops or starts one server through `scripts/servers.sh` (fault tests).
+    public static func control(_ action: String, _ server: String) throws {
+        guard let script = value("SOMA_TEST_SERVERS_SCRIPT") else {
+            throw ServerControlError(message: "SOMA_TEST_SERVERS_SCRIPT is not set")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script, action, server]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ServerControlError(message: "\(script) \(action) \(server) exited with \(process.terminationStatus)")
+        }
+    }
+
+    private static func value(_ name: String) -> String? {
+        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+public struct ServerControlError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

