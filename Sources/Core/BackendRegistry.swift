@@ -46,6 +46,8 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
     case unknownBackend(capability: Capability, name: String, known: [String])
     case invalidSetting(name: String, reason: String)
     case dimensionMismatch(expected: Int, actual: Int)
+    /// The backend did not answer or refused the operation; the reason holds no secrets.
+    case unreachable(backend: String, reason: String)
 
     public var description: String {
         switch self {
@@ -55,6 +57,8 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
             "invalid setting \(name): \(reason)"
         case .dimensionMismatch(let expected, let actual):
             "vector dimension mismatch: the index holds \(actual)-dimensional vectors, the embedder makes \(expected)"
+        case .unreachable(let backend, let reason):
+            "\(backend): \(reason)"
         }
     }
 }

@@ -1,6 +1,7 @@
 import SomaANN
 import SomaCore
 import SomaInProcess
+import SomaPostgres
 import SomaRedis
 import SomaSQLite
 
@@ -12,6 +13,7 @@ enum Backends {
         SQLiteBackends.register(into: &registry)
         ANNBackends.register(into: &registry)
         RedisBackends.register(into: &registry)
+        PostgresBackends.register(into: &registry)
         return registry
     }
 }

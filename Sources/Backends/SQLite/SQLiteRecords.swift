@@ -38,7 +38,7 @@ enum SQLiteRecords {
 /// The text full-text search indexes for a payload: its string values, one per line.
 enum SearchText {
     static func of(_ payload: JSONObject) -> String {
-        JSONValue.object(payload).stringLeaves.joined(separator: "\n")
+        KeywordQuery.searchableText(payload)
     }
 
     static func of(payloadJSON: String) -> String {

@@ -65,6 +65,11 @@ public struct KeywordQuery: Sendable, Equatable {
         self.caseSensitive = caseSensitive
     }
 
+    /// The text a backend's full-text index holds for a payload: its string values, one per line.
+    public static func searchableText(_ payload: JSONObject) -> String {
+        JSONValue.object(payload).stringLeaves.joined(separator: "\n")
+    }
+
     /// How well a payload matches: 0 for no match. An exact value match outranks any substring match,
     /// and more matching values outrank fewer. Backends that search in their own engine still rank by this.
     public func score(_ payload: JSONObject) -> Double {

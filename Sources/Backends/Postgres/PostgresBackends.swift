@@ -1,0 +1,71 @@
+import Logging
+import PostgresNIO
+import SomaCore
+import Synchronization
+
+/// Registers PostgreSQL storage (`postgres`) and its vectors (`pgvector`). One connection pool per
+/// `POSTGRES_URL` and process, shared by both.
+public enum PostgresBackends {
+    public static let storageName = "postgres"
+    public static let vectorName = "pgvector"
+
+    private static let opened = Mutex<[String: PostgresStorage]>([:])
+
+    public static func register(into registry: inout BackendRegistry) {
+        registry.registerStorage(storageName) { configuration in
+            try await storage(configuration)
+        }
+    }
+
+    /// The storage for this configuration: pool started, connection checked, schema migrated (unless
+    /// `SOMA_AUTO_MIGRATE=false`, in which case a schema that is behind is a start-up error).
+    public static func storage(_ configuration: BackendConfiguration) async throws -> PostgresStorage {
+        let endpoint = try PostgresEndpoint(configuration)
+        let key = configuration.string("POSTGRES_URL")!
+        let logger = Logger(label: "soma.postgres")
+        let storage = opened.withLock { opened -> PostgresStorage in
+            if let storage = opened[key] { return storage }
+            let client = PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: logger)
+            // The pool lives as long as the process; it reconnects by itself after an outage.
+            Task { await client.run() }
+            let storage = PostgresStorage(client: client, endpoint: endpoint, logger: logger)
+            opened[key] = storage
+            return storage
+        }
+        guard await storage.isHealthy() else {
+            throw BackendError.unreachable(backend: "postgres", reason: "cannot connect to \(endpoint.description) within \(endpoint.timeout)")
+        }
+        if try configuration.bool("SOMA_AUTO_MIGRATE", default: true) {
+            try await migrate(storage)
+        } else {
+            let missing = try await pendingMigrations(storage)
+            guard missing.isEmpty else {
+                throw BackendError.unreachable(
+                    backend: "postgres",
+                    reason: "the schema lacks migrations \(missing.joined(separator: ", ")); run `soma migrate` (SOMA_AUTO_MIGRATE is false)")
+            }
+        }
+        return storage
+    }
+
+    static func migrate(_ storage: PostgresStorage) async throws {
+        do {
+            let applied = try await PostgresMigrations.apply(storage.client, logger: storage.logger)
+            if !applied.isEmpty { storage.logger.info("migrations applied", metadata: ["versions": .string(applied.joined(separator: ","))]) }
+        } catch let error as PSQLError {
+            throw PostgresCall.describe(error, storage.endpoint)
+        }
+    }
+
+    static func pendingMigrations(_ storage: PostgresStorage) async throws -> [String] {
+        let known = PostgresMigrations.all.map(\.version)
+        let applied: [String] = try await storage.call.run { [client = storage.client, logger = storage.logger] in
+            let rows = try await client.query(
+                "SELECT version FROM soma_schema_migrations WHERE to_regclass('soma_schema_migrations') IS NOT NULL", logger: logger)
+            var versions: [String] = []
+            for try await version in rows.decode(String.self) { versions.append(version) }
+            return versions
+        }
+        return known.filter { !applied.contains($0) }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import NIOSSL
+import PostgresNIO
+import SomaCore
+
+/// How to reach PostgreSQL: `POSTGRES_URL` (`postgres://user:password@host:port/db?sslmode=...`),
+/// `POSTGRES_POOL_SIZE` connections, `POSTGRES_TIMEOUT_MS` per operation.
+///
+/// `sslmode` follows libpq: `disable`; `prefer` (the default: TLS when the server offers it);
+/// `require` (TLS, certificate not checked); `verify-ca` / `verify-full` (TLS, certificate checked,
+/// against `sslrootcert` when given).
+public struct PostgresEndpoint: Sendable {
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String?
+    public var database: String?
+    public var sslMode: String
+    public var rootCertificate: String?
+    public var poolSize: Int
+    public var timeout: Duration
+
+    public init(_ configuration: BackendConfiguration) throws {
+        guard let text = configuration.string("POSTGRES_URL") else {
+            throw BackendError.invalidSetting(name: "POSTGRES_URL", reason: "required for the postgres and pgvector backends")
+        }
+        guard let url = URLComponents(string: text), ["postgres", "postgresql"].contains(url.scheme ?? ""), let host = url.host, !host.isEmpty else {
+            throw BackendError.invalidSetting(name: "POSTGRES_URL", reason: "expected postgres://user:password@host:port/database")
+        }
+        self.host = host
+        port = url.port ?? 5432
+        username = url.user?.removingPercentEncoding ?? "postgres"
+        password = url.password?.removingPercentEncoding
+        let path = url.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        database = path.isEmpty ? nil : path
+        let query = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+        sslMode = query["sslmode"] ?? "prefer"
+        rootCertificate = query["sslrootcert"]
+        guard ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].contains(sslMode) else {
+            throw BackendError.invalidSetting(name: "POSTGRES_URL", reason: "unknown sslmode '\(sslMode)'")
+        }
+        poolSize = try configuration.int("POSTGRES_POOL_SIZE", default: 10)
+        guard poolSize >= 1 else { throw BackendError.invalidSetting(name: "POSTGRES_POOL_SIZE", reason: "must be at least 1") }
+        let milliseconds = try configuration.int("POSTGRES_TIMEOUT_MS", default: 5000)
+        guard milliseconds > 0 else { throw BackendError.invalidSetting(name: "POSTGRES_TIMEOUT_MS", reason: "must be positive") }
+        timeout = .milliseconds(milliseconds)
+    }
+
+    /// Where, without credentials: for logs and errors.
+    public var description: String { "\(host):\(port)/\(database ?? username)" }
+
+    var clientConfiguration: PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
+        configuration.options.maximumConnections = poolSize
+        configuration.options.connectTimeout = timeout
+        return configuration
+    }
+
+    private var tls: PostgresClient.Configuration.TLS {
+        var settings = TLSConfiguration.makeClientConfiguration()
+        if let rootCertificate { settings.trustRoots = .file(rootCertificate) }
+        switch sslMode {
+        case "disable": return .disable
+        case "allow", "prefer":
+            settings.certificateVerification = .none
+            return .prefer(settings)
+        case "require":
+            settings.certificateVerification = .none
+            return .require(settings)
+        case "verify-ca":
+            settings.certificateVerification = .noHostnameVerification
+            return .require(settings)
+        default:
+            return .require(settings)
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import PostgresNIO
+import SomaCore
+
+/// Runs one database operation under the configured deadline and turns its failures into errors
+/// that say what happened without leaking the query's values or credentials. While PostgreSQL is
+/// away, the pool keeps reconnecting in the background and each call gives up at the deadline, so
+/// requests answer 503 rather than hang.
+struct PostgresCall {
+    let endpoint: PostgresEndpoint
+
+    @discardableResult
+    func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let timeout = endpoint.timeout
+        do {
+            return try await withThrowingTaskGroup(of: T.self) { group in
+                group.addTask { try await body() }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw PostgresTimeout()
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
+        } catch let error as EngineError {
+            throw error
+        } catch is PostgresTimeout {
+            throw BackendError.unreachable(backend: "postgres", reason: "no answer from \(endpoint.description) within \(timeout)")
+        } catch let error as PSQLError {
+            throw Self.describe(error, endpoint)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw BackendError.unreachable(backend: "postgres", reason: "\(type(of: error)) talking to \(endpoint.description)")
+        }
+    }
+
+    static func describe(_ error: PSQLError, _ endpoint: PostgresEndpoint) -> BackendError {
+        if error.code == .server, let info = error.serverInfo {
+            let state = info[.sqlState] ?? "?"
+            return .unreachable(backend: "postgres", reason: "server error \(state): \(info[.message] ?? "no message")")
+        }
+        return .unreachable(backend: "postgres", reason: "cannot talk to \(endpoint.description) (\(error.code))")
+    }
+}
+
+private struct PostgresTimeout: Error {}
