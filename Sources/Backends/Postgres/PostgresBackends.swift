@@ -15,6 +15,11 @@ public enum PostgresBackends {
         registry.registerStorage(storageName) { configuration in
             try await storage(configuration)
         }
+        registry.registerVector(vectorName) { configuration, storage in
+            var postgres = storage as? PostgresStorage
+            if postgres == nil { postgres = try await Self.storage(configuration) }
+            return try PgVectorIndex(storage: postgres!, table: configuration.string("PGVECTOR_TABLE") ?? "soma_vectors")
+        }
     }
 
     /// The storage for this configuration: pool started, connection checked, schema migrated (unless

@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SomaCore
+
+/// Vectors in PostgreSQL with pgvector: one row per memory, tied to it by a foreign key with
+/// `ON DELETE CASCADE` (deleting a record deletes its vector in the same transaction), searched
+/// through an HNSW cosine index with pgvector's iterative scan so namespace, type and payload
+/// filters still fill the result.
+///
+/// The table (`PGVECTOR_TABLE`, default `soma_vectors`) is created for the embedder's dimension
+/// on first use; a table that exists with another dimension is refused.
+public final class PgVectorIndex: VectorIndex {
+    private let storage: PostgresStorage
+    private let table: String
+    private var client: PostgresClient { storage.client }
+    private var logger: Logger { storage.logger }
+
+    public init(storage: PostgresStorage, table: String = "soma_vectors") throws {
+        guard table.range(of: "^[a-z_][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
+            throw BackendError.invalidSetting(name: "PGVECTOR_TABLE", reason: "'\(table)' is not a plain lower-case SQL name")
+        }
+        self.storage = storage
+        self.table = table
+    }
+
+    public func ensureCollection(dimension: Int) async throws {
+        guard (1...16_000).contains(dimension) else { throw BackendError.invalidSetting(name: "SOMA_VECTOR_DIM", reason: "\(dimension) is out of range") }
+        let table = table, logger = logger
+        try await storage.call.run { [client] in
+            try await client.withConnection { connection in
+                try await connection.query("SELECT pg_advisory_lock(\(PostgresMigrations.lockKey))", logger: logger)
+                do {
+                    try await connection.query("CREATE EXTENSION IF NOT EXISTS vector", logger: logger)
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: """
+                            CREATE TABLE IF NOT EXISTS \(table) (
+                                id uuid PRIMARY KEY REFERENCES soma_memories(id) ON DELETE CASCADE,
+                                namespace text NOT NULL,
+                                type text NOT NULL,
+                                version integer NOT NULL,
+                                payload jsonb NOT NULL,
+                                embedding vector(\(dimension)) NOT NULL
+                            )
+                            """), logger: logger)
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(table)_hnsw ON \(table) USING hnsw (embedding vector_cosine_ops)"),
+                        logger: logger)
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(table)_namespace ON \(table) (namespace, type)"), logger: logger)
+                    let rows = try await connection.query(
+                        "SELECT atttypmod FROM pg_attribute WHERE attrelid = \(table)::regclass AND attname = 'embedding'", logger: logger)
+                    var existing = dimension
+                    for try await typmod in rows.decode(Int32.self) { existing = Int(typmod) }
+                    try await connection.query("SELECT pg_advisory_unlock(\(PostgresMigrations.lockKey))", logger: logger)
+                    if existing != dimension { throw BackendError.dimensionMismatch(expected: dimension, actual: existing) }
+                } catch {
+                    _ = try? await connection.query("SELECT pg_advisory_unlock(\(PostgresMigrations.lockKey))", logger: logger)
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Writes vectors for records that still exist; a vector older than the one stored is ignored,
+    /// so a late or repeated event cannot move a record's vector back.
+    public func upsert(_ points: [VectorPoint]) async throws {
+        guard !points.isEmpty else { return }
+        let table = table, logger = logger
+        let rows = try points.map { point in
+            (point, try PostgresRecords.json(point.payload), Self.literal(point.vector))
+        }
+        try await storage.call.run { [client] in
+            try await client.withTransaction(logger: logger) { connection in
+                for (point, payload, vector) in rows {
+                    try await connection.query(
+                        """
+                        INSERT INTO \(unescaped: table) (id, namespace, type, version, payload, embedding)
+                        SELECT \(point.id), \(point.namespace), \(point.type.rawValue), \(point.version), \(payload)::jsonb, \(vector)::vector
+                        FROM soma_memories WHERE id = \(point.id)
+                        ON CONFLICT (id) DO UPDATE SET namespace = EXCLUDED.namespace, type = EXCLUDED.type, version = EXCLUDED.version,
+                            payload = EXCLUDED.payload, embedding = EXCLUDED.embedding
+                        WHERE \(unescaped: table).version <= EXCLUDED.version
+                        """, logger: logger)
+                }
+            }
+        }
+    }
+
+    public func delete(ids: [UUID]) async throws {
+        guard !ids.isEmpty else { return }
+        let table = table, logger = logger
+        try await storage.call.run { [client] in
+            try await client.query("DELETE FROM \(unescaped: table) WHERE id = ANY(\(ids))", logger: logger)
+        }
+    }
+
+    public func search(_ request: VectorQuery) async throws -> [VectorHit] {
+        guard request.limit > 0 else { return [] }
+        let table = table, logger = logger
+        var binds = PostgresBindings()
+        binds.append(Self.literal(request.vector))
+        binds.append(request.namespace)
+        var sql = "SELECT id, 1 - (embedding <=> $1::vector) FROM \(table) WHERE namespace = $2"
+        if let type = request.type {
+            binds.append(type.rawValue)
+            sql += " AND type = $\(binds.count)"
+        }
+        for (key, value) in request.filters.sorted(by: { $0.key < $1.key }) {
+            binds.append(key)
+            binds.append(try PostgresRecords.json(["v": value]))
+            sql += " AND payload -> $\(binds.count - 1) = ($\(binds.count)::jsonb -> 'v')"
+        }
+        sql += " ORDER BY embedding <=> $1::vector LIMIT \(request.limit)"
+        let search = PostgresQuery(unsafeSQL: sql, binds: binds)
+        return try await storage.call.run { [client] in
+            try await client.withTransaction(logger: logger) { connection in
+                // Keep scanning the graph until enough rows pass the filters (pgvector 0.8+).
+                try await connection.query("SET LOCAL hnsw.iterative_scan = strict_order", logger: logger)
+                try await connection.query("SET LOCAL hnsw.ef_search = 100", logger: logger)
+                var hits: [VectorHit] = []
+                for try await (id, score) in try await connection.query(search, logger: logger).decode((UUID, Double).self) {
+                    hits.append(VectorHit(id: id, score: score))
+                }
+                return hits
+            }
+        }
+    }
+
+    public func count(namespace: String?) async throws -> Int {
+        let table = table, logger = logger
+        return try await storage.call.run { [client] in
+            let rows = try await client.query(
+                "SELECT count(*)::bigint FROM \(unescaped: table) WHERE \(namespace)::text IS NULL OR namespace = \(namespace)", logger: logger)
+            for try await total in rows.decode(Int64.self) { return Int(total) }
+            return 0
+        }
+    }
+
+    public func isHealthy() async -> Bool { await storage.isHealthy() }
+
+    /// pgvector's text form, `[0.1,0.2]`.
+    static func literal(_ vector: [Float]) -> String {
+        "[" + vector.map { $0.isFinite ? String($0) : "0" }.joined(separator: ",") + "]"
+    }
+}
