@@ -153,6 +153,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "SomaStackTests",
+            dependencies: ["ConformanceKit"],
+            path: "Tests/SomaStackTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "SomaServiceTests",
             dependencies: [
                 "SomaService",

@@ -68,8 +68,11 @@ enum OpenAPIDocument {
         let memoryType: Schema = ["type": "string", "enum": ["episodic", "semantic"]]
         let filters = anyObject
         let health = object(
-            ["kv_store": boolean, "vector_store": boolean, "graph_store": boolean, "prediction_provider": boolean, "cache": boolean, "event_bus": boolean],
-            required: ["kv_store", "vector_store", "graph_store", "prediction_provider", "cache", "event_bus"])
+            [
+                "kv_store": boolean, "vector_store": boolean, "graph_store": boolean, "prediction_provider": boolean, "cache": boolean,
+                "event_bus": boolean, "status": ["type": "string", "enum": ["ok", "degraded", "unavailable"]],
+            ],
+            required: ["kv_store", "vector_store", "graph_store", "prediction_provider", "cache", "event_bus", "status"])
         let schemas: [String: Any] = [
             "Error": object(["detail": string, "code": string], required: ["detail", "code"]),
             "Coordinate": ["oneOf": [["type": "string", "pattern": coordText], ["type": "array", "items": number, "minItems": 1, "maxItems": 32]]],
@@ -161,7 +164,7 @@ enum OpenAPIDocument {
                                                 ok: ("Path, empty when none", object(["path": array(array(number))], required: ["path"])))],
             "/stats": ["get": operation("Legacy stats", ok: ("Counts", object(["total_memories": integer, "episodic": integer, "semantic": integer], required: ["total_memories", "episodic", "semantic"])))],
             "/health": ["get": operation("Health", ok: ("Backend status", ref("Health")), open: true)],
-            "/healthz": ["get": operation("Liveness", ok: ("Required backends up", ref("Health")), extra: ["503": response("A required backend is down", ref("Health"))], open: true)],
+            "/healthz": ["get": operation("Liveness", ok: ("The process answers; the body says which backends are up", ref("Health")), open: true)],
             "/readyz": ["get": operation("Readiness", ok: ("Ready", ref("Health")), extra: ["503": response("A required backend is down", ref("Health"))], open: true)],
             "/metrics": ["get": ["summary": "Prometheus metrics", "operationId": "metrics", "security": [[String: Any]](),
                                  "responses": ["200": ["description": "Prometheus text format", "content": ["text/plain": ["schema": string]]]]] as Schema],

@@ -128,8 +128,11 @@ struct Migrate: AsyncParsableCommand {
         let (source, settings) = try await options.load()
         let name = settings.backends.resolved(in: Backends.registry)[.storage]!
         do {
-            // Opening a storage backend applies its migrations (under a lock where several replicas may race).
-            let storage = try await Backends.registry.makeStorage(name, source.backendConfiguration)
+            // Opening a storage backend applies its migrations (under a lock where several replicas may race),
+            // whatever SOMA_AUTO_MIGRATE says: applying them is this command's job.
+            let configuration = source.backendConfiguration
+            let forced = BackendConfiguration { $0 == "SOMA_AUTO_MIGRATE" ? "true" : configuration.string($0) }
+            let storage = try await Backends.registry.makeStorage(name, forced)
             guard await storage.isHealthy() else { throw StartupFailure("storage backend \(name) does not answer") }
         } catch let failure as StartupFailure {
             throw failure

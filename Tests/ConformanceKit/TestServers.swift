@@ -30,5 +30,6 @@ public enum TestServers {
 
 public struct ServerControlError: Error, CustomStringConvertible {
     public let message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }

@@ -2,7 +2,7 @@ import SomaCore
 
 /// Which backend serves each capability. Names left unset follow the configured URLs: Postgres when
 /// `POSTGRES_URL` is set, else SQLite; Redis when Redis is configured, else in-process; Qdrant when
-/// Qdrant is configured, else the storage's own vectors; Kafka when brokers are set and eventing is
+/// Qdrant is configured, else the storage's own vectors (pgvector beside Postgres); Kafka when brokers are set and eventing is
 /// on, else in-process. A name this build does not know fails start-up, listing the names it knows.
 public struct BackendChoice: Sendable, Equatable {
     public var storage: String?
@@ -38,11 +38,17 @@ public struct BackendChoice: Sendable, Equatable {
     /// The name the in-process backends register under (the Service does not import them).
     static let inProcess = "inprocess"
 
+    /// The vector backend that keeps vectors beside this storage's records, if the build has one.
+    static func storagesOwnVectors(_ storage: String, _ registry: BackendRegistry) -> String? {
+        let name = storage == "postgres" ? "pgvector" : storage
+        return registry.has(.vector, name) ? name : nil
+    }
+
     /// The names to build, resolved against what this build registered.
     public func resolved(in registry: BackendRegistry) -> [Capability: String] {
         let local = Self.inProcess
         let storageName = storage ?? (postgresConfigured ? "postgres" : registry.has(.storage, "sqlite") ? "sqlite" : local)
-        let vectorName = vector ?? (qdrantConfigured ? "qdrant" : registry.has(.vector, storageName) ? storageName : local)
+        let vectorName = vector ?? (qdrantConfigured ? "qdrant" : Self.storagesOwnVectors(storageName, registry) ?? local)
         return [
             .storage: storageName,
             .cache: cache ?? (redisConfigured ? "redis" : local),

@@ -17,10 +17,23 @@ struct OperationsRoutes {
         let predictionProvider: Bool
         let cache: Bool
         let eventBus: Bool
+        /// `ok`; `degraded` when only the cache or bus is down (the service still answers);
+        /// `unavailable` when storage or vectors are down.
+        let status: String
+
+        init(kvStore: Bool, vectorStore: Bool, cache: Bool, eventBus: Bool) {
+            self.kvStore = kvStore
+            self.vectorStore = vectorStore
+            self.graphStore = kvStore
+            self.predictionProvider = true
+            self.cache = cache
+            self.eventBus = eventBus
+            status = !(kvStore && vectorStore) ? "unavailable" : (cache && eventBus) ? "ok" : "degraded"
+        }
 
         enum CodingKeys: String, CodingKey {
             case kvStore = "kv_store", vectorStore = "vector_store", graphStore = "graph_store"
-            case predictionProvider = "prediction_provider", cache, eventBus = "event_bus"
+            case predictionProvider = "prediction_provider", cache, eventBus = "event_bus", status
         }
 
         /// Storage and vectors are required; without the cache or bus the service still answers.
@@ -40,19 +53,17 @@ struct OperationsRoutes {
         async let vectors = engine.vectors.isHealthy()
         async let cache = engine.cache.isHealthy()
         async let bus = engine.bus.isHealthy()
-        let storageUp = await storage
-        return Health(
-            kvStore: storageUp, vectorStore: await vectors, graphStore: storageUp, predictionProvider: true,
-            cache: await cache, eventBus: await bus)
+        return Health(kvStore: await storage, vectorStore: await vectors, cache: await cache, eventBus: await bus)
     }
 
     func add(to router: Router<SomaRequestContext>, operationsOnly: Bool = false) {
-        router.get("health") { _, _ in try JSONResponse.make(await health()) }
-        for path in ["healthz", "readyz"] {
-            router.get(RouterPath(path)) { _, _ in
-                let health = await health()
-                return try JSONResponse.make(health, status: health.requiredUp ? .ok : .serviceUnavailable)
-            }
+        // Liveness answers 200 while the process serves: restarting it would not bring a database back.
+        for path in ["health", "healthz"] {
+            router.get(RouterPath(path)) { _, _ in try JSONResponse.make(await health()) }
+        }
+        router.get("readyz") { _, _ in
+            let health = await health()
+            return try JSONResponse.make(health, status: health.requiredUp ? .ok : .serviceUnavailable)
         }
         router.get("metrics") { _, _ in
             Response(

@@ -1,0 +1,77 @@
+import ConformanceKit
+import Foundation
+import Testing
+
+/// The whole service as a separate process against real PostgreSQL (records and pgvector) and Redis.
+enum Stack {
+    static var available: Bool { TestServers.postgresURL != nil && TestServers.redisURL != nil }
+    static let missing = "needs SOMA_TEST_POSTGRES_URL and SOMA_TEST_REDIS_URL: run `eval \"$(scripts/servers.sh start)\"` first"
+
+    static func server(_ extra: [String: String] = [:]) async throws -> SomaServer {
+        let server = try SomaServer(environment: [
+            "POSTGRES_URL": TestServers.postgresURL!,
+            "REDIS_URL": TestServers.redisURL!,
+            "POSTGRES_TIMEOUT_MS": "2000",
+            "PGVECTOR_TABLE": "stack_vectors",
+            "SOMA_MEMORY_NAMESPACE": "stack-\(UUID().uuidString.prefix(8).lowercased())",
+        ].merging(extra) { _, new in new })
+        try await server.ready()
+        return server
+    }
+
+    static func redisKeyExists(_ key: String) throws -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let url = URLComponents(string: TestServers.redisURL!)!
+        process.arguments = ["redis-cli", "-h", url.host!, "-p", String(url.port ?? 6379), "-a", url.password ?? "", "--no-auth-warning", "EXISTS", key]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        process.waitUntilExit()
+        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+    }
+}
+
+@Suite("HTTP end to end with POSTGRES_URL and REDIS_URL", .enabled(if: Stack.available, Comment(rawValue: Stack.missing)))
+struct PostgresRedisStackTests {
+    @Test func storeRecallLinkAndStatsThroughRealBackends() async throws {
+        let server = try await Stack.server()
+        defer { server.stop() }
+        let health = try await server.call("GET", "/readyz")
+        #expect(health.status == 200 && health["status"] as? String == "ok", "\(health.text)")
+
+        let first = try await server.call("POST", "/v1/memories", #"{"coord":"1,0","payload":{"text":"falcon launch planned with Ada"}}"#)
+        #expect(first.status == 200 || first.status == 201, "\(first.text)")
+        _ = try await server.call("POST", "/v1/memories", #"{"coord":"2,0","payload":{"text":"the falcon launch moved to Friday"},"type":"semantic"}"#)
+        _ = try await server.call("POST", "/v1/memories", #"{"coord":"3,0","payload":{"text":"lunch order: soup"}}"#)
+
+        let vector = try await server.call("POST", "/v1/memories/search", #"{"query":"falcon launch","top_k":2}"#)
+        let vectorHits = (vector["results"] as? [[String: Any]]) ?? []
+        #expect(vectorHits.count == 2, "\(vector.text)")
+        let keyword = try await server.call("POST", "/v1/memories/search", #"{"query":"friday","mode":"keyword"}"#)
+        #expect(((keyword["results"] as? [[String: Any]]) ?? []).count == 1, "\(keyword.text)")
+
+        let link = try await server.call("POST", "/v1/links", #"{"from":"1,0","to":"2,0","type":"led_to"}"#)
+        #expect(link.status < 300, "\(link.text)")
+        let path = try await server.call("GET", "/v1/links/path?from=1,0&to=2,0")
+        #expect(path.status == 200, "\(path.text)")
+
+        let stats = try await server.call("GET", "/v1/stats")
+        #expect(stats.text.contains("3"), "\(stats.text)")
+
+        let fetched = try await server.call("GET", "/v1/memories/1,0")
+        #expect(fetched.status == 200)
+        let id = ((fetched["memory"] as? [String: Any])?["id"] ?? fetched["id"]) as? String
+        #expect(id != nil, "\(fetched.text)")
+        if let id { #expect(try Stack.redisKeyExists("soma:mem:\(id.lowercased())"), "the read went through the Redis cache") }
+
+        let updated = try await server.call("PATCH", "/v1/memories/1,0", #"{"importance":3}"#)
+        #expect(updated.status == 200, "\(updated.text)")
+        let reread = try await server.call("GET", "/v1/memories/1,0")
+        #expect(reread.text.contains("\"version\":2"), "no stale record after an update: \(reread.text)")
+
+        let deleted = try await server.call("DELETE", "/v1/memories/3,0")
+        #expect(deleted.status < 300)
+        #expect(try await server.call("GET", "/v1/memories/3,0").status == 404, "no stale record after a delete")
+    }
+}
