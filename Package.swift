@@ -154,7 +154,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SomaStackTests",
-            dependencies: ["ConformanceKit"],
+            dependencies: ["ConformanceKit", "SomaCore", "SomaRedis"],
             path: "Tests/SomaStackTests",
             swiftSettings: strictSettings
         ),

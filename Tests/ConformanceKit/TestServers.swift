@@ -13,13 +13,9 @@ public enum TestServers {
         guard let script = value("SOMA_TEST_SERVERS_SCRIPT") else {
             throw ServerControlError(message: "SOMA_TEST_SERVERS_SCRIPT is not set")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, action, server]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ServerControlError(message: "\(script) \(action) \(server) exited with \(process.terminationStatus)")
+        let status = try Spawn.run(["/bin/bash", script, action, server])
+        guard status == 0 else {
+            throw ServerControlError(message: "\(script) \(action) \(server) exited with \(status)")
         }
     }
 

@@ -1,5 +1,7 @@
 import ConformanceKit
 import Foundation
+import SomaCore
+import SomaRedis
 import Testing
 
 /// The whole service as a separate process against real PostgreSQL (records and pgvector) and Redis.
@@ -12,6 +14,7 @@ enum Stack {
             "POSTGRES_URL": TestServers.postgresURL!,
             "REDIS_URL": TestServers.redisURL!,
             "POSTGRES_TIMEOUT_MS": "2000",
+            "SOMA_RATE_LIMIT_MAX": "0",
             "PGVECTOR_TABLE": "stack_vectors",
             "SOMA_MEMORY_NAMESPACE": "stack-\(UUID().uuidString.prefix(8).lowercased())",
         ].merging(extra) { _, new in new })
@@ -19,16 +22,9 @@ enum Stack {
         return server
     }
 
-    static func redisKeyExists(_ key: String) throws -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let url = URLComponents(string: TestServers.redisURL!)!
-        process.arguments = ["redis-cli", "-h", url.host!, "-p", String(url.port ?? 6379), "-a", url.password ?? "", "--no-auth-warning", "EXISTS", key]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        process.waitUntilExit()
-        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+    static func redisKeyExists(_ key: String) async throws -> Bool {
+        let client = RedisClient(try RedisEndpoint(BackendConfiguration(["REDIS_URL": TestServers.redisURL!])))
+        return try await client.command("EXISTS", key) == .integer(1)
     }
 }
 
@@ -63,7 +59,7 @@ struct PostgresRedisStackTests {
         #expect(fetched.status == 200)
         let id = ((fetched["memory"] as? [String: Any])?["id"] ?? fetched["id"]) as? String
         #expect(id != nil, "\(fetched.text)")
-        if let id { #expect(try Stack.redisKeyExists("soma:mem:\(id.lowercased())"), "the read went through the Redis cache") }
+        if let id { #expect(try await Stack.redisKeyExists("soma:mem:\(id.lowercased())"), "the read went through the Redis cache") }
 
         let updated = try await server.call("PATCH", "/v1/memories/1,0", #"{"importance":3}"#)
         #expect(updated.status == 200, "\(updated.text)")

@@ -7,7 +7,7 @@ import FoundationNetworking
 /// A `soma serve` process built by this package, on a free loopback port, with the given environment.
 final class SomaServer: @unchecked Sendable {
     let port: Int
-    let process = Process()
+    let pid: pid_t
     let log: URL
 
     init(environment: [String: String]) throws {
@@ -18,25 +18,19 @@ final class SomaServer: @unchecked Sendable {
         }
         log = FileManager.default.temporaryDirectory.appendingPathComponent("soma-stack-\(port).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = binary
-        process.arguments = ["serve"]
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SOMA_") && !$0.key.hasPrefix("POSTGRES") && !$0.key.hasPrefix("REDIS") }
         env["SOMA_HOST"] = "127.0.0.1"
         env["SOMA_PORT"] = String(port)
         env["LOG_LEVEL"] = "info"
         env.merge(environment) { _, new in new }
-        process.environment = env
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        pid = try Spawn.launch([binary.path, "serve"], environment: env, output: log.path)
     }
 
     /// Waits until /healthz answers.
     func ready(within seconds: Double = 60) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            guard process.isRunning else { throw ServerControlError(message: "soma exited:\n\(logText)") }
+            guard Spawn.isRunning(pid) else { throw ServerControlError(message: "soma exited:\n\(logText)") }
             if let reply = try? await call("GET", "/healthz"), reply.status == 200 { return }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -46,9 +40,9 @@ final class SomaServer: @unchecked Sendable {
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+        if Spawn.isRunning(pid) {
+            kill(pid, SIGTERM)
+            Spawn.wait(pid)
         }
     }
 

@@ -57,8 +57,11 @@ public final class RedisCache: MemoryCache {
         if bump { batch.insert(Self.arguments(["INCR", Self.generationKey]), at: 0) }
         do {
             let replies = try await client.pipeline(batch)
-            if bump { outageSeen.store(false, ordering: .releasing) }
-            return bump ? Array(replies.dropFirst()) : replies
+            guard bump else { return replies }
+            // A server still loading its data answers every command with an error: no bump yet.
+            guard replies[0].integer != nil else { throw RedisError.unavailable("generation not raised: \(replies[0])") }
+            outageSeen.store(false, ordering: .releasing)
+            return Array(replies.dropFirst())
         } catch {
             outageSeen.store(true, ordering: .releasing)
             throw error

@@ -1,0 +1,54 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Child processes through posix_spawn and waitpid: Foundation's `Process.waitUntilExit` can hang
+/// when called from Swift concurrency on Linux.
+public enum Spawn {
+    /// Runs a command to completion; returns its exit status. Output goes to `output` (a file path) when given.
+    @discardableResult
+    public static func run(_ arguments: [String], environment: [String: String]? = nil, output: String? = nil) throws -> Int32 {
+        let pid = try launch(arguments, environment: environment, output: output)
+        return wait(pid)
+    }
+
+    /// Starts a command and returns its process id.
+    public static func launch(_ arguments: [String], environment: [String: String]? = nil, output: String? = nil) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let output {
+            posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        var argv = arguments.map { strdup($0) } + [nil]
+        var envp = env.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let status = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, &envp)
+        guard status == 0 else { throw ServerControlError(message: "cannot start \(arguments[0]): \(String(cString: strerror(status)))") }
+        return pid
+    }
+
+    /// Waits for a child to exit; returns its exit status (128 + signal when killed).
+    @discardableResult
+    public static func wait(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 {
+            if errno != EINTR { return -1 }
+        }
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+
+    /// Whether a child is still running (reaps it if it has exited).
+    public static func isRunning(_ pid: pid_t) -> Bool {
+        var status: Int32 = 0
+        return waitpid(pid, &status, WNOHANG) == 0
+    }
+}
