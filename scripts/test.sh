@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# The test command: builds, runs every Swift test target, the Helm chart checks, then the crash
-# drill (SIGKILL under HTTP writes on the durable SQLite default; 0 acknowledged writes may be lost).
+# The test command: installs what is missing, starts real PostgreSQL 16 (+pgvector) and Redis on
+# loopback (scripts/servers.sh), builds, runs every Swift test target, then the fault tests on their
+# own (they stop and start those servers), the Helm chart checks, and the crash drill (SIGKILL under
+# HTTP writes on the durable SQLite default; 0 acknowledged writes may be lost). Servers stop at exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 scripts/install-deps.sh
+# Whole-service tests start `soma serve` children; a crashed test process would orphan them.
+stop_children() { pkill -f "$PWD/.build/.*/soma serve" || true; scripts/servers.sh stop; }
+stop_children
+eval "$(scripts/servers.sh fresh)"
+trap stop_children EXIT
 swift build --build-tests
 swift test
+SOMA_TEST_FAULTS=1 swift test --skip-build --filter FaultTests
 python3 -m pytest -q Tests/helm
 python3 scripts/check_image_libs.py .build/debug/soma
 python3 scripts/crash_drill.py --binary .build/debug/soma --kills "${SOMA_CRASH_KILLS:-3}"

@@ -4,6 +4,8 @@ import Foundation
 /// exports them. A test that needs one is disabled, saying so, when its variable is unset.
 public enum TestServers {
     public static var postgresURL: String? { value("SOMA_TEST_POSTGRES_URL") }
+    /// A second database on the same server, for tests that run the whole service.
+    public static var postgresStackURL: String? { value("SOMA_TEST_POSTGRES_STACK_URL") }
     public static var redisURL: String? { value("SOMA_TEST_REDIS_URL") }
     public static let postgresMissing = "needs SOMA_TEST_POSTGRES_URL: run `eval \"$(scripts/servers.sh start)\"` first"
     public static let redisMissing = "needs SOMA_TEST_REDIS_URL: run `eval \"$(scripts/servers.sh start)\"` first"

@@ -6,12 +6,12 @@ import Testing
 
 /// The whole service as a separate process against real PostgreSQL (records and pgvector) and Redis.
 enum Stack {
-    static var available: Bool { TestServers.postgresURL != nil && TestServers.redisURL != nil }
-    static let missing = "needs SOMA_TEST_POSTGRES_URL and SOMA_TEST_REDIS_URL: run `eval \"$(scripts/servers.sh start)\"` first"
+    static var available: Bool { TestServers.postgresStackURL != nil && TestServers.redisURL != nil }
+    static let missing = "needs SOMA_TEST_POSTGRES_STACK_URL and SOMA_TEST_REDIS_URL: run `eval \"$(scripts/servers.sh start)\"` first"
 
     static func server(_ extra: [String: String] = [:]) async throws -> SomaServer {
         let server = try SomaServer(environment: [
-            "POSTGRES_URL": TestServers.postgresURL!,
+            "POSTGRES_URL": TestServers.postgresStackURL!,
             "REDIS_URL": TestServers.redisURL!,
             "POSTGRES_TIMEOUT_MS": "2000",
             "SOMA_RATE_LIMIT_MAX": "0",

@@ -11,7 +11,7 @@ final class SomaServer: @unchecked Sendable {
     let log: URL
 
     init(environment: [String: String]) throws {
-        port = Int.random(in: 20_000...40_000)
+        port = try Self.freePort()
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("soma")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw ServerControlError(message: "no soma binary at \(binary.path); build with `swift build --build-tests`")
@@ -24,6 +24,24 @@ final class SomaServer: @unchecked Sendable {
         env["LOG_LEVEL"] = "info"
         env.merge(environment) { _, new in new }
         pid = try Spawn.launch([binary.path, "serve"], environment: env, output: log.path)
+    }
+
+    /// A port the kernel just handed out and nobody holds (random picks collide with ephemeral ports).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
+            }
+        }
+        guard bound else { throw ServerControlError(message: "no free port: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Waits until /healthz answers.

@@ -37,8 +37,12 @@ public enum PostgresBackends {
             opened[key] = storage
             return storage
         }
-        guard await storage.isHealthy() else {
-            throw BackendError.unreachable(backend: "postgres", reason: "cannot connect to \(endpoint.description) within \(endpoint.timeout)")
+        do {
+            try await storage.call.run { try await endpoint.probe(logger: logger) }
+        } catch let error as BackendError {
+            throw error
+        } catch {
+            throw BackendError.unreachable(backend: "postgres", reason: "cannot connect to \(endpoint.description): \(error)")
         }
         if try configuration.bool("SOMA_AUTO_MIGRATE", default: true) {
             try await migrate(storage)

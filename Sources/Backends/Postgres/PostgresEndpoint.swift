@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOSSL
 import PostgresNIO
 import SomaCore
@@ -51,13 +52,43 @@ public struct PostgresEndpoint: Sendable {
 
     var clientConfiguration: PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
-            host: host, port: port, username: username, password: password, database: database, tls: tls)
+            host: host, port: port, username: username, password: password, database: database, tls: tlsMode.client)
         configuration.options.maximumConnections = poolSize
         configuration.options.connectTimeout = timeout
         return configuration
     }
 
-    private var tls: PostgresClient.Configuration.TLS {
+    /// One connection outside the pool, to check the endpoint at start-up: the pool retries failed
+    /// connects quietly, while this reports why (wrong password, missing database, no TLS).
+    func probe(logger: Logger) async throws {
+        let tls: PostgresConnection.Configuration.TLS
+        switch tlsMode {
+        case .disable: tls = .disable
+        case .prefer(let settings): tls = .prefer(try NIOSSLContext(configuration: settings))
+        case .require(let settings): tls = .require(try NIOSSLContext(configuration: settings))
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
+        configuration.options.connectTimeout = .init(timeout)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        try await connection.close()
+    }
+
+    private enum TLSMode {
+        case disable
+        case prefer(TLSConfiguration)
+        case require(TLSConfiguration)
+
+        var client: PostgresClient.Configuration.TLS {
+            switch self {
+            case .disable: .disable
+            case .prefer(let settings): .prefer(settings)
+            case .require(let settings): .require(settings)
+            }
+        }
+    }
+
+    private var tlsMode: TLSMode {
         var settings = TLSConfiguration.makeClientConfiguration()
         if let rootCertificate { settings.trustRoots = .file(rootCertificate) }
         switch sslMode {
