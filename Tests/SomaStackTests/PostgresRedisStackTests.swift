@@ -31,7 +31,9 @@ enum Stack {
 @Suite("HTTP end to end with POSTGRES_URL and REDIS_URL", .enabled(if: Stack.available, Comment(rawValue: Stack.missing)))
 struct PostgresRedisStackTests {
     @Test func storeRecallLinkAndStatsThroughRealBackends() async throws {
-        let server = try await Stack.server()
+        let stream = "stack:events:\(UUID().uuidString.prefix(8))"
+        let namespace = "stack-\(UUID().uuidString.prefix(8).lowercased())"
+        let server = try await Stack.server(["SOMA_BUS": "redis", "REDIS_STREAM_KEY": stream, "SOMA_MEMORY_NAMESPACE": namespace])
         defer { server.stop() }
         let health = try await server.call("GET", "/readyz")
         #expect(health.status == 200 && health["status"] as? String == "ok", "\(health.text)")
@@ -69,5 +71,22 @@ struct PostgresRedisStackTests {
         let deleted = try await server.call("DELETE", "/v1/memories/3,0")
         #expect(deleted.status < 300)
         #expect(try await server.call("GET", "/v1/memories/3,0").status == 404, "no stale record after a delete")
+
+        // The outbox relay publishes every write to the Redis stream, in order per memory.
+        // (The database may also hold unrelayed events of earlier runs, in other namespaces.)
+        let client = RedisClient(try RedisEndpoint(BackendConfiguration(["REDIS_URL": TestServers.redisURL!])))
+        var kinds: [String] = []
+        for _ in 0..<50 where kinds.count < 6 {
+            let entries = try await client.command("XRANGE", stream, "-", "+").elements
+            kinds = entries.compactMap { entry -> String? in
+                let body = entry.elements.last?.elements.last?.string ?? ""
+                guard body.contains("\"namespace\":\"\(namespace)\"") else { return nil }
+                let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+                return "\((object?["coordinate"] as? [Double])?.first ?? -1):\(object?["event"] as? String ?? "?")"
+            }
+            if kinds.count < 6 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(kinds.sorted() == ["1.0:created", "1.0:linked", "1.0:updated", "2.0:created", "3.0:created", "3.0:deleted"])
+        #expect(kinds.filter { $0.hasPrefix("1.0") } == ["1.0:created", "1.0:linked", "1.0:updated"], "in order per memory")
     }
 }

@@ -1,7 +1,7 @@
 import SomaCore
 import Synchronization
 
-/// Registers the Redis cache under the name `redis`. The cache and bus of one process share a client.
+/// Registers the Redis cache and the Redis Streams bus under the name `redis`. The cache and bus of one process share a client.
 public enum RedisBackends {
     public static let name = "redis"
 
@@ -22,6 +22,9 @@ public enum RedisBackends {
     public static func register(into registry: inout BackendRegistry) {
         registry.registerCache(name) { configuration in
             RedisCache(client: try client(configuration))
+        }
+        registry.registerBus(name) { configuration in
+            RedisStreamBus(client: try client(configuration), settings: try RedisStreamBus.Settings(configuration))
         }
     }
 }

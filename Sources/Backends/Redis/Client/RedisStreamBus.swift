@@ -1,0 +1,173 @@
+import Foundation
+import SomaCore
+import Synchronization
+
+/// Memory events over a Redis Stream (`SOMA_BUS=redis`).
+///
+/// Publishing is XADD with an approximate length cap (`REDIS_STREAM_MAX_LENGTH`), one round trip
+/// per batch. Each consumer group reads with XREADGROUP and acknowledges with XACK after
+/// processing. A delivery left pending by a consumer that died is taken over with XAUTOCLAIM once
+/// it has been idle for `REDIS_STREAM_CLAIM_IDLE_MS`. A new group starts at the stream's oldest
+/// retained event, so a consumer deployed after the API still sees what was written before it.
+public final class RedisStreamBus: EventBus {
+    public struct Settings: Sendable {
+        public var key = "soma:memory.events"
+        public var maxLength = 1_000_000
+        public var claimIdle: Duration = .seconds(30)
+
+        public init() {}
+
+        public init(_ configuration: BackendConfiguration) throws {
+            if let key = configuration.string("REDIS_STREAM_KEY") { self.key = key }
+            maxLength = try configuration.int("REDIS_STREAM_MAX_LENGTH", default: maxLength)
+            claimIdle = .milliseconds(try configuration.int("REDIS_STREAM_CLAIM_IDLE_MS", default: 30_000))
+            guard maxLength >= 1000 else {
+                throw BackendError.invalidSetting(name: "REDIS_STREAM_MAX_LENGTH", reason: "at least 1000, or unconsumed events are trimmed")
+            }
+        }
+    }
+
+    let client: RedisClient
+    let settings: Settings
+    private let encoder = SomaJSON.encoder()
+
+    public init(client: RedisClient, settings: Settings = Settings()) {
+        self.client = client
+        self.settings = settings
+    }
+
+    public func publish(_ events: [MemoryEvent]) async throws {
+        guard !events.isEmpty else { return }
+        let commands = try events.map { event -> [[UInt8]] in
+            let body = Array(try encoder.encode(event))
+            return ["XADD", settings.key, "MAXLEN", "~", String(settings.maxLength), "*", "event"].map { Array($0.utf8) } + [body]
+        }
+        for reply in try await client.pipeline(commands) { _ = try reply.checked() }
+    }
+
+    public func subscribe(group: String, consumer: String) async throws -> any EventSubscription {
+        let created = try await client.command("XGROUP", "CREATE", settings.key, group, "0", "MKSTREAM")
+        if case .error(let message) = created, !message.hasPrefix("BUSYGROUP") { throw RedisError.command(message) }
+        return RedisStreamSubscription(bus: self, group: group, consumer: consumer)
+    }
+
+    public func isHealthy() async -> Bool { await client.isHealthy() }
+}
+
+final class RedisStreamSubscription: EventSubscription {
+    private let bus: RedisStreamBus
+    private let group: String
+    private let consumer: String
+    private let decoder = SomaJSON.decoder()
+
+    private struct State {
+        var ready: [EventDelivery] = []
+        /// This consumer's own pending deliveries (from an earlier life) are read back once.
+        var recoveredOwn = false
+        var lastClaim: ContinuousClock.Instant?
+    }
+
+    private let state = Mutex(State())
+
+    init(bus: RedisStreamBus, group: String, consumer: String) {
+        self.bus = bus
+        self.group = group
+        self.consumer = consumer
+    }
+
+    private var key: String { bus.settings.key }
+
+    func next(timeout: Duration) async throws -> EventDelivery? {
+        if let delivery = state.withLock({ $0.ready.isEmpty ? nil : $0.ready.removeFirst() }) { return delivery }
+        let recoverOwn = state.withLock { state in
+            defer { state.recoveredOwn = true }
+            return !state.recoveredOwn
+        }
+        if recoverOwn {
+            try await fill(try await read(from: "0", block: nil), attemptsFromPending: true)
+        }
+        if try await claimAbandoned() == 0, state.withLock({ $0.ready.isEmpty }) {
+            try await fill(try await read(from: ">", block: timeout), attemptsFromPending: false)
+        }
+        return state.withLock { $0.ready.isEmpty ? nil : $0.ready.removeFirst() }
+    }
+
+    func acknowledge(_ delivery: EventDelivery) async throws {
+        _ = try await bus.client.command("XACK", key, group, delivery.receipt).checked()
+    }
+
+    /// Takes the delivery back at once (XCLAIM counts the new attempt) and hands it out next.
+    func reject(_ delivery: EventDelivery) async throws {
+        _ = try await bus.client.command("XCLAIM", key, group, consumer, "0", delivery.receipt, "JUSTID").checked()
+        var again = delivery
+        again.attempt += 1
+        state.withLock { $0.ready.insert(again, at: 0) }
+    }
+
+    private func read(from position: String, block: Duration?) async throws -> [(String, [UInt8])] {
+        var words = ["XREADGROUP", "GROUP", group, consumer, "COUNT", "64"]
+        if let block { words += ["BLOCK", String(max(1, block.components.seconds * 1000 + block.components.attoseconds / 1_000_000_000_000_000))] }
+        words += ["STREAMS", key, position]
+        // The socket must outwait the server-side block.
+        let reply = try await bus.client.command(bytes: words.map { Array($0.utf8) }, timeout: block.map { $0 + bus.client.endpoint.timeout })
+        guard case .array(let streams) = try reply.checked(), let stream = streams.first else { return [] }
+        return Self.entries(stream.elements.dropFirst().first?.elements ?? [])
+    }
+
+    /// XAUTOCLAIM: deliveries idle past the claim time (their consumer died) move to this one.
+    private func claimAbandoned() async throws -> Int {
+        let now = ContinuousClock.now
+        let due = state.withLock { state in
+            guard let last = state.lastClaim, last.duration(to: now) < .seconds(1) else {
+                state.lastClaim = now
+                return true
+            }
+            return false
+        }
+        guard due else { return 0 }
+        let idle = bus.settings.claimIdle
+        let idleMilliseconds = idle.components.seconds * 1000 + idle.components.attoseconds / 1_000_000_000_000_000
+        let reply = try await bus.client.command("XAUTOCLAIM", key, group, consumer, String(idleMilliseconds), "0-0", "COUNT", "64").checked()
+        let claimed = Self.entries(reply.elements.dropFirst().first?.elements ?? [])
+        try await fill(claimed, attemptsFromPending: true)
+        return claimed.count
+    }
+
+    /// Decodes entries into deliveries; for re-deliveries the attempt comes from XPENDING's count.
+    private func fill(_ entries: [(String, [UInt8])], attemptsFromPending: Bool) async throws {
+        guard !entries.isEmpty else { return }
+        var attempts: [String: Int] = [:]
+        if attemptsFromPending {
+            let pending = try await bus.client.command("XPENDING", key, group, entries[0].0, entries[entries.count - 1].0, String(entries.count + 64), consumer).checked()
+            for row in pending.elements {
+                let fields = row.elements
+                if fields.count >= 4, let id = fields[0].string, let count = fields[3].integer { attempts[id] = Int(count) }
+            }
+        }
+        var deliveries: [EventDelivery] = []
+        for (id, body) in entries {
+            guard let event = try? decoder.decode(MemoryEvent.self, from: Data(body)) else {
+                // Not an event this service wrote: acknowledge it away rather than loop on it.
+                _ = try? await bus.client.command("XACK", key, group, id)
+                continue
+            }
+            deliveries.append(EventDelivery(event: event, receipt: id, attempt: attempts[id] ?? 1))
+        }
+        state.withLock { $0.ready.append(contentsOf: deliveries) }
+    }
+
+    /// `[[id, [field, value, ...]], ...]` -> (id, value of the `event` field); trimmed entries are skipped.
+    static func entries(_ rows: [RedisReply]) -> [(String, [UInt8])] {
+        rows.compactMap { row in
+            let parts = row.elements
+            guard parts.count == 2, let id = parts[0].string else { return nil }
+            let fields = parts[1].elements
+            var index = 0
+            while index + 1 < fields.count {
+                if fields[index].string == "event", let value = fields[index + 1].bytes { return (id, value) }
+                index += 2
+            }
+            return nil
+        }
+    }
+}
