@@ -27,11 +27,12 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
             name: "SomaCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "Metrics", package: "swift-metrics")],
             path: "Sources/Core",
             swiftSettings: strictSettings
         ),
@@ -68,6 +69,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Backends/Postgres",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SomaQdrant",
+            dependencies: ["SomaCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Sources/Backends/Qdrant",
             swiftSettings: strictSettings
         ),
         .systemLibrary(
@@ -111,6 +118,7 @@ let package = Package(
                 "SomaANN",
                 "SomaPostgres",
                 "SomaRedis",
+                "SomaQdrant",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/soma",
@@ -144,6 +152,12 @@ let package = Package(
             name: "SomaPostgresTests",
             dependencies: ["SomaPostgres", "ConformanceKit"],
             path: "Tests/SomaPostgresTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SomaQdrantTests",
+            dependencies: ["SomaQdrant", "ConformanceKit"],
+            path: "Tests/SomaQdrantTests",
             swiftSettings: strictSettings
         ),
         .testTarget(

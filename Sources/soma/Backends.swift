@@ -2,6 +2,7 @@ import SomaANN
 import SomaCore
 import SomaInProcess
 import SomaPostgres
+import SomaQdrant
 import SomaRedis
 import SomaSQLite
 
@@ -14,6 +15,7 @@ enum Backends {
         ANNBackends.register(into: &registry)
         RedisBackends.register(into: &registry)
         PostgresBackends.register(into: &registry)
+        QdrantBackends.register(into: &registry)
         return registry
     }
 }

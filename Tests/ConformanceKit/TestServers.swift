@@ -7,6 +7,9 @@ public enum TestServers {
     /// A second database on the same server, for tests that run the whole service.
     public static var postgresStackURL: String? { value("SOMA_TEST_POSTGRES_STACK_URL") }
     public static var redisURL: String? { value("SOMA_TEST_REDIS_URL") }
+    public static var qdrantURL: String? { value("SOMA_TEST_QDRANT_URL") }
+    public static var qdrantAPIKey: String? { value("SOMA_TEST_QDRANT_API_KEY") }
+    public static let qdrantMissing = "needs SOMA_TEST_QDRANT_URL (the Qdrant stand-in): run `eval \"$(scripts/servers.sh start)\"` first"
     public static let postgresMissing = "needs SOMA_TEST_POSTGRES_URL: run `eval \"$(scripts/servers.sh start)\"` first"
     public static let redisMissing = "needs SOMA_TEST_REDIS_URL: run `eval \"$(scripts/servers.sh start)\"` first"
 

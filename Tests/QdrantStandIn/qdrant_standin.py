@@ -138,7 +138,8 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/__standin/stats":
             return self.answer(200, {"seen": STATE.seen, "invalid": STATE.invalid, "invalid_examples": STATE.invalid_examples[-5:]})
         STATE.seen += 1
-        if API_KEY is not None and self.headers.get("api-key") != API_KEY:
+        # As in Qdrant, the health endpoints answer without the key.
+        if API_KEY is not None and url.path not in ("/healthz", "/livez", "/readyz") and self.headers.get("api-key") != API_KEY:
             return self.answer(401, {"status": {"error": "Must provide an API key or an Authorization bearer token"}, "time": 0})
         # The document's server is {protocol}://{hostname}:{port}; any host and port match it.
         request = WerkzeugRequest.from_values(

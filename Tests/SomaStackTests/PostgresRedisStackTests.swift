@@ -90,3 +90,26 @@ struct PostgresRedisStackTests {
         #expect(kinds.filter { $0.hasPrefix("1.0") } == ["1.0:created", "1.0:linked", "1.0:updated"], "in order per memory")
     }
 }
+
+@Suite("Rate limits shared through Redis", .enabled(if: Stack.available, Comment(rawValue: Stack.missing)))
+struct SharedRateLimitTests {
+    @Test func twoReplicasShareOneLimit() async throws {
+        // Each replica alone would allow 6 requests; together they allow 6 in all.
+        // No relay in these two: a service relays every outbox row of its database, and the
+        // end-to-end test beside this one counts its events on its own bus.
+        let settings = ["SOMA_RATE_LIMIT_MAX": "6", "SOMA_RATE_LIMIT_WINDOW_SECONDS": "60", "REDIS_DB": "2", "EVENTING_ENABLED": "false"]
+        let counters = RedisClient(try RedisEndpoint(BackendConfiguration(["REDIS_URL": TestServers.redisURL!, "REDIS_DB": "2"])))
+        _ = try await counters.command("FLUSHDB").checked()
+        let first = try await Stack.server(settings)
+        defer { first.stop() }
+        let second = try await Stack.server(settings)
+        defer { second.stop() }
+        var statuses: [Int] = []
+        for index in 0..<8 {
+            let server = index.isMultiple(of: 2) ? first : second
+            statuses.append(try await server.call("GET", "/v1/stats").status)
+        }
+        #expect(statuses.filter { $0 == 200 }.count == 6, "\(statuses)")
+        #expect(statuses.suffix(2) == [429, 429], "\(statuses)")
+    }
+}

@@ -69,10 +69,16 @@ public enum PostgresBackends {
     static func pendingMigrations(_ storage: PostgresStorage) async throws -> [String] {
         let known = PostgresMigrations.all.map(\.version)
         let applied: [String] = try await storage.call.run { [client = storage.client, logger = storage.logger] in
-            let rows = try await client.query(
-                "SELECT version FROM soma_schema_migrations WHERE to_regclass('soma_schema_migrations') IS NOT NULL", logger: logger)
+            // A database never migrated has no table to read.
+            var exists = false
+            for try await found in try await client.query("SELECT to_regclass('soma_schema_migrations') IS NOT NULL", logger: logger).decode(Bool.self) {
+                exists = found
+            }
+            guard exists else { return [] }
             var versions: [String] = []
-            for try await version in rows.decode(String.self) { versions.append(version) }
+            for try await version in try await client.query("SELECT version FROM soma_schema_migrations", logger: logger).decode(String.self) {
+                versions.append(version)
+            }
             return versions
         }
         return known.filter { !applied.contains($0) }

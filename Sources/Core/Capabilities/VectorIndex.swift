@@ -25,14 +25,31 @@ public struct VectorPoint: Sendable, Equatable {
     public var type: MemoryType
     public var version: Int
     public var payload: JSONObject
+    /// The record's coordinate, importance and times, for indexes that keep them beside the vector.
+    public var record: RecordFacts?
 
-    public init(id: UUID, vector: [Float], namespace: String, type: MemoryType, version: Int, payload: JSONObject) {
+    public struct RecordFacts: Sendable, Equatable {
+        public var coordinate: [Double]
+        public var importance: Double
+        public var createdAt: Date
+        public var updatedAt: Date
+
+        public init(coordinate: [Double], importance: Double, createdAt: Date, updatedAt: Date) {
+            self.coordinate = coordinate
+            self.importance = importance
+            self.createdAt = createdAt
+            self.updatedAt = updatedAt
+        }
+    }
+
+    public init(id: UUID, vector: [Float], namespace: String, type: MemoryType, version: Int, payload: JSONObject, record: RecordFacts? = nil) {
         self.id = id
         self.vector = vector
         self.namespace = namespace
         self.type = type
         self.version = version
         self.payload = payload
+        self.record = record
     }
 }
 

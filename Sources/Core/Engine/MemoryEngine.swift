@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 /// Every memory operation, written once against the capability protocols.
 public final class MemoryEngine: Sendable {
@@ -355,7 +356,9 @@ public final class MemoryEngine: Sendable {
             throw EngineError.unavailable(capability: .embedder, reason: "embedder returned vectors of the wrong shape")
         }
         let points = zip(memories, embedded).map { memory, vector in
-            VectorPoint(id: memory.id, vector: vector, namespace: memory.namespace, type: memory.type, version: memory.version, payload: memory.payload)
+            VectorPoint(
+                id: memory.id, vector: vector, namespace: memory.namespace, type: memory.type, version: memory.version, payload: memory.payload,
+                record: .init(coordinate: memory.coordinate.values, importance: memory.importance, createdAt: memory.createdAt, updatedAt: memory.updatedAt))
         }
         try await backend(.vector) { try await vectors.upsert(points) }
     }
@@ -367,9 +370,17 @@ public final class MemoryEngine: Sendable {
 
     private func cacheKey(_ id: UUID) -> String { "soma:mem:\(id.uuidString.lowercased())" }
 
+    /// Lookups by result, for operators (and the benchmark's hit ratio) on /metrics.
+    private static let cacheHits = Counter(label: "soma_cache_lookups_total", dimensions: [("result", "hit")])
+    private static let cacheMisses = Counter(label: "soma_cache_lookups_total", dimensions: [("result", "miss")])
+
     private func cached(_ id: UUID) async -> Memory? {
-        guard let bytes = try? await cache.get(cacheKey(id)) else { return nil }
-        return try? Self.cacheDecoder.decode(Memory.self, from: Data(bytes))
+        guard let bytes = try? await cache.get(cacheKey(id)), let memory = try? Self.cacheDecoder.decode(Memory.self, from: Data(bytes)) else {
+            Self.cacheMisses.increment()
+            return nil
+        }
+        Self.cacheHits.increment()
+        return memory
     }
 
     /// A record's place in the cache's ordering: its update time, which storage keeps increasing.

@@ -1,0 +1,63 @@
+import ConformanceKit
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SomaCore
+import SomaQdrant
+import Testing
+
+/// Against the Qdrant stand-in (no Qdrant server runs here): every request this adapter makes is
+/// checked against Qdrant's OpenAPI document there, so each test also expects none was refused.
+@Suite("Qdrant adapter against the OpenAPI-checked stand-in", .enabled(if: TestServers.qdrantURL != nil, Comment(rawValue: TestServers.qdrantMissing)))
+struct QdrantVectorTests {
+    static func index(apiKey: String? = TestServers.qdrantAPIKey) -> QdrantVectorIndex {
+        QdrantVectorIndex(endpoint: QdrantEndpoint(
+            baseURL: TestServers.qdrantURL!, apiKey: apiKey, collection: "test_\(UUID().uuidString.prefix(8).lowercased())"))
+    }
+
+    /// Requests the stand-in refused for breaking Qdrant's OpenAPI document, since it started.
+    static func refusedRequests() async throws -> [String] {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: TestServers.qdrantURL! + "/__standin/stats")!)
+        let stats = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        return (stats?["invalid_examples"] as? [String]) ?? ["unreadable stats"]
+    }
+
+    @Test(arguments: VectorConformance.checks)
+    func conformance(_ check: VectorConformance.Check) async throws {
+        try await check.run(Self.index())
+        #expect(try await Self.refusedRequests().isEmpty, "every request matched Qdrant's OpenAPI document")
+    }
+
+    @Test func aWrongAPIKeyIsAClearError() async throws {
+        let index = Self.index(apiKey: "wrong")
+        await #expect {
+            try await index.ensureCollection(dimension: 4)
+        } throws: { error in
+            "\(error)".contains("401") && "\(error)".contains("API key")
+        }
+    }
+
+    @Test func filtersOnFractionsAndObjectsAreChecked() async throws {
+        let index = Self.index()
+        try await index.ensureCollection(dimension: 2)
+        let ns = Fixture.namespace()
+        let a = VectorPoint(id: UUID(), vector: [1, 0], namespace: ns, type: .episodic, version: 1, payload: ["score": 0.5, "tags": ["x"]])
+        let b = VectorPoint(id: UUID(), vector: [0.9, 0.1], namespace: ns, type: .episodic, version: 1, payload: ["score": 0.75, "tags": ["y"]])
+        try await index.upsert([a, b])
+        let byFraction = try await index.search(VectorQuery(vector: [1, 0], namespace: ns, filters: ["score": 0.75], limit: 5))
+        #expect(byFraction.map(\.id) == [b.id])
+        let byArray = try await index.search(VectorQuery(vector: [1, 0], namespace: ns, filters: ["tags": ["x"]], limit: 5))
+        #expect(byArray.map(\.id) == [a.id])
+        #expect(try await Self.refusedRequests().isEmpty)
+    }
+
+    @Test func endpointFromHostAndPortAndBadURLs() throws {
+        let endpoint = try QdrantEndpoint(BackendConfiguration(["QDRANT_HOST": "qdrant.internal", "QDRANT_PORT": "6334", "QDRANT_API_KEY": "k"]))
+        #expect(endpoint.baseURL == "http://qdrant.internal:6334")
+        #expect(endpoint.apiKey == "k")
+        #expect(try QdrantEndpoint(BackendConfiguration(["QDRANT_URL": "https://q.example.com:6333/"])).baseURL == "https://q.example.com:6333")
+        #expect(throws: BackendError.self) { try QdrantEndpoint(BackendConfiguration(["QDRANT_URL": "ftp://q"])) }
+        #expect(throws: BackendError.self) { try QdrantEndpoint(BackendConfiguration([:])) }
+    }
+}
