@@ -65,25 +65,26 @@ public final class PgVectorIndex: VectorIndex {
     /// Writes vectors for records that still exist; a vector older than the one stored is ignored,
     /// so a late or repeated event cannot move a record's vector back.
     public func upsert(_ points: [VectorPoint]) async throws {
-        guard !points.isEmpty else { return }
+        // One statement for the batch; a point given twice keeps its newest version.
+        var newest: [UUID: VectorPoint] = [:]
+        for point in points where (newest[point.id]?.version ?? .min) <= point.version { newest[point.id] = point }
+        guard !newest.isEmpty else { return }
+        let batch = Array(newest.values)
+        let ids = batch.map(\.id), namespaces = batch.map(\.namespace), types = batch.map(\.type.rawValue), versions = batch.map(\.version)
+        let payloads = try batch.map { try PostgresRecords.json($0.payload) }, vectors = batch.map { Self.literal($0.vector) }
         let table = table, logger = logger
-        let rows = try points.map { point in
-            (point, try PostgresRecords.json(point.payload), Self.literal(point.vector))
-        }
         try await storage.call.run { [client] in
-            try await client.withTransaction(logger: logger) { connection in
-                for (point, payload, vector) in rows {
-                    try await connection.query(
-                        """
-                        INSERT INTO \(unescaped: table) (id, namespace, type, version, payload, embedding)
-                        SELECT \(point.id), \(point.namespace), \(point.type.rawValue), \(point.version), \(payload)::jsonb, \(vector)::vector
-                        FROM soma_memories WHERE id = \(point.id)
-                        ON CONFLICT (id) DO UPDATE SET namespace = EXCLUDED.namespace, type = EXCLUDED.type, version = EXCLUDED.version,
-                            payload = EXCLUDED.payload, embedding = EXCLUDED.embedding
-                        WHERE \(unescaped: table).version <= EXCLUDED.version
-                        """, logger: logger)
-                }
-            }
+            try await client.query(
+                """
+                INSERT INTO \(unescaped: table) (id, namespace, type, version, payload, embedding)
+                SELECT p.id, p.namespace, p.type, p.version, p.payload::jsonb, p.embedding::vector
+                FROM unnest(\(ids)::uuid[], \(namespaces)::text[], \(types)::text[], \(versions)::int[], \(payloads)::text[], \(vectors)::text[])
+                    AS p(id, namespace, type, version, payload, embedding)
+                JOIN soma_memories m ON m.id = p.id
+                ON CONFLICT (id) DO UPDATE SET namespace = EXCLUDED.namespace, type = EXCLUDED.type, version = EXCLUDED.version,
+                    payload = EXCLUDED.payload, embedding = EXCLUDED.embedding
+                WHERE \(unescaped: table).version <= EXCLUDED.version
+                """, logger: logger)
         }
     }
 
@@ -114,10 +115,12 @@ public final class PgVectorIndex: VectorIndex {
         sql += " ORDER BY embedding <=> $1::vector LIMIT \(request.limit)"
         let search = PostgresQuery(unsafeSQL: sql, binds: binds)
         return try await storage.call.run { [client] in
-            try await client.withTransaction(logger: logger) { connection in
-                // Keep scanning the graph until enough rows pass the filters (pgvector 0.8+).
-                try await connection.query("SET LOCAL hnsw.iterative_scan = strict_order", logger: logger)
-                try await connection.query("SET LOCAL hnsw.ef_search = 100", logger: logger)
+            try await client.withConnection { connection in
+                // Keep scanning the graph until enough rows pass the filters (pgvector 0.8+). Set
+                // for the session, one round trip, no transaction: every user of this pool wants it.
+                try await connection.query(
+                    "SELECT set_config('hnsw.iterative_scan', 'strict_order', false), set_config('hnsw.ef_search', '100', false)",
+                    logger: logger)
                 var hits: [VectorHit] = []
                 for try await (id, score) in try await connection.query(search, logger: logger).decode((UUID, Double).self) {
                     hits.append(VectorHit(id: id, score: score))

@@ -12,11 +12,41 @@ public protocol MemoryCache: Sendable {
     /// Stores `value` (nil: a tombstone) unless the key holds a newer entry. It replaces an entry of
     /// lower order, and a tombstone of equal order when storing a value.
     func put(_ key: String, value: [UInt8]?, order: Int64, ttl: Duration) async throws
+    func get(_ keys: [String]) async throws -> [[UInt8]?]
+    func put(_ entries: [CacheEntry], ttl: Duration) async throws
     func delete(_ keys: [String]) async throws
     /// Adds one to the counter `key`, creating it with the given lifetime; the window is fixed from
     /// the first increment. Returns the new count and the time left until the counter expires.
     func increment(_ key: String, window: Duration) async throws -> CounterValue
     func isHealthy() async -> Bool
+}
+
+/// One entry of a batched `put`.
+public struct CacheEntry: Sendable {
+    public var key: String
+    /// nil: a tombstone.
+    public var value: [UInt8]?
+    public var order: Int64
+
+    public init(key: String, value: [UInt8]?, order: Int64) {
+        self.key = key
+        self.value = value
+        self.order = order
+    }
+}
+
+extension MemoryCache {
+    /// Values for several keys (nil where absent); a networked cache answers in one round trip.
+    public func get(_ keys: [String]) async throws -> [[UInt8]?] {
+        var values: [[UInt8]?] = []
+        for key in keys { values.append(try await get(key)) }
+        return values
+    }
+
+    /// Several `put`s; a networked cache sends them in one round trip.
+    public func put(_ entries: [CacheEntry], ttl: Duration) async throws {
+        for entry in entries { try await put(entry.key, value: entry.value, order: entry.order, ttl: ttl) }
+    }
 }
 
 /// The ordering rule every cache applies in `put`.

@@ -375,12 +375,18 @@ public final class MemoryEngine: Sendable {
     private static let cacheMisses = Counter(label: "soma_cache_lookups_total", dimensions: [("result", "miss")])
 
     private func cached(_ id: UUID) async -> Memory? {
-        guard let bytes = try? await cache.get(cacheKey(id)), let memory = try? Self.cacheDecoder.decode(Memory.self, from: Data(bytes)) else {
-            Self.cacheMisses.increment()
-            return nil
-        }
-        Self.cacheHits.increment()
-        return memory
+        await cached([id])[0]
+    }
+
+    /// Cached records for the ids, in one cache round trip; nil where missing or unreadable.
+    private func cached(_ ids: [UUID]) async -> [Memory?] {
+        guard !ids.isEmpty else { return [] }
+        let values = (try? await cache.get(ids.map(cacheKey))) ?? Array(repeating: nil, count: ids.count)
+        let memories = values.map { bytes in bytes.flatMap { try? Self.cacheDecoder.decode(Memory.self, from: Data($0)) } }
+        let hits = memories.count { $0 != nil }
+        Self.cacheHits.increment(by: hits)
+        Self.cacheMisses.increment(by: memories.count - hits)
+        return memories
     }
 
     /// A record's place in the cache's ordering: its update time, which storage keeps increasing.
@@ -389,27 +395,25 @@ public final class MemoryEngine: Sendable {
     }
 
     private func remember(_ memories: [Memory]) async {
-        for memory in memories {
-            guard let data = try? Self.cacheEncoder.encode(memory) else { continue }
-            try? await cache.put(cacheKey(memory.id), value: Array(data), order: cacheOrder(memory), ttl: options.cacheTTL)
+        let entries = memories.compactMap { memory in
+            (try? Self.cacheEncoder.encode(memory)).map { CacheEntry(key: cacheKey(memory.id), value: Array($0), order: cacheOrder(memory)) }
         }
+        try? await cache.put(entries, ttl: options.cacheTTL)
     }
 
     /// Tombstones that keep reads which began before the write from caching what it replaced:
     /// at the new record's order after a store, just past the old one's after a delete.
     private func invalidate(_ memories: [Memory], deleted: Bool) async {
-        for memory in memories {
-            let order = cacheOrder(memory) + (deleted ? 1 : 0)
-            try? await cache.put(cacheKey(memory.id), value: nil, order: order, ttl: options.cacheTTL)
-        }
+        let entries = memories.map { CacheEntry(key: cacheKey($0.id), value: nil, order: cacheOrder($0) + (deleted ? 1 : 0)) }
+        try? await cache.put(entries, ttl: options.cacheTTL)
     }
 
     /// Records by id through the cache; misses are read from storage in one call and cached.
     private func load(ids: [UUID], namespace: String) async throws -> [UUID: Memory] {
         var found: [UUID: Memory] = [:]
         var missing: [UUID] = []
-        for id in ids {
-            if let memory = await cached(id), memory.namespace == namespace {
+        for (id, memory) in zip(ids, await cached(ids)) {
+            if let memory, memory.namespace == namespace {
                 found[id] = memory
             } else {
                 missing.append(id)

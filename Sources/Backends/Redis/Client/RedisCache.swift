@@ -20,18 +20,33 @@ public final class RedisCache: MemoryCache {
     }
 
     public func get(_ key: String) async throws -> [UInt8]? {
-        let replies = try await run([["GET", Self.generationKey], ["GET", key]].map(Self.arguments))
-        guard let stored = replies[1].bytes, let entry = Entry(stored) else { return nil }
+        try await get([key])[0]
+    }
+
+    /// The generation and every key in one pipelined round trip.
+    public func get(_ keys: [String]) async throws -> [[UInt8]?] {
+        guard !keys.isEmpty else { return [] }
+        let replies = try await run(([["GET", Self.generationKey]] + keys.map { ["GET", $0] }).map(Self.arguments))
         let generation = replies[0].bytes ?? Array("0".utf8)
-        return entry.generation.elementsEqual(generation) ? entry.value : nil
+        return replies.dropFirst().map { reply in
+            guard let stored = reply.bytes, let entry = Entry(stored), entry.generation.elementsEqual(generation) else { return nil }
+            return entry.value
+        }
     }
 
     public func put(_ key: String, value: [UInt8]?, order: Int64, ttl: Duration) async throws {
-        let arguments: [[UInt8]] = [
-            "EVAL", Self.putScript, "2", key, Self.generationKey,
-            String(order), value == nil ? "t" : "v", String(Self.milliseconds(ttl)),
-        ].map { Array($0.utf8) } + [value ?? []]
-        _ = try await run([arguments])[0].checked()
+        try await put([CacheEntry(key: key, value: value, order: order)], ttl: ttl)
+    }
+
+    /// Every entry through the ordering script, in one pipelined round trip.
+    public func put(_ entries: [CacheEntry], ttl: Duration) async throws {
+        guard !entries.isEmpty else { return }
+        let milliseconds = String(Self.milliseconds(ttl))
+        let commands = entries.map { entry -> [[UInt8]] in
+            ["EVAL", Self.putScript, "2", entry.key, Self.generationKey, String(entry.order), entry.value == nil ? "t" : "v", milliseconds]
+                .map { Array($0.utf8) } + [entry.value ?? []]
+        }
+        for reply in try await run(commands) { _ = try reply.checked() }
     }
 
     public func delete(_ keys: [String]) async throws {
