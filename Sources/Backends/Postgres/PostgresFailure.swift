@@ -39,7 +39,10 @@ struct PostgresCall {
             let state = info[.sqlState] ?? "?"
             return .unreachable(backend: "postgres", reason: "server error \(state): \(info[.message] ?? "no message")")
         }
-        return .unreachable(backend: "postgres", reason: "cannot talk to \(endpoint.description) (\(error.code))")
+        // The underlying error says why a connection failed (refused, TLS certificate not trusted);
+        // it is a network or TLS error, never one carrying the query or the password.
+        let cause = error.underlying.map { ": \($0)" } ?? ""
+        return .unreachable(backend: "postgres", reason: "cannot talk to \(endpoint.description) (\(error.code))\(cause)")
     }
 }
 
