@@ -54,25 +54,39 @@ install_postgres() {
     chmod -R a+rX "$ROOT/pgserver"
 }
 
+# A cluster in DATA made by BIN's initdb: the postgres user's password over TCP, trust on the local
+# socket. Succeeds only when it created one, so the caller can add what a new cluster needs.
+create_cluster() {  # BIN DATA
+    local bin="$1" data="$2"
+    [ -f "$data/PG_VERSION" ] && return 1
+    mkdir -p "$data"
+    [ "$(id -u)" = 0 ] && chown postgres "$data"
+    local pwfile="$ROOT/.pgpass-init"
+    echo "$PG_PASSWORD" > "$pwfile"
+    chmod 644 "$pwfile"
+    as_postgres "$bin/initdb" -D "$data" -U postgres --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+    rm -f "$pwfile"
+}
+
+start_cluster() {  # BIN DATA PORT EXTRA-OPTIONS
+    local bin="$1" data="$2" port="$3" extra="$4"
+    as_postgres "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1 && return 0
+    as_postgres "$bin/pg_ctl" -D "$data" -w -l "$data/server.log" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k /tmp $extra" start >/dev/null
+}
+
+stop_cluster() {  # BIN DATA
+    [ -f "$2/PG_VERSION" ] || return 0
+    as_postgres "$1/pg_ctl" -D "$2" -m fast -w stop >/dev/null 2>&1 || true
+}
+
 start_postgres() {
     ensure_postgres_user
     install_postgres
     mkdir -p "$ROOT"
     chmod 755 "$ROOT"
-    if [ ! -f "$PG_DATA/PG_VERSION" ]; then
-        mkdir -p "$PG_DATA"
-        [ "$(id -u)" = 0 ] && chown postgres "$PG_DATA"
-        local pwfile="$ROOT/.pgpass-init"
-        echo "$PG_PASSWORD" > "$pwfile"
-        chmod 644 "$pwfile"
-        as_postgres "$PG_HOME/bin/initdb" -D "$PG_DATA" -U postgres --pwfile="$pwfile" \
-            --auth-local=trust --auth-host=scram-sha-256 >/dev/null
-        rm -f "$pwfile"
-    fi
-    if ! as_postgres "$PG_HOME/bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
-        as_postgres "$PG_HOME/bin/pg_ctl" -D "$PG_DATA" -w -l "$PG_DATA/server.log" \
-            -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k /tmp -c max_connections=200 -c fsync=on" start >/dev/null
-    fi
+    create_cluster "$PG_HOME/bin" "$PG_DATA" || true
+    start_cluster "$PG_HOME/bin" "$PG_DATA" "$PG_PORT" "-c max_connections=200 -c fsync=on"
     # `soma` for the backend tests, `soma_stack` for whole-service tests: a running service relays
     # every outbox row in its database, which must not be the one the storage tests inspect.
     for database in soma soma_stack; do
@@ -83,24 +97,13 @@ start_postgres() {
     done
 }
 
-stop_postgres() {
-    [ -f "$PG_DATA/PG_VERSION" ] || return 0
-    as_postgres "$PG_HOME/bin/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
-}
+stop_postgres() { stop_cluster "$PG_HOME/bin" "$PG_DATA"; }
 
 start_tls_postgres() {
     [ -x "$TLS_PG_BIN/postgres" ] || { echo "no $TLS_PG_BIN/postgres: the TLS tests need Debian's postgresql-15" >&2; return 0; }
     ensure_postgres_user
     mkdir -p "$ROOT"
-    if [ ! -f "$TLS_PG_DATA/PG_VERSION" ]; then
-        mkdir -p "$TLS_PG_DATA"
-        [ "$(id -u)" = 0 ] && chown postgres "$TLS_PG_DATA"
-        local pwfile="$ROOT/.pgpass-tls"
-        echo "$PG_PASSWORD" > "$pwfile"
-        chmod 644 "$pwfile"
-        as_postgres "$TLS_PG_BIN/initdb" -D "$TLS_PG_DATA" -U postgres --pwfile="$pwfile" \
-            --auth-local=trust --auth-host=scram-sha-256 >/dev/null
-        rm -f "$pwfile"
+    if create_cluster "$TLS_PG_BIN" "$TLS_PG_DATA"; then
         # A self-signed certificate for 127.0.0.1; tests trust it through sslrootcert.
         openssl req -x509 -nodes -newkey rsa:2048 -days 3650 -subj "/CN=127.0.0.1" \
             -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
@@ -109,16 +112,10 @@ start_tls_postgres() {
         chmod 600 "$TLS_PG_DATA/server.key"
         chmod 644 "$TLS_PG_DATA/server.crt"
     fi
-    if ! as_postgres "$TLS_PG_BIN/pg_ctl" -D "$TLS_PG_DATA" status >/dev/null 2>&1; then
-        as_postgres "$TLS_PG_BIN/pg_ctl" -D "$TLS_PG_DATA" -w -l "$TLS_PG_DATA/server.log" \
-            -o "-c listen_addresses=127.0.0.1 -p $TLS_PG_PORT -k /tmp -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key" start >/dev/null
-    fi
+    start_cluster "$TLS_PG_BIN" "$TLS_PG_DATA" "$TLS_PG_PORT" "-c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key"
 }
 
-stop_tls_postgres() {
-    [ -f "$TLS_PG_DATA/PG_VERSION" ] || return 0
-    as_postgres "$TLS_PG_BIN/pg_ctl" -D "$TLS_PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
-}
+stop_tls_postgres() { stop_cluster "$TLS_PG_BIN" "$TLS_PG_DATA"; }
 
 start_redis() {
     mkdir -p "$REDIS_DIR"
