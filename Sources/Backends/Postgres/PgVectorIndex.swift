@@ -29,8 +29,7 @@ public final class PgVectorIndex: VectorIndex {
         let table = table, logger = logger
         try await storage.call.run { [client] in
             try await client.withConnection { connection in
-                try await connection.query("SELECT pg_advisory_lock(\(PostgresMigrations.lockKey))", logger: logger)
-                do {
+                let existing = try await PostgresMigrations.underLock(connection, logger: logger) { () async throws -> Int in
                     try await connection.query("CREATE EXTENSION IF NOT EXISTS vector", logger: logger)
                     try await connection.query(
                         PostgresQuery(unsafeSQL: """
@@ -50,14 +49,11 @@ public final class PgVectorIndex: VectorIndex {
                         PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(table)_namespace ON \(table) (namespace, type)"), logger: logger)
                     let rows = try await connection.query(
                         "SELECT atttypmod FROM pg_attribute WHERE attrelid = \(table)::regclass AND attname = 'embedding'", logger: logger)
-                    var existing = dimension
-                    for try await typmod in rows.decode(Int32.self) { existing = Int(typmod) }
-                    try await connection.query("SELECT pg_advisory_unlock(\(PostgresMigrations.lockKey))", logger: logger)
-                    if existing != dimension { throw BackendError.dimensionMismatch(expected: dimension, actual: existing) }
-                } catch {
-                    _ = try? await connection.query("SELECT pg_advisory_unlock(\(PostgresMigrations.lockKey))", logger: logger)
-                    throw error
+                    var found = dimension
+                    for try await typmod in rows.decode(Int32.self) { found = Int(typmod) }
+                    return found
                 }
+                if existing != dimension { throw BackendError.dimensionMismatch(expected: dimension, actual: existing) }
             }
         }
     }

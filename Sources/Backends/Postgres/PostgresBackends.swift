@@ -16,9 +16,9 @@ public enum PostgresBackends {
             try await storage(configuration)
         }
         registry.registerVector(vectorName) { configuration, storage in
-            var postgres = storage as? PostgresStorage
-            if postgres == nil { postgres = try await Self.storage(configuration) }
-            return try PgVectorIndex(storage: postgres!, table: configuration.string("PGVECTOR_TABLE") ?? "soma_vectors")
+            let postgres: PostgresStorage
+            if let beside = storage as? PostgresStorage { postgres = beside } else { postgres = try await Self.storage(configuration) }
+            return try PgVectorIndex(storage: postgres, table: configuration.string("PGVECTOR_TABLE") ?? "soma_vectors")
         }
     }
 

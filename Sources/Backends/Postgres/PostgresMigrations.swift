@@ -98,15 +98,20 @@ enum PostgresMigrations {
     @discardableResult
     static func apply(_ client: PostgresClient, logger: Logger, through migrations: [Migration] = all) async throws -> [String] {
         try await client.withConnection { connection in
-            try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
-            do {
-                let applied = try await migrate(connection, logger: logger, migrations)
-                try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
-                return applied
-            } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
-                throw error
-            }
+            try await underLock(connection, logger: logger) { try await migrate(connection, logger: logger, migrations) }
+        }
+    }
+
+    /// Runs `body` holding the schema's advisory lock on this connection, released however it ends.
+    static func underLock<T>(_ connection: PostgresConnection, logger: Logger, _ body: () async throws -> T) async throws -> T {
+        try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+        do {
+            let result = try await body()
+            try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+            return result
+        } catch {
+            _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+            throw error
         }
     }
 

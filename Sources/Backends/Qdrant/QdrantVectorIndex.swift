@@ -119,8 +119,7 @@ public final class QdrantVectorIndex: VectorIndex {
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
-            let timeout = TimeAmount.nanoseconds(Int64(endpoint.timeout.components.seconds) * 1_000_000_000 + endpoint.timeout.components.attoseconds / 1_000_000_000)
-            response = try await http.execute(request, timeout: timeout)
+            response = try await http.execute(request, timeout: .milliseconds(endpoint.timeout.wholeMilliseconds))
             bytes = try await response.body.collect(upTo: 64 << 20)
         } catch {
             throw BackendError.unreachable(backend: "qdrant", reason: "no answer from \(endpoint.baseURL): \(error)")

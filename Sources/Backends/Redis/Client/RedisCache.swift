@@ -86,7 +86,7 @@ public final class RedisCache: MemoryCache {
     private static func arguments(_ words: [String]) -> [[UInt8]] { words.map { Array($0.utf8) } }
 
     private static func milliseconds(_ duration: Duration) -> Int64 {
-        max(1, duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        max(1, duration.wholeMilliseconds)
     }
 
     private struct Entry {

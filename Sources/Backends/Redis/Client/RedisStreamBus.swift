@@ -106,7 +106,7 @@ final class RedisStreamSubscription: EventSubscription {
 
     private func read(from position: String, block: Duration?) async throws -> [(String, [UInt8])] {
         var words = ["XREADGROUP", "GROUP", group, consumer, "COUNT", "64"]
-        if let block { words += ["BLOCK", String(max(1, block.components.seconds * 1000 + block.components.attoseconds / 1_000_000_000_000_000))] }
+        if let block { words += ["BLOCK", String(max(1, block.wholeMilliseconds))] }
         words += ["STREAMS", key, position]
         // The socket must outwait the server-side block.
         let reply = try await bus.client.command(bytes: words.map { Array($0.utf8) }, timeout: block.map { $0 + bus.client.endpoint.timeout })
@@ -125,9 +125,8 @@ final class RedisStreamSubscription: EventSubscription {
             return false
         }
         guard due else { return 0 }
-        let idle = bus.settings.claimIdle
-        let idleMilliseconds = idle.components.seconds * 1000 + idle.components.attoseconds / 1_000_000_000_000_000
-        let reply = try await bus.client.command("XAUTOCLAIM", key, group, consumer, String(idleMilliseconds), "0-0", "COUNT", "64").checked()
+        let idle = String(bus.settings.claimIdle.wholeMilliseconds)
+        let reply = try await bus.client.command("XAUTOCLAIM", key, group, consumer, idle, "0-0", "COUNT", "64").checked()
         let claimed = Self.entries(reply.elements.dropFirst().first?.elements ?? [])
         try await fill(claimed, attemptsFromPending: true)
         return claimed.count
