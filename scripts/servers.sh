@@ -4,11 +4,13 @@
 #   redis-server (Debian), with a password,
 #   PostgreSQL 15 (Debian) with TLS on a self-signed certificate, for the sslmode tests,
 #   the Qdrant stand-in (Tests/QdrantStandIn: Qdrant's REST API checked against its OpenAPI document,
-#   computed by qdrant-client's local mode; no Qdrant server runs here), with an API key.
+#   computed by qdrant-client's local mode; no Qdrant server runs here), with an API key,
+#   librdkafka's mock Kafka cluster (Tests/KafkaMock, compiled here; no Kafka broker runs here), on a
+#   port it picks itself: the bootstrap address is in $ROOT/kafka/bootstrap.
 #
-#   scripts/servers.sh start [postgres|redis|qdrant|tls-postgres]  start (all by default); prints the URLs to export
+#   scripts/servers.sh start [postgres|redis|qdrant|kafka|tls-postgres]  start (all by default); prints the URLs to export
 #   scripts/servers.sh fresh                    start both, with empty test databases (what scripts/test.sh runs)
-#   scripts/servers.sh stop  [postgres|redis|qdrant]  stop (all by default); data is kept
+#   scripts/servers.sh stop  [postgres|redis|qdrant|kafka]  stop (all by default); data is kept
 #   scripts/servers.sh env                      the variables the tests read, as `export` lines
 #   scripts/servers.sh database NAME            an empty database NAME (dropped first); prints its URL
 #   scripts/servers.sh wipe                     stop and delete all server data
@@ -31,6 +33,8 @@ TLS_PG_DATA="$ROOT/pgdata-tls"
 QDRANT_PORT="${SOMA_TEST_QDRANT_PORT:-56333}"
 QDRANT_API_KEY="${SOMA_TEST_QDRANT_API_KEY:-soma-qdrant-key}"
 QDRANT_DIR="$ROOT/qdrant"
+KAFKA_DIR="$ROOT/kafka"
+KAFKA_TOPIC="${SOMA_TEST_KAFKA_TOPIC:-memory.events}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
 ensure_postgres_user() {
@@ -139,24 +143,51 @@ stop_redis() {
     done
 }
 
+# A server started in the background: its pid in PIDFILE; ready once CHECK succeeds (30 s at most).
+launch() {  # NAME LOG PIDFILE CHECK COMMAND...
+    local name="$1" log="$2" pidfile="$3" check="$4"
+    shift 4
+    nohup "$@" >"$log" 2>&1 </dev/null &
+    echo $! >"$pidfile"
+    for _ in $(seq 150); do
+        eval "$check" >/dev/null 2>&1 && return
+        sleep 0.2
+    done
+    echo "$name did not start; see $log" >&2
+    return 1
+}
+
 start_qdrant() {
     mkdir -p "$QDRANT_DIR"
     if curl -sf -m 2 "http://127.0.0.1:$QDRANT_PORT/healthz" -H "api-key: $QDRANT_API_KEY" >/dev/null 2>&1; then return; fi
-    nohup python3 "$HERE/../Tests/QdrantStandIn/qdrant_standin.py" --port "$QDRANT_PORT" --api-key "$QDRANT_API_KEY" \
-        >"$QDRANT_DIR/standin.log" 2>&1 &
-    echo $! >"$QDRANT_DIR/standin.pid"
-    for _ in $(seq 150); do
-        curl -sf -m 2 "http://127.0.0.1:$QDRANT_PORT/healthz" -H "api-key: $QDRANT_API_KEY" >/dev/null 2>&1 && return
-        sleep 0.2
-    done
-    echo "the Qdrant stand-in did not start; see $QDRANT_DIR/standin.log" >&2
-    return 1
+    launch "the Qdrant stand-in" "$QDRANT_DIR/standin.log" "$QDRANT_DIR/standin.pid" \
+        'curl -sf -m 2 "http://127.0.0.1:$QDRANT_PORT/healthz" -H "api-key: $QDRANT_API_KEY"' \
+        python3 "$HERE/../Tests/QdrantStandIn/qdrant_standin.py" --port "$QDRANT_PORT" --api-key "$QDRANT_API_KEY"
 }
 
 stop_qdrant() {
     [ -f "$QDRANT_DIR/standin.pid" ] || return 0
     kill "$(cat "$QDRANT_DIR/standin.pid")" 2>/dev/null || true
     rm -f "$QDRANT_DIR/standin.pid"
+}
+
+start_kafka() {
+    mkdir -p "$KAFKA_DIR"
+    if [ -f "$KAFKA_DIR/mock.pid" ] && kill -0 "$(cat "$KAFKA_DIR/mock.pid")" 2>/dev/null; then return; fi
+    local source="$HERE/../Tests/KafkaMock/kafka_mock.c"
+    if [ ! -x "$KAFKA_DIR/kafka_mock" ] || [ "$source" -nt "$KAFKA_DIR/kafka_mock" ]; then
+        gcc -O1 -Wall -o "$KAFKA_DIR/kafka_mock" "$source" -lrdkafka
+    fi
+    rm -f "$KAFKA_DIR/bootstrap"
+    # One broker, four partitions for the events topic and its dead-letter topic.
+    launch "the Kafka mock cluster" "$KAFKA_DIR/mock.log" "$KAFKA_DIR/mock.pid" '[ -s "$KAFKA_DIR/bootstrap" ]' \
+        "$KAFKA_DIR/kafka_mock" "$KAFKA_DIR/bootstrap" 1 4 "$KAFKA_TOPIC" "$KAFKA_TOPIC.dlq"
+}
+
+stop_kafka() {
+    [ -f "$KAFKA_DIR/mock.pid" ] || return 0
+    kill "$(cat "$KAFKA_DIR/mock.pid")" 2>/dev/null || true
+    rm -f "$KAFKA_DIR/mock.pid" "$KAFKA_DIR/bootstrap"
 }
 
 print_env() {
@@ -169,6 +200,7 @@ print_env() {
     fi
     echo "export SOMA_TEST_QDRANT_URL=http://127.0.0.1:$QDRANT_PORT"
     echo "export SOMA_TEST_QDRANT_API_KEY=$QDRANT_API_KEY"
+    [ -s "$KAFKA_DIR/bootstrap" ] && echo "export SOMA_TEST_KAFKA_BOOTSTRAP=$(cat "$KAFKA_DIR/bootstrap")"
     echo "export SOMA_TEST_SERVERS_SCRIPT=$(cd "$(dirname "$0")" && pwd)/servers.sh"
 }
 
@@ -179,6 +211,7 @@ case "$action" in
         [[ "$which" == all || "$which" == postgres ]] && start_postgres
         [[ "$which" == all || "$which" == redis ]] && start_redis
         [[ "$which" == all || "$which" == qdrant ]] && start_qdrant
+        [[ "$which" == all || "$which" == kafka ]] && start_kafka
         [[ "$which" == all || "$which" == tls-postgres ]] && start_tls_postgres
         [[ "$which" == all ]] && print_env
         ;;
@@ -186,6 +219,7 @@ case "$action" in
         [[ "$which" == all || "$which" == postgres ]] && stop_postgres
         [[ "$which" == all || "$which" == redis ]] && stop_redis
         [[ "$which" == all || "$which" == qdrant ]] && stop_qdrant
+        [[ "$which" == all || "$which" == kafka ]] && stop_kafka
         [[ "$which" == all || "$which" == tls-postgres ]] && stop_tls_postgres
         ;;
     fresh)
@@ -198,6 +232,8 @@ case "$action" in
         redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning flushall >/dev/null
         stop_qdrant
         start_qdrant
+        stop_kafka
+        start_kafka
         start_tls_postgres
         print_env
         ;;
@@ -210,9 +246,9 @@ case "$action" in
         ;;
     env) print_env ;;
     wipe)
-        stop_postgres; stop_redis; stop_qdrant; stop_tls_postgres
-        rm -rf "$PG_DATA" "$REDIS_DIR" "$QDRANT_DIR" "$TLS_PG_DATA"
+        stop_postgres; stop_redis; stop_qdrant; stop_kafka; stop_tls_postgres
+        rm -rf "$PG_DATA" "$REDIS_DIR" "$QDRANT_DIR" "$KAFKA_DIR" "$TLS_PG_DATA"
         ;;
-    *) echo "usage: $0 start|stop|fresh|env|wipe|database [postgres|redis|qdrant|NAME]" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|fresh|env|wipe|database [postgres|redis|qdrant|kafka|tls-postgres|NAME]" >&2; exit 2 ;;
 esac
 exit 0

@@ -13,8 +13,20 @@ stop_children
 eval "$(scripts/servers.sh fresh)"
 trap stop_children EXIT
 swift build --build-tests
-swift test
-SOMA_TEST_FAULTS=1 swift test --skip-build --filter FaultTests
+# Bounded, so a hang fails in minutes with the servers' and services' logs instead of eating CI's hour.
+bounded() {  # SECONDS COMMAND...
+    local limit="$1"; shift
+    timeout --kill-after=20 "$limit" "$@" && return 0
+    local status=$?
+    [ "$status" -ge 124 ] && {
+        echo "timed out after $limit s: $*" >&2
+        for log in $(ls -t /tmp/soma-stack-*.log 2>/dev/null | head -3); do echo "== $log" >&2; tail -20 "$log" >&2; done
+    }
+    return "$status"
+}
+bounded 1200 swift test
+pkill -f "$PWD/.build/.*/soma serve" || true
+bounded 600 env SOMA_TEST_FAULTS=1 swift test --skip-build --filter FaultTests
 python3 -m pytest -q Tests/helm
 python3 scripts/check_image_libs.py .build/debug/soma
 python3 scripts/crash_drill.py --binary .build/debug/soma --kills "${SOMA_CRASH_KILLS:-3}"

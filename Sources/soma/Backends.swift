@@ -1,6 +1,7 @@
 import SomaANN
 import SomaCore
 import SomaInProcess
+import SomaKafka
 import SomaPostgres
 import SomaQdrant
 import SomaRedis
@@ -16,6 +17,7 @@ enum Backends {
         RedisBackends.register(into: &registry)
         PostgresBackends.register(into: &registry)
         QdrantBackends.register(into: &registry)
+        KafkaBackends.register(into: &registry)
         return registry
     }
 }

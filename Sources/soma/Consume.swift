@@ -23,6 +23,6 @@ struct Consume: AsyncParsableCommand {
             configuration: .init(address: .hostname(settings.host, port: metricsPort), serverName: "soma-consume"),
             services: [ConsumerService(engine: engine, group: group, logger: logger)],
             logger: logger)
-        try await app.runService()
+        try await SomaApplication.run(app, grace: settings.shutdownGrace, logger: logger)
     }
 }

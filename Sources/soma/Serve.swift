@@ -68,7 +68,9 @@ struct Serve: AsyncParsableCommand {
             logger.warning("no API token configured: the API is open, so it listens on loopback only (\(settings.host))")
         }
         logger.info("listening", metadata: ["host": .string(settings.host), "port": .stringConvertible(settings.port)])
-        try await SomaApplication.application(engine: engine, settings: settings, logger: logger).runService()
+        try await SomaApplication.run(
+            SomaApplication.application(engine: engine, settings: settings, logger: logger),
+            grace: settings.shutdownGrace, logger: logger)
         do {
             try await engine.vectors.flush()
         } catch {

@@ -18,6 +18,10 @@ public enum Spawn {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        // Nothing but standard output and error is inherited: a child (a daemon it starts, say) that
+        // held the test runner's pipes or SwiftPM's build lock would outlive the run and stall CI.
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        markDescriptorsCloseOnExec()
         if let output {
             posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
@@ -33,6 +37,15 @@ public enum Spawn {
         let status = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, &envp)
         guard status == 0 else { throw ServerControlError(message: "cannot start \(arguments[0]): \(String(cString: strerror(status)))") }
         return pid
+    }
+
+    /// Sets close-on-exec on every descriptor above standard error (the test process execs nothing else).
+    private static func markDescriptorsCloseOnExec() {
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for fd in open.compactMap(Int32.init) where fd > 2 {
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 
     /// Waits for a child to exit; returns its exit status (128 + signal when killed).

@@ -7,6 +7,8 @@ public enum TestServers {
     /// A second database on the same server, for tests that run the whole service.
     public static var postgresStackURL: String? { value("SOMA_TEST_POSTGRES_STACK_URL") }
     public static var redisURL: String? { value("SOMA_TEST_REDIS_URL") }
+    public static var kafkaBootstrap: String? { value("SOMA_TEST_KAFKA_BOOTSTRAP") }
+    public static let kafkaMissing = "needs SOMA_TEST_KAFKA_BOOTSTRAP (librdkafka's mock cluster): run `eval \"$(scripts/servers.sh start)\"` first"
     public static var qdrantURL: String? { value("SOMA_TEST_QDRANT_URL") }
     public static var qdrantAPIKey: String? { value("SOMA_TEST_QDRANT_API_KEY") }
     public static let qdrantMissing = "needs SOMA_TEST_QDRANT_URL (the Qdrant stand-in): run `eval \"$(scripts/servers.sh start)\"` first"
@@ -18,7 +20,8 @@ public enum TestServers {
         guard let script = value("SOMA_TEST_SERVERS_SCRIPT") else {
             throw ServerControlError(message: "SOMA_TEST_SERVERS_SCRIPT is not set")
         }
-        let status = try Spawn.run(["/bin/bash", script, action, server])
+        // Bounded: a server that will not start or stop fails the test rather than hanging the run.
+        let status = try Spawn.run(["timeout", "180", "/bin/bash", script, action, server])
         guard status == 0 else {
             throw ServerControlError(message: "\(script) \(action) \(server) exited with \(status)")
         }

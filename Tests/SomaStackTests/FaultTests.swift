@@ -44,11 +44,20 @@ final class Load: Sendable {
     var serverErrors: [Int: Int] { tally.withLock { $0.statuses.filter { $0.key >= 500 } } }
 }
 
-@Suite("Backend faults under load", .serialized, .enabled(if: Faults.enabled, Comment(rawValue: Faults.why)))
+/// Progress on standard error, unbuffered, so a run that is cut short still shows how far it got.
+func progress(_ line: String) {
+    FileHandle.standardError.write(Data("[faults \(Date().formatted(.iso8601.time(includingFractionalSeconds: true)))] \(line)\n".utf8))
+}
+
+@Suite("Backend faults under load", .serialized, .timeLimit(.minutes(3)), .enabled(if: Faults.enabled, Comment(rawValue: Faults.why)))
 struct FaultTests {
     @Test func redisAwayTheServiceKeepsAnsweringAndUsesRedisAgainWhenItReturns() async throws {
         let server = try await Stack.server()
-        defer { server.stop() }
+        progress("soma serve ready on port \(server.port)")
+        defer {
+            progress("stopping soma serve")
+            #expect(server.stop(), "soma serve stops by itself on SIGTERM")
+        }
         _ = try await server.call("POST", "/v1/memories", #"{"coord":"9,9","payload":{"text":"before the outage"}}"#)
         let cached = try await server.call("GET", "/v1/memories/9,9")
         #expect(cached.text.contains("\"version\":1"))
@@ -56,6 +65,7 @@ struct FaultTests {
         let load = Load()
         let loadTask = Task { await load.run(server, prefix: 1) }
         try await Task.sleep(for: .milliseconds(500))
+        progress("stopping redis")
         try TestServers.control("stop", "redis")
         try await Task.sleep(for: .milliseconds(1500))
         let ready = try await server.call("GET", "/readyz")
@@ -66,6 +76,7 @@ struct FaultTests {
         #expect(update.status < 300, "\(update.text)")
         try await Task.sleep(for: .seconds(1))
 
+        progress("starting redis")
         try TestServers.control("start", "redis")
         var cacheBack = false
         for _ in 0..<50 where !cacheBack {
@@ -78,6 +89,7 @@ struct FaultTests {
         try await Task.sleep(for: .milliseconds(500))
         load.running.store(false, ordering: .relaxed)
         await loadTask.value
+        progress("load stopped; checking acknowledged writes")
 
         #expect(load.serverErrors.isEmpty, "no 5xx caused by the cache: \(load.serverErrors)")
         let acknowledged = load.tally.withLock { $0.acknowledged }
@@ -90,10 +102,15 @@ struct FaultTests {
 
     @Test func postgresAwayRequestsAnswer503AndRecoverWithoutARestart() async throws {
         let server = try await Stack.server()
-        defer { server.stop() }
+        progress("soma serve ready on port \(server.port)")
+        defer {
+            progress("stopping soma serve")
+            #expect(server.stop(), "soma serve stops by itself on SIGTERM")
+        }
         let load = Load()
         let loadTask = Task { await load.run(server, prefix: 2) }
         try await Task.sleep(for: .milliseconds(500))
+        progress("stopping postgres")
         try TestServers.control("stop", "postgres")
 
         let started = Date()
@@ -105,6 +122,7 @@ struct FaultTests {
         #expect(try await server.call("GET", "/readyz").status == 503)
         #expect(try await server.call("GET", "/healthz").status == 200)
 
+        progress("starting postgres")
         try TestServers.control("start", "postgres")
         var recoveredAfter: Double?
         let back = Date()
@@ -115,6 +133,7 @@ struct FaultTests {
         #expect(recoveredAfter != nil, "writes succeed again without a restart")
         load.running.store(false, ordering: .relaxed)
         await loadTask.value
+        progress("load stopped; checking acknowledged writes")
 
         let errors = load.serverErrors
         #expect(Set(errors.keys).isSubset(of: [503]), "only 503s while PostgreSQL was away: \(errors)")

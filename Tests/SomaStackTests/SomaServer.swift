@@ -1,8 +1,7 @@
+import AsyncHTTPClient
 import ConformanceKit
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
 
 /// A `soma serve` process built by this package, on a free loopback port, with the given environment.
 final class SomaServer: @unchecked Sendable {
@@ -57,11 +56,22 @@ final class SomaServer: @unchecked Sendable {
 
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    func stop() {
-        if Spawn.isRunning(pid) {
-            kill(pid, SIGTERM)
-            Spawn.wait(pid)
+    /// Asks the server to stop (SIGTERM) and waits for it; one that has not exited within `grace`
+    /// seconds is killed, so a stuck shutdown fails a test instead of hanging the run.
+    /// Returns whether it exited by itself.
+    @discardableResult
+    func stop(grace: Double = 15) -> Bool {
+        guard Spawn.isRunning(pid) else { return true }
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while Date() < deadline {
+            if !Spawn.isRunning(pid) { return true }
+            usleep(50_000)
         }
+        FileHandle.standardError.write(Data("soma serve on port \(port) did not stop within \(grace) s; killed. Log tail:\n\(logText.suffix(2000))\n".utf8))
+        kill(pid, SIGKILL)
+        Spawn.wait(pid)
+        return false
     }
 
     deinit { stop() }
@@ -73,15 +83,18 @@ final class SomaServer: @unchecked Sendable {
         subscript(key: String) -> Any? { json[key] }
     }
 
+    /// One request with a hard deadline (AsyncHTTPClient: URLSession on Linux has been seen to hang).
     func call(_ method: String, _ path: String, _ body: String? = nil, timeout: Double = 10) async throws -> Reply {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, timeoutInterval: timeout)
-        request.httpMethod = method
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = .init(rawValue: method)
         if let body {
-            request.httpBody = Data(body.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.body = .bytes(ByteBuffer(string: body))
+            request.headers.add(name: "Content-Type", value: "application/json")
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let milliseconds = Int64(timeout * 1000)
+        let response = try await HTTPClient.shared.execute(request, deadline: .now() + .milliseconds(milliseconds))
+        let data = Data(try await response.body.collect(upTo: 16 << 20).readableBytesView)
         let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return Reply(status: (response as! HTTPURLResponse).statusCode, json: json, text: String(decoding: data, as: UTF8.self))
+        return Reply(status: Int(response.status.code), json: json, text: String(decoding: data, as: UTF8.self))
     }
 }

@@ -16,6 +16,7 @@ public final class InProcessEventBus: EventBus {
     }
 
     struct State {
+        var deadLetters: [(event: MemoryEvent, reason: String)] = []
         var base = 0  // offset of log[0]; entries below every group's position are trimmed
         var log: [MemoryEvent] = []
         var groups: [String: Group] = [:]
@@ -30,7 +31,7 @@ public final class InProcessEventBus: EventBus {
     }
 
     let redeliveryAfter: Duration
-    private let state = Mutex(State())
+    fileprivate let state = Mutex(State())
     private let clock = ContinuousClock()
 
     public init(redeliveryAfter: Duration = .seconds(30)) {
@@ -49,6 +50,9 @@ public final class InProcessEventBus: EventBus {
     }
 
     public func isHealthy() async -> Bool { true }
+
+    /// Events set aside after failing every retry, with the reason, oldest first.
+    public var deadLetters: [(event: MemoryEvent, reason: String)] { state.withLock { $0.deadLetters } }
 
     /// The next delivery for a group now, if any: an overdue in-flight one first, then the next new one.
     func take(group name: String) -> EventDelivery? {
@@ -100,6 +104,11 @@ public final class InProcessEventBus: EventBus {
 
         func reject(_ delivery: EventDelivery) async throws {
             bus.settle(group: group, receipt: delivery.receipt, redeliver: true)
+        }
+
+        func deadLetter(_ delivery: EventDelivery, reason: String) async throws {
+            bus.state.withLock { $0.deadLetters.append((delivery.event, reason)) }
+            bus.settle(group: group, receipt: delivery.receipt, redeliver: false)
         }
     }
 }

@@ -1,7 +1,7 @@
 import PostgresNIO
 import SomaCore
 
-/// Runs one database operation under the configured deadline and turns its failures into errors
+/// Runs one database operation under the configured deadline (a real one: see `withDeadline`) and turns its failures into errors
 /// that say what happened without leaking the query's values or credentials. While PostgreSQL is
 /// away, the pool keeps reconnecting in the background and each call gives up at the deadline, so
 /// requests answer 503 rather than hang.
@@ -12,15 +12,7 @@ struct PostgresCall {
     func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let timeout = endpoint.timeout
         do {
-            return try await withThrowingTaskGroup(of: T.self) { group in
-                group.addTask { try await body() }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    throw PostgresTimeout()
-                }
-                defer { group.cancelAll() }
-                return try await group.next()!
-            }
+            return try await withDeadline(timeout, onTimeout: { PostgresTimeout() }, body)
         } catch let error as EngineError {
             throw error
         } catch is PostgresTimeout {

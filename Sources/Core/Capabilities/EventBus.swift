@@ -16,6 +16,18 @@ public protocol EventSubscription: Sendable {
     func acknowledge(_ delivery: EventDelivery) async throws
     /// Gives a delivery back at once, for redelivery.
     func reject(_ delivery: EventDelivery) async throws
+    /// Sets a delivery aside for good (it failed every retry), keeping it with `reason` where an
+    /// operator can find it; it is not delivered again.
+    func deadLetter(_ delivery: EventDelivery, reason: String) async throws
+    /// Events this member has yet to read, where the bus can tell.
+    func lag() async -> Int?
+    /// Leaves the group, so others take over its share at once.
+    func close() async
+}
+
+extension EventSubscription {
+    public func lag() async -> Int? { nil }
+    public func close() async {}
 }
 
 public struct EventDelivery: Sendable, Equatable {

@@ -18,6 +18,8 @@ public struct ServiceSettings: Sendable {
     public var engine = EngineOptions()
     public var backends = BackendChoice()
     public var sweepInterval: Duration = .seconds(30)
+    /// How long a stop may wait for open requests and services; below Kubernetes' default 30 s grace.
+    public var shutdownGrace: Duration = .seconds(20)
 
     public init() {}
 
@@ -56,11 +58,13 @@ public struct ServiceSettings: Sendable {
         settings.maxJSONDepth = settings.engine.maxPayloadDepth + 8
         settings.engine.maxCoordinateDimensions = try config.int("SOMA_MAX_COORDINATE_DIMENSIONS", default: settings.engine.maxCoordinateDimensions)
         settings.engine.cacheTTL = .seconds(try config.int("SOMA_CACHE_TTL_SECONDS", default: 300))
+        settings.shutdownGrace = .seconds(try config.int("SOMA_SHUTDOWN_GRACE_SECONDS", default: 20))
         settings.engine.embedFields = (source.string("SOMA_EMBED_FIELDS") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for (name, value) in [("SOMA_MAX_TOP_K", settings.engine.maxTopK), ("SOMA_MAX_BULK_ITEMS", settings.engine.maxBulkItems),
                               ("SOMA_MAX_PAYLOAD_DEPTH", settings.engine.maxPayloadDepth), ("SOMA_MAX_BODY_BYTES", settings.maxBodyBytes),
-                              ("SOMA_MAX_COORDINATE_DIMENSIONS", settings.engine.maxCoordinateDimensions)] where value < 1 {
+                              ("SOMA_MAX_COORDINATE_DIMENSIONS", settings.engine.maxCoordinateDimensions),
+                              ("SOMA_SHUTDOWN_GRACE_SECONDS", Int(settings.shutdownGrace.components.seconds))] where value < 1 {
             throw SettingsError("\(name) must be at least 1")
         }
         settings.backends = BackendChoice.read(source)

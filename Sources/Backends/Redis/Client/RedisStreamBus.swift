@@ -96,6 +96,15 @@ final class RedisStreamSubscription: EventSubscription {
         _ = try await bus.client.command("XACK", key, group, delivery.receipt).checked()
     }
 
+    /// Adds the event to `<stream>.dlq` with the reason, then acknowledges it (in one round trip).
+    func deadLetter(_ delivery: EventDelivery, reason: String) async throws {
+        let body = Array(try SomaJSON.encoder().encode(delivery.event))
+        let add = ["XADD", key + ".dlq", "MAXLEN", "~", String(bus.settings.maxLength), "*", "error", reason, "source_id", delivery.receipt, "event"]
+            .map { Array($0.utf8) } + [body]
+        let ack = ["XACK", key, group, delivery.receipt].map { Array($0.utf8) }
+        for reply in try await bus.client.pipeline([add, ack]) { _ = try reply.checked() }
+    }
+
     /// Takes the delivery back at once (XCLAIM counts the new attempt) and hands it out next.
     func reject(_ delivery: EventDelivery) async throws {
         _ = try await bus.client.command("XCLAIM", key, group, consumer, "0", delivery.receipt, "JUSTID").checked()
