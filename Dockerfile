@@ -4,7 +4,7 @@
 # Build stage: a Swift 6 toolchain builds a release binary with the Swift runtime linked in.
 FROM swift:6.2-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-dev libhnswlib-dev libhiredis-dev \
+ && apt-get install -y --no-install-recommends libsqlite3-dev libhnswlib-dev libhiredis-dev librdkafka-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -16,7 +16,7 @@ RUN swift build -c release --product soma --static-swift-stdlib \
 # Runtime stage: only the shared libraries the binary links (checked by scripts/check_image_libs.py).
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libc6 libgcc-s1 libstdc++6 libsqlite3-0 libhiredis0.14 libcurl4 zlib1g ca-certificates \
+ && apt-get install -y --no-install-recommends libc6 libgcc-s1 libstdc++6 libsqlite3-0 libhiredis0.14 librdkafka1 libcurl4 zlib1g ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && install -d -o 10001 -g 10001 /data
 COPY --from=build /out/soma /usr/local/bin/soma
@@ -25,6 +25,6 @@ ENV SOMA_DATA_DIR=/data \
     SOMA_HOST=0.0.0.0 \
     SOMA_PORT=9595
 USER 10001:10001
-EXPOSE 9595 9596
+EXPOSE 9595 8001
 ENTRYPOINT ["/usr/local/bin/soma"]
 CMD ["serve"]

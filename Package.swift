@@ -100,7 +100,11 @@ let package = Package(
         ),
         .target(
             name: "SomaKafka",
-            dependencies: ["SomaCore", "CRdKafka", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "SomaCore", "CRdKafka",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             path: "Sources/Backends/Kafka/Client",
             swiftSettings: strictSettings
         ),
@@ -187,7 +191,7 @@ let package = Package(
         .testTarget(
             name: "SomaStackTests",
             dependencies: [
-                "ConformanceKit", "SomaCore", "SomaRedis",
+                "ConformanceKit", "SomaCore", "SomaRedis", "SomaQdrant",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tests/SomaStackTests",

@@ -91,9 +91,10 @@ start_postgres() {
     chmod 755 "$ROOT"
     create_cluster "$PG_HOME/bin" "$PG_DATA" || true
     start_cluster "$PG_HOME/bin" "$PG_DATA" "$PG_PORT" "-c max_connections=200 -c fsync=on"
-    # `soma` for the backend tests, `soma_stack` for whole-service tests: a running service relays
+    # `soma` for the backend tests, `soma_stack` for whole-service tests, `soma_pipeline` for the
+    # Kafka pipeline tests (which run beside the others): a running service relays
     # every outbox row in its database, which must not be the one the storage tests inspect.
-    for database in soma soma_stack; do
+    for database in soma soma_stack soma_pipeline; do
         as_postgres "$PG_HOME/bin/psql" -h /tmp -p "$PG_PORT" -U postgres -d postgres -tAc \
             "SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1 \
             || as_postgres "$PG_HOME/bin/createdb" -h /tmp -p "$PG_PORT" -U postgres "$database"
@@ -193,6 +194,7 @@ stop_kafka() {
 print_env() {
     echo "export SOMA_TEST_POSTGRES_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/soma?sslmode=disable"
     echo "export SOMA_TEST_POSTGRES_STACK_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/soma_stack?sslmode=disable"
+    echo "export SOMA_TEST_POSTGRES_PIPELINE_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/soma_pipeline?sslmode=disable"
     echo "export SOMA_TEST_REDIS_URL=redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0"
     if [ -f "$TLS_PG_DATA/server.crt" ]; then
         echo "export SOMA_TEST_TLS_POSTGRES_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$TLS_PG_PORT/postgres"
@@ -224,7 +226,7 @@ case "$action" in
         ;;
     fresh)
         start_postgres
-        for database in soma soma_stack; do
+        for database in soma soma_stack soma_pipeline; do
             as_postgres "$PG_HOME/bin/dropdb" -h /tmp -p "$PG_PORT" -U postgres --if-exists --force "$database"
         done
         start_postgres

@@ -18,10 +18,14 @@ public struct MemoryEvent: Sendable, Equatable, Codable {
     public var timestamp: Date
     public var version: Int
     public var payload: JSONObject
+    /// The memory's importance as stored (absent from events written before it was added).
+    public var importance: Double?
+    /// The embedding model the memory was indexed with, so a consumer never mixes two models.
+    public var embeddingModel: String?
 
     public init(
         eventID: UUID = UUID(), kind: Kind, id: UUID, namespace: String, coordinate: [Double], type: MemoryType,
-        timestamp: Date, version: Int, payload: JSONObject
+        timestamp: Date, version: Int, payload: JSONObject, importance: Double? = nil, embeddingModel: String? = nil
     ) {
         self.eventID = eventID
         self.kind = kind
@@ -32,16 +36,20 @@ public struct MemoryEvent: Sendable, Equatable, Codable {
         self.timestamp = timestamp
         self.version = version
         self.payload = payload
+        self.importance = importance
+        self.embeddingModel = embeddingModel
     }
 
     /// The event recording that `memory` was written or deleted.
     public init(_ kind: Kind, of memory: Memory, at timestamp: Date) {
         self.init(
             kind: kind, id: memory.id, namespace: memory.namespace, coordinate: memory.coordinate.values,
-            type: memory.type, timestamp: timestamp, version: memory.version, payload: memory.payload)
+            type: memory.type, timestamp: timestamp, version: memory.version, payload: memory.payload,
+            importance: memory.importance, embeddingModel: memory.embeddingModel)
     }
 
     enum CodingKeys: String, CodingKey {
-        case eventID = "event_id", kind = "event", id, namespace, coordinate, type, timestamp, version, payload
+        case eventID = "event_id", kind = "event", id, namespace, coordinate, type, timestamp, version, payload, importance
+        case embeddingModel = "embedding_model"
     }
 }

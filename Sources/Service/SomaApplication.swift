@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import SomaCore
+import SomaInProcess
 
 /// Assembles the HTTP application: middleware in order, then the routes of both API surfaces.
 public enum SomaApplication {
@@ -44,8 +45,10 @@ public enum SomaApplication {
         if settings.eventingEnabled || !settings.engine.indexSynchronously {
             services.append(RelayService(relay: OutboxRelay(storage: engine.storage, bus: engine.bus), logger: logger))
         }
-        if !settings.engine.indexSynchronously {
-            services.append(ConsumerService(engine: engine, group: "soma-indexer", logger: logger))
+        // With a shared bus (Kafka, Redis) the consumer pod indexes; an in-process bus is seen only
+        // here, so this process must consume it itself.
+        if !settings.engine.indexSynchronously, engine.bus is InProcessEventBus {
+            services.append(ConsumerService(engine: engine, group: "soma-indexer", policy: settings.consumer, logger: logger))
         }
         return Application(
             router: router(engine: engine, settings: settings),

@@ -11,17 +11,18 @@ struct Consume: AsyncParsableCommand {
 
     @OptionGroup var options: ServerOptions
 
-    @Option(name: .customLong("metrics-port"), help: "Port for /healthz, /readyz and /metrics (default 9596).")
-    var metricsPort = 9596
+    @Option(name: .customLong("metrics-port"), help: "Port for /healthz, /readyz and /metrics (CONSUMER_METRICS_PORT, default 8001).")
+    var metricsPort: Int?
 
     func run() async throws {
-        let (source, settings, logger, engine) = try await options.start(label: "soma-consume", exposed: false)
-        let group = source.string("KAFKA_CONSUMER_GROUP") ?? "soma-consumer"
-        logger.info("consuming", metadata: ["group": .string(group), "metrics_port": .stringConvertible(metricsPort)])
+        let (_, settings, logger, engine) = try await options.start(label: "soma-consume", exposed: false)
+        let port = metricsPort ?? settings.consumerMetricsPort
+        let group = settings.consumerGroup
+        logger.info("consuming", metadata: ["group": .string(group), "metrics_port": .stringConvertible(port)])
         let app = Application(
             router: SomaApplication.operationsRouter(engine: engine),
-            configuration: .init(address: .hostname(settings.host, port: metricsPort), serverName: "soma-consume"),
-            services: [ConsumerService(engine: engine, group: group, logger: logger)],
+            configuration: .init(address: .hostname(settings.host, port: port), serverName: "soma-consume"),
+            services: [ConsumerService(engine: engine, group: group, policy: settings.consumer, logger: logger)],
             logger: logger)
         try await SomaApplication.run(app, grace: settings.shutdownGrace, logger: logger)
     }

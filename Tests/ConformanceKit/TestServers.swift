@@ -7,6 +7,8 @@ public enum TestServers {
     /// A second database on the same server, for tests that run the whole service.
     public static var postgresStackURL: String? { value("SOMA_TEST_POSTGRES_STACK_URL") }
     public static var redisURL: String? { value("SOMA_TEST_REDIS_URL") }
+    /// A database of its own for the pipeline tests: every service relays every pending outbox row of its database.
+    public static var postgresPipelineURL: String? { value("SOMA_TEST_POSTGRES_PIPELINE_URL") }
     public static var kafkaBootstrap: String? { value("SOMA_TEST_KAFKA_BOOTSTRAP") }
     public static let kafkaMissing = "needs SOMA_TEST_KAFKA_BOOTSTRAP (librdkafka's mock cluster): run `eval \"$(scripts/servers.sh start)\"` first"
     public static var qdrantURL: String? { value("SOMA_TEST_QDRANT_URL") }

@@ -6,18 +6,42 @@ import Testing
 struct DeadlineTests {
     struct TimedOut: Error {}
 
+    /// A wait that cancellation does not end (it suspends; it does not hold a thread).
+    final class Gate: Sendable {
+        private let state = Mutex((opened: false, waiting: [CheckedContinuation<Void, Never>]()))
+
+        func wait() async {
+            await withCheckedContinuation { continuation in
+                let opened = state.withLock { state in
+                    if !state.opened { state.waiting.append(continuation) }
+                    return state.opened
+                }
+                if opened { continuation.resume() }
+            }
+        }
+
+        func open() {
+            let waiting = state.withLock { state in
+                state.opened = true
+                defer { state.waiting.removeAll() }
+                return state.waiting
+            }
+            waiting.forEach { $0.resume() }
+        }
+    }
+
     @Test func aBodyThatIgnoresCancellationDoesNotHoldTheCaller() async throws {
-        let release = Atomic<Bool>(false)
+        let gate = Gate()
         let started = ContinuousClock.now
         await #expect(throws: TimedOut.self) {
             try await withDeadline(.milliseconds(100), onTimeout: { TimedOut() }) {
                 // Deaf to cancellation, like a driver call stuck on a dead socket.
-                while !release.load(ordering: .relaxed) { usleep(5_000) }
+                await gate.wait()
                 return 1
             }
         }
         #expect(started.duration(to: .now) < .seconds(2))
-        release.store(true, ordering: .relaxed)
+        gate.open()
     }
 
     @Test func resultsAndErrorsPassThroughBeforeTheDeadline() async throws {

@@ -83,3 +83,23 @@ import Testing
         #expect(try SomaJSON.decoder().decode(MemoryEvent.self, from: data) == event)
     }
 }
+
+/// The published JSON Schema (docs/memory-event.schema.json) must describe what the encoder writes.
+struct EventSchemaTests {
+    @Test func theSchemaFileDescribesTheEncodedEvent() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/memory-event.schema.json")
+        let schema = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let properties = Set((schema["properties"] as? [String: Any] ?? [:]).keys)
+        let required = Set(schema["required"] as? [String] ?? [])
+        var memory = Memory(
+            namespace: "ns", coordinate: try Coordinate([1]), type: .episodic, payload: ["k": "v"],
+            createdAt: Date(), updatedAt: Date(), version: 1)
+        memory.embeddingModel = "hash-v1-384"
+        let encoded = try SomaJSON.encoder().encode(MemoryEvent(.created, of: memory, at: Date()))
+        let keys = Set(try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any]).keys)
+        #expect(keys == properties, "every written field is documented, and nothing more")
+        #expect(required.isSubset(of: keys))
+        let kinds = Set(((schema["properties"] as? [String: Any])?["event"] as? [String: Any])?["enum"] as? [String] ?? [])
+        #expect(kinds == Set(MemoryEvent.Kind.allCases.map(\.rawValue)))
+    }
+}

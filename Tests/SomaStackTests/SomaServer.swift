@@ -3,26 +3,29 @@ import ConformanceKit
 import Foundation
 import NIOCore
 
-/// A `soma serve` process built by this package, on a free loopback port, with the given environment.
+/// A `soma serve` (or `soma consume`) process built by this package, on a free loopback port, with
+/// the given environment. `port` is the API's, or for the consumer its probes-and-metrics port.
 final class SomaServer: @unchecked Sendable {
     let port: Int
     let pid: pid_t
     let log: URL
+    let command: String
 
-    init(environment: [String: String]) throws {
+    init(environment: [String: String], command: String = "serve") throws {
+        self.command = command
         port = try Self.freePort()
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("soma")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw ServerControlError(message: "no soma binary at \(binary.path); build with `swift build --build-tests`")
         }
-        log = FileManager.default.temporaryDirectory.appendingPathComponent("soma-stack-\(port).log")
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("soma-stack-\(command)-\(port).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SOMA_") && !$0.key.hasPrefix("POSTGRES") && !$0.key.hasPrefix("REDIS") }
         env["SOMA_HOST"] = "127.0.0.1"
-        env["SOMA_PORT"] = String(port)
+        env[command == "consume" ? "CONSUMER_METRICS_PORT" : "SOMA_PORT"] = String(port)
         env["LOG_LEVEL"] = "info"
         env.merge(environment) { _, new in new }
-        pid = try Spawn.launch([binary.path, "serve"], environment: env, output: log.path)
+        pid = try Spawn.launch([binary.path, command], environment: env, output: log.path)
     }
 
     /// A port the kernel just handed out and nobody holds (random picks collide with ephemeral ports).
@@ -68,10 +71,17 @@ final class SomaServer: @unchecked Sendable {
             if !Spawn.isRunning(pid) { return true }
             usleep(50_000)
         }
-        FileHandle.standardError.write(Data("soma serve on port \(port) did not stop within \(grace) s; killed. Log tail:\n\(logText.suffix(2000))\n".utf8))
+        FileHandle.standardError.write(Data("soma \(command) on port \(port) did not stop within \(grace) s; killed. Log tail:\n\(logText.suffix(2000))\n".utf8))
         kill(pid, SIGKILL)
         Spawn.wait(pid)
         return false
+    }
+
+    /// Ends the process at once, as a crash or an OOM kill would.
+    func crash() {
+        guard Spawn.isRunning(pid) else { return }
+        kill(pid, SIGKILL)
+        Spawn.wait(pid)
     }
 
     deinit { stop() }

@@ -20,6 +20,10 @@ public struct ServiceSettings: Sendable {
     public var sweepInterval: Duration = .seconds(30)
     /// How long a stop may wait for open requests and services; below Kubernetes' default 30 s grace.
     public var shutdownGrace: Duration = .seconds(20)
+    /// The consumer pod (`soma consume`): its group, its probes-and-metrics port, its retry policy.
+    public var consumerGroup = "soma-consumer"
+    public var consumerMetricsPort = 8001
+    public var consumer = ConsumerPolicy()
 
     public init() {}
 
@@ -59,12 +63,19 @@ public struct ServiceSettings: Sendable {
         settings.engine.maxCoordinateDimensions = try config.int("SOMA_MAX_COORDINATE_DIMENSIONS", default: settings.engine.maxCoordinateDimensions)
         settings.engine.cacheTTL = .seconds(try config.int("SOMA_CACHE_TTL_SECONDS", default: 300))
         settings.shutdownGrace = .seconds(try config.int("SOMA_SHUTDOWN_GRACE_SECONDS", default: 20))
+        settings.consumerGroup = source.string("KAFKA_CONSUMER_GROUP") ?? settings.consumerGroup
+        settings.consumerMetricsPort = try config.int("CONSUMER_METRICS_PORT", default: settings.consumerMetricsPort)
+        guard (0...65535).contains(settings.consumerMetricsPort) else { throw SettingsError("CONSUMER_METRICS_PORT must be between 0 and 65535") }
+        settings.consumer.maxAttempts = try config.int("CONSUMER_MAX_ATTEMPTS", default: settings.consumer.maxAttempts)
+        settings.consumer.backoff = .milliseconds(try config.int("CONSUMER_RETRY_BACKOFF_MS", default: 200))
         settings.engine.embedFields = (source.string("SOMA_EMBED_FIELDS") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for (name, value) in [("SOMA_MAX_TOP_K", settings.engine.maxTopK), ("SOMA_MAX_BULK_ITEMS", settings.engine.maxBulkItems),
                               ("SOMA_MAX_PAYLOAD_DEPTH", settings.engine.maxPayloadDepth), ("SOMA_MAX_BODY_BYTES", settings.maxBodyBytes),
                               ("SOMA_MAX_COORDINATE_DIMENSIONS", settings.engine.maxCoordinateDimensions),
-                              ("SOMA_SHUTDOWN_GRACE_SECONDS", Int(settings.shutdownGrace.components.seconds))] where value < 1 {
+                              ("SOMA_SHUTDOWN_GRACE_SECONDS", Int(settings.shutdownGrace.components.seconds)),
+                              ("CONSUMER_MAX_ATTEMPTS", settings.consumer.maxAttempts),
+                              ("CONSUMER_RETRY_BACKOFF_MS", Int(settings.consumer.backoff.wholeMilliseconds))] where value < 1 {
             throw SettingsError("\(name) must be at least 1")
         }
         settings.backends = BackendChoice.read(source)

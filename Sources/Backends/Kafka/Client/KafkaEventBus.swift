@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import SomaCore
 import Synchronization
 
@@ -31,7 +32,7 @@ public final class KafkaEventBus: EventBus {
 
     public func subscribe(group: String, consumer: String) async throws -> any EventSubscription {
         producer.touch(topic: settings.topic)
-        return KafkaSubscription(bus: self, consumer: try KafkaConsumer(settings: settings, group: group, topic: settings.topic))
+        return KafkaSubscription(bus: self, group: group, consumer: try KafkaConsumer(settings: settings, group: group, topic: settings.topic))
     }
 
     public func isHealthy() async -> Bool { producer.isReachable() }
@@ -51,10 +52,13 @@ final class KafkaSubscription: EventSubscription {
     /// Records handed out and not yet settled, by receipt; and how often each was read.
     private let outstanding = Mutex<[String: KafkaMessage]>([:])
     private let attempts = Mutex<[String: Int]>([:])
+    /// Records set aside here, before any event reached the consumer (the same series the consumer counts into).
+    private let deadLettered: Counter
 
-    init(bus: KafkaEventBus, consumer: KafkaConsumer) {
+    init(bus: KafkaEventBus, group: String, consumer: KafkaConsumer) {
         self.bus = bus
         self.consumer = consumer
+        deadLettered = Counter(label: "soma_consumer_events_dead_lettered_total", dimensions: [("group", group)])
     }
 
     func next(timeout: Duration) async throws -> EventDelivery? {
@@ -75,6 +79,7 @@ final class KafkaSubscription: EventSubscription {
                 // Not an event this service can read: set it aside and go on with the partition.
                 try await bus.deadLetter(message, reason: "undecodable event: \(error)")
                 try await consumer.commit(message)
+                deadLettered.increment()
             }
             if ContinuousClock.now >= deadline { return nil }
         }

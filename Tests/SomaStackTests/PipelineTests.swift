@@ -1,0 +1,162 @@
+import ConformanceKit
+import Foundation
+import SomaCore
+import SomaQdrant
+import Testing
+
+/// The evented pipeline as separate processes: `soma serve` (PostgreSQL records, VECTOR_INDEX_ASYNC)
+/// writes events to Kafka (librdkafka's mock cluster); `soma consume` indexes them into Qdrant (the
+/// OpenAPI-checked stand-in); recall through the API reads Qdrant.
+enum Pipeline {
+    static var available: Bool {
+        TestServers.postgresPipelineURL != nil && TestServers.kafkaBootstrap != nil && TestServers.qdrantURL != nil && kcat != nil
+    }
+    static let missing = "needs PostgreSQL, the Kafka mock, the Qdrant stand-in (scripts/servers.sh start) and kcat"
+    static var kcat: String? {
+        ["/usr/bin/kcat", "/usr/local/bin/kcat"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// One test's own topic, collection and namespace, shared by its API and consumer processes.
+    struct Setup {
+        let topic = "e2e.\(UUID().uuidString.prefix(8).lowercased())"
+        let collection = "e2e_\(UUID().uuidString.prefix(8).lowercased())"
+        let namespace = "e2e-\(UUID().uuidString.prefix(8).lowercased())"
+
+        var environment: [String: String] {
+            [
+                "POSTGRES_URL": TestServers.postgresPipelineURL!,
+                "POSTGRES_TIMEOUT_MS": "5000",
+                "SOMA_VECTOR": "qdrant",
+                "QDRANT_URL": TestServers.qdrantURL!,
+                "QDRANT_API_KEY": TestServers.qdrantAPIKey ?? "",
+                "QDRANT_COLLECTION": collection,
+                "KAFKA_BOOTSTRAP_SERVERS": TestServers.kafkaBootstrap!,
+                "KAFKA_MEMORY_EVENTS_TOPIC": topic,
+                "KAFKA_CONSUMER_GROUP": "indexer-\(topic)",
+                // Quick group rejoins after the consumer is killed (the mock honours it).
+                "KAFKA_SESSION_TIMEOUT_MS": "6000",
+                "SOMA_MEMORY_NAMESPACE": namespace,
+                "SOMA_RATE_LIMIT_MAX": "0",
+                "VECTOR_INDEX_ASYNC": "true",
+                "CONSUMER_MAX_ATTEMPTS": "3",
+                "CONSUMER_RETRY_BACKOFF_MS": "50",
+            ]
+        }
+
+        func api() async throws -> SomaServer {
+            let server = try SomaServer(environment: environment)
+            try await server.ready()
+            return server
+        }
+
+        func consumer() async throws -> SomaServer {
+            let consumer = try SomaServer(environment: environment, command: "consume")
+            try await consumer.ready()
+            return consumer
+        }
+
+        /// Points in this test's namespace, as Qdrant holds them.
+        func indexed() async throws -> Int {
+            let index = QdrantVectorIndex(endpoint: QdrantEndpoint(
+                baseURL: TestServers.qdrantURL!, apiKey: TestServers.qdrantAPIKey, collection: collection))
+            return try await index.count(namespace: namespace)
+        }
+
+        /// Waits until `count` points are indexed; returns how long that took, or nil.
+        func waitForIndexed(_ count: Int, within seconds: Double) async throws -> Double? {
+            let started = Date()
+            while Date().timeIntervalSince(started) < seconds {
+                if (try? await indexed()) == count { return Date().timeIntervalSince(started) }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            return nil
+        }
+    }
+
+    static func store(_ server: SomaServer, _ index: Int) async throws -> Int {
+        try await server.call("POST", "/v1/memories", #"{"coord":"\#(index),1","payload":{"text":"pipeline event \#(index) heron"}}"#).status
+    }
+
+    static func metric(_ name: String, of consumer: SomaServer) async throws -> Double {
+        let text = try await consumer.call("GET", "/metrics").text
+        return text.split(separator: "\n").filter { $0.hasPrefix(name) }.compactMap { line in
+            line.split(separator: " ").last.flatMap { Double($0) }
+        }.reduce(0, +)
+    }
+}
+
+@Suite("Pipeline: serve + Kafka + consume + Qdrant as processes", .serialized, .timeLimit(.minutes(3)),
+       .enabled(if: Pipeline.available, Comment(rawValue: Pipeline.missing)))
+struct PipelineTests {
+    @Test func aStoredMemoryIsFoundByRecallOnceTheConsumerIndexedIt() async throws {
+        let setup = Pipeline.Setup()
+        let api = try await setup.api()
+        defer { api.stop() }
+        let consumer = try await setup.consumer()
+        defer { consumer.stop() }
+
+        #expect(try await Pipeline.store(api, 1) == 201)
+        var found = false
+        let started = Date()
+        while !found, Date().timeIntervalSince(started) < 10 {
+            let recall = try await api.call("POST", "/v1/memories/search", #"{"query":"heron","top_k":3}"#)
+            found = recall.text.contains("pipeline event 1")
+            if !found { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(found, "recall finds the memory within seconds, through Kafka, the consumer and Qdrant")
+        #expect(try await setup.indexed() == 1)
+        #expect(try await Pipeline.metric("soma_consumer_events_processed_total", of: consumer) >= 1)
+    }
+
+    @Test func aConsumerKilledMidStreamLosesNothingAndIndexesEachMemoryOnce() async throws {
+        let setup = Pipeline.Setup()
+        let api = try await setup.api()
+        defer { api.stop() }
+        var consumer = try await setup.consumer()
+        let total = 150
+        for index in 1...total {
+            #expect(try await Pipeline.store(api, index) == 201)
+            if index == 60 { consumer.crash() }  // SIGKILL: nothing committed for what it was doing
+            if index == 90 { consumer = try await setup.consumer() }
+        }
+        // Updates too: the index must end at the newest version, whatever order replays come in.
+        for index in 1...10 {
+            let reply = try await api.call("POST", "/v1/memories", #"{"coord":"\#(index),1","payload":{"text":"pipeline event \#(index) updated egret"}}"#)
+            #expect(reply.status < 300)
+        }
+        let took = try await setup.waitForIndexed(total, within: 60)
+        let indexed = try await setup.indexed()
+        #expect(took != nil, "every stored memory is indexed after the consumer's restart: \(indexed) of \(total)")
+        let recall = try await api.call("POST", "/v1/memories/search", #"{"query":"egret updated","top_k":10}"#)
+        #expect(recall.text.contains("updated egret"), "updates reached the index: \(recall.text.prefix(300))")
+        #expect(try await setup.indexed() == total, "one point per memory, however often an event was replayed")
+        consumer.stop()
+    }
+
+    @Test func aPoisonEventGoesToTheDeadLetterTopicWhileTheRestFlow() async throws {
+        let setup = Pipeline.Setup()
+        let api = try await setup.api()
+        defer { api.stop() }
+        let consumer = try await setup.consumer()
+        defer { consumer.stop() }
+        #expect(try await Pipeline.store(api, 1) == 201)
+        // A record no writer of this service produced: not an event at all.
+        let produced = try Spawn.run(
+            ["/bin/sh", "-c", "printf 'not an event' | \(Pipeline.kcat!) -P -b \(TestServers.kafkaBootstrap!) -t \(setup.topic) -k poison"])
+        #expect(produced == 0)
+        #expect(try await Pipeline.store(api, 2) == 201)
+        #expect(try await setup.waitForIndexed(2, within: 20) != nil, "the events around the poison one are indexed")
+
+        let deadLetters = FileManager.default.temporaryDirectory.appendingPathComponent("dlq-\(setup.topic).txt").path
+        var parked = ""
+        for _ in 0..<50 where !parked.contains("not an event") {
+            _ = try Spawn.run(
+                [Pipeline.kcat!, "-C", "-b", TestServers.kafkaBootstrap!, "-t", setup.topic + ".dlq", "-o", "beginning", "-e", "-q", "-f", "%s|%h\n"],
+                output: deadLetters)
+            parked = (try? String(contentsOfFile: deadLetters, encoding: .utf8)) ?? ""
+            if !parked.contains("not an event") { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(parked.contains("not an event") && parked.contains("error=undecodable event"), "the poison record is in \(setup.topic).dlq with its error: \(parked)")
+        #expect(try await Pipeline.metric("soma_consumer_events_dead_lettered_total", of: consumer) == 1)
+    }
+}
