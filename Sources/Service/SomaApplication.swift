@@ -36,15 +36,13 @@ public enum SomaApplication {
         return router
     }
 
-    /// The application with its background services: the outbox relay (when eventing is on),
+    /// The application with its background services: the outbox relay,
     /// the expiry sweeper, and the vector consumer (when indexing is asynchronous).
     public static func application(
         engine: MemoryEngine, settings: ServiceSettings, logger: Logger
     ) -> some ApplicationProtocol {
         var services: [any Service] = [ExpirySweeper(engine: engine, interval: settings.sweepInterval, logger: logger)]
-        if settings.eventingEnabled || !settings.engine.indexSynchronously {
-            services.append(RelayService(relay: OutboxRelay(storage: engine.storage, bus: engine.bus), logger: logger))
-        }
+        services.append(RelayService(relay: outboxRelay(engine: engine, settings: settings), logger: logger))
         // With a shared bus (Kafka, Redis) the consumer pod indexes; an in-process bus is seen only
         // here, so this process must consume it itself.
         if !settings.engine.indexSynchronously, engine.bus is InProcessEventBus {
@@ -57,6 +55,11 @@ public enum SomaApplication {
             logger: logger)
     }
 
+    /// Drains the outbox: to the bus, or with `EVENTING_ENABLED=false` nowhere (the outbox must not grow).
+    static func outboxRelay(engine: MemoryEngine, settings: ServiceSettings) -> OutboxRelay {
+        OutboxRelay(storage: engine.storage, bus: settings.eventingEnabled ? engine.bus : DiscardedEvents())
+    }
+
     /// Runs an application until SIGTERM or SIGINT. A stop that outlasts `grace` escalates to
     /// cancellation, and a cancellation that is ignored for 5 s ends the process: a pod told to stop
     /// must not hang until Kubernetes kills it, or forever outside Kubernetes.
@@ -66,5 +69,22 @@ public enum SomaApplication {
         configuration.maximumGracefulShutdownDuration = grace
         configuration.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: configuration).run()
+    }
+}
+
+/// The bus of a service with eventing off: events leave the outbox and go nowhere.
+struct DiscardedEvents: EventBus {
+    func publish(_ events: [MemoryEvent]) async throws {}
+    func subscribe(group: String, consumer: String) async throws -> any EventSubscription { Nothing() }
+    func isHealthy() async -> Bool { true }
+
+    struct Nothing: EventSubscription {
+        func next(timeout: Duration) async throws -> EventDelivery? {
+            try await Task.sleep(for: timeout)
+            return nil
+        }
+        func acknowledge(_ delivery: EventDelivery) async throws {}
+        func reject(_ delivery: EventDelivery) async throws {}
+        func deadLetter(_ delivery: EventDelivery, reason: String) async throws {}
     }
 }

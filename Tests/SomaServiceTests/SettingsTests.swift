@@ -22,7 +22,21 @@ import Testing
         #expect(custom.port == 8080 && custom.defaultNamespace == "team" && !custom.tokens.isEmpty)
         #expect(!custom.rateLimit.isEnabled && custom.rateLimit.window == .seconds(5))
         #expect(custom.corsOrigins == ["https://a.example", "https://b.example"])
-        #expect(!custom.engine.indexSynchronously && !custom.eventingEnabled && custom.logLevel == .debug)
+        #expect(!custom.eventingEnabled && custom.logLevel == .debug)
+        #expect(custom.engine.indexSynchronously, "without events nobody else would index: the API does")
+        let (_, asynchronous) = try await settings(["VECTOR_INDEX_ASYNC": "true"])
+        #expect(!asynchronous.engine.indexSynchronously)
+    }
+
+    @Test func withoutEventingTheOutboxIsDrainedAndNothingIsPublished() async throws {
+        let settings = testSettings { $0.eventingEnabled = false }
+        let engine = try await inProcessEngine(settings.engine)
+        _ = try await engine.store(MemoryDraft(namespace: "ns", coordinate: try Coordinate([1]), payload: ["text": "x"]))
+        let relay = SomaApplication.outboxRelay(engine: engine, settings: settings)
+        #expect(try await relay.relayOnce() == 1)
+        #expect(try await engine.storage.pendingEvents(limit: 10).isEmpty, "the outbox does not grow")
+        let subscription = try await engine.bus.subscribe(group: "g", consumer: "c")
+        #expect(try await subscription.next(timeout: .milliseconds(50)) == nil, "no event reached the bus")
     }
 
     @Test func fileValuesYieldToTheEnvironment() async throws {

@@ -55,7 +55,9 @@ public struct ServiceSettings: Sendable {
             settings.logLevel = parsed
         }
         settings.eventingEnabled = try config.bool("EVENTING_ENABLED", default: true)
-        settings.engine.indexSynchronously = !(try config.bool("VECTOR_INDEX_ASYNC", default: false))
+        // Without events no consumer would index, so the API does.
+        let asynchronous = try config.bool("VECTOR_INDEX_ASYNC", default: false)
+        settings.engine.indexSynchronously = !settings.eventingEnabled || !asynchronous
         settings.engine.maxTopK = try config.int("SOMA_MAX_TOP_K", default: settings.engine.maxTopK)
         settings.engine.maxBulkItems = try config.int("SOMA_MAX_BULK_ITEMS", default: settings.engine.maxBulkItems)
         settings.engine.maxPayloadDepth = try config.int("SOMA_MAX_PAYLOAD_DEPTH", default: settings.engine.maxPayloadDepth)
