@@ -14,8 +14,13 @@ public protocol EventSubscription: Sendable {
     func next(timeout: Duration) async throws -> EventDelivery?
     /// Marks a delivery processed; it is not delivered again.
     func acknowledge(_ delivery: EventDelivery) async throws
+    /// Marks deliveries processed, in as few round trips as the bus allows.
+    func acknowledge(_ deliveries: [EventDelivery]) async throws
     /// Gives a delivery back at once, for redelivery.
     func reject(_ delivery: EventDelivery) async throws
+    /// Gives deliveries back at once; none of them is skipped on a bus that keeps positions
+    /// rather than single deliveries (a Kafka partition restarts from the earliest of them).
+    func reject(_ deliveries: [EventDelivery]) async throws
     /// Sets a delivery aside for good (it failed every retry), keeping it with `reason` where an
     /// operator can find it; it is not delivered again.
     func deadLetter(_ delivery: EventDelivery, reason: String) async throws
@@ -26,6 +31,23 @@ public protocol EventSubscription: Sendable {
 }
 
 extension EventSubscription {
+    public func acknowledge(_ deliveries: [EventDelivery]) async throws {
+        for delivery in deliveries { try await acknowledge(delivery) }
+    }
+
+    public func reject(_ deliveries: [EventDelivery]) async throws {
+        for delivery in deliveries { try await reject(delivery) }
+    }
+
+    /// Up to `limit` deliveries: waits up to `timeout` for the first, then takes only what is
+    /// already there, so a batch never waits for a full one.
+    public func nextBatch(_ limit: Int, timeout: Duration) async throws -> [EventDelivery] {
+        guard let first = try await next(timeout: timeout) else { return [] }
+        var batch = [first]
+        while batch.count < limit, let more = try await next(timeout: .milliseconds(1)) { batch.append(more) }
+        return batch
+    }
+
     public func lag() async -> Int? { nil }
     public func close() async {}
 }

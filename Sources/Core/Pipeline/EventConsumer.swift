@@ -9,15 +9,19 @@ public struct EventConsumer: Sendable {
     }
 
     public func apply(_ event: MemoryEvent) async throws {
-        switch event.kind {
-        case .linked:
-            return
-        case .created, .updated, .deleted:
-            let current = try await backend(.storage) { try await engine.storage.get(namespace: event.namespace, ids: [event.id]) }
-            if let memory = current.first {
-                try await engine.index([memory])
-            } else {
-                try await backend(.vector) { try await engine.vectors.delete(ids: [event.id]) }
+        try await apply([event])
+    }
+
+    /// Applies a batch: one storage read per namespace, one embedding call and one upsert for the
+    /// memories that exist, one delete for those that are gone. Link events change no vector.
+    public func apply(_ events: [MemoryEvent]) async throws {
+        let changes = events.filter { $0.kind != .linked }
+        for (namespace, ids) in Dictionary(grouping: changes, by: \.namespace).mapValues({ Array(Set($0.map(\.id))) }) {
+            let current = try await backend(.storage) { try await engine.storage.get(namespace: namespace, ids: ids) }
+            try await engine.index(current)
+            let gone = Set(ids).subtracting(current.map(\.id))
+            if !gone.isEmpty {
+                try await backend(.vector) { try await engine.vectors.delete(ids: Array(gone)) }
             }
         }
     }

@@ -11,6 +11,8 @@ public struct ConsumerPolicy: Sendable, Equatable {
     /// Wait before the second attempt; it doubles with each further one, up to `maxBackoff`.
     public var backoff: Duration = .milliseconds(200)
     public var maxBackoff: Duration = .seconds(10)
+    /// Events applied together: one storage read, one embedding call, one vector upsert.
+    public var batchSize = 64
 
     public init() {}
 
@@ -20,10 +22,11 @@ public struct ConsumerPolicy: Sendable, Equatable {
     }
 }
 
-/// Consumes memory events as one member of a consumer group and applies them to the vector index.
-/// An event is acknowledged (its offset committed) only after it was applied. A failure is retried
+/// Consumes memory events as one member of a consumer group and applies them to the vector index,
+/// in batches of what has arrived. An event is acknowledged (its offset committed) only after it
+/// was applied. A failure is retried
 /// with a growing delay; after the last attempt the event goes to the dead-letter queue with the
-/// error, and consumption goes on. On SIGTERM the event in hand is finished and acknowledged
+/// error, and consumption goes on. On SIGTERM the batch in hand is finished and acknowledged
 /// before the member leaves its group.
 public struct ConsumerService: Service, CustomStringConvertible {
     let engine: MemoryEngine
@@ -65,16 +68,15 @@ public struct ConsumerService: Service, CustomStringConvertible {
                 if let lag = await subscription.lag() { metrics.lag.record(lag) }
             }
             do {
-                guard let delivery = try await subscription.next(timeout: .milliseconds(500)) else { continue }
-                metrics.consumed.increment()
+                let batch = try await subscription.nextBatch(policy.batchSize, timeout: .milliseconds(500))
+                guard !batch.isEmpty else { continue }
+                metrics.consumed.increment(by: Int64(batch.count))
                 do {
-                    try await consumer.apply(delivery.event)
-                    try await subscription.acknowledge(delivery)
-                    metrics.processed.increment()
-                    metrics.age.recordInterval(since: delivery.event.timestamp)
+                    try await consumer.apply(batch.map(\.event))
+                    try await subscription.acknowledge(batch)
+                    metrics.applied(batch)
                 } catch {
-                    metrics.failed.increment()
-                    try await settleFailure(delivery, error, subscription, metrics)
+                    try await applyOneByOne(batch, consumer, subscription, metrics)
                 }
             } catch {
                 if Task.isCancelled { break }
@@ -84,20 +86,34 @@ public struct ConsumerService: Service, CustomStringConvertible {
         }
     }
 
-    /// Retries later, or after the last attempt sets the event aside and moves on.
-    private func settleFailure(_ delivery: EventDelivery, _ error: any Error, _ subscription: any EventSubscription, _ metrics: ConsumerMetrics) async throws {
-        let metadata: Logger.Metadata = [
-            "event_id": .string(delivery.event.eventID.uuidString.lowercased()), "attempt": .stringConvertible(delivery.attempt),
-            "error": .string("\(error)"),
-        ]
-        if delivery.attempt >= policy.maxAttempts {
-            logger.error("event failed every attempt; moved to the dead-letter queue", metadata: metadata)
-            try await subscription.deadLetter(delivery, reason: "\(error)")
-            metrics.deadLettered.increment()
-        } else {
-            logger.warning("event not applied; it will be retried", metadata: metadata)
-            try? await Task.sleep(for: policy.delay(after: delivery.attempt))
-            try await subscription.reject(delivery)
+    /// A batch failed: finds the event(s) at fault by applying them in order. One that failed its
+    /// last attempt goes to the dead-letter queue; at the first one to retry, it and everything
+    /// after it are given back together (so a partition restarts from it and skips nothing).
+    private func applyOneByOne(
+        _ batch: [EventDelivery], _ consumer: EventConsumer, _ subscription: any EventSubscription, _ metrics: ConsumerMetrics
+    ) async throws {
+        for (index, delivery) in batch.enumerated() {
+            do {
+                try await consumer.apply([delivery.event])
+                try await subscription.acknowledge(delivery)
+                metrics.applied([delivery])
+            } catch {
+                metrics.failed.increment()
+                let metadata: Logger.Metadata = [
+                    "event_id": .string(delivery.event.eventID.uuidString.lowercased()), "attempt": .stringConvertible(delivery.attempt),
+                    "error": .string("\(error)"),
+                ]
+                if delivery.attempt >= policy.maxAttempts {
+                    logger.error("event failed every attempt; moved to the dead-letter queue", metadata: metadata)
+                    try await subscription.deadLetter(delivery, reason: "\(error)")
+                    metrics.deadLettered.increment()
+                } else {
+                    logger.warning("event not applied; it will be retried", metadata: metadata)
+                    try? await Task.sleep(for: policy.delay(after: delivery.attempt))
+                    try await subscription.reject(Array(batch[index...]))
+                    return
+                }
+            }
         }
     }
 }
@@ -111,6 +127,11 @@ struct ConsumerMetrics {
     let lag: Gauge
     /// From the change (the event's timestamp) to its vector being searchable.
     let age: Timer
+
+    func applied(_ deliveries: [EventDelivery]) {
+        processed.increment(by: Int64(deliveries.count))
+        for delivery in deliveries { age.recordInterval(since: delivery.event.timestamp) }
+    }
 
     init(group: String) {
         let dimensions = [("group", group)]

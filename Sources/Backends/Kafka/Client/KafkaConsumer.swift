@@ -79,17 +79,23 @@ final class KafkaConsumer: Sendable {
         }
     }
 
-    /// Commits `offset + 1` for the message's partition and waits for the coordinator's answer.
-    func commit(_ message: KafkaMessage) async throws {
-        try await onPartition(message, offset: message.offset + 1) { handle, list in
+    /// Commits, for each partition among `messages`, the offset after the last of them, in one
+    /// request, and waits for the coordinator's answer.
+    func commit(_ messages: [KafkaMessage]) async throws {
+        let last = Self.perPartition(messages, keeping: >)
+        guard !last.isEmpty else { return }
+        try await onPartitions(last.map { ($0, $0.offset + 1) }) { handle, list in
             let result = rd_kafka_commit(handle, list, 0)
             guard result == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError("commit: \(KafkaClientFactory.text(result))") }
         }
     }
 
-    /// Moves the partition back to the message, so the next poll reads it again.
-    func rewind(to message: KafkaMessage) async throws {
-        try await onPartition(message, offset: message.offset) { handle, list in
+    /// Moves each partition among `messages` back to the earliest of them, so the next polls read
+    /// them (and what followed) again.
+    func rewind(to messages: [KafkaMessage]) async throws {
+        let earliest = Self.perPartition(messages, keeping: <)
+        guard !earliest.isEmpty else { return }
+        try await onPartitions(earliest.map { ($0, $0.offset) }) { handle, list in
             if let error = rd_kafka_seek_partitions(handle, list, 5000) { throw KafkaClientFactory.consume(error) }
         }
     }
@@ -128,16 +134,29 @@ final class KafkaConsumer: Sendable {
         try? await thread.shutdownGracefully()
     }
 
-    private func onPartition(
-        _ message: KafkaMessage, offset: Int64, _ body: @escaping @Sendable (OpaquePointer, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) throws -> Void
+    private func onPartitions(
+        _ positions: [(KafkaMessage, Int64)],
+        _ body: @escaping @Sendable (OpaquePointer, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) throws -> Void
     ) async throws {
         let handle = handle
         try await thread.runIfActive {
-            let list = rd_kafka_topic_partition_list_new(1)!
+            let list = rd_kafka_topic_partition_list_new(Int32(positions.count))!
             defer { rd_kafka_topic_partition_list_destroy(list) }
-            rd_kafka_topic_partition_list_add(list, message.topic, message.partition).pointee.offset = offset
+            for (message, offset) in positions {
+                rd_kafka_topic_partition_list_add(list, message.topic, message.partition).pointee.offset = offset
+            }
             try body(handle.pointer, list)
         }
+    }
+
+    /// One message per partition: the one whose offset `keeping` prefers (`>` the last, `<` the first).
+    private static func perPartition(_ messages: [KafkaMessage], keeping: (Int64, Int64) -> Bool) -> [KafkaMessage] {
+        var chosen: [String: KafkaMessage] = [:]
+        for message in messages {
+            let key = "\(message.topic)/\(message.partition)"
+            if chosen[key].map({ keeping(message.offset, $0.offset) }) ?? true { chosen[key] = message }
+        }
+        return Array(chosen.values)
     }
 
     private static func bytes(_ pointer: UnsafeMutableRawPointer?, _ count: Int) -> [UInt8] {

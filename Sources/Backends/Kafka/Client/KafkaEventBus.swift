@@ -78,7 +78,7 @@ final class KafkaSubscription: EventSubscription {
             } catch {
                 // Not an event this service can read: set it aside and go on with the partition.
                 try await bus.deadLetter(message, reason: "undecodable event: \(error)")
-                try await consumer.commit(message)
+                try await consumer.commit([message])
                 deadLettered.increment()
             }
             if ContinuousClock.now >= deadline { return nil }
@@ -87,18 +87,23 @@ final class KafkaSubscription: EventSubscription {
 
     func acknowledge(_ delivery: EventDelivery) async throws {
         let message = try settle(delivery)
-        try await consumer.commit(message)
+        try await consumer.commit([message])
         attempts.withLock { _ = $0.removeValue(forKey: delivery.receipt) }
     }
 
     func reject(_ delivery: EventDelivery) async throws {
-        try await consumer.rewind(to: try settle(delivery))
+        try await reject([delivery])
+    }
+
+    /// Moves each partition back to the earliest of the deliveries read from it.
+    func reject(_ deliveries: [EventDelivery]) async throws {
+        try await consumer.rewind(to: try deliveries.map(settle))
     }
 
     func deadLetter(_ delivery: EventDelivery, reason: String) async throws {
         let message = try settle(delivery)
         try await bus.deadLetter(message, reason: reason)
-        try await consumer.commit(message)
+        try await consumer.commit([message])
         attempts.withLock { _ = $0.removeValue(forKey: delivery.receipt) }
     }
 
