@@ -86,6 +86,11 @@ import Testing
     /// Every route that takes input, with inputs that must be refused with a 4xx JSON error.
     static let cases: [(HTTPRequest.Method, String, String?)] = [
         (.post, "/v1/memories", #"{"coord":"1,x","payload":{}}"#),
+        // NUL in a string: no backend can store or search it (found by schemathesis: it was a 503).
+        (.post, "/v1/memories", #"{"coord":"1","payload":{"text":"a\u0000b"}}"#),
+        (.post, "/v1/memories/search", #"{"query":"a\u0000b","mode":"keyword"}"#),
+        (.post, "/hybrid_recall_with_scores", #"{"query":"a\u0000b","exact":true}"#),
+        (.post, "/v1/import", "{\"coord\":\"5\",\"payload\":{\"k\":\"\\u0000\"}}\n"),
         (.post, "/v1/memories", #"{"coord":"NaN","payload":{}}"#),
         (.post, "/v1/memories", #"{"coord":"","payload":{}}"#),
         (.post, "/v1/memories", #"{"coord":[],"payload":{}}"#),

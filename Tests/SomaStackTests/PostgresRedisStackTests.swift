@@ -94,10 +94,13 @@ struct PostgresRedisStackTests {
 @Suite("Rate limits shared through Redis", .enabled(if: Stack.available, Comment(rawValue: Stack.missing)))
 struct SharedRateLimitTests {
     @Test func twoReplicasShareOneLimit() async throws {
-        // Each replica alone would allow 6 requests; together they allow 6 in all.
-        // No relay in these two: a service relays every outbox row of its database, and the
-        // end-to-end test beside this one counts its events on its own bus.
-        let settings = ["SOMA_RATE_LIMIT_MAX": "6", "SOMA_RATE_LIMIT_WINDOW_SECONDS": "60", "REDIS_DB": "2", "EVENTING_ENABLED": "false"]
+        // Each replica alone would allow 6 requests; together they allow 6 in all. A database of
+        // their own: a service relays (or, without eventing, drops) every outbox row of its
+        // database, and the end-to-end test beside this one counts its events on its own bus.
+        let settings = [
+            "SOMA_RATE_LIMIT_MAX": "6", "SOMA_RATE_LIMIT_WINDOW_SECONDS": "60", "REDIS_DB": "2", "EVENTING_ENABLED": "false",
+            "POSTGRES_URL": TestServers.postgresStackURL!.replacingOccurrences(of: "/soma_stack?", with: "/soma_limits?"),
+        ]
         let counters = RedisClient(try RedisEndpoint(BackendConfiguration(["REDIS_URL": TestServers.redisURL!, "REDIS_DB": "2"])))
         _ = try await counters.command("FLUSHDB").checked()
         let first = try await Stack.server(settings)

@@ -25,9 +25,7 @@ struct JSONBody: Sendable {
 
     func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         guard !data.isEmpty else { throw APIError.badRequest("malformed_json", "the request body is empty; a JSON object is expected") }
-        guard Self.nestingDepth(of: data) <= maxDepth else {
-            throw APIError.badRequest("too_deep", "JSON is nested deeper than \(maxDepth) levels")
-        }
+        try check(data)
         do {
             return try SomaJSON.decoder().decode(type, from: data)
         } catch let error as APIError {
@@ -38,6 +36,19 @@ struct JSONBody: Sendable {
             throw Self.apiError(error)
         } catch {
             throw APIError.badRequest("malformed_json", "the request body is not valid JSON")
+        }
+    }
+
+    /// Refuses JSON nested deeper than the limit, and strings holding NUL: PostgreSQL's text and
+    /// jsonb cannot hold U+0000 and SQLite's full-text search stops at it, so no backend could
+    /// store or search such a string.
+    func check(_ data: Data) throws {
+        let scan = Self.scan(data)
+        guard scan.deepest <= maxDepth else {
+            throw APIError.badRequest("too_deep", "JSON is nested deeper than \(maxDepth) levels")
+        }
+        guard !scan.nul else {
+            throw APIError.badRequest("invalid_string", "strings must not contain the NUL character (\\u0000)")
         }
     }
 
@@ -52,13 +63,22 @@ struct JSONBody: Sendable {
         return .invalidSchema(problem)
     }
 
-    /// Deepest bracket nesting outside strings; checked before decoding so hostile input cannot
-    /// exhaust the decoder's stack.
-    static func nestingDepth(of data: Data) -> Int {
-        var depth = 0, deepest = 0, inString = false, escaped = false
-        for byte in data {
+    /// Deepest bracket nesting outside strings, and whether a string holds an escaped NUL
+    /// (`\u0000`); checked before decoding so hostile input cannot exhaust the decoder's stack.
+    static func scan(_ data: Data) -> (deepest: Int, nul: Bool) {
+        let bytes = [UInt8](data)
+        let nulEscape = Array("0000".utf8)
+        var depth = 0, deepest = 0, inString = false, escaped = false, nul = false
+        for (index, byte) in bytes.enumerated() {
             if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                if escaped {
+                    escaped = false
+                    if byte == UInt8(ascii: "u"), bytes[(index + 1)...].prefix(4).elementsEqual(nulEscape) { nul = true }
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
                 continue
             }
             switch byte {
@@ -70,7 +90,7 @@ struct JSONBody: Sendable {
             default: break
             }
         }
-        return deepest
+        return (deepest, nul)
     }
 }
 

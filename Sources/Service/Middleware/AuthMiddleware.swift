@@ -15,22 +15,14 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
         var context = context
+        // Who is asking comes first: without a valid token nothing else about the request is judged.
+        let grant = try authenticate(request)
         let namespace = request.headers[Self.namespaceHeader] ?? defaultNamespace
         guard Namespace.isValid(namespace) else {
             throw APIError.badRequest("invalid_namespace", "namespace must be 1 to 64 letters, digits, '_', '-' or '.'")
         }
         context.namespace = namespace
-        if !tokens.isEmpty {
-            guard let authorization = request.headers[.authorization] else {
-                throw APIError(.unauthorized, code: "missing_token", "a bearer token is required", headers: [.wwwAuthenticate: "Bearer"])
-            }
-            let prefix = "bearer "
-            guard authorization.count > prefix.count, authorization.lowercased().hasPrefix(prefix) else {
-                throw APIError(.unauthorized, code: "missing_token", "the Authorization header must be 'Bearer <token>'", headers: [.wwwAuthenticate: "Bearer"])
-            }
-            guard let grant = tokens.grant(for: String(authorization.dropFirst(prefix.count))) else {
-                throw APIError(.forbidden, code: "invalid_token", "the token is not valid")
-            }
+        if let grant {
             if let allowed = grant.namespaces, !allowed.contains(namespace) {
                 throw APIError(.forbidden, code: "namespace_forbidden", "this token may not act in namespace '\(namespace)'")
             }
@@ -38,6 +30,22 @@ struct AuthMiddleware: RouterMiddleware {
         }
         context.logger[metadataKey: "namespace"] = .string(namespace)
         return try await next(request, context)
+    }
+
+    /// The bearer token's grant; nil when no tokens are configured (the API is open).
+    private func authenticate(_ request: Request) throws -> AccessTokens.Grant? {
+        guard !tokens.isEmpty else { return nil }
+        guard let authorization = request.headers[.authorization] else {
+            throw APIError(.unauthorized, code: "missing_token", "a bearer token is required", headers: [.wwwAuthenticate: "Bearer"])
+        }
+        let prefix = "bearer "
+        guard authorization.count > prefix.count, authorization.lowercased().hasPrefix(prefix) else {
+            throw APIError(.unauthorized, code: "missing_token", "the Authorization header must be 'Bearer <token>'", headers: [.wwwAuthenticate: "Bearer"])
+        }
+        guard let grant = tokens.grant(for: String(authorization.dropFirst(prefix.count))) else {
+            throw APIError(.forbidden, code: "invalid_token", "the token is not valid")
+        }
+        return grant
     }
 }
 

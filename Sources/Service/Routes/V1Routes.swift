@@ -192,9 +192,10 @@ struct V1Routes {
             guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
                 throw APIError.badRequest("malformed_body", "the import body must be UTF-8 JSON Lines")
             }
-            guard JSONBody.nestingDepth(of: Data(text.utf8)) <= env.body.maxDepth else {
-                throw APIError.badRequest("too_deep", "JSON is nested deeper than \(env.body.maxDepth) levels")
+            guard !text.allSatisfy(\.isWhitespace) else {
+                throw APIError.badRequest("malformed_body", "the import body is empty; JSON Lines (one memory per line) are expected")
             }
+            try env.body.check(Data(text.utf8))
             let imported = try await env.engine.importLines(text, namespace: context.namespace)
             return try JSONResponse.make(["imported": imported])
         }

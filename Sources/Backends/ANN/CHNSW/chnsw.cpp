@@ -12,7 +12,7 @@ struct chnsw_index {
     int dimension;
     std::unique_ptr<hnswlib::InnerProductSpace> space;
     std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph;
-    // Shared: add and search (hnswlib allows them concurrently). Exclusive: resize, delete, save.
+    // Shared: search. Exclusive: add (with resize), delete, save.
     std::shared_mutex lock;
 };
 
@@ -64,19 +64,15 @@ void chnsw_free(chnsw_index *index) { delete index; }
 
 int chnsw_add(chnsw_index *index, const float *vector, size_t label) {
     try {
-        for (;;) {
-            {
-                std::shared_lock guard(index->lock);
-                if (index->graph->cur_element_count < index->graph->max_elements_) {
-                    index->graph->addPoint(vector, label);
-                    return 0;
-                }
-            }
-            std::unique_lock guard(index->lock);
-            if (index->graph->cur_element_count >= index->graph->max_elements_) {
-                index->graph->resizeIndex(index->graph->max_elements_ * 2);
-            }
+        // Exclusive: hnswlib 0.7's addPoint publishes a new element (the entry point among them)
+        // before its links are complete, and a search running beside it was seen to crash there.
+        // Adds come from the background merge, so searches wait only while one runs.
+        std::unique_lock guard(index->lock);
+        if (index->graph->cur_element_count >= index->graph->max_elements_) {
+            index->graph->resizeIndex(index->graph->max_elements_ * 2);
         }
+        index->graph->addPoint(vector, label);
+        return 0;
     } catch (...) {
         return -1;
     }

@@ -1,8 +1,8 @@
 import CHNSW
 import Foundation
 
-/// An hnswlib graph behind its C API. hnswlib lets adds and searches run at once; the shim takes an
-/// exclusive lock itself for growing, deleting and saving, so the handle may be shared.
+/// An hnswlib graph behind its C API. Searches run at once; the shim takes an exclusive lock
+/// itself for adding, deleting and saving, so the handle may be shared.
 final class HNSWGraph: @unchecked Sendable {
     private let handle: OpaquePointer
     let dimension: Int
@@ -41,7 +41,7 @@ final class HNSWGraph: @unchecked Sendable {
 
     /// Nearest labels first, with cosine similarity.
     func search(_ query: [Float], k: Int) -> [(label: Int, similarity: Double)] {
-        guard k > 0 else { return [] }
+        guard k > 0, query.count == dimension else { return [] }
         var labels = [Int](repeating: 0, count: k)
         var distances = [Float](repeating: 0, count: k)
         let found = query.withUnsafeBufferPointer { chnsw_search(handle, $0.baseAddress, k, &labels, &distances) }
