@@ -56,7 +56,12 @@ def start(binary, port, data):
 def fuzz(port, args):
     command = ["st", "run", f"http://127.0.0.1:{port}/openapi.json", "-H", f"Authorization: Bearer {TOKEN}",
                "--checks", CHECKS, "-n", str(args.examples), "--seed", str(args.seed), "--no-shrink",
-               "--continue-on-failure", "--request-timeout", "20"]
+               "--continue-on-failure", "--request-timeout", "20",
+               # Coordinates have a pattern the generator rarely meets by chance: let it filter.
+               "--suppress-health-check", "filter_too_much",
+               # JSON Lines bodies have no serializer in schemathesis; the import's bad input is
+               # covered by SomaServiceTests (GuardTests).
+               "--exclude-path", "/v1/import"]
     print("$ " + " ".join(command).replace(TOKEN, "***"), flush=True)
     result = subprocess.run(command, capture_output=True, text=True)
     output = result.stdout + result.stderr

@@ -27,6 +27,8 @@ bounded() {  # SECONDS COMMAND...
 bounded 1200 swift test
 pkill -f "$PWD/.build/.*/soma serve" || true
 bounded 600 env SOMA_TEST_FAULTS=1 swift test --skip-build --filter FaultTests
+# Schemathesis over every operation (>= 2,000 requests, 0 5xx, 0 off-schema answers) and a token sweep.
+bounded 900 python3 scripts/fuzz_api.py --binary .build/debug/soma --examples 40
 python3 -m pytest -q Tests/helm
 python3 scripts/check_image_libs.py .build/debug/soma
 python3 scripts/crash_drill.py --binary .build/debug/soma --kills "${SOMA_CRASH_KILLS:-3}"
