@@ -10,11 +10,17 @@ final class SomaServer: @unchecked Sendable {
     let pid: pid_t
     let log: URL
     let command: String
+    /// The whole environment the process was started with.
+    let environment: [String: String]
+
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("soma")
+    }
 
     init(environment: [String: String], command: String = "serve") throws {
         self.command = command
         port = try Self.freePort()
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("soma")
+        let binary = Self.binary
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw ServerControlError(message: "no soma binary at \(binary.path); build with `swift build --build-tests`")
         }
@@ -25,7 +31,16 @@ final class SomaServer: @unchecked Sendable {
         env[command == "consume" ? "CONSUMER_METRICS_PORT" : "SOMA_PORT"] = String(port)
         env["LOG_LEVEL"] = "info"
         env.merge(environment) { _, new in new }
+        self.environment = env
         pid = try Spawn.launch([binary.path, command], environment: env, output: log.path)
+    }
+
+    /// Runs `soma ARGUMENTS` to completion; returns what it printed.
+    static func run(_ arguments: [String], environment: [String: String]) throws -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("soma-run-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: output) }
+        try Spawn.run([binary.path] + arguments, environment: environment, output: output.path)
+        return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
     }
 
     /// A port the kernel just handed out and nobody holds (random picks collide with ephemeral ports).
@@ -90,13 +105,15 @@ final class SomaServer: @unchecked Sendable {
         let status: Int
         let json: [String: Any]
         let text: String
+        var headers: [String: String] = [:]
         subscript(key: String) -> Any? { json[key] }
     }
 
     /// One request with a hard deadline (AsyncHTTPClient: URLSession on Linux has been seen to hang).
-    func call(_ method: String, _ path: String, _ body: String? = nil, timeout: Double = 10) async throws -> Reply {
+    func call(_ method: String, _ path: String, _ body: String? = nil, timeout: Double = 10, headers: [String: String] = [:]) async throws -> Reply {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = .init(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
             request.body = .bytes(ByteBuffer(string: body))
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -105,6 +122,8 @@ final class SomaServer: @unchecked Sendable {
         let response = try await HTTPClient.shared.execute(request, deadline: .now() + .milliseconds(milliseconds))
         let data = Data(try await response.body.collect(upTo: 16 << 20).readableBytesView)
         let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return Reply(status: Int(response.status.code), json: json, text: String(decoding: data, as: UTF8.self))
+        return Reply(
+            status: Int(response.status.code), json: json, text: String(decoding: data, as: UTF8.self),
+            headers: Dictionary(response.headers.map { ($0.name, $0.value) }) { first, second in "\(first), \(second)" })
     }
 }
