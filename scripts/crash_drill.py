@@ -3,6 +3,9 @@ mid-stream, restarts it on the same data directory and checks that every acknowl
 present and unchanged (0 lost) and that no record is half-written.
 
     python3 scripts/crash_drill.py --binary .build/debug/soma --kills 3
+    python3 scripts/crash_drill.py --binary .build/debug/soma --kills 3 --postgres-url "$(scripts/servers.sh database soma_crash)"
+
+With --postgres-url the records go to that (empty) PostgreSQL database instead of SQLite.
 """
 import argparse
 import json
@@ -88,34 +91,40 @@ def main():
     parser.add_argument("--port", type=int, default=9597)
     parser.add_argument("--min-seconds", type=float, default=1.0)
     parser.add_argument("--max-seconds", type=float, default=3.0)
+    parser.add_argument("--postgres-url", help="store records in this empty PostgreSQL database instead of SQLite")
     args = parser.parse_args()
+    backend = {"POSTGRES_URL": args.postgres_url} if args.postgres_url else {}
+    storage = "PostgreSQL" if args.postgres_url else "SQLite"
 
     data_dir = tempfile.mkdtemp(prefix="soma-crash-")
     acknowledged = []
     total_lost = total_changed = total_half = 0
     for round_number in range(1, args.kills + 1):
-        server = start(args.binary, args.port, data_dir, {})
+        server = start(args.binary, args.port, data_dir, backend)
         stop = threading.Event()
         this_round = []
         threads = [threading.Thread(target=writer, args=(args.port, round_number, worker, this_round, stop)) for worker in range(args.workers)]
         for thread in threads:
             thread.start()
+        started = time.time()
         time.sleep(random.uniform(args.min_seconds, args.max_seconds))
         server.send_signal(signal.SIGKILL)
+        elapsed = time.time() - started
         server.wait()
         stop.set()
         for thread in threads:
             thread.join()
         acknowledged.extend(this_round)
-        server = start(args.binary, args.port, data_dir, {})
+        server = start(args.binary, args.port, data_dir, backend)
         lost, changed, half = verify(args.port, acknowledged)
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
         total_lost += lost
         total_changed += changed
         total_half += half
-        print(f"kill {round_number}: {len(this_round)} writes acknowledged this round, {len(acknowledged)} in all; lost {lost}, changed {changed}, half-written {half}")
-    print(f"crash drill: {args.kills} SIGKILLs, {len(acknowledged)} acknowledged writes, lost {total_lost}, changed {total_changed}, half-written {total_half}")
+        print(f"kill {round_number}: {len(this_round)} writes acknowledged this round ({len(this_round) / elapsed:.0f} stores/s), "
+              f"{len(acknowledged)} in all; lost {lost}, changed {changed}, half-written {half}")
+    print(f"crash drill ({storage}): {args.kills} SIGKILLs, {len(acknowledged)} acknowledged writes, lost {total_lost}, changed {total_changed}, half-written {total_half}")
     sys.exit(1 if total_lost or total_changed or total_half else 0)
 
 

@@ -32,3 +32,4 @@ bounded 900 python3 scripts/fuzz_api.py --binary .build/debug/soma --examples 40
 python3 -m pytest -q Tests/helm
 python3 scripts/check_image_libs.py .build/debug/soma
 python3 scripts/crash_drill.py --binary .build/debug/soma --kills "${SOMA_CRASH_KILLS:-3}"
+python3 scripts/crash_drill.py --binary .build/debug/soma --kills "${SOMA_CRASH_KILLS:-3}" --postgres-url "$(scripts/servers.sh database soma_crash)"
