@@ -11,6 +11,7 @@ struct RefusingVectors: VectorIndex {
     struct Refused: Error {}
 
     let inner = InProcessVectorIndex()
+    var healthy = true
     func ensureCollection(dimension: Int) async throws { try await inner.ensureCollection(dimension: dimension) }
     func upsert(_ points: [VectorPoint]) async throws {
         if points.contains(where: { $0.payload["text"] == "poison" }) { throw Refused() }
@@ -19,15 +20,17 @@ struct RefusingVectors: VectorIndex {
     func delete(ids: [UUID]) async throws { try await inner.delete(ids: ids) }
     func search(_ query: VectorQuery) async throws -> [VectorHit] { try await inner.search(query) }
     func count(namespace: String?) async throws -> Int { try await inner.count(namespace: namespace) }
-    func isHealthy() async -> Bool { true }
+    func isHealthy() async -> Bool { healthy }
 }
 
 struct ConsumerServiceTests {
-    @Test func anEventThatFailsEveryAttemptIsDeadLetteredAndTheRestFlow() async throws {
+    @Test(arguments: [true, false])
+    func anEventThatFailsEveryAttemptIsDeadLetteredUnlessTheBackendIsDown(vectorsHealthy: Bool) async throws {
         var options = EngineOptions()
         options.indexSynchronously = false
         let bus = InProcessEventBus()
-        let vectors = RefusingVectors()
+        var vectors = RefusingVectors()
+        vectors.healthy = vectorsHealthy
         let engine = MemoryEngine(
             storage: InProcessStorage(), cache: InProcessCache(), vectors: vectors, bus: bus,
             embedder: HashEmbedder(dimension: 64), options: options)
@@ -40,10 +43,12 @@ struct ConsumerServiceTests {
         var policy = ConsumerPolicy()
         policy.maxAttempts = 3
         policy.backoff = .milliseconds(10)
+        policy.maxBackoff = .milliseconds(40)
         let consumer = ConsumerService(engine: engine, group: "g", policy: policy, logger: Logger(label: "test"))
         let run = Task { try await consumer.run() }
         let started = ContinuousClock.now
-        while started.duration(to: .now) < .seconds(10) {
+        // Down, the poison event is retried far beyond its attempts (40 ms apart) and never set aside.
+        while started.duration(to: .now) < (vectorsHealthy ? .seconds(10) : .seconds(1)) {
             let applied = try await vectors.count(namespace: "ns")
             if !bus.deadLetters.isEmpty, applied >= 2 { break }
             try await Task.sleep(for: .milliseconds(20))
@@ -51,6 +56,10 @@ struct ConsumerServiceTests {
         run.cancel()
         _ = try? await run.value
 
+        guard vectorsHealthy else {
+            #expect(bus.deadLetters.isEmpty, "an outage delays events; it never dead-letters them")
+            return
+        }
         #expect(bus.deadLetters.map(\.event.payload["text"]) == [.string("poison")])
         #expect(bus.deadLetters.first?.reason.contains("Refused") == true, "the error goes with it: \(bus.deadLetters.first?.reason ?? "")")
         #expect(try await vectors.count(namespace: "ns") == 2, "the events around it were applied")

@@ -103,13 +103,18 @@ public struct ConsumerService: Service, CustomStringConvertible {
                     "event_id": .string(delivery.event.eventID.uuidString.lowercased()), "attempt": .stringConvertible(delivery.attempt),
                     "error": .string("\(error)"),
                 ]
-                if delivery.attempt >= policy.maxAttempts {
+                // While storage or the vector index is down, failures say nothing about the event:
+                // it waits for the backend instead of counting towards the dead-letter queue.
+                let storageUp = await engine.storage.isHealthy()
+                let vectorsUp = await engine.vectors.isHealthy()
+                let outage = !storageUp || !vectorsUp
+                if delivery.attempt >= policy.maxAttempts, !outage {
                     logger.error("event failed every attempt; moved to the dead-letter queue", metadata: metadata)
                     try await subscription.deadLetter(delivery, reason: "\(error)")
                     metrics.deadLettered.increment()
                 } else {
-                    logger.warning("event not applied; it will be retried", metadata: metadata)
-                    try? await Task.sleep(for: policy.delay(after: delivery.attempt))
+                    logger.warning(outage ? "event not applied while a backend is down; it will be retried" : "event not applied; it will be retried", metadata: metadata)
+                    try? await Task.sleep(for: outage ? policy.maxBackoff : policy.delay(after: delivery.attempt))
                     try await subscription.reject(Array(batch[index...]))
                     return
                 }
