@@ -9,9 +9,12 @@ enum Stack {
     static var available: Bool { TestServers.postgresStackURL != nil && TestServers.redisURL != nil }
     static let missing = "needs SOMA_TEST_POSTGRES_STACK_URL and SOMA_TEST_REDIS_URL: run `eval \"$(scripts/servers.sh start)\"` first"
 
-    static func server(_ extra: [String: String] = [:]) async throws -> SomaServer {
+    /// A service on the stack database, or on `database` (another one scripts/servers.sh creates):
+    /// every service relays every pending outbox row of its database, so a test that counts its
+    /// events must not share one with a service running beside it.
+    static func server(_ extra: [String: String] = [:], database: String? = nil) async throws -> SomaServer {
         let server = try SomaServer(environment: [
-            "POSTGRES_URL": TestServers.postgresStackURL!,
+            "POSTGRES_URL": url(database: database),
             "REDIS_URL": TestServers.redisURL!,
             "POSTGRES_TIMEOUT_MS": "2000",
             "SOMA_RATE_LIMIT_MAX": "0",
@@ -20,6 +23,11 @@ enum Stack {
         ].merging(extra) { _, new in new })
         try await server.ready()
         return server
+    }
+
+    static func url(database: String?) -> String {
+        guard let database else { return TestServers.postgresStackURL! }
+        return TestServers.postgresStackURL!.replacingOccurrences(of: "/soma_stack?", with: "/\(database)?")
     }
 
     static func redisKeyExists(_ key: String) async throws -> Bool {
@@ -95,17 +103,13 @@ struct PostgresRedisStackTests {
 struct SharedRateLimitTests {
     @Test func twoReplicasShareOneLimit() async throws {
         // Each replica alone would allow 6 requests; together they allow 6 in all. A database of
-        // their own: a service relays (or, without eventing, drops) every outbox row of its
-        // database, and the end-to-end test beside this one counts its events on its own bus.
-        let settings = [
-            "SOMA_RATE_LIMIT_MAX": "6", "SOMA_RATE_LIMIT_WINDOW_SECONDS": "60", "REDIS_DB": "2", "EVENTING_ENABLED": "false",
-            "POSTGRES_URL": TestServers.postgresStackURL!.replacingOccurrences(of: "/soma_stack?", with: "/soma_limits?"),
-        ]
+        // their own: without eventing they drop every outbox row of their database.
+        let settings = ["SOMA_RATE_LIMIT_MAX": "6", "SOMA_RATE_LIMIT_WINDOW_SECONDS": "60", "REDIS_DB": "2", "EVENTING_ENABLED": "false"]
         let counters = RedisClient(try RedisEndpoint(BackendConfiguration(["REDIS_URL": TestServers.redisURL!, "REDIS_DB": "2"])))
         _ = try await counters.command("FLUSHDB").checked()
-        let first = try await Stack.server(settings)
+        let first = try await Stack.server(settings, database: "soma_limits")
         defer { first.stop() }
-        let second = try await Stack.server(settings)
+        let second = try await Stack.server(settings, database: "soma_limits")
         defer { second.stop() }
         var statuses: [Int] = []
         for index in 0..<8 {

@@ -30,7 +30,7 @@ struct SecretsTests {
             "SOMA_EMBEDDINGS_API_KEY": Self.embeddingKey,
         ]
         if let kafka = TestServers.kafkaBootstrap { environment["KAFKA_BOOTSTRAP_SERVERS"] = kafka }
-        let server = try await Stack.server(environment)
+        let server = try await Stack.server(environment, database: "soma_secrets")
         let bearer = "Bearer \(Self.token)"
         var answers: [String] = []
         for (method, path, body, authorization) in [

@@ -86,9 +86,14 @@ final class KafkaSubscription: EventSubscription {
     }
 
     func acknowledge(_ delivery: EventDelivery) async throws {
-        let message = try settle(delivery)
-        try await consumer.commit([message])
-        attempts.withLock { _ = $0.removeValue(forKey: delivery.receipt) }
+        try await acknowledge([delivery])
+    }
+
+    /// One commit for the batch: the offset after its last event, per partition.
+    func acknowledge(_ deliveries: [EventDelivery]) async throws {
+        let messages = try deliveries.map(settle)
+        try await consumer.commit(messages)
+        forget(deliveries)
     }
 
     func reject(_ delivery: EventDelivery) async throws {
@@ -104,7 +109,11 @@ final class KafkaSubscription: EventSubscription {
         let message = try settle(delivery)
         try await bus.deadLetter(message, reason: reason)
         try await consumer.commit([message])
-        attempts.withLock { _ = $0.removeValue(forKey: delivery.receipt) }
+        forget([delivery])
+    }
+
+    private func forget(_ deliveries: [EventDelivery]) {
+        attempts.withLock { attempts in deliveries.forEach { attempts.removeValue(forKey: $0.receipt) } }
     }
 
     func lag() async -> Int? { await consumer.lag() }
