@@ -35,7 +35,14 @@ public final class KafkaEventBus: EventBus {
         return KafkaSubscription(bus: self, group: group, consumer: try KafkaConsumer(settings: settings, group: group, topic: settings.topic))
     }
 
-    public func isHealthy() async -> Bool { producer.isReachable() }
+    /// A metadata request waits up to a second on a broker that is away: it runs on a Dispatch
+    /// thread, never on one of Swift's few cooperative threads.
+    public func isHealthy() async -> Bool {
+        let producer = producer
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: producer.isReachable()) }
+        }
+    }
 
     /// Copies a record to the dead-letter topic with the reason it could not be processed.
     func deadLetter(_ message: KafkaMessage, reason: String) async throws {
