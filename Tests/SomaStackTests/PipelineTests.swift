@@ -55,6 +55,17 @@ enum Pipeline {
             return consumer
         }
 
+        /// The API and a consumer, both ready.
+        func both() async throws -> (api: SomaServer, consumer: SomaServer) {
+            let api = try await api()
+            do {
+                return (api, try await consumer())
+            } catch {
+                api.stop()
+                throw error
+            }
+        }
+
         /// Points in this test's namespace, as Qdrant holds them.
         func indexed() async throws -> Int {
             let index = QdrantVectorIndex(endpoint: QdrantEndpoint(
@@ -90,10 +101,8 @@ enum Pipeline {
 struct PipelineTests {
     @Test func aStoredMemoryIsFoundByRecallOnceTheConsumerIndexedIt() async throws {
         let setup = Pipeline.Setup()
-        let api = try await setup.api()
-        defer { api.stop() }
-        let consumer = try await setup.consumer()
-        defer { consumer.stop() }
+        let (api, consumer) = try await setup.both()
+        defer { consumer.stop(); api.stop() }
 
         #expect(try await Pipeline.store(api, 1) == 201)
         var found = false
@@ -135,10 +144,8 @@ struct PipelineTests {
 
     @Test func aPoisonEventGoesToTheDeadLetterTopicWhileTheRestFlow() async throws {
         let setup = Pipeline.Setup()
-        let api = try await setup.api()
-        defer { api.stop() }
-        let consumer = try await setup.consumer()
-        defer { consumer.stop() }
+        let (api, consumer) = try await setup.both()
+        defer { consumer.stop(); api.stop() }
         #expect(try await Pipeline.store(api, 1) == 201)
         // A record no writer of this service produced: not an event at all.
         let produced = try Spawn.run(

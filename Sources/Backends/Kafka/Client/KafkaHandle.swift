@@ -15,8 +15,7 @@ enum KafkaClientFactory {
         var buffer = [CChar](repeating: 0, count: 512)
         for (name, value) in properties where rd_kafka_conf_set(conf, name, value, &buffer, buffer.count) != RD_KAFKA_CONF_OK {
             rd_kafka_conf_destroy(conf)
-            let reason = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw KafkaError("setting \(name): \(reason)")
+            throw KafkaError("setting \(name): \(text(buffer))")
         }
         return conf
     }
@@ -26,7 +25,7 @@ enum KafkaClientFactory {
         var buffer = [CChar](repeating: 0, count: 512)
         guard let handle = rd_kafka_new(type, conf, &buffer, buffer.count) else {
             rd_kafka_conf_destroy(conf)
-            throw KafkaError(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw KafkaError(text(buffer))
         }
         return handle
     }
@@ -35,6 +34,11 @@ enum KafkaClientFactory {
     static func consume(_ error: OpaquePointer) -> KafkaError {
         defer { rd_kafka_error_destroy(error) }
         return KafkaError(String(cString: rd_kafka_error_string(error)))
+    }
+
+    /// librdkafka's message in an error buffer it filled.
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func text(_ code: rd_kafka_resp_err_t) -> String {
