@@ -77,6 +77,12 @@ let package = Package(
             path: "Sources/Backends/Qdrant",
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "SomaEmbedders",
+            dependencies: ["SomaCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Sources/Backends/Embedders",
+            swiftSettings: strictSettings
+        ),
         .systemLibrary(
             name: "CHiredis",
             path: "Sources/Backends/Redis/CHiredis",
@@ -135,6 +141,7 @@ let package = Package(
                 "SomaRedis",
                 "SomaQdrant",
                 "SomaKafka",
+                "SomaEmbedders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/soma",
@@ -142,7 +149,7 @@ let package = Package(
         ),
         .target(
             name: "ConformanceKit",
-            dependencies: ["SomaCore"],
+            dependencies: ["SomaCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Tests/ConformanceKit",
             swiftSettings: strictSettings
         ),
@@ -180,6 +187,12 @@ let package = Package(
             name: "SomaKafkaTests",
             dependencies: ["SomaKafka", "ConformanceKit"],
             path: "Tests/SomaKafkaTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SomaEmbeddersTests",
+            dependencies: ["SomaEmbedders", "ConformanceKit"],
+            path: "Tests/SomaEmbeddersTests",
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -36,6 +36,12 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// The member `key` of an object; nil for anything else.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let fields) = self else { return nil }
+        return fields[key]
+    }
+
     public var doubleValue: Double? {
         switch self {
         case .int(let value): Double(value)

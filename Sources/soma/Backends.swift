@@ -1,5 +1,6 @@
 import SomaANN
 import SomaCore
+import SomaEmbedders
 import SomaInProcess
 import SomaKafka
 import SomaPostgres
@@ -18,6 +19,7 @@ enum Backends {
         PostgresBackends.register(into: &registry)
         QdrantBackends.register(into: &registry)
         KafkaBackends.register(into: &registry)
+        EmbedderBackends.register(into: &registry)
         return registry
     }
 }

@@ -19,7 +19,7 @@ final class SomaServer: @unchecked Sendable {
 
     init(environment: [String: String], command: String = "serve") throws {
         self.command = command
-        port = try Self.freePort()
+        port = try Spawn.freePort()
         let binary = Self.binary
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw ServerControlError(message: "no soma binary at \(binary.path); build with `swift build --build-tests`")
@@ -44,23 +44,6 @@ final class SomaServer: @unchecked Sendable {
     }
 
     /// A port the kernel just handed out and nobody holds (random picks collide with ephemeral ports).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
-            }
-        }
-        guard bound else { throw ServerControlError(message: "no free port: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// Waits until /healthz answers.
     func ready(within seconds: Double = 60) async throws {
         let deadline = Date().addingTimeInterval(seconds)

@@ -168,11 +168,3 @@ struct QdrantFilter {
         return PayloadFilter.matches(object, residual)
     }
 }
-
-extension JSONValue {
-    /// The member `key` of an object; nil for anything else.
-    subscript(key: String) -> JSONValue? {
-        guard case .object(let fields) = self else { return nil }
-        return fields[key]
-    }
-}

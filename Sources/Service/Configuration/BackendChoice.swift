@@ -14,6 +14,7 @@ public struct BackendChoice: Sendable, Equatable {
     var redisConfigured = false
     var qdrantConfigured = false
     var kafkaConfigured = false
+    var embeddingsConfigured = false
 
     public init(storage: String? = nil, cache: String? = nil, vector: String? = nil, bus: String? = nil, embedder: String? = nil) {
         self.storage = storage
@@ -32,6 +33,7 @@ public struct BackendChoice: Sendable, Equatable {
         choice.qdrantConfigured = source.string("QDRANT_URL") != nil || source.string("QDRANT_HOST") != nil
         let eventing = (try? source.backendConfiguration.bool("EVENTING_ENABLED", default: true)) ?? true
         choice.kafkaConfigured = eventing && source.string("KAFKA_BOOTSTRAP_SERVERS") != nil
+        choice.embeddingsConfigured = source.string("SOMA_EMBEDDINGS_URL") != nil
         return choice
     }
 
@@ -54,7 +56,7 @@ public struct BackendChoice: Sendable, Equatable {
             .cache: cache ?? (redisConfigured ? "redis" : local),
             .vector: vectorName,
             .bus: bus ?? (kafkaConfigured ? "kafka" : local),
-            .embedder: embedder ?? "hash",
+            .embedder: embedder ?? (embeddingsConfigured && registry.has(.embedder, "openai") ? "openai" : "hash"),
         ]
     }
 }

@@ -28,6 +28,7 @@ public enum EngineAssembly {
         case (.cache, "redis"), (.bus, "redis"): "REDIS_URL"
         case (.vector, "qdrant"): "QDRANT_URL"
         case (.bus, "kafka"): "KAFKA_BOOTSTRAP_SERVERS"
+        case (.embedder, "openai"): "SOMA_EMBEDDINGS_URL"
         default: nil
         }
         if let urlSetting, let value = source.string(urlSetting) { return Redaction.url(value) }

@@ -12,7 +12,7 @@ public struct SettingsSource: Sendable {
     /// Names whose values are secrets: never printed, never logged.
     public static let secretNames: Set<String> = [
         "SOMA_API_TOKEN", "POSTGRES_URL", "REDIS_URL", "REDIS_PASSWORD", "QDRANT_API_KEY",
-        "KAFKA_SASL_PASSWORD",
+        "KAFKA_SASL_PASSWORD", "SOMA_EMBEDDINGS_API_KEY",
     ]
 
     public init(reader: ConfigReader) {
