@@ -24,6 +24,19 @@ public struct BackendConfiguration: Sendable {
         return value
     }
 
+    /// These values in place of the configured ones (the index generation the service found in storage).
+    public func overriding(_ values: [String: String]) -> BackendConfiguration {
+        let lookup = lookup
+        return BackendConfiguration { values[$0] ?? lookup($0) }
+    }
+
+    /// A vector collection's or table's name for the index generation in `SOMA_VECTOR_GENERATION`:
+    /// the configured name for generation 0, `<name>_g<N>` for the ones `soma reindex` builds.
+    public func vectorCollection(_ base: String) throws -> String {
+        let generation = try int(EmbeddingState.generationSetting, default: 0)
+        return generation == 0 ? base : "\(base)_g\(generation)"
+    }
+
     public func int(_ name: String, default fallback: Int) throws -> Int {
         guard let text = string(name) else { return fallback }
         guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
@@ -48,6 +61,8 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
     case dimensionMismatch(expected: Int, actual: Int)
     /// The backend did not answer or refused the operation; the reason holds no secrets.
     case unreachable(backend: String, reason: String)
+    /// The index holds vectors of one model and the service is configured for another.
+    case embeddingModelChanged(indexed: String, configured: String)
 
     public var description: String {
         switch self {
@@ -59,6 +74,11 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
             "vector dimension mismatch: the index holds \(actual)-dimensional vectors, the embedder makes \(expected)"
         case .unreachable(let backend, let reason):
             "\(backend): \(reason)"
+        case .embeddingModelChanged(let indexed, let configured):
+            "the vector index holds embeddings of model '\(indexed)', and this service is configured for '\(configured)'; "
+                + "vectors of two models cannot share an index. To change models, run `soma reindex` with the new configuration "
+                + "(it re-embeds every memory into a new index and switches over when done), then start the service again; "
+                + "to keep the old model, configure the embedder that makes '\(indexed)'"
         }
     }
 }

@@ -27,6 +27,12 @@ public enum SomaApplication {
         return router
     }
 
+    /// What the consumer pod runs: the consumer, and the repair of indexing that failed.
+    public static func consumerServices(engine: MemoryEngine, settings: ServiceSettings, logger: Logger) -> [any Service] {
+        [ConsumerService(engine: engine, group: settings.consumerGroup, policy: settings.consumer, logger: logger),
+         IndexRepairService(engine: engine, interval: settings.repairInterval, logger: logger)]
+    }
+
     /// Probes and metrics only: the consumer pod's HTTP surface.
     public static func operationsRouter(engine: MemoryEngine) -> Router<SomaRequestContext> {
         let router = Router(context: SomaRequestContext.self)
@@ -47,6 +53,9 @@ public enum SomaApplication {
         // here, so this process must consume it itself.
         if !settings.engine.indexSynchronously, engine.bus is InProcessEventBus {
             services.append(ConsumerService(engine: engine, group: "soma-indexer", policy: settings.consumer, logger: logger))
+        }
+        if settings.engine.indexSynchronously || engine.bus is InProcessEventBus {
+            services.append(IndexRepairService(engine: engine, interval: settings.repairInterval, logger: logger))
         }
         return Application(
             router: router(engine: engine, settings: settings),

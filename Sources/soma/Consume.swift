@@ -22,7 +22,7 @@ struct Consume: AsyncParsableCommand {
         let app = Application(
             router: SomaApplication.operationsRouter(engine: engine),
             configuration: .init(address: .hostname(settings.host, port: port), serverName: "soma-consume"),
-            services: [ConsumerService(engine: engine, group: group, policy: settings.consumer, logger: logger)],
+            services: SomaApplication.consumerServices(engine: engine, settings: settings, logger: logger),
             logger: logger)
         try await SomaApplication.run(app, grace: settings.shutdownGrace, logger: logger)
     }

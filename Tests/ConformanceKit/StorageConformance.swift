@@ -169,5 +169,48 @@ public enum StorageConformance {
             #expect(removed.map(\.coordinate) == [Fixture.coordinate(1)])
             #expect(try await storage.counts(namespace: ns).total == 2)
         },
+        Check("records to embed: by model, in id order, resumable; stamps follow versions") { storage in
+            let ns = Fixture.namespace()
+            let model = "model-\(UUID().uuidString)"
+            let drafts = (0..<5).map { number -> MemoryDraft in
+                var draft = Fixture.draft(ns, Fixture.coordinate(Double(number)), ["n": .int(Int64(number))])
+                draft.embeddingModel = number < 2 ? model : "older-model"
+                return draft
+            }
+            let stored = try await storage.upsert(drafts, at: Fixture.now)
+            /// Every page after `cursor`, two at a time, keeping this namespace's records.
+            func walk(_ model: String?) async throws -> [Memory] {
+                var found: [Memory] = [], cursor: UUID?
+                while true {
+                    let page = try await storage.memoriesToEmbed(notEmbeddedWith: model, after: cursor, limit: 2)
+                    guard let last = page.last else { return found }
+                    #expect(page.count <= 2)
+                    found += page.filter { $0.namespace == ns }
+                    cursor = last.id
+                }
+            }
+            let stale = try await walk(model)
+            #expect(Set(stale.map(\.coordinate)) == Set(stored[2...].map(\.coordinate)))
+            #expect(stale.map { $0.id.uuidString.lowercased() } == stale.map { $0.id.uuidString.lowercased() }.sorted())
+            #expect(try await walk(nil).isEmpty, "no record of this namespace failed its indexing")
+
+            // A failed index clears the stamp; an outdated version's stamp is not applied.
+            try await storage.recordEmbedding([RecordVersion(stored[0])], model: nil)
+            #expect(try await walk(nil).map(\.coordinate) == [stored[0].coordinate])
+            _ = try await storage.upsert([drafts[3]], at: Fixture.now.addingTimeInterval(1))
+            try await storage.recordEmbedding(stored[1...].map(RecordVersion.init), model: model)
+            #expect(Set(try await walk(model).map(\.coordinate)) == [stored[0].coordinate, stored[3].coordinate])
+            #expect(try await storage.get(namespace: ns, coordinate: stored[2].coordinate)?.embeddingModel == model)
+        },
+        Check("service values: set, replace, remove") { storage in
+            let key = "test.\(UUID().uuidString)", other = key + ".other"
+            #expect(try await storage.serviceValue(key) == nil)
+            try await storage.setServiceValues([key: "1", other: "a"])
+            try await storage.setServiceValues([key: "2"])
+            #expect(try await storage.serviceValue(key) == "2")
+            try await storage.setServiceValues([key: nil])
+            #expect(try await storage.serviceValue(key) == nil)
+            #expect(try await storage.serviceValue(other) == "a")
+        },
     ]
 }

@@ -70,5 +70,9 @@ struct UnreachableStorage: MemoryStorage {
     func deleteExpired(before now: Date, limit: Int) async throws -> [Memory] { throw ConnectionRefused() }
     func pendingEvents(limit: Int) async throws -> [OutboxEntry] { throw ConnectionRefused() }
     func markRelayed(_ sequence: [Int64]) async throws { throw ConnectionRefused() }
+    func memoriesToEmbed(notEmbeddedWith model: String?, after cursor: UUID?, limit: Int) async throws -> [Memory] { throw ConnectionRefused() }
+    func recordEmbedding(_ versions: [RecordVersion], model: String?) async throws { throw ConnectionRefused() }
+    func serviceValue(_ key: String) async throws -> String? { throw ConnectionRefused() }
+    func setServiceValues(_ values: [String: String?]) async throws { throw ConnectionRefused() }
     func isHealthy() async -> Bool { false }
 }

@@ -15,6 +15,7 @@ public final class InProcessStorage: MemoryStorage {
         var counts: [String: MemoryCounts] = [:]
         var outbox: [OutboxEntry] = []
         var nextSequence: Int64 = 1
+        var serviceValues: [String: String] = [:]
 
         mutating func record(_ kind: MemoryEvent.Kind, _ memory: Memory, at now: Date) {
             outbox.append(OutboxEntry(sequence: nextSequence, event: MemoryEvent(kind, of: memory, at: now)))
@@ -140,6 +141,42 @@ public final class InProcessStorage: MemoryStorage {
     }
 
     public func isHealthy() async -> Bool { true }
+
+    public func memoriesToEmbed(notEmbeddedWith model: String?, after cursor: UUID?, limit: Int) async throws -> [Memory] {
+        let after = cursor.map(SortKey.of) ?? ""
+        return state.withLock { state in
+            state.records.values.flatMap(\.values)
+                .filter { $0.embeddingModel == nil || (model != nil && $0.embeddingModel != model) }
+                .filter { SortKey.of($0.id) > after }
+                .sorted { SortKey.of($0.id) < SortKey.of($1.id) }
+                .prefix(limit).map { $0 }
+        }
+    }
+
+    public func recordEmbedding(_ versions: [RecordVersion], model: String?) async throws {
+        state.withLock { state in
+            for version in versions {
+                for namespace in state.records.keys where state.records[namespace]?[version.id]?.version == version.version {
+                    state.records[namespace]?[version.id]?.embeddingModel = model
+                }
+            }
+        }
+    }
+
+    public func serviceValue(_ key: String) async throws -> String? {
+        state.withLock { $0.serviceValues[key] }
+    }
+
+    public func setServiceValues(_ values: [String: String?]) async throws {
+        state.withLock { state in
+            for (key, value) in values { state.serviceValues[key] = value }
+        }
+    }
+
+    /// Ids compare as the lower-case text the durable backends sort by.
+    private enum SortKey {
+        static func of(_ id: UUID) -> String { id.uuidString.lowercased() }
+    }
 
     static func decodeCursor(_ cursor: String) throws -> String {
         guard let id = UUID(uuidString: cursor) else { throw EngineError.invalid("invalid cursor") }

@@ -18,7 +18,7 @@ public enum PostgresBackends {
         registry.registerVector(vectorName) { configuration, storage in
             let postgres: PostgresStorage
             if let beside = storage as? PostgresStorage { postgres = beside } else { postgres = try await Self.storage(configuration) }
-            return try PgVectorIndex(storage: postgres, table: configuration.string("PGVECTOR_TABLE") ?? "soma_vectors")
+            return try PgVectorIndex(storage: postgres, table: configuration.vectorCollection(configuration.string("PGVECTOR_TABLE") ?? "soma_vectors"))
         }
     }
 

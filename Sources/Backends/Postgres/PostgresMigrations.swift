@@ -92,6 +92,11 @@ enum PostgresMigrations {
             $$
             """,
         ]),
+        // Finding records to (re)embed without a scan, and the service's own values.
+        Migration(version: "003_embedding_upkeep", statements: [
+            "CREATE INDEX soma_memories_embedding_model ON soma_memories (embedding_model, id)",
+            "CREATE TABLE soma_service_values (key text PRIMARY KEY, value text NOT NULL)",
+        ]),
     ]
 
     /// Applies what is missing; returns the versions it applied.

@@ -320,6 +320,60 @@ public final class PostgresStorage: MemoryStorage {
         }) == 1
     }
 
+    public func memoriesToEmbed(notEmbeddedWith model: String?, after cursor: UUID?, limit: Int) async throws -> [Memory] {
+        let after = cursor ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        if let model {
+            return try await select("""
+                SELECT \(unescaped: PostgresRecords.columns) FROM soma_memories
+                WHERE (embedding_model IS NULL OR embedding_model <> \(model)) AND id > \(after) ORDER BY id LIMIT \(limit)
+                """)
+        }
+        return try await select("""
+            SELECT \(unescaped: PostgresRecords.columns) FROM soma_memories
+            WHERE embedding_model IS NULL AND id > \(after) ORDER BY id LIMIT \(limit)
+            """)
+    }
+
+    public func recordEmbedding(_ versions: [RecordVersion], model: String?) async throws {
+        guard !versions.isEmpty else { return }
+        let logger = logger
+        try await call.run { [client] in
+            try await client.query("""
+                UPDATE soma_memories AS m SET embedding_model = \(model)
+                FROM unnest(\(versions.map(\.id)), \(versions.map(\.version))) AS v(id, version)
+                WHERE m.id = v.id AND m.version = v.version
+                """, logger: logger)
+        }
+    }
+
+    public func serviceValue(_ key: String) async throws -> String? {
+        let logger = logger
+        return try await call.run { [client] in
+            for try await value in try await client.query("SELECT value FROM soma_service_values WHERE key = \(key)", logger: logger).decode(String.self) {
+                return value
+            }
+            return nil
+        }
+    }
+
+    public func setServiceValues(_ values: [String: String?]) async throws {
+        let logger = logger
+        try await call.run { [client] in
+            try await client.withTransaction(logger: logger) { connection in
+                for (key, value) in values {
+                    if let value {
+                        try await connection.query("""
+                            INSERT INTO soma_service_values(key, value) VALUES (\(key), \(value))
+                            ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                            """, logger: logger)
+                    } else {
+                        try await connection.query("DELETE FROM soma_service_values WHERE key = \(key)", logger: logger)
+                    }
+                }
+            }
+        }
+    }
+
     private func select(_ query: PostgresQuery) async throws -> [Memory] {
         let logger = logger
         return try await call.run { [client] in

@@ -29,7 +29,7 @@ public struct QdrantEndpoint: Sendable {
             throw BackendError.invalidSetting(name: "QDRANT_URL", reason: "set QDRANT_URL, or QDRANT_HOST and QDRANT_PORT")
         }
         while base.hasSuffix("/") { base.removeLast() }
-        let collection = configuration.string("QDRANT_COLLECTION") ?? "soma_memories"
+        let collection = try configuration.vectorCollection(configuration.string("QDRANT_COLLECTION") ?? "soma_memories")
         guard collection.range(of: "^[A-Za-z0-9_.-]{1,255}$", options: .regularExpression) != nil else {
             throw BackendError.invalidSetting(name: "QDRANT_COLLECTION", reason: "letters, digits, '_', '-', '.' only")
         }

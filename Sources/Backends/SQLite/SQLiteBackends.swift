@@ -27,7 +27,8 @@ public enum SQLiteBackends {
             let database = try (storage as? SQLiteStorage)?.database ?? database(in: configuration.string("SOMA_DATA_DIR") ?? "./data")
             let parameters = try ANNBackends.parameters(configuration)
             let dimension = try configuration.int("SOMA_VECTOR_DIM", default: HashEmbedder.defaultDimension)
-            return try await SQLiteVectorIndex(database: database, dimension: dimension, parameters: parameters)
+            let generation = try configuration.int(EmbeddingState.generationSetting, default: 0)
+            return try await SQLiteVectorIndex(database: database, dimension: dimension, parameters: parameters, generation: generation)
         }
     }
 }

@@ -2,7 +2,25 @@ import GRDB
 
 /// Versioned schema changes, applied in order at start-up; an older data file is upgraded in place.
 enum SQLiteMigrations {
-    static let versions = ["v1_records", "v2_search_and_counts"]
+    static let versions = ["v1_records", "v2_search_and_counts", "v3_embedding_upkeep"]
+
+    /// A generation's vector tables (v1 made generation 0's; `soma reindex` makes later ones).
+    static func vectorTables(vectors: String, meta: String, ifMissing: Bool) -> String {
+        let guarded = ifMissing ? "IF NOT EXISTS " : ""
+        return """
+            CREATE TABLE \(guarded)\(vectors) (
+                id TEXT PRIMARY KEY NOT NULL,
+                namespace TEXT NOT NULL,
+                type TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                payload TEXT NOT NULL,
+                label INTEGER NOT NULL,
+                vector BLOB NOT NULL
+            );
+            CREATE INDEX \(guarded)\(vectors)_namespace ON \(vectors)(namespace, label);
+            CREATE TABLE \(guarded)\(meta) (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+            """
+    }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -41,18 +59,7 @@ enum SQLiteMigrations {
                     namespace TEXT NOT NULL,
                     event TEXT NOT NULL
                 );
-                CREATE TABLE vectors (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    namespace TEXT NOT NULL,
-                    type TEXT NOT NULL,
-                    version INTEGER NOT NULL,
-                    payload TEXT NOT NULL,
-                    label INTEGER NOT NULL,
-                    vector BLOB NOT NULL
-                );
-                CREATE INDEX vectors_namespace ON vectors(namespace, label);
-                CREATE TABLE vector_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
-                """)
+                """ + vectorTables(vectors: "vectors", meta: "vector_meta", ifMissing: false))
         }
         migrator.registerMigration("v2_search_and_counts") { db in
             // Full-text search over payload string values (trigram: substring and exact matching),
@@ -76,6 +83,13 @@ enum SQLiteMigrations {
                 let payload: String = row["payload"]
                 try db.execute(sql: "UPDATE memory_text SET text = ? WHERE rowid = ?", arguments: [SearchText.of(payloadJSON: payload), row["rowid"] as Int64])
             }
+        }
+        migrator.registerMigration("v3_embedding_upkeep") { db in
+            // Finding records to (re)embed without a scan, and the service's own values.
+            try db.execute(sql: """
+                CREATE INDEX memories_embedding_model ON memories(embedding_model, id);
+                CREATE TABLE service_values (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                """)
         }
         return migrator
     }

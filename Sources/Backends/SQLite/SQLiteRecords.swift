@@ -24,12 +24,15 @@ enum SQLiteRecords {
     static func memory(_ row: Row) throws -> Memory {
         let values = try decoder.decode([Double].self, from: Data((row["coordinate"] as String).utf8))
         let expires: Double? = row["expires_at"]
-        return Memory(
+        var memory = Memory(
             namespace: row["namespace"], coordinate: try Coordinate(values, maxDimensions: .max),
             type: MemoryType(rawValue: row["type"]) ?? .episodic, payload: try payload(row["payload"]),
             importance: row["importance"], createdAt: Date(timeIntervalSinceReferenceDate: row["created_at"]),
             updatedAt: Date(timeIntervalSinceReferenceDate: row["updated_at"]), version: row["version"],
             expiresAt: expires.map(Date.init(timeIntervalSinceReferenceDate:)), embeddingModel: row["embedding_model"])
+        // The stored key, which cursors walk by.
+        if let stored = UUID(uuidString: row["id"]) { memory.id = stored }
+        return memory
     }
 
     static func id(_ id: UUID) -> String { id.uuidString.lowercased() }

@@ -65,6 +65,49 @@ public final class SQLiteStorage: MemoryStorage {
         }
     }
 
+    public func memoriesToEmbed(notEmbeddedWith model: String?, after cursor: UUID?, limit: Int) async throws -> [Memory] {
+        let after = cursor.map(SQLiteRecords.id) ?? ""
+        return try await pool.read { db in
+            // Written as ranges of the (embedding_model, id) index rather than `IS NOT ?`, which scans.
+            if let model {
+                return try Row.fetchAll(db, sql: """
+                    SELECT * FROM memories WHERE (embedding_model IS NULL OR embedding_model < ? OR embedding_model > ?) AND id > ?
+                    ORDER BY id LIMIT ?
+                    """, arguments: [model, model, after, limit]).map(SQLiteRecords.memory)
+            }
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM memories WHERE embedding_model IS NULL AND id > ? ORDER BY id LIMIT ?", arguments: [after, limit]
+            ).map(SQLiteRecords.memory)
+        }
+    }
+
+    public func recordEmbedding(_ versions: [RecordVersion], model: String?) async throws {
+        guard !versions.isEmpty else { return }
+        try await committer.write { db in
+            for record in versions {
+                try db.execute(
+                    sql: "UPDATE memories SET embedding_model = ? WHERE id = ? AND version = ?",
+                    arguments: [model, SQLiteRecords.id(record.id), record.version])
+            }
+        }
+    }
+
+    public func serviceValue(_ key: String) async throws -> String? {
+        try await pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM service_values WHERE key = ?", arguments: [key]) }
+    }
+
+    public func setServiceValues(_ values: [String: String?]) async throws {
+        try await committer.write { db in
+            for (key, value) in values {
+                if let value {
+                    try db.execute(sql: "INSERT OR REPLACE INTO service_values(key, value) VALUES (?, ?)", arguments: [key, value])
+                } else {
+                    try db.execute(sql: "DELETE FROM service_values WHERE key = ?", arguments: [key])
+                }
+            }
+        }
+    }
+
     static func fetch(_ db: Database, id: UUID) throws -> Memory? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM memories WHERE id = ?"), arguments: [SQLiteRecords.id(id)]).map(SQLiteRecords.memory)
     }

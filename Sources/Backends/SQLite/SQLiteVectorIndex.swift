@@ -10,13 +10,38 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked {
     let database: SQLiteDatabase
     public let index: NearestNeighbourIndex
     let mergeGrace: Duration = .seconds(20)
+    /// This generation's tables, and where its saved graphs live.
+    let tables: Tables
 
-    public init(database: SQLiteDatabase, dimension: Int, parameters: ANNParameters = ANNParameters()) async throws {
+    /// Generation 0 is the migrated `vectors` and `vector_meta`; `soma reindex` makes `vectors_g<N>`
+    /// and `vector_meta_g<N>` beside them, with their graphs in a folder of the same name.
+    struct Tables {
+        let vectors: String
+        let meta: String
+        let graphs: String
+
+        init(generation: Int, directory: String) {
+            let suffix = generation == 0 ? "" : "_g\(generation)"
+            vectors = "vectors" + suffix
+            meta = "vector_meta" + suffix
+            graphs = generation == 0 ? directory : (directory as NSString).appendingPathComponent(vectors)
+        }
+    }
+
+    public init(database: SQLiteDatabase, dimension: Int, parameters: ANNParameters = ANNParameters(), generation: Int = 0) async throws {
         self.database = database
         self.index = NearestNeighbourIndex(dimension: dimension, parameters: parameters)
+        let tables = Tables(generation: generation, directory: database.directory)
+        self.tables = tables
+        if generation > 0 {
+            try FileManager.default.createDirectory(atPath: tables.graphs, withIntermediateDirectories: true)
+            try await database.committer.write { db in
+                try db.execute(sql: SQLiteMigrations.vectorTables(vectors: tables.vectors, meta: tables.meta, ifMissing: true))
+            }
+        }
         try await ensureCollection(dimension: dimension)
         let rows = try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, namespace, type, version, payload, label, vector FROM vectors")
+            try Row.fetchAll(db, sql: "SELECT id, namespace, type, version, payload, label, vector FROM \(tables.vectors)")
         }
         let entries = try rows.map { row -> (namespace: String, entry: NearestNeighbourIndex.Entry) in
             let blob: Data = row["vector"]
@@ -25,12 +50,12 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked {
                 id: UUID(uuidString: row["id"])!, label: row["label"], vector: vector,
                 type: MemoryType(rawValue: row["type"]) ?? .episodic, version: row["version"], payload: try SQLiteRecords.payload(row["payload"])))
         }
-        index.load(entries, from: database.directory)
+        index.load(entries, from: tables.graphs)
     }
 
     public func ensureCollection(dimension: Int) async throws {
         let stored = try await database.pool.read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM vector_meta WHERE key = 'dimension'").flatMap(Int.init)
+            try String.fetchOne(db, sql: "SELECT value FROM \(tables.meta) WHERE key = 'dimension'").flatMap(Int.init)
         }
         if let stored, stored != dimension {
             throw BackendError.dimensionMismatch(expected: dimension, actual: stored)
@@ -38,7 +63,7 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked {
         guard index.dimension == dimension else { throw BackendError.dimensionMismatch(expected: dimension, actual: index.dimension) }
         if stored == nil {
             try await database.committer.write { db in
-                try db.execute(sql: "INSERT OR REPLACE INTO vector_meta(key, value) VALUES ('dimension', ?)", arguments: [String(dimension)])
+                try db.execute(sql: "INSERT OR REPLACE INTO \(self.tables.meta)(key, value) VALUES ('dimension', ?)", arguments: [String(dimension)])
             }
         }
     }
@@ -55,7 +80,7 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked {
         try await database.committer.write { db in
             for (point, label, payload, blob) in rows {
                 try db.run(
-                    "INSERT OR REPLACE INTO vectors(id, namespace, type, version, payload, label, vector) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO \(self.tables.vectors)(id, namespace, type, version, payload, label, vector) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [SQLiteRecords.id(point.id), point.namespace, point.type.rawValue, point.version, payload, label, blob])
             }
         }
@@ -67,7 +92,7 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked {
         let keys = ids.map(SQLiteRecords.id)
         try await database.committer.write { db in
             try db.execute(
-                sql: "DELETE FROM vectors WHERE id IN (\(Array(repeating: "?", count: keys.count).joined(separator: ",")))",
+                sql: "DELETE FROM \(self.tables.vectors) WHERE id IN (\(Array(repeating: "?", count: keys.count).joined(separator: ",")))",
                 arguments: StatementArguments(keys))
         }
         index.delete(ids: ids)
@@ -79,6 +104,6 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked {
     /// stays under Kubernetes' 30 s termination grace period.
     public func flush() async throws {
         await index.waitForMerge(upTo: mergeGrace)
-        try index.save(to: database.directory)
+        try index.save(to: tables.graphs)
     }
 }

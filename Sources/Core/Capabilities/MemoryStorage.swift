@@ -39,6 +39,36 @@ public protocol MemoryStorage: Sendable {
 
     /// True when the backend answers.
     func isHealthy() async -> Bool
+
+    // MARK: Embedding upkeep (repair and reindex)
+
+    /// Records whose vector must be made, across namespaces, in id order after `cursor`: with
+    /// `model` nil, those whose indexing failed (no model recorded); otherwise every record not
+    /// embedded with `model`.
+    func memoriesToEmbed(notEmbeddedWith model: String?, after cursor: UUID?, limit: Int) async throws -> [Memory]
+    /// Records which model embedded each record version (nil: its indexing failed and must be
+    /// retried). A record changed since keeps its own stamp. No event is written.
+    func recordEmbedding(_ versions: [RecordVersion], model: String?) async throws
+
+    /// Service-wide values kept beside the records (the active embedding model, a reindex in progress).
+    func serviceValue(_ key: String) async throws -> String?
+    /// Sets several values (nil removes one) in one transaction.
+    func setServiceValues(_ values: [String: String?]) async throws
+}
+
+/// One version of one record.
+public struct RecordVersion: Sendable, Equatable {
+    public var id: UUID
+    public var version: Int
+
+    public init(id: UUID, version: Int) {
+        self.id = id
+        self.version = version
+    }
+
+    public init(_ memory: Memory) {
+        self.init(id: memory.id, version: memory.version)
+    }
 }
 
 /// An event waiting in the outbox, with its position in write order.

@@ -50,8 +50,13 @@ public final class MemoryEngine: Sendable {
         let stored = try await backend(.storage) { try await storage.upsert(stamped, at: now()) }
         await invalidate(stored, deleted: false)
         if options.indexSynchronously {
-            // A failed index leaves the record stored; the outbox event lets the consumer index it later.
-            try? await index(stored)
+            do {
+                try await index(stored)
+            } catch {
+                // The record stays stored; without a model stamp it is indexed again by the
+                // repair pass (`embedPending`) once the embedder and index answer.
+                try? await storage.recordEmbedding(stored.map(RecordVersion.init), model: nil)
+            }
         }
         return stored
     }

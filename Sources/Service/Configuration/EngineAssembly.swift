@@ -10,9 +10,11 @@ public enum EngineAssembly {
         let config = source.backendConfiguration
         let storage = try await registry.makeStorage(names[.storage]!, config)
         let cache = try await registry.makeCache(names[.cache]!, config)
-        let vectors = try await registry.makeVector(names[.vector]!, config, storage: storage)
-        let bus = try await registry.makeBus(names[.bus]!, config)
         let embedder = try await registry.makeEmbedder(names[.embedder]!, config)
+        // Refuses to start when the index holds another model's vectors; else names its generation.
+        let generation = try await EmbeddingState.check(storage, embedder)
+        let vectors = try await registry.makeVector(names[.vector]!, vectorConfiguration(config, embedder, generation: generation), storage: storage)
+        let bus = try await registry.makeBus(names[.bus]!, config)
         for capability in Capability.allCases {
             let name = names[capability]!
             logger.info("backend", metadata: ["capability": .string(capability.rawValue), "name": .string(name), "where": .string(location(capability, name, source))])
@@ -20,6 +22,12 @@ public enum EngineAssembly {
         let engine = MemoryEngine(storage: storage, cache: cache, vectors: vectors, bus: bus, embedder: embedder, options: settings.engine)
         try await engine.prepare()
         return engine
+    }
+
+    /// The vector backend's settings for one generation, at the embedder's dimension (which an
+    /// HTTP embedder may have learned from its server rather than from SOMA_VECTOR_DIM).
+    public static func vectorConfiguration(_ config: BackendConfiguration, _ embedder: any Embedder, generation: Int) -> BackendConfiguration {
+        config.overriding([EmbeddingState.generationSetting: String(generation), "SOMA_VECTOR_DIM": String(embedder.dimension)])
     }
 
     static func location(_ capability: Capability, _ name: String, _ source: SettingsSource) -> String {

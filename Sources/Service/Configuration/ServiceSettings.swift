@@ -18,6 +18,8 @@ public struct ServiceSettings: Sendable {
     public var engine = EngineOptions()
     public var backends = BackendChoice()
     public var sweepInterval: Duration = .seconds(30)
+    /// How often a process that indexes looks for memories whose indexing failed.
+    public var repairInterval: Duration = .seconds(10)
     /// How long a stop may wait for open requests and services; below Kubernetes' default 30 s grace.
     public var shutdownGrace: Duration = .seconds(20)
     /// The consumer pod (`soma consume`): its group, its probes-and-metrics port, its retry policy.
@@ -70,6 +72,7 @@ public struct ServiceSettings: Sendable {
         guard (0...65535).contains(settings.consumerMetricsPort) else { throw SettingsError("CONSUMER_METRICS_PORT must be between 0 and 65535") }
         settings.consumer.maxAttempts = try config.int("CONSUMER_MAX_ATTEMPTS", default: settings.consumer.maxAttempts)
         settings.consumer.backoff = .milliseconds(try config.int("CONSUMER_RETRY_BACKOFF_MS", default: 200))
+        settings.repairInterval = .milliseconds(try config.int("SOMA_INDEX_REPAIR_INTERVAL_MS", default: 10_000))
         settings.engine.embedFields = (source.string("SOMA_EMBED_FIELDS") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for (name, value) in [("SOMA_MAX_TOP_K", settings.engine.maxTopK), ("SOMA_MAX_BULK_ITEMS", settings.engine.maxBulkItems),
@@ -77,7 +80,8 @@ public struct ServiceSettings: Sendable {
                               ("SOMA_MAX_COORDINATE_DIMENSIONS", settings.engine.maxCoordinateDimensions),
                               ("SOMA_SHUTDOWN_GRACE_SECONDS", Int(settings.shutdownGrace.components.seconds)),
                               ("CONSUMER_MAX_ATTEMPTS", settings.consumer.maxAttempts),
-                              ("CONSUMER_RETRY_BACKOFF_MS", Int(settings.consumer.backoff.wholeMilliseconds))] where value < 1 {
+                              ("CONSUMER_RETRY_BACKOFF_MS", Int(settings.consumer.backoff.wholeMilliseconds)),
+                              ("SOMA_INDEX_REPAIR_INTERVAL_MS", Int(settings.repairInterval.wholeMilliseconds))] where value < 1 {
             throw SettingsError("\(name) must be at least 1")
         }
         settings.backends = BackendChoice.read(source)

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import SomaCore
+import SomaInProcess
+import SomaService
+
+/// Re-embeds every memory with the configured embedder into a new generation of the vector
+/// collection, and makes it the active one only when every memory is in it. Interrupted, it
+/// resumes where it stopped. With the model already active, it indexes what lacks its vectors.
+struct Reindex: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Re-embed every memory with the configured embedder, then switch the service over to the new index.")
+
+    @OptionGroup var options: ServerOptions
+
+    @Option(name: .customLong("batch-size"), help: "Memories per embedding round (SOMA_REINDEX_BATCH_SIZE, default 256).")
+    var batchSize: Int?
+
+    func run() async throws {
+        let (source, settings) = try await options.load()
+        let config = source.backendConfiguration
+        let names = settings.backends.resolved(in: Backends.registry)
+        let batch = try batchSize ?? config.int("SOMA_REINDEX_BATCH_SIZE", default: 256)
+        guard batch >= 1 else { throw StartupFailure("the batch size must be at least 1") }
+        do {
+            let storage = try await Backends.registry.makeStorage(names[.storage]!, config)
+            let embedder = try await Backends.registry.makeEmbedder(names[.embedder]!, config)
+            let active = try await EmbeddingState.active(in: storage, adopting: embedder)
+            let model = embedder.modelID
+            let target: Int
+            if active.model == model {
+                target = active.generation
+                print("model \(model) is already active (generation \(target)); indexing the memories that lack its vectors")
+            } else if try await storage.serviceValue(EmbeddingState.reindexModelKey) == model,
+                let resumed = try await storage.serviceValue(EmbeddingState.reindexGenerationKey).flatMap(Int.init)
+            {
+                target = resumed
+                print("resuming the reindex from \(active.model) to \(model) into generation \(target)")
+            } else {
+                let started = try await storage.serviceValue(EmbeddingState.reindexGenerationKey).flatMap(Int.init) ?? 0
+                target = max(active.generation, started) + 1
+                try await storage.setServiceValues([EmbeddingState.reindexModelKey: model, EmbeddingState.reindexGenerationKey: String(target)])
+                print("reindexing from \(active.model) to \(model) into generation \(target)")
+            }
+            let vectors = try await Backends.registry.makeVector(
+                names[.vector]!, EngineAssembly.vectorConfiguration(config, embedder, generation: target), storage: storage)
+            var options = settings.engine
+            options.indexSynchronously = true
+            let engine = MemoryEngine(
+                storage: storage, cache: InProcessCache(capacity: 1), vectors: vectors, bus: InProcessEventBus(), embedder: embedder, options: options)
+            try await engine.prepare()
+            let started = ContinuousClock.now
+            var total = 0
+            // Writes made meanwhile by services on the old model are found by the next walk.
+            for walk in 1...10 {
+                let indexed = try await engine.embedPending(notEmbeddedWith: model, batchSize: batch) { done in
+                    print("walk \(walk): \(done) memories embedded", terminator: "\n")
+                }
+                total += indexed
+                if indexed == 0 { break }
+            }
+            try await vectors.flush()
+            let seconds = Double((ContinuousClock.now - started).wholeMilliseconds) / 1000
+            print("embedded \(total) memories in \(String(format: "%.1f", seconds)) s")
+            if active.model != model {
+                try await storage.setServiceValues([
+                    EmbeddingState.modelKey: model, EmbeddingState.generationKey: String(target),
+                    EmbeddingState.reindexModelKey: nil, EmbeddingState.reindexGenerationKey: nil,
+                ])
+                print("switched: generation \(target) (model \(model)) is now the index. Restart `soma serve` and `soma consume` with this configuration; "
+                    + "the vectors of generation \(active.generation) are kept until you drop them.")
+            }
+        } catch let failure as StartupFailure {
+            throw failure
+        } catch {
+            throw StartupFailure("\(error)")
+        }
+    }
+}
