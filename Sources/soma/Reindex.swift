@@ -30,17 +30,17 @@ struct Reindex: AsyncParsableCommand {
             let target: Int
             if active.model == model {
                 target = active.generation
-                print("model \(model) is already active (generation \(target)); indexing the memories that lack its vectors")
+                say("model \(model) is already active (generation \(target)); indexing the memories that lack its vectors")
             } else if try await storage.serviceValue(EmbeddingState.reindexModelKey) == model,
                 let resumed = try await storage.serviceValue(EmbeddingState.reindexGenerationKey).flatMap(Int.init)
             {
                 target = resumed
-                print("resuming the reindex from \(active.model) to \(model) into generation \(target)")
+                say("resuming the reindex from \(active.model) to \(model) into generation \(target)")
             } else {
                 let started = try await storage.serviceValue(EmbeddingState.reindexGenerationKey).flatMap(Int.init) ?? 0
                 target = max(active.generation, started) + 1
                 try await storage.setServiceValues([EmbeddingState.reindexModelKey: model, EmbeddingState.reindexGenerationKey: String(target)])
-                print("reindexing from \(active.model) to \(model) into generation \(target)")
+                say("reindexing from \(active.model) to \(model) into generation \(target)")
             }
             let vectors = try await Backends.registry.makeVector(
                 names[.vector]!, EngineAssembly.vectorConfiguration(config, embedder, generation: target), storage: storage)
@@ -54,20 +54,20 @@ struct Reindex: AsyncParsableCommand {
             // Writes made meanwhile by services on the old model are found by the next walk.
             for walk in 1...10 {
                 let indexed = try await engine.embedPending(notEmbeddedWith: model, batchSize: batch) { done in
-                    print("walk \(walk): \(done) memories embedded", terminator: "\n")
+                    say("walk \(walk): \(done) memories embedded")
                 }
                 total += indexed
                 if indexed == 0 { break }
             }
             try await vectors.flush()
             let seconds = Double((ContinuousClock.now - started).wholeMilliseconds) / 1000
-            print("embedded \(total) memories in \(String(format: "%.1f", seconds)) s")
+            say("embedded \(total) memories in \(String(format: "%.1f", seconds)) s")
             if active.model != model {
                 try await storage.setServiceValues([
                     EmbeddingState.modelKey: model, EmbeddingState.generationKey: String(target),
                     EmbeddingState.reindexModelKey: nil, EmbeddingState.reindexGenerationKey: nil,
                 ])
-                print("switched: generation \(target) (model \(model)) is now the index. Restart `soma serve` and `soma consume` with this configuration; "
+                say("switched: generation \(target) (model \(model)) is now the index. Restart `soma serve` and `soma consume` with this configuration; "
                     + "the vectors of generation \(active.generation) are kept until you drop them.")
             }
         } catch let failure as StartupFailure {
@@ -76,4 +76,10 @@ struct Reindex: AsyncParsableCommand {
             throw StartupFailure("\(error)")
         }
     }
+}
+
+/// Progress goes out line by line, also when standard output is a file or a pipe (a log collector,
+/// or an operator's `tee`), so that an interrupted run shows how far it got.
+private func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -43,7 +43,6 @@ final class SomaServer: @unchecked Sendable {
         return (try? String(contentsOf: output, encoding: .utf8)) ?? ""
     }
 
-    /// A port the kernel just handed out and nobody holds (random picks collide with ephemeral ports).
     /// Waits until /healthz answers.
     func ready(within seconds: Double = 60) async throws {
         let deadline = Date().addingTimeInterval(seconds)
