@@ -30,7 +30,7 @@ public struct BackendConfiguration: Sendable {
         return BackendConfiguration { values[$0] ?? lookup($0) }
     }
 
-    /// A vector collection's or table's name for the index generation in `SOMA_VECTOR_GENERATION`:
+    /// A vector collection's or table's name for the index generation the service found in storage:
     /// the configured name for generation 0, `<name>_g<N>` for the ones `soma reindex` builds.
     public func vectorCollection(_ base: String) throws -> String {
         let generation = try int(EmbeddingState.generationSetting, default: 0)

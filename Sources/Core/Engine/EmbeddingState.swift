@@ -7,8 +7,9 @@ public enum EmbeddingState {
     /// Set while `soma reindex` builds a generation; cleared when it switches over.
     public static let reindexModelKey = "reindex.model"
     public static let reindexGenerationKey = "reindex.generation"
-    /// The setting vector backends read to name their collection (see `BackendConfiguration.vectorCollection`).
-    public static let generationSetting = "SOMA_VECTOR_GENERATION"
+    /// The value vector backends read to name their collection (see `BackendConfiguration.vectorCollection`).
+    /// The service sets it from storage; it is not a setting an operator gives.
+    public static let generationSetting = "soma.internal.vector-generation"
 
     public struct Active: Sendable, Equatable {
         public var model: String

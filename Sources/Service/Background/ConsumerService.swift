@@ -103,11 +103,11 @@ public struct ConsumerService: Service, CustomStringConvertible {
                     "event_id": .string(delivery.event.eventID.uuidString.lowercased()), "attempt": .stringConvertible(delivery.attempt),
                     "error": .string("\(error)"),
                 ]
-                // While storage or the vector index is down, failures say nothing about the event:
-                // it waits for the backend instead of counting towards the dead-letter queue.
+                // While storage, the vector index or the embedder is down, failures say nothing about
+                // the event: it waits for the backend instead of counting towards the dead-letter queue.
                 let storageUp = await engine.storage.isHealthy()
                 let vectorsUp = await engine.vectors.isHealthy()
-                let outage = !storageUp || !vectorsUp
+                let outage = !storageUp || !vectorsUp || ConsumerService.isEmbedderOutage(error)
                 if delivery.attempt >= policy.maxAttempts, !outage {
                     logger.error("event failed every attempt; moved to the dead-letter queue", metadata: metadata)
                     try await subscription.deadLetter(delivery, reason: "\(error)")
@@ -120,6 +120,12 @@ public struct ConsumerService: Service, CustomStringConvertible {
                 }
             }
         }
+    }
+
+    /// The embedder failed (down, timing out, refusing): the event itself is not at fault.
+    static func isEmbedderOutage(_ error: any Error) -> Bool {
+        if case .unavailable(capability: .embedder, _)? = error as? EngineError { return true }
+        return false
     }
 }
 
