@@ -320,12 +320,15 @@ public final class PostgresStorage: MemoryStorage {
         }) == 1
     }
 
+    /// Ranges of the (embedding_model, id) index rather than `<>`, which would scan the table on
+    /// every repair pass.
     public func memoriesToEmbed(notEmbeddedWith model: String?, after cursor: UUID?, limit: Int) async throws -> [Memory] {
         let after = cursor ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
         if let model {
             return try await select("""
                 SELECT \(unescaped: PostgresRecords.columns) FROM soma_memories
-                WHERE (embedding_model IS NULL OR embedding_model <> \(model)) AND id > \(after) ORDER BY id LIMIT \(limit)
+                WHERE (embedding_model IS NULL OR embedding_model < \(model) OR embedding_model > \(model)) AND id > \(after)
+                ORDER BY id LIMIT \(limit)
                 """)
         }
         return try await select("""
