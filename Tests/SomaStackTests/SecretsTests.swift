@@ -30,6 +30,13 @@ struct SecretsTests {
             "SOMA_EMBEDDINGS_API_KEY": Self.embeddingKey,
         ]
         if let kafka = TestServers.kafkaBootstrap { environment["KAFKA_BOOTSTRAP_SERVERS"] = kafka }
+        // The key is used for real: the HTTP embedder sends it to the stand-in, which refuses any other.
+        let embeddings = try await EmbeddingsStandIn(apiKey: Self.embeddingKey)
+        environment["SOMA_EMBEDDINGS_URL"] = embeddings.baseURL
+        environment["SOMA_EMBEDDINGS_MODEL"] = "standin"
+        // A database kept from an earlier run holds the hash embedder's vectors: move it to this model.
+        let reindexed = try SomaServer.run(["reindex"], environment: environment.merging(["POSTGRES_URL": Stack.url(database: "soma_secrets")]) { $1 })
+        #expect(reindexed.contains("standin@384"), "\(reindexed)")
         let server = try await Stack.server(environment, database: "soma_secrets")
         let bearer = "Bearer \(Self.token)"
         var answers: [String] = []
@@ -41,18 +48,27 @@ struct SecretsTests {
             ("GET", "/readyz", nil, bearer),
             ("GET", "/metrics", nil, bearer),
             ("GET", "/openapi.json", nil, bearer),
+            ("POST", "/v1/memories/search", #"{"query":"secret test"}"#, bearer),
+            ("STOP EMBEDDER", "", nil, ""),
+            ("POST", "/v1/memories/search", #"{"query":"secret test"}"#, bearer),
         ] as [(String, String, String?, String)] {
+            if method == "STOP EMBEDDER" {
+                embeddings.stop()
+                continue
+            }
             let reply = try await server.call(method, path, body, headers: ["Authorization": authorization])
             answers.append("\(reply.status) \(reply.headers) \(reply.text)")
         }
         #expect(answers[0].hasPrefix("201"), "the token works: \(answers[0].prefix(200))")
         #expect(answers[2].hasPrefix("403"), "a wrong token is refused")
+        #expect(answers[7].hasPrefix("200"), "recall through the HTTP embedder works: \(answers[7].prefix(200))")
+        #expect(answers[8].hasPrefix("503"), "recall with the embedder stopped is an error: \(answers[8].prefix(200))")
         #expect(server.stop(), "soma serve stops by itself on SIGTERM")
         let config = try SomaServer.run(["config"], environment: server.environment)
 
         let log = server.logText
         #expect(log.contains("listening") && log.contains("stopped"), "the log covers start-up and shutdown")
-        #expect(config.contains("SOMA_API_TOKEN=***") && config.contains("KAFKA_SASL_PASSWORD=***"), "`soma config` shows the secrets are set: \(config.prefix(400))")
+        #expect(config.contains("SOMA_API_TOKEN=***") && config.contains("KAFKA_SASL_PASSWORD=***") && config.contains("SOMA_EMBEDDINGS_API_KEY=***"), "`soma config` shows the secrets are set: \(config.prefix(400))")
         for secret in Self.secrets {
             #expect(!log.contains(secret), "a secret is in the log")
             #expect(!answers.joined().contains(secret), "a secret is in an answer")
