@@ -7,7 +7,9 @@ import Testing
 
 /// The OpenAI-compatible embedder against the stand-in server (a real HTTP server on loopback that
 /// checks each request's shape the way OpenAI documents it; no model server runs here).
-@Suite struct OpenAIEmbedderTests {
+/// Serialized: each test starts its own stand-in process, and eleven Python start-ups at once load
+/// the 2 cores enough to upset timing in other suites running beside this one.
+@Suite(.serialized) struct OpenAIEmbedderTests {
     func embedder(_ server: EmbeddingsStandIn, key: String? = nil, _ adjust: (inout OpenAIEmbedderSettings) -> Void = { _ in }) -> OpenAIEmbedder {
         var settings = OpenAIEmbedderSettings(baseURL: server.baseURL, model: "standin-small", apiKey: key ?? server.apiKey)
         settings.retryBackoff = .milliseconds(10)

@@ -8,7 +8,7 @@ import Glibc
 
 /// `soma` with the OpenAI-compatible embedder against the stand-in server, as processes: stores
 /// while the embedder is down, and `soma reindex` from the hash embedder to the HTTP one.
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct EmbeddingsStackTests {
     func embedderSettings(_ server: EmbeddingsStandIn, dataDirectory: String) -> [String: String] {
         [

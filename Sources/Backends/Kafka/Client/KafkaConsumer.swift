@@ -96,7 +96,9 @@ final class KafkaConsumer: Sendable {
         let earliest = Self.perPartition(messages, keeping: <)
         guard !earliest.isEmpty else { return }
         try await onPartitions(earliest.map { ($0, $0.offset) }) { handle, list in
-            if let error = rd_kafka_seek_partitions(handle, list, 5000) { throw KafkaClientFactory.consume(error) }
+            // The seek waits for the fetcher to stop and restart; on a loaded machine that has
+            // taken over 5 s, and a failed rewind leaves a rejected batch for the next poll to skip.
+            if let error = rd_kafka_seek_partitions(handle, list, 30_000) { throw KafkaClientFactory.consume(error) }
         }
     }
 
