@@ -64,9 +64,13 @@ public enum SomaApplication {
             logger: logger)
     }
 
-    /// Drains the outbox: to the bus, or with `EVENTING_ENABLED=false` nowhere (the outbox must not grow).
+    /// Drains the outbox: to the bus, or nowhere (the outbox must not grow) with
+    /// `EVENTING_ENABLED=false`, and when the bus is this process's own and nothing in the process
+    /// reads it (the API indexes synchronously): the in-process log keeps every event for readers
+    /// to come, and without one it grew by every write (found by the soak).
     static func outboxRelay(engine: MemoryEngine, settings: ServiceSettings) -> OutboxRelay {
-        OutboxRelay(storage: engine.storage, bus: settings.eventingEnabled ? engine.bus : DiscardedEvents())
+        let unread = engine.bus is InProcessEventBus && settings.engine.indexSynchronously
+        return OutboxRelay(storage: engine.storage, bus: settings.eventingEnabled && !unread ? engine.bus : DiscardedEvents())
     }
 
     /// Runs an application until SIGTERM or SIGINT. A stop that outlasts `grace` escalates to

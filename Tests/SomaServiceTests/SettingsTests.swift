@@ -39,6 +39,27 @@ import Testing
         #expect(try await subscription.next(timeout: .milliseconds(50)) == nil, "no event reached the bus")
     }
 
+    @Test func anInProcessBusNobodyReadsIsNotFilled() async throws {
+        let settings = testSettings { $0.eventingEnabled = true; $0.engine.indexSynchronously = true }
+        let engine = try await inProcessEngine(settings.engine)
+        for number in 0..<3 {
+            _ = try await engine.store(MemoryDraft(namespace: "ns", coordinate: try Coordinate([Double(number)]), payload: ["text": "x"]))
+        }
+        #expect(try await SomaApplication.outboxRelay(engine: engine, settings: settings).relayOnce() == 3)
+        #expect(try await engine.storage.pendingEvents(limit: 10).isEmpty, "the outbox does not grow")
+        let subscription = try await engine.bus.subscribe(group: "g", consumer: "c")
+        #expect(try await subscription.next(timeout: .milliseconds(50)) == nil, "the in-process log kept no event")
+
+        // With asynchronous indexing the process's own consumer reads the bus: events go there.
+        var asynchronous = settings
+        asynchronous.engine.indexSynchronously = false
+        let indexedLater = try await inProcessEngine(asynchronous.engine)
+        let reader = try await indexedLater.bus.subscribe(group: "g", consumer: "c")
+        _ = try await indexedLater.store(MemoryDraft(namespace: "ns", coordinate: try Coordinate([1]), payload: ["text": "y"]))
+        #expect(try await SomaApplication.outboxRelay(engine: indexedLater, settings: asynchronous).relayOnce() == 1)
+        #expect(try await reader.next(timeout: .seconds(1)) != nil)
+    }
+
     @Test func fileValuesYieldToTheEnvironment() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("soma-\(UUID()).yaml").path
         try "soma_port: 7000\nsoma_memory_namespace: from_file\n".write(toFile: path, atomically: true, encoding: .utf8)
