@@ -14,6 +14,10 @@
 #   scripts/servers.sh env                      the variables the tests read, as `export` lines
 #   scripts/servers.sh database NAME            an empty database NAME (dropped first); prints its URL
 #   scripts/servers.sh wipe                     stop and delete all server data
+#   scripts/servers.sh pause|resume kafka|qdrant   an outage that keeps the data: the Kafka mock's
+#                                               brokers go down and come back on their port with their
+#                                               logs; the Qdrant stand-in (which keeps points in memory)
+#                                               is frozen (SIGSTOP), as a hung server whose requests time out
 #
 # The fault tests call `stop` and `start` on one server while the service runs.
 set -euo pipefail
@@ -247,10 +251,17 @@ case "$action" in
         echo "postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/$which?sslmode=disable"
         ;;
     env) print_env ;;
+    pause|resume)
+        case "$which" in
+            kafka) kill "-$([ "$action" = pause ] && echo USR1 || echo USR2)" "$(cat "$KAFKA_DIR/mock.pid")" ;;
+            qdrant) kill "-$([ "$action" = pause ] && echo STOP || echo CONT)" "$(cat "$QDRANT_DIR/standin.pid")" ;;
+            *) echo "pause and resume know kafka and qdrant" >&2; exit 2 ;;
+        esac
+        ;;
     wipe)
         stop_postgres; stop_redis; stop_qdrant; stop_kafka; stop_tls_postgres
         rm -rf "$PG_DATA" "$REDIS_DIR" "$QDRANT_DIR" "$KAFKA_DIR" "$TLS_PG_DATA"
         ;;
-    *) echo "usage: $0 start|stop|fresh|env|wipe|database [postgres|redis|qdrant|kafka|tls-postgres|NAME]" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|fresh|env|wipe|database|pause|resume [postgres|redis|qdrant|kafka|tls-postgres|NAME]" >&2; exit 2 ;;
 esac
 exit 0

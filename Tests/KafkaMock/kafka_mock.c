@@ -3,7 +3,10 @@
  * Usage: kafka_mock BOOTSTRAP_FILE [BROKERS] [PARTITIONS] [TOPIC...]
  * Writes the bootstrap servers to BOOTSTRAP_FILE once listening, then runs until SIGTERM/SIGINT.
  * Topics named on the command line are created with PARTITIONS partitions; others are created
- * on first use (auto-creation), as a broker with auto.create.topics.enable would. */
+ * on first use (auto-creation), as a broker with auto.create.topics.enable would.
+ * SIGUSR1 takes every broker down (connections closed and refused, as a stopped broker's), SIGUSR2
+ * brings them back on the same port with their logs intact: a broker restart, which stopping this
+ * process could not model (its logs live in memory and it would come back on another port). */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <signal.h>
@@ -12,7 +15,10 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t running = 1;
+static volatile sig_atomic_t wanted_up = 1;
 static void stop(int sig) { (void)sig; running = 0; }
+static void down(int sig) { (void)sig; wanted_up = 0; }
+static void up(int sig) { (void)sig; wanted_up = 1; }
 
 int main(int argc, char **argv) {
     if (argc < 2) {
@@ -43,7 +49,19 @@ int main(int argc, char **argv) {
     fflush(stdout);
     signal(SIGTERM, stop);
     signal(SIGINT, stop);
-    while (running) pause();
+    signal(SIGUSR1, down);
+    signal(SIGUSR2, up);
+    int is_up = 1;
+    while (running) {
+        pause();
+        if (wanted_up != is_up) {
+            is_up = wanted_up;
+            if (is_up) rd_kafka_mock_broker_set_up(cluster, -1);
+            else rd_kafka_mock_broker_set_down(cluster, -1);
+            printf("kafka mock cluster: brokers %s\n", is_up ? "up" : "down");
+            fflush(stdout);
+        }
+    }
     rd_kafka_mock_cluster_destroy(cluster);
     rd_kafka_destroy(handle);
     return 0;
