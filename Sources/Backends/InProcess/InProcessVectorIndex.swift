@@ -45,7 +45,7 @@ public final class InProcessVectorIndex: VectorIndex {
             return state.points.values.filter { query.admits(namespace: $0.namespace, type: $0.type, payload: $0.payload) }
         }
         let hits = candidates.map { VectorHit(id: $0.id, score: VectorMath.cosine(query.vector, $0.vector)) }
-        return Array(hits.sorted { $0.score != $1.score ? $0.score > $1.score : $0.id.uuidString < $1.id.uuidString }.prefix(query.limit))
+        return Array(hits.sorted(by: VectorHit.bestFirst).prefix(query.limit))
     }
 
     public func count(namespace: String?) async throws -> Int {

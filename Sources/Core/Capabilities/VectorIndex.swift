@@ -85,6 +85,12 @@ public struct VectorHit: Sendable, Equatable {
         self.id = id
         self.score = score
     }
+
+    /// Best first: the higher score, then the lower id, so equal scores keep a stable order.
+    /// Compares the id's bytes (the order of its text) without formatting it.
+    public static func bestFirst(_ a: VectorHit, _ b: VectorHit) -> Bool {
+        a.score != b.score ? a.score > b.score : a.id < b.id
+    }
 }
 
 public enum PayloadFilter {

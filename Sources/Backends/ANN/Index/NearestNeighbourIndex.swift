@@ -162,7 +162,7 @@ public final class NearestNeighbourIndex: Sendable {
             let buffered = Set(bufferHits.map(\.id))
             hits += graphHits.filter { !buffered.contains($0.id) }
         }
-        return Array(hits.sorted { $0.score != $1.score ? $0.score > $1.score : $0.id.uuidString < $1.id.uuidString }.prefix(query.limit))
+        return Array(hits.sorted(by: VectorHit.bestFirst).prefix(query.limit))
     }
 
     public func count(namespace: String?) -> Int {
