@@ -15,8 +15,7 @@ import Testing
         let index = NearestNeighbourIndex(dimension: vectors[0].count, parameters: parameters)
         let ids = given ?? vectors.map { _ in UUID() }
         let points = zip(ids, vectors).map { VectorPoint(id: $0, vector: $1, namespace: "ns", type: .episodic, version: 1, payload: [:]) }
-        let first = index.reserveLabels(namespace: "ns", count: points.count)
-        try index.upsert(points, labels: Array(first..<(first + points.count)))
+        try index.upsert(points, labels: index.labels(for: points))
         return (index, ids)
     }
 
@@ -41,8 +40,8 @@ import Testing
         let (index, ids) = try await build(vectors, threshold: 0)
         await index.waitForMerge()
         let fresh = UUID()
-        let label = index.reserveLabels(namespace: "ns", count: 1)
-        try index.upsert([VectorPoint(id: fresh, vector: vectors[0].map { -$0 }, namespace: "ns", type: .semantic, version: 1, payload: [:])], labels: [label])
+        let point = VectorPoint(id: fresh, vector: vectors[0].map { -$0 }, namespace: "ns", type: .semantic, version: 1, payload: [:])
+        try index.upsert([point], labels: index.labels(for: [point]))
         #expect(try index.search(VectorQuery(vector: vectors[0].map { -$0 }, namespace: "ns", limit: 1)).first?.id == fresh)
         index.delete(ids: [ids[0]])
         #expect(try !index.search(VectorQuery(vector: vectors[0], namespace: "ns", limit: 5)).map(\.id).contains(ids[0]))
@@ -59,13 +58,31 @@ import Testing
         let vectors = Self.randomVectors(1000, dimension: 16, seed: 5)
         for start in stride(from: 0, to: 1000, by: 100) {
             let points = vectors[start..<start + 100].map { VectorPoint(id: UUID(), vector: $0, namespace: "ns", type: .episodic, version: 1, payload: [:]) }
-            let first = index.reserveLabels(namespace: "ns", count: points.count)
-            try index.upsert(points, labels: Array(first..<(first + points.count)))
+            try index.upsert(points, labels: index.labels(for: points))
             #expect(index.pendingCount <= parameters.maxBuffer + parameters.mergeBatch)
         }
         await index.waitForMerge()
         #expect(index.count(namespace: "ns") == 1000)
         #expect(try index.search(VectorQuery(vector: vectors[999], namespace: "ns", limit: 1)).count == 1)
+    }
+
+    @Test func updatesReuseTheirGraphSlots() async throws {
+        let vectors = Self.randomVectors(600, dimension: 16, seed: 21)
+        let (index, ids) = try await build(vectors, threshold: 0)
+        await index.waitForMerge()
+        #expect(index.graphSlots(namespace: "ns") == 600)
+        for round in 1...3 {
+            let moved = Self.randomVectors(600, dimension: 16, seed: 100 + UInt64(round))
+            let points = zip(ids, moved).map { VectorPoint(id: $0, vector: $1, namespace: "ns", type: .episodic, version: round + 1, payload: [:]) }
+            try index.upsert(points, labels: index.labels(for: points))
+            await index.waitForMerge()
+            #expect(index.graphSlots(namespace: "ns") == 600, "round \(round): every update kept its slot")
+            for i in stride(from: 0, to: 600, by: 37) {
+                #expect(try index.search(VectorQuery(vector: moved[i], namespace: "ns", limit: 1)).first?.id == ids[i], "round \(round): updated vector \(i) is found")
+                let stale = try index.search(VectorQuery(vector: vectors[i], namespace: "ns", limit: 10)).first { $0.id == ids[i] }
+                #expect((stale?.score ?? 0) < 0.999, "round \(round): the replaced vector \(i) is gone from the graph")
+            }
+        }
     }
 
     @Test func aSavedGraphIsReusedAndReconciled() async throws {
@@ -83,13 +100,21 @@ import Testing
             (namespace: "ns", entry: NearestNeighbourIndex.Entry(id: pair.0, label: label, vector: pair.1, type: .episodic, version: 1, payload: [:]))
         }
         entries.removeFirst()
+        // Replaced after the save under the same label: the saved graph's copy is stale.
+        let replacement = vectors[6].map { -$0 }
+        entries[4].entry.vector = replacement
         let added = UUID()
         entries.append((namespace: "ns", entry: .init(id: added, label: 5000, vector: vectors[0].map { -$0 }, type: .episodic, version: 1, payload: [:])))
         reloaded.load(entries, from: directory)
-        #expect(reloaded.pendingCount <= 1, "only the vector the graph lacks is rebuilt")
+        #expect(reloaded.pendingCount <= 2, "only the vector the graph lacks and the replaced one are rebuilt")
+        #expect(try reloaded.search(VectorQuery(vector: replacement, namespace: "ns", limit: 1)).first?.id == ids[5])
+        let stale = try reloaded.search(VectorQuery(vector: vectors[5], namespace: "ns", limit: 10)).first { $0.id == ids[5] }
+        #expect((stale?.score ?? 0) < 0.999, "the saved graph's older vector is not used")
+        await reloaded.waitForMerge()
+        #expect(try reloaded.search(VectorQuery(vector: replacement, namespace: "ns", limit: 1)).first?.id == ids[5])
         #expect(try !reloaded.search(VectorQuery(vector: vectors[0], namespace: "ns", limit: 3)).map(\.id).contains(ids[0]))
         #expect(try reloaded.search(VectorQuery(vector: vectors[0].map { -$0 }, namespace: "ns", limit: 1)).first?.id == added)
-        #expect(try reloaded.search(VectorQuery(vector: vectors[5], namespace: "ns", limit: 1)).first?.id == ids[5])
+        #expect(try reloaded.search(VectorQuery(vector: vectors[7], namespace: "ns", limit: 1)).first?.id == ids[7])
     }
 }
 

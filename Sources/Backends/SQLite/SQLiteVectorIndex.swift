@@ -73,7 +73,7 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked {
         for point in points where point.vector.count != index.dimension {
             throw BackendError.dimensionMismatch(expected: index.dimension, actual: point.vector.count)
         }
-        let labels = points.map { index.reserveLabels(namespace: $0.namespace, count: 1) }
+        let labels = index.labels(for: points)
         let rows = try zip(points, labels).map { point, label in
             (point, label, try SQLiteRecords.json(point.payload), point.vector.withUnsafeBufferPointer { Data(buffer: $0) })
         }

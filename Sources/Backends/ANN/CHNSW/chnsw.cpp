@@ -64,7 +64,9 @@ void chnsw_free(chnsw_index *index) { delete index; }
 
 int chnsw_add(chnsw_index *index, const float *vector, size_t label) {
     try {
-        // Exclusive: hnswlib 0.7's addPoint publishes a new element (the entry point among them)
+        // A label the graph has already (a replaced vector) is updated in its slot, which keeps
+        // the graph's size bounded by the live vectors under updates.
+        // Exclusive: hnswlib's addPoint publishes a new element (the entry point among them)
         // before its links are complete, and a search running beside it was seen to crash there.
         // Adds come from the background merge, so searches wait only while one runs.
         std::unique_lock guard(index->lock);
@@ -113,6 +115,17 @@ size_t chnsw_search(chnsw_index *index, const float *query, size_t k, size_t *la
 size_t chnsw_count(chnsw_index *index) {
     std::shared_lock guard(index->lock);
     return index->graph->cur_element_count;
+}
+
+int chnsw_vector(chnsw_index *index, size_t label, float *vector) {
+    try {
+        std::shared_lock guard(index->lock);
+        auto data = index->graph->getDataByLabel<float>(label);
+        std::memcpy(vector, data.data(), data.size() * sizeof(float));
+        return 0;
+    } catch (...) {
+        return -1;
+    }
 }
 
 size_t chnsw_labels(chnsw_index *index, size_t *labels, size_t capacity) {

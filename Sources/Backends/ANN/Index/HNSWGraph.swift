@@ -48,6 +48,12 @@ final class HNSWGraph: @unchecked Sendable {
         return (0..<found).map { (labels[$0], 1 - Double(distances[$0])) }
     }
 
+    /// The vector a live label holds, or nil when the label is absent or deleted.
+    func vector(label: Int) -> [Float]? {
+        var vector = [Float](repeating: 0, count: dimension)
+        return chnsw_vector(handle, label, &vector) == 0 ? vector : nil
+    }
+
     func save(to path: String) throws {
         guard chnsw_save(handle, path) == 0 else { throw ANNError("cannot save HNSW index to \(path)") }
     }

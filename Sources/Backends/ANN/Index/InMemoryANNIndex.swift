@@ -15,7 +15,7 @@ public final class InMemoryANNIndex: NearestNeighbourBacked {
     }
 
     public func upsert(_ points: [VectorPoint]) async throws {
-        let labels = points.map { index.reserveLabels(namespace: $0.namespace, count: 1) }
+        let labels = index.labels(for: points)
         try index.upsert(points, labels: labels)
     }
 

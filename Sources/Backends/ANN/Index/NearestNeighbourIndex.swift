@@ -6,7 +6,9 @@ import Synchronization
 /// HNSW graph once it grows. New vectors land in an exact buffer that every search scans, so a
 /// vector is findable the moment it is added; a background task merges the buffer into the graph,
 /// keeping graph insertion (about 0.5 to 0.75 ms per vector) off the write path. Deletes and updates
-/// take effect at once: a point's graph label is retired and a fresh one is used.
+/// take effect at once: the graph's copy is hidden until the merge has written the new vector. A
+/// replaced vector keeps its label, and the merge updates it in its slot, so updates do not grow
+/// the graph (only vectors of new ids take new slots).
 public final class NearestNeighbourIndex: Sendable {
     public struct Entry: Sendable {
         public var id: UUID
@@ -51,13 +53,20 @@ public final class NearestNeighbourIndex: Sendable {
 
     // MARK: Writes
 
-    /// Reserves `count` fresh labels in a namespace (stored with the vectors, so a saved graph can be
-    /// matched against them after a restart).
-    public func reserveLabels(namespace: String, count: Int) -> Int {
+    /// Labels for points about to be upserted: the label an id already has in its namespace, so
+    /// its graph slot is reused, else a fresh one.
+    public func labels(for points: [VectorPoint]) -> [Int] {
         state.withLock { state in
-            let first = state.partitions[namespace, default: Partition()].nextLabel
-            state.partitions[namespace, default: Partition()].nextLabel += count
-            return first
+            var assigned: [String: [UUID: Int]] = [:]
+            return points.map { point in
+                if let label = assigned[point.namespace]?[point.id] ?? state.partitions[point.namespace]?.entries[point.id]?.label {
+                    return label
+                }
+                let label = state.partitions[point.namespace, default: Partition()].nextLabel
+                state.partitions[point.namespace, default: Partition()].nextLabel += 1
+                assigned[point.namespace, default: [:]][point.id] = label
+                return label
+            }
         }
     }
 
@@ -172,6 +181,11 @@ public final class NearestNeighbourIndex: Sendable {
         }
     }
 
+    /// Slots a namespace's graph holds, deleted ones included (0 while it is searched exactly).
+    func graphSlots(namespace: String) -> Int {
+        state.withLock { $0.partitions[namespace]?.graph?.count ?? 0 }
+    }
+
     /// Vectors waiting in exact buffers for the background merge.
     public var pendingCount: Int {
         state.withLock { $0.partitions.values.reduce(0) { $0 + ($1.graph == nil ? 0 : $1.pending.count) } }
@@ -216,16 +230,19 @@ public final class NearestNeighbourIndex: Sendable {
             added.insert(id)
         }
         state.withLock { state in
-            for (id, label, _) in batch {
+            for (id, label, vector) in batch {
                 state.partitions[namespace]?.claimed.remove(id)
                 guard added.contains(id) else {
                     state.partitions[namespace]?.pending[id] = nil  // the graph refused it; exact scans would hold it forever
                     continue
                 }
-                if state.partitions[namespace]?.pending[id] == label {
+                let partition = state.partitions[namespace]
+                if partition?.pending[id] == label, partition?.entries[id]?.vector == vector {
                     state.partitions[namespace]?.pending[id] = nil
                 } else {
-                    graph.markDeleted(label)  // replaced or deleted while it was being added
+                    // Replaced or deleted while it was being added: the graph's copy is stale. A
+                    // replacement under the same label is still pending and updates it in place.
+                    graph.markDeleted(label)
                 }
             }
         }
@@ -268,7 +285,11 @@ public final class NearestNeighbourIndex: Sendable {
             if FileManager.default.fileExists(atPath: path), let graph = try? HNSWGraph(loading: path, dimension: dimension, efSearch: parameters.efSearch) {
                 let live = graph.liveLabels()
                 for label in live where partition.byLabel[label] == nil { graph.markDeleted(label) }
-                for (id, entry) in partition.entries where !live.contains(entry.label) { partition.pending[id] = entry.label }
+                for (id, entry) in partition.entries where !live.contains(entry.label) || graph.vector(label: entry.label) != entry.vector {
+                    // Missing, or an older vector under the same label (replaced after the save).
+                    graph.markDeleted(entry.label)
+                    partition.pending[id] = entry.label
+                }
                 partition.graph = graph
             } else if partition.entries.count > parameters.exactThreshold {
                 partition.graph = try? HNSWGraph(

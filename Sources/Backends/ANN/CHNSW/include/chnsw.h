@@ -30,6 +30,9 @@ size_t chnsw_search(chnsw_index *index, const float *query, size_t k, size_t *la
 size_t chnsw_count(chnsw_index *index);
 /// Fills `labels` with up to `capacity` labels present in the index (deleted ones excluded); returns how many.
 size_t chnsw_labels(chnsw_index *index, size_t *labels, size_t capacity);
+/// Copies the vector a live label holds into `vector` (dimension floats); 0 on success, -1 when
+/// the label is absent or deleted.
+int chnsw_vector(chnsw_index *index, size_t label, float *vector);
 
 #ifdef __cplusplus
 }
