@@ -99,9 +99,12 @@ enum JSONResponse {
     static let encoder = SomaJSON.encoder()
 
     static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        make(bytes: try encoder.encode(value), status: status, headers: headers)
+    }
+
+    static func make<Bytes: Sequence<UInt8>>(bytes: Bytes, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
-        let data = try encoder.encode(value)
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

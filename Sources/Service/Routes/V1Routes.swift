@@ -112,7 +112,7 @@ struct V1Routes {
             } else {
                 hits = try await env.engine.recall(recall, mode: body.mode ?? .vector)
             }
-            return try JSONResponse.make(["results": hits.map(ScoredView.init)])
+            return JSONResponse.make(bytes: ScoredView.results(hits.map(ScoredView.init)))
         }
         v1.get("memories/:coord") { _, context in
             let coordinate = try env.pathCoordinate(context)
