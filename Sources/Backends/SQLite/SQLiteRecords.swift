@@ -5,24 +5,22 @@ import SomaCore
 /// How records map to rows. Times are stored as seconds since the reference date, the form `Date`
 /// holds, so they round-trip exactly.
 enum SQLiteRecords {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
-
-    static func json(_ payload: JSONObject) throws -> String {
-        String(decoding: try encoder.encode(payload), as: UTF8.self)
+    /// Payload text with sorted keys, as JSONEncoder's `.sortedKeys` writes it.
+    static func json(_ payload: JSONObject) -> String {
+        JSONWriter.text(.object(payload))
     }
 
-    static let decoder = JSONDecoder()
+    /// A coordinate's numbers as a JSON array.
+    static func json(_ coordinate: Coordinate) -> String {
+        JSONWriter.text(.array(coordinate.values.map(JSONValue.double)))
+    }
 
     static func payload(_ text: String) throws -> JSONObject {
-        try decoder.decode(JSONObject.self, from: Data(text.utf8))
+        try JSONReader.object(text)
     }
 
     static func memory(_ row: Row) throws -> Memory {
-        let values = try decoder.decode([Double].self, from: Data((row["coordinate"] as String).utf8))
+        let values = try JSONReader.numbers(row["coordinate"])
         let expires: Double? = row["expires_at"]
         var memory = Memory(
             namespace: row["namespace"], coordinate: try Coordinate(values, maxDimensions: .max),

@@ -123,8 +123,8 @@ public final class SQLiteStorage: MemoryStorage {
                 """,
             [
                 SQLiteRecords.id(memory.id), memory.namespace, memory.coordinate.canonical,
-                String(decoding: try SQLiteRecords.encoder.encode(memory.coordinate.values), as: UTF8.self), memory.coordinate.dimensions,
-                memory.coordinate.values[0], memory.type.rawValue, try SQLiteRecords.json(memory.payload), memory.importance,
+                SQLiteRecords.json(memory.coordinate), memory.coordinate.dimensions,
+                memory.coordinate.values[0], memory.type.rawValue, SQLiteRecords.json(memory.payload), memory.importance,
                 memory.createdAt.timeIntervalSinceReferenceDate, memory.updatedAt.timeIntervalSinceReferenceDate, memory.version,
                 memory.expiresAt?.timeIntervalSinceReferenceDate, memory.embeddingModel,
             ])

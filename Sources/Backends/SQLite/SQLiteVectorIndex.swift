@@ -74,8 +74,8 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked {
             throw BackendError.dimensionMismatch(expected: index.dimension, actual: point.vector.count)
         }
         let labels = index.labels(for: points)
-        let rows = try zip(points, labels).map { point, label in
-            (point, label, try SQLiteRecords.json(point.payload), point.vector.withUnsafeBufferPointer { Data(buffer: $0) })
+        let rows = zip(points, labels).map { point, label in
+            (point, label, SQLiteRecords.json(point.payload), point.vector.withUnsafeBufferPointer { Data(buffer: $0) })
         }
         try await database.committer.write { db in
             for (point, label, payload, blob) in rows {

@@ -370,9 +370,6 @@ public final class MemoryEngine: Sendable {
 
     // MARK: Cache
 
-    private static let cacheEncoder = JSONEncoder()
-    private static let cacheDecoder = JSONDecoder()
-
     private func cacheKey(_ id: UUID) -> String { "soma:mem:\(id.uuidString.lowercased())" }
 
     /// Lookups by result, for operators (and the benchmark's hit ratio) on /metrics.
@@ -387,7 +384,7 @@ public final class MemoryEngine: Sendable {
     private func cached(_ ids: [UUID]) async -> [Memory?] {
         guard !ids.isEmpty else { return [] }
         let values = (try? await cache.get(ids.map(cacheKey))) ?? Array(repeating: nil, count: ids.count)
-        let memories = values.map { bytes in bytes.flatMap { try? Self.cacheDecoder.decode(Memory.self, from: Data($0)) } }
+        let memories = values.map { bytes in bytes.flatMap(MemoryCacheCodec.decode) }
         let hits = memories.count { $0 != nil }
         Self.cacheHits.increment(by: hits)
         Self.cacheMisses.increment(by: memories.count - hits)
@@ -400,9 +397,7 @@ public final class MemoryEngine: Sendable {
     }
 
     private func remember(_ memories: [Memory]) async {
-        let entries = memories.compactMap { memory in
-            (try? Self.cacheEncoder.encode(memory)).map { CacheEntry(key: cacheKey(memory.id), value: Array($0), order: cacheOrder(memory)) }
-        }
+        let entries = memories.map { CacheEntry(key: cacheKey($0.id), value: MemoryCacheCodec.encode($0), order: cacheOrder($0)) }
         try? await cache.put(entries, ttl: options.cacheTTL)
     }
 
