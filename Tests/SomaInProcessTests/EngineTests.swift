@@ -215,6 +215,26 @@ func draft(_ ns: String, _ text: String, _ payload: JSONObject, type: MemoryType
         #expect(try await engine.stats(namespace: "bad").total == 0, "a bad line rejects the whole import")
     }
 
+    @Test func anInProcessBusKeepsEventsInTheOutboxUntilRead() async throws {
+        let engine = try await makeEngine { $0.indexSynchronously = false }
+        _ = try await engine.store(draft("ns", "1", ["text": "kept until read"]))
+        let subscription = try await engine.bus.subscribe(group: "indexer", consumer: "c")
+        let relay = OutboxRelay(storage: engine.storage, bus: engine.bus)
+        #expect(try await relay.relayOnce() == 1)
+        #expect(try await relay.relayOnce() == 0, "an event waiting for its reader is not published twice")
+        #expect(try await engine.storage.pendingEvents(limit: 10).count == 1, "published, not yet read: still in the outbox")
+        // The process dies here: a new process's relay finds the event in the outbox again.
+        let restarted = InProcessEventBus()
+        let again = try await restarted.subscribe(group: "indexer", consumer: "c")
+        #expect(try await OutboxRelay(storage: engine.storage, bus: restarted).relayOnce() == 1)
+        #expect(try await again.next(timeout: .milliseconds(200))?.event.coordinate == [1])
+        // Read and acknowledged: the next pass lets it go.
+        let delivery = try #require(try await subscription.next(timeout: .milliseconds(200)))
+        try await subscription.acknowledge(delivery)
+        #expect(try await relay.relayOnce() == 1)
+        #expect(try await engine.storage.pendingEvents(limit: 10).isEmpty)
+    }
+
     @Test func asynchronousIndexingThroughRelayAndConsumer() async throws {
         let engine = try await makeEngine { $0.indexSynchronously = false }
         _ = try await engine.store(draft("ns", "1", ["text": "indexed later"]))

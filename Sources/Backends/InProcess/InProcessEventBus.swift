@@ -3,8 +3,9 @@ import SomaCore
 import Synchronization
 
 /// An in-memory event log with consumer groups. Each group reads the whole log from the start;
-/// a delivery not acknowledged within `redeliveryAfter` (or rejected) is delivered again.
-public final class InProcessEventBus: EventBus {
+/// a delivery not acknowledged within `redeliveryAfter` (or rejected) is delivered again. Volatile:
+/// the relay leaves an event in the outbox until every group has acknowledged it.
+public final class InProcessEventBus: VolatileEventBus {
     struct InFlight {
         var deliveredAt: ContinuousClock.Instant
         var attempt: Int
@@ -21,8 +22,13 @@ public final class InProcessEventBus: EventBus {
         var log: [MemoryEvent] = []
         var groups: [String: Group] = [:]
 
+        /// Offsets below this one are acknowledged by every group; nil without groups.
+        var acknowledgedBelow: Int? {
+            groups.values.map { group in min(group.nextOffset, group.inFlight.keys.min() ?? group.nextOffset) }.min()
+        }
+
         mutating func trim() {
-            let needed = groups.values.map { group in min(group.nextOffset, group.inFlight.keys.min() ?? group.nextOffset) }.min() ?? base
+            let needed = acknowledgedBelow ?? base
             let drop = needed - base
             guard drop > 1024 else { return }
             log.removeFirst(drop)
@@ -39,7 +45,19 @@ public final class InProcessEventBus: EventBus {
     }
 
     public func publish(_ events: [MemoryEvent]) async throws {
-        state.withLock { $0.log.append(contentsOf: events) }
+        _ = try await publishTracked(events)
+    }
+
+    public func publishTracked(_ events: [MemoryEvent]) async throws -> Range<Int> {
+        state.withLock { state in
+            let first = state.base + state.log.count
+            state.log.append(contentsOf: events)
+            return first..<(first + events.count)
+        }
+    }
+
+    public func acknowledgedBelow() -> Int? {
+        state.withLock { $0.acknowledgedBelow }
     }
 
     public func subscribe(group: String, consumer: String) async throws -> any EventSubscription {

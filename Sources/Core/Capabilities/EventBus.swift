@@ -8,6 +8,15 @@ public protocol EventBus: Sendable {
     func isHealthy() async -> Bool
 }
 
+/// A bus whose log lives in this process's memory, so what it holds is lost if the process dies.
+/// The relay leaves such events in the outbox until every reader has acknowledged them.
+public protocol VolatileEventBus: EventBus {
+    /// Publishes, returning the log offsets the events took.
+    func publishTracked(_ events: [MemoryEvent]) async throws -> Range<Int>
+    /// Offsets below this one are acknowledged by every reader; nil while nobody reads.
+    func acknowledgedBelow() -> Int?
+}
+
 public protocol EventSubscription: Sendable {
     /// The next delivery, or nil when none arrives within `timeout`. A delivery that is not
     /// acknowledged is delivered again (to this or another member of the group).
