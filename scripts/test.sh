@@ -39,6 +39,8 @@ python3 -m pytest -q Tests/helm
 python3 scripts/check_image_libs.py .build/debug/soma
 python3 scripts/crash_drill.py --binary .build/debug/soma --kills "${SOMA_CRASH_KILLS:-3}"
 python3 scripts/crash_drill.py --binary .build/debug/soma --kills "${SOMA_CRASH_KILLS:-3}" --postgres-url "$(scripts/servers.sh database soma_crash)"
+# Background indexing over the in-process bus: events must survive the kills too.
+bounded 600 python3 scripts/crash_drill.py --binary .build/debug/soma --kills 2 --postgres-url "$(scripts/servers.sh database soma_crash_async)" --async-indexing
 # The backend fault drill in short form: PostgreSQL, Redis, the Kafka mock and the Qdrant stand-in
 # go away one at a time under mixed load; 0 acknowledged writes and 0 events may be lost.
 bounded 600 python3 scripts/fault_drill.py --binary .build/debug/soma --outage 4 --settle 5
