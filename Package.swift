@@ -72,14 +72,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "SomaBackendHTTP",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Sources/Backends/HTTP",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "SomaQdrant",
-            dependencies: ["SomaCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: ["SomaCore", "SomaBackendHTTP", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Sources/Backends/Qdrant",
             swiftSettings: strictSettings
         ),
         .target(
             name: "SomaEmbedders",
-            dependencies: ["SomaCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: ["SomaCore", "SomaBackendHTTP", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Sources/Backends/Embedders",
             swiftSettings: strictSettings
         ),

@@ -61,3 +61,20 @@ struct QdrantVectorTests {
         #expect(throws: BackendError.self) { try QdrantEndpoint(BackendConfiguration([:])) }
     }
 }
+
+/// No server needed: the adapter against a port nothing listens on.
+@Suite struct QdrantRefusedConnectionTests {
+    @Test func aRefusedConnectionIsAnOutageAtOnceNotAfterTheTimeout() async throws {
+        let index = QdrantVectorIndex(endpoint: QdrantEndpoint(
+            baseURL: "http://127.0.0.1:\(try Spawn.freePort())", collection: "nobody", timeout: .seconds(20)))
+        let started = ContinuousClock.now
+        await #expect {
+            _ = try await index.search(VectorQuery(vector: [1, 0, 0, 0], namespace: "ns", limit: 3))
+        } throws: { error in
+            guard case BackendError.unreachable(let backend, _) = error else { return false }
+            return backend == "qdrant"
+        }
+        let waited = started.duration(to: .now)
+        #expect(waited < .seconds(5), "answered after \(waited), not the 20-s timeout")
+    }
+}

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import SomaBackendHTTP
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -66,15 +67,9 @@ extension OpenAIEmbedderSettings {
 
 /// One batch to the server and back, with retries.
 public struct EmbeddingsClient: Sendable {
-    /// The process's client for embedding servers. A refused connection fails the attempt at once
-    /// (AsyncHTTPClient's default retries connecting until the request's deadline), so a server
-    /// that is down costs a store milliseconds, and this type's own retries decide what happens.
-    public static let http: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(5)
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
+    /// Fails a refused connection at once, so a server that is down costs a store milliseconds and
+    /// this type's own retries decide what happens.
+    public static var http: HTTPClient { BackendHTTPClient.shared }
 
     let settings: OpenAIEmbedderSettings
     let http: HTTPClient

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import SomaBackendHTTP
 import SomaCore
 
 /// Vectors in Qdrant through its REST API. A memory is one point (id = the memory's UUID) with the
@@ -11,7 +12,9 @@ public final class QdrantVectorIndex: VectorIndex {
     let endpoint: QdrantEndpoint
     let http: HTTPClient
 
-    public init(endpoint: QdrantEndpoint, http: HTTPClient = .shared) {
+    /// `http` fails a refused connection at once: a Qdrant that is down answers 503 in
+    /// milliseconds rather than after the whole timeout.
+    public init(endpoint: QdrantEndpoint, http: HTTPClient = BackendHTTPClient.shared) {
         self.endpoint = endpoint
         self.http = http
     }
