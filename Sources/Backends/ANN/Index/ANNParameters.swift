@@ -13,6 +13,9 @@ public struct ANNParameters: Sendable, Equatable {
     public var mergeBatch = 64
     /// Above this many buffered vectors, writers help the merge before they return (backpressure).
     public var maxBuffer = 4096
+    /// A graph is rebuilt from its live vectors, in the background, once its deleted slots (left by
+    /// deletes and updates) outnumber both half its live vectors and this.
+    public var compactAfterDeleted = 10_000
 
     public init() {}
 }

@@ -6,9 +6,11 @@ import Synchronization
 /// HNSW graph once it grows. New vectors land in an exact buffer that every search scans, so a
 /// vector is findable the moment it is added; a background task merges the buffer into the graph,
 /// keeping graph insertion (about 0.5 to 0.75 ms per vector) off the write path. Deletes and updates
-/// take effect at once: the graph's copy is hidden until the merge has written the new vector. A
-/// replaced vector keeps its label, and the merge updates it in its slot, so updates do not grow
-/// the graph (only vectors of new ids take new slots).
+/// take effect at once: an old vector's graph slot is marked deleted and a replacement takes a
+/// fresh one (hnswlib's in-place update cost four times an insertion and leaves a moved vector
+/// without links from its new neighbours). Once deleted slots pass half the live vectors, the merge
+/// rebuilds the graph from the live ones: that bounds its size, and a graph half made of deleted
+/// slots was seen to lose a few percent of its points to search (pruned links).
 public final class NearestNeighbourIndex: Sendable {
     public struct Entry: Sendable {
         public var id: UUID
@@ -53,19 +55,13 @@ public final class NearestNeighbourIndex: Sendable {
 
     // MARK: Writes
 
-    /// Labels for points about to be upserted: the label an id already has in its namespace, so
-    /// its graph slot is reused, else a fresh one.
+    /// Fresh labels for points about to be upserted (stored with the vectors, so a saved graph can
+    /// be matched against them after a restart).
     public func labels(for points: [VectorPoint]) -> [Int] {
         state.withLock { state in
-            var assigned: [String: [UUID: Int]] = [:]
-            return points.map { point in
-                if let label = assigned[point.namespace]?[point.id] ?? state.partitions[point.namespace]?.entries[point.id]?.label {
-                    return label
-                }
-                let label = state.partitions[point.namespace, default: Partition()].nextLabel
-                state.partitions[point.namespace, default: Partition()].nextLabel += 1
-                assigned[point.namespace, default: [:]][point.id] = label
-                return label
+            points.map { point in
+                defer { state.partitions[point.namespace, default: Partition()].nextLabel += 1 }
+                return state.partitions[point.namespace, default: Partition()].nextLabel
             }
         }
     }
@@ -181,6 +177,19 @@ public final class NearestNeighbourIndex: Sendable {
         }
     }
 
+    /// Bookkeeping faults in a namespace (for tests): entries neither buffered nor in the graph
+    /// with their current vector, and live graph labels no entry holds. Both must be 0.
+    func unaccounted(namespace: String) -> (entries: Int, labels: Int) {
+        state.withLock { state in
+            guard let partition = state.partitions[namespace], let graph = partition.graph else { return (0, 0) }
+            let live = graph.liveLabels()
+            let entries = partition.entries.values.count { entry in
+                partition.pending[entry.id] == nil && (!live.contains(entry.label) || graph.vector(label: entry.label) != entry.vector)
+            }
+            return (entries, live.count { partition.byLabel[$0] == nil })
+        }
+    }
+
     /// Slots a namespace's graph holds, deleted ones included (0 while it is searched exactly).
     func graphSlots(namespace: String) -> Int {
         state.withLock { $0.partitions[namespace]?.graph?.count ?? 0 }
@@ -209,22 +218,43 @@ public final class NearestNeighbourIndex: Sendable {
         while mergeStep(background: true) {}
     }
 
-    /// Adds one batch of buffered vectors to a graph; false when there was nothing to add. Writers
-    /// call it too while the buffer is over `maxBuffer`, so a bulk load that outruns the background
-    /// merge slows to its pace instead of growing a buffer every search must scan.
+    private enum MergeWork {
+        case add(namespace: String, graph: HNSWGraph, batch: [(UUID, Int, [Float])])
+        case compact(namespace: String, graph: HNSWGraph, live: [(label: Int, vector: [Float])])
+    }
+
+    /// Adds one batch of buffered vectors to a graph, or (in the background, once nothing waits)
+    /// rebuilds a graph whose deleted slots pass half its live vectors; false when there was
+    /// nothing to do. Writers call it too while the buffer is over `maxBuffer`, so a bulk load that
+    /// outruns the background merge slows to its pace instead of growing a buffer every search
+    /// must scan.
     @discardableResult
     private func mergeStep(background: Bool) -> Bool {
-        let work = state.withLock { state -> (String, HNSWGraph, [(UUID, Int, [Float])])? in
+        let work = state.withLock { state -> MergeWork? in
             for (namespace, partition) in state.partitions where partition.graph != nil && partition.pending.count > partition.claimed.count {
                 let batch = partition.pending.lazy.filter { !partition.claimed.contains($0.key) }.prefix(parameters.mergeBatch)
                     .compactMap { id, label in partition.entries[id].map { (id, label, $0.vector) } }
                 state.partitions[namespace]!.claimed.formUnion(batch.map(\.0))
-                return (namespace, partition.graph!, Array(batch))
+                return .add(namespace: namespace, graph: partition.graph!, batch: Array(batch))
+            }
+            if background, let (namespace, partition) = state.partitions.first(where: { needsCompaction($0.value) }) {
+                return .compact(namespace: namespace, graph: partition.graph!, live: partition.entries.values.map { ($0.label, $0.vector) })
             }
             if background { state.merging = false }
             return nil
         }
-        guard let (namespace, graph, batch) = work else { return false }
+        switch work {
+        case nil:
+            return false
+        case .add(let namespace, let graph, let batch):
+            add(batch, to: graph, of: namespace)
+            return true
+        case .compact(let namespace, let graph, let live):
+            return compact(namespace, replacing: graph, live: live)
+        }
+    }
+
+    private func add(_ batch: [(UUID, Int, [Float])], to graph: HNSWGraph, of namespace: String) {
         var added: Set<UUID> = []
         for (id, label, vector) in batch where (try? graph.add(vector, label: label)) != nil {
             added.insert(id)
@@ -237,22 +267,65 @@ public final class NearestNeighbourIndex: Sendable {
                     continue
                 }
                 let partition = state.partitions[namespace]
+                // A graph rebuilt meanwhile was reconciled with the entries; this copy went to the old one.
+                guard partition?.graph === graph else { continue }
                 if partition?.pending[id] == label, partition?.entries[id]?.vector == vector {
                     state.partitions[namespace]?.pending[id] = nil
                 } else {
-                    // Replaced or deleted while it was being added: the graph's copy is stale. A
-                    // replacement under the same label is still pending and updates it in place.
-                    graph.markDeleted(label)
+                    graph.markDeleted(label)  // replaced or deleted while it was being added
                 }
             }
+        }
+    }
+
+    private func needsCompaction(_ partition: Partition) -> Bool {
+        guard let graph = partition.graph else { return false }
+        let deleted = graph.count - partition.entries.count
+        return deleted > max(partition.entries.count / 2, parameters.compactAfterDeleted)
+    }
+
+    /// Builds a new graph from a snapshot of the live vectors (searches and writes go on against
+    /// the old one), then swaps it in and reconciles it with what changed meanwhile.
+    private func compact(_ namespace: String, replacing old: HNSWGraph, live: [(label: Int, vector: [Float])]) -> Bool {
+        guard let graph = try? HNSWGraph(
+            dimension: dimension, capacity: max(live.count, parameters.exactThreshold) * 2, m: parameters.m,
+            efConstruction: parameters.efConstruction, efSearch: parameters.efSearch)
+        else {
+            state.withLock { $0.merging = false }
+            return false
+        }
+        for (label, vector) in live { try? graph.add(vector, label: label) }
+        state.withLock { state in
+            guard state.partitions[namespace]?.graph === old else { return }
+            state.partitions[namespace]!.graph = graph
+            Self.reconcile(graph, with: &state.partitions[namespace]!)
         }
         return true
     }
 
-    /// Waits until every buffered vector is in its graph, or until `limit` has passed.
+    /// Makes a graph agree with the partition's entries: labels no entry holds are deleted; an
+    /// entry the graph lacks, or holds an older vector for (replaced after a save, or after a
+    /// rebuild's snapshot), waits in the buffer, and one it holds as it is leaves the buffer.
+    private static func reconcile(_ graph: HNSWGraph, with partition: inout Partition) {
+        let live = graph.liveLabels()
+        for label in live where partition.byLabel[label] == nil { graph.markDeleted(label) }
+        for (id, entry) in partition.entries {
+            if live.contains(entry.label), graph.vector(label: entry.label) == entry.vector {
+                if partition.pending[id] == entry.label { partition.pending[id] = nil }
+            } else {
+                graph.markDeleted(entry.label)
+                partition.pending[id] = entry.label
+            }
+        }
+    }
+
+    /// Waits until every buffered vector is in its graph and the background merge (with any
+    /// rebuild) has finished, or until `limit` has passed.
     public func waitForMerge(upTo limit: Duration = .seconds(3600)) async {
         let deadline = ContinuousClock.now.advanced(by: limit)
-        while pendingCount > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        while pendingCount > 0 || state.withLock({ $0.merging }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     // MARK: Persistence
@@ -283,13 +356,7 @@ public final class NearestNeighbourIndex: Sendable {
             var partition = partitions.removeValue(forKey: namespace)!
             let path = Self.graphPath(directory, namespace)
             if FileManager.default.fileExists(atPath: path), let graph = try? HNSWGraph(loading: path, dimension: dimension, efSearch: parameters.efSearch) {
-                let live = graph.liveLabels()
-                for label in live where partition.byLabel[label] == nil { graph.markDeleted(label) }
-                for (id, entry) in partition.entries where !live.contains(entry.label) || graph.vector(label: entry.label) != entry.vector {
-                    // Missing, or an older vector under the same label (replaced after the save).
-                    graph.markDeleted(entry.label)
-                    partition.pending[id] = entry.label
-                }
+                Self.reconcile(graph, with: &partition)
                 partition.graph = graph
             } else if partition.entries.count > parameters.exactThreshold {
                 partition.graph = try? HNSWGraph(
