@@ -363,8 +363,10 @@ public final class PostgresStorage: MemoryStorage {
         let logger = logger
         try await call.run { [client] in
             try await client.withTransaction(logger: logger) { connection in
-                for (key, value) in values {
-                    if let value {
+                // In key order: two processes writing the same keys in different orders (a
+                // dictionary's order differs between processes) deadlocked at start-up.
+                for key in values.keys.sorted() {
+                    if let value = values[key]! {
                         try await connection.query("""
                             INSERT INTO soma_service_values(key, value) VALUES (\(key), \(value))
                             ON CONFLICT (key) DO UPDATE SET value = excluded.value
