@@ -40,6 +40,16 @@ def request(port, method, path, body=None, timeout=30):
         return response.status, response.read().decode()
 
 
+def stop_all(processes, timeout):
+    """SIGTERM each process, waiting up to `timeout` seconds for it before SIGKILL."""
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def wait_ready(port, seconds=60):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -147,12 +157,7 @@ def main():
               f"p50 <= {quantile(window, count, 0.5)} s, p99 <= {quantile(window, count, 0.99)} s "
               f"(store to vector written, from the consumer's histogram; Kafka mock, Qdrant stand-in)")
     finally:
-        for process in reversed(processes):
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all(reversed(processes), timeout=30)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench_pipeline import servers_env, wait_ready  # noqa: E402
+from bench_pipeline import servers_env, stop_all, wait_ready  # noqa: E402
 
 FAULTS = {
     "postgres": (["stop", "postgres"], ["start", "postgres"]),
@@ -196,12 +196,7 @@ def main():
                 servers(*FAULTS[name][1])
             except subprocess.CalledProcessError:
                 pass
-        for process in (api, consumer):
-            process.terminate()
-            try:
-                process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all((api, consumer), timeout=40)
 
 
 if __name__ == "__main__":

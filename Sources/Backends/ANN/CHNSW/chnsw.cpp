@@ -64,8 +64,8 @@ void chnsw_free(chnsw_index *index) { delete index; }
 
 int chnsw_add(chnsw_index *index, const float *vector, size_t label) {
     try {
-        // A label the graph has already (a replaced vector) is updated in its slot, which keeps
-        // the graph's size bounded by the live vectors under updates.
+        // A label the graph has already is updated in its slot (hnswlib's updatePoint); the index
+        // gives replacements fresh labels, so that happens only when a reconcile found a stale copy.
         // Exclusive: hnswlib's addPoint publishes a new element (the entry point among them)
         // before its links are complete, and a search running beside it was seen to crash there.
         // Adds come from the background merge, so searches wait only while one runs.
