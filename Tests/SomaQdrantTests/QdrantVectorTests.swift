@@ -66,7 +66,7 @@ struct QdrantVectorTests {
 @Suite struct QdrantRefusedConnectionTests {
     @Test func aRefusedConnectionIsAnOutageAtOnceNotAfterTheTimeout() async throws {
         let index = QdrantVectorIndex(endpoint: QdrantEndpoint(
-            baseURL: "http://127.0.0.1:\(try Spawn.freePort())", collection: "nobody", timeout: .seconds(20)))
+            baseURL: "http://127.0.0.1:\(try Spawn.freePort())", collection: "nobody", timeout: .seconds(90)))
         let started = ContinuousClock.now
         await #expect {
             _ = try await index.search(VectorQuery(vector: [1, 0, 0, 0], namespace: "ns", limit: 3))
@@ -75,6 +75,6 @@ struct QdrantVectorTests {
             return backend == "qdrant"
         }
         let waited = started.duration(to: .now)
-        #expect(waited < .seconds(5), "answered after \(waited), not the 20-s timeout")
+        #expect(waited < .seconds(30), "answered after \(waited), not the 90-s timeout")
     }
 }

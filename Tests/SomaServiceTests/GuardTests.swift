@@ -49,7 +49,7 @@ import Testing
 
 @Suite struct LimitTests {
     @Test func rateLimitRefusesThenResetsAfterTheWindow() async throws {
-        let settings = testSettings { $0.rateLimit = RateLimitPolicy(max: 3, window: .seconds(2)) }
+        let settings = testSettings { $0.rateLimit = RateLimitPolicy(max: 3, window: .seconds(5)) }
         try await withApp(settings) { client in
             // Windows are fixed: on a loaded machine the calls may straddle a window's end, so the
             // refusal comes after 3 to 6 allowed calls, never later and never sooner.

@@ -116,7 +116,8 @@ struct FaultTests {
         let started = Date()
         let store = try await server.call("POST", "/v1/memories", #"{"coord":"8,8","payload":{"text":"while down"}}"#, timeout: 30)
         #expect(store.status == 503, "\(store.text)")
-        #expect(Date().timeIntervalSince(started) < 10, "the answer comes at the deadline, not never")
+        // The deadline is 2 s; the bound only tells "at the deadline" from "never" (the call gives up at 30).
+        #expect(Date().timeIntervalSince(started) < 20, "the answer comes at the deadline, not never")
         #expect((store["detail"] as? String)?.contains("storage") == true, "a clear message: \(store.text)")
         #expect(!store.text.contains("soma-test-pw"), "no credentials in the answer")
         #expect(try await server.call("GET", "/readyz").status == 503)
