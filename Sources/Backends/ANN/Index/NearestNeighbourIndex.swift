@@ -298,7 +298,7 @@ public final class NearestNeighbourIndex: Sendable {
         state.withLock { state in
             guard state.partitions[namespace]?.graph === old else { return }
             state.partitions[namespace]!.graph = graph
-            Self.reconcile(graph, with: &state.partitions[namespace]!)
+            Self.reconcile(graph, with: &state.partitions[namespace]!, comparingVectors: false)
         }
         return true
     }
@@ -306,11 +306,15 @@ public final class NearestNeighbourIndex: Sendable {
     /// Makes a graph agree with the partition's entries: labels no entry holds are deleted; an
     /// entry the graph lacks, or holds an older vector for (replaced after a save, or after a
     /// rebuild's snapshot), waits in the buffer, and one it holds as it is leaves the buffer.
-    private static func reconcile(_ graph: HNSWGraph, with partition: inout Partition) {
+    /// A graph this process built from its own entries needs no vector compared (a copy and a
+    /// compare per live vector, under the lock every search and write waits for): labels are never
+    /// reused within a process, so a label holds the vector it was given. A saved graph is
+    /// compared: a label it holds may have been given to another vector after the save.
+    private static func reconcile(_ graph: HNSWGraph, with partition: inout Partition, comparingVectors: Bool) {
         let live = graph.liveLabels()
         for label in live where partition.byLabel[label] == nil { graph.markDeleted(label) }
         for (id, entry) in partition.entries {
-            if live.contains(entry.label), graph.vector(label: entry.label) == entry.vector {
+            if live.contains(entry.label), !comparingVectors || graph.vector(label: entry.label) == entry.vector {
                 if partition.pending[id] == entry.label { partition.pending[id] = nil }
             } else {
                 graph.markDeleted(entry.label)
@@ -356,7 +360,7 @@ public final class NearestNeighbourIndex: Sendable {
             var partition = partitions.removeValue(forKey: namespace)!
             let path = Self.graphPath(directory, namespace)
             if FileManager.default.fileExists(atPath: path), let graph = try? HNSWGraph(loading: path, dimension: dimension, efSearch: parameters.efSearch) {
-                Self.reconcile(graph, with: &partition)
+                Self.reconcile(graph, with: &partition, comparingVectors: true)
                 partition.graph = graph
             } else if partition.entries.count > parameters.exactThreshold {
                 partition.graph = try? HNSWGraph(
