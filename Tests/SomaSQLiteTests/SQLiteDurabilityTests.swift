@@ -42,6 +42,18 @@ import Testing
         #expect(try await second.get(namespace: "ns", coordinate: coordinates[39]) == nil)
     }
 
+    /// The writer runs in WAL mode with synchronous=FULL (2), so a commit has reached the disk
+    /// before it returns. GRDB sets NORMAL (1) when it enables WAL; a crash of the process cannot
+    /// tell the two apart, a power cut can.
+    @Test func theWriterSyncsEachCommit() async throws {
+        let database = try SQLiteDatabase(directory: temporaryDirectory())
+        let (mode, level) = try await database.pool.writeWithoutTransaction { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+        }
+        #expect(mode == "wal")
+        #expect(level == 2, "synchronous is \(level.map(String.init) ?? "unknown"), not FULL")
+    }
+
     @Test func concurrentWritesAreAllCommitted() async throws {
         let directory = temporaryDirectory()
         let storage = SQLiteStorage(database: try SQLiteDatabase(directory: directory))

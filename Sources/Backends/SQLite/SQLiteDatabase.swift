@@ -30,13 +30,13 @@ public final class SQLiteDatabase: Sendable {
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            // FULL: a commit is on disk (WAL fsynced) before it returns.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         let file = (directory as NSString).appendingPathComponent(Self.fileName)
         do {
             pool = try DatabasePool(path: file, configuration: configuration)
+            // FULL: a commit is on disk (the WAL fsynced) before it returns, so an acknowledged
+            // write survives a power cut, not only a crash of this process. Set after opening:
+            // GRDB turns the writer to NORMAL when it enables WAL, after `prepareDatabase` ran.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try SQLiteMigrations.migrator.migrate(pool)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT {
             throw SQLiteOpenError("\(file) is corrupt or not a SomaFractalMemory database (\(error.resultCode)); restore it from a backup or move it away")
