@@ -11,9 +11,9 @@ struct ANNBench: AsyncParsableCommand {
     @Option var vectors: String
     @Option var queries: String
     @Option var dimension = 384
-    @Option var m = 16
-    @Option(name: .customLong("ef-construction")) var efConstruction = 200
-    @Option var ef = 64
+    @Option var m = ANNParameters().m
+    @Option(name: .customLong("ef-construction")) var efConstruction = ANNParameters().efConstruction
+    @Option var ef = ANNParameters().efSearch
     @Option var k = 10
     @Option(help: "Write the result labels (int32, k per query) here.") var results: String?
     @Flag(help: "Also time exact against graph search at growing sizes.") var crossover = false

@@ -95,6 +95,12 @@ void chnsw_set_ef(chnsw_index *index, size_t ef) {
     index->graph->setEf(ef);
 }
 
+void chnsw_set_ef_construction(chnsw_index *index, size_t ef_construction) {
+    std::unique_lock guard(index->lock);
+    // As hnswlib's constructor does: the build breadth is never below the degree.
+    index->graph->ef_construction_ = std::max(ef_construction, index->graph->M_);
+}
+
 size_t chnsw_search(chnsw_index *index, const float *query, size_t k, size_t *labels, float *distances) {
     try {
         std::shared_lock guard(index->lock);

@@ -16,13 +16,15 @@ final class HNSWGraph: @unchecked Sendable {
         chnsw_set_ef(handle, efSearch)
     }
 
-    init(loading path: String, dimension: Int, efSearch: Int) throws {
+    /// `efConstruction` replaces the saved graph's build breadth for the vectors added from now on.
+    init(loading path: String, dimension: Int, efConstruction: Int, efSearch: Int) throws {
         var message = [CChar](repeating: 0, count: 256)
         guard let handle = chnsw_load(path, Int32(dimension), &message, message.count) else {
             throw ANNError("cannot load HNSW index \(path): \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
         }
         self.handle = handle
         self.dimension = dimension
+        chnsw_set_ef_construction(handle, efConstruction)
         chnsw_set_ef(handle, efSearch)
     }
 

@@ -33,6 +33,7 @@ public enum ANNBackends {
         var parameters = ANNParameters()
         parameters.exactThreshold = try configuration.int("SOMA_ANN_EXACT_THRESHOLD", default: parameters.exactThreshold)
         parameters.efSearch = try configuration.int("SOMA_ANN_EF_SEARCH", default: parameters.efSearch)
+        parameters.efConstruction = try configuration.int("SOMA_ANN_EF_CONSTRUCTION", default: parameters.efConstruction)
         return parameters
     }
 

@@ -359,7 +359,7 @@ public final class NearestNeighbourIndex: Sendable {
         for namespace in Array(partitions.keys) {
             var partition = partitions.removeValue(forKey: namespace)!
             let path = Self.graphPath(directory, namespace)
-            if FileManager.default.fileExists(atPath: path), let graph = try? HNSWGraph(loading: path, dimension: dimension, efSearch: parameters.efSearch) {
+            if FileManager.default.fileExists(atPath: path), let graph = try? HNSWGraph(loading: path, dimension: dimension, efConstruction: parameters.efConstruction, efSearch: parameters.efSearch) {
                 Self.reconcile(graph, with: &partition, comparingVectors: true)
                 partition.graph = graph
             } else if partition.entries.count > parameters.exactThreshold {

@@ -24,6 +24,9 @@ int chnsw_add(chnsw_index *index, const float *vector, size_t label);
 /// Hides a label from searches. 0 on success, -1 when the label is unknown.
 int chnsw_mark_deleted(chnsw_index *index, size_t label);
 void chnsw_set_ef(chnsw_index *index, size_t ef);
+/// Build breadth for vectors added from now on (a loaded index keeps the one it was saved with
+/// until this is called).
+void chnsw_set_ef_construction(chnsw_index *index, size_t ef_construction);
 /// Writes up to `k` nearest labels and their distances (1 - cosine), nearest first; returns how many.
 size_t chnsw_search(chnsw_index *index, const float *query, size_t k, size_t *labels, float *distances);
 /// Elements ever added, deleted ones included.
