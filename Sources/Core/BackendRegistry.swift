@@ -45,6 +45,15 @@ public struct BackendConfiguration: Sendable {
         return value
     }
 
+    /// An integer that must lie in `range`: a setting outside it fails start-up with its name.
+    public func int(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws -> Int {
+        let value = try int(name, default: fallback)
+        guard range.contains(value) else {
+            throw BackendError.invalidSetting(name: name, reason: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+        }
+        return value
+    }
+
     public func bool(_ name: String, default fallback: Bool) throws -> Bool {
         guard let text = string(name)?.lowercased() else { return fallback }
         switch text {

@@ -181,6 +181,16 @@ import Testing
         #expect(try reloaded.search(VectorQuery(vector: vectors[0].map { -$0 }, namespace: "ns", limit: 1)).first?.id == added)
         #expect(try reloaded.search(VectorQuery(vector: vectors[7], namespace: "ns", limit: 1)).first?.id == ids[7])
     }
+    @Test func settingsOutOfRangeFailStartUpByName() throws {
+        var parameters = try ANNBackends.parameters(BackendConfiguration(["SOMA_ANN_EF_CONSTRUCTION": "48", "SOMA_ANN_EF_SEARCH": "32"]))
+        #expect(parameters.efConstruction == 48 && parameters.efSearch == 32)
+        parameters = try ANNBackends.parameters(BackendConfiguration([:]))
+        #expect(parameters == ANNParameters())
+        for (name, value) in [("SOMA_ANN_EF_SEARCH", "-5"), ("SOMA_ANN_EF_CONSTRUCTION", "0"), ("SOMA_ANN_EXACT_THRESHOLD", "-1")] {
+            let error = #expect(throws: BackendError.self) { try ANNBackends.parameters(BackendConfiguration([name: value])) }
+            #expect(String(describing: error).contains(name) && String(describing: error).contains(value), "\(String(describing: error))")
+        }
+    }
 }
 
 /// A small deterministic generator (SplitMix64) so tests are repeatable.

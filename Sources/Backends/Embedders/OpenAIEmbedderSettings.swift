@@ -48,21 +48,15 @@ public struct OpenAIEmbedderSettings: Sendable {
             throw BackendError.invalidSetting(name: "SOMA_EMBEDDINGS_MODEL", reason: "the openai embedder needs the model name the server knows")
         }
         let dimensions = try configuration.string("SOMA_EMBEDDINGS_DIMENSIONS").map { _ in
-            try Self.positive(configuration, "SOMA_EMBEDDINGS_DIMENSIONS", default: 0, max: 65_536)
+            try configuration.int("SOMA_EMBEDDINGS_DIMENSIONS", default: 0, in: 1...65_536)
         }
         self.init(baseURL: base, model: model, apiKey: configuration.string("SOMA_EMBEDDINGS_API_KEY"), requestedDimensions: dimensions)
-        batchSize = try Self.positive(configuration, "SOMA_EMBEDDINGS_BATCH_SIZE", default: batchSize, max: 2048)
-        concurrency = try Self.positive(configuration, "SOMA_EMBEDDINGS_CONCURRENCY", default: concurrency, max: 256)
-        timeout = .milliseconds(try Self.positive(configuration, "SOMA_EMBEDDINGS_TIMEOUT_MS", default: 30_000, max: 600_000))
-        maxAttempts = try Self.positive(configuration, "SOMA_EMBEDDINGS_MAX_ATTEMPTS", default: maxAttempts, max: 100)
-        retryBackoff = .milliseconds(try Self.positive(configuration, "SOMA_EMBEDDINGS_RETRY_BACKOFF_MS", default: 200, max: 60_000))
-        maxCharacters = try Self.positive(configuration, "SOMA_EMBEDDINGS_MAX_CHARS", default: maxCharacters, max: 10_000_000)
-    }
-
-    private static func positive(_ configuration: BackendConfiguration, _ name: String, default fallback: Int, max: Int) throws -> Int {
-        let value = try configuration.int(name, default: fallback)
-        guard (1...max).contains(value) else { throw BackendError.invalidSetting(name: name, reason: "must be between 1 and \(max)") }
-        return value
+        batchSize = try configuration.int("SOMA_EMBEDDINGS_BATCH_SIZE", default: batchSize, in: 1...2048)
+        concurrency = try configuration.int("SOMA_EMBEDDINGS_CONCURRENCY", default: concurrency, in: 1...256)
+        timeout = .milliseconds(try configuration.int("SOMA_EMBEDDINGS_TIMEOUT_MS", default: 30_000, in: 1...600_000))
+        maxAttempts = try configuration.int("SOMA_EMBEDDINGS_MAX_ATTEMPTS", default: maxAttempts, in: 1...100)
+        retryBackoff = .milliseconds(try configuration.int("SOMA_EMBEDDINGS_RETRY_BACKOFF_MS", default: 200, in: 1...60_000))
+        maxCharacters = try configuration.int("SOMA_EMBEDDINGS_MAX_CHARS", default: maxCharacters, in: 1...10_000_000)
     }
 
     public var endpoint: String { baseURL + "/embeddings" }

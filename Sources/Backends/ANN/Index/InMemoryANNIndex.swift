@@ -31,9 +31,11 @@ public enum ANNBackends {
 
     public static func parameters(_ configuration: BackendConfiguration) throws -> ANNParameters {
         var parameters = ANNParameters()
-        parameters.exactThreshold = try configuration.int("SOMA_ANN_EXACT_THRESHOLD", default: parameters.exactThreshold)
-        parameters.efSearch = try configuration.int("SOMA_ANN_EF_SEARCH", default: parameters.efSearch)
-        parameters.efConstruction = try configuration.int("SOMA_ANN_EF_CONSTRUCTION", default: parameters.efConstruction)
+        // Bounded: hnswlib takes these as unsigned sizes, so a negative one would make every search or
+        // insertion walk the whole graph.
+        parameters.exactThreshold = try configuration.int("SOMA_ANN_EXACT_THRESHOLD", default: parameters.exactThreshold, in: 0...1_000_000)
+        parameters.efSearch = try configuration.int("SOMA_ANN_EF_SEARCH", default: parameters.efSearch, in: 1...10_000)
+        parameters.efConstruction = try configuration.int("SOMA_ANN_EF_CONSTRUCTION", default: parameters.efConstruction, in: 1...10_000)
         return parameters
     }
 
