@@ -26,7 +26,6 @@ enum PostgresRecords {
     }()
 
     private static let decoder = JSONDecoder()
-    private static let eventEncoder = SomaJSON.encoder()
 
     static func json(_ payload: JSONObject) throws -> String {
         let text = String(decoding: try encoder.encode(payload), as: UTF8.self)
@@ -35,12 +34,12 @@ enum PostgresRecords {
         return text
     }
 
-    static func event(_ kind: MemoryEvent.Kind, _ memory: Memory, at now: Date) throws -> String {
-        String(decoding: try eventEncoder.encode(MemoryEvent(kind, of: memory, at: now)), as: UTF8.self)
+    static func event(_ kind: MemoryEvent.Kind, _ memory: Memory, at now: Date) -> String {
+        String(decoding: MemoryEvent(kind, of: memory, at: now).json, as: UTF8.self)
     }
 
     static func decodeEvent(_ text: String) throws -> MemoryEvent {
-        try SomaJSON.decoder().decode(MemoryEvent.self, from: Data(text.utf8))
+        try MemoryEvent(json: Array(text.utf8))
     }
 
     static func memories(_ rows: PostgresRowSequence) async throws -> [Memory] {

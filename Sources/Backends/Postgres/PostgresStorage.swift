@@ -42,7 +42,7 @@ public final class PostgresStorage: MemoryStorage {
     private static func write(_ draft: MemoryDraft, at now: Date, on connection: PostgresConnection, logger: Logger) async throws -> Memory {
         let fresh = PostgresRecords.rounded(draft.record(replacing: nil, at: now))
         let payload = try PostgresRecords.json(fresh.payload)
-        let created = try PostgresRecords.event(.created, fresh, at: now)
+        let created = PostgresRecords.event(.created, fresh, at: now)
         let inserted = try await connection.query(
             """
             WITH inserted AS (
@@ -69,7 +69,7 @@ public final class PostgresStorage: MemoryStorage {
             throw BackendError.unreachable(backend: "postgres", reason: "a record vanished during its update; retry")
         }
         let memory = PostgresRecords.rounded(draft.record(replacing: existing, at: now))
-        let updated = try PostgresRecords.event(.updated, memory, at: now)
+        let updated = PostgresRecords.event(.updated, memory, at: now)
         try await connection.query(
             """
             WITH changed AS (
@@ -112,7 +112,7 @@ public final class PostgresStorage: MemoryStorage {
                 query = Self.concatenate(query, condition, " RETURNING \(PostgresRecords.columns)")
                 let deleted = try await PostgresRecords.memories(try await connection.query(query, logger: logger))
                 for memory in deleted {
-                    let event = try PostgresRecords.event(.deleted, memory, at: now)
+                    let event = PostgresRecords.event(.deleted, memory, at: now)
                     try await connection.query(
                         """
                         WITH unlinked AS (
@@ -164,7 +164,7 @@ public final class PostgresStorage: MemoryStorage {
                 let source = try await connection.query(
                     "SELECT \(unescaped: PostgresRecords.columns) FROM soma_memories WHERE id = \(sourceID)", logger: logger)
                 if let memory = try await PostgresRecords.memories(source).first {
-                    let event = try PostgresRecords.event(.linked, memory, at: at)
+                    let event = PostgresRecords.event(.linked, memory, at: at)
                     try await connection.query("INSERT INTO soma_outbox (memory_id, event) VALUES (\(memory.id), \(event)::jsonb)", logger: logger)
                 }
             }

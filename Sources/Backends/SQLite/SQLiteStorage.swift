@@ -154,10 +154,8 @@ public final class SQLiteStorage: MemoryStorage {
             [namespace, type.rawValue, delta])
     }
 
-    static let eventEncoder = SomaJSON.encoder()
-
     static func record(_ db: Database, _ kind: MemoryEvent.Kind, _ memory: Memory, at now: Date) throws {
-        let event = String(decoding: try eventEncoder.encode(MemoryEvent(kind, of: memory, at: now)), as: UTF8.self)
+        let event = String(decoding: MemoryEvent(kind, of: memory, at: now).json, as: UTF8.self)
         try db.run("INSERT INTO outbox(namespace, event) VALUES (?, ?)", [memory.namespace, event])
     }
 
@@ -257,10 +255,9 @@ public final class SQLiteStorage: MemoryStorage {
     }
 
     public func pendingEvents(limit: Int) async throws -> [OutboxEntry] {
-        let decoder = SomaJSON.decoder()
-        return try await pool.read { db in
+        try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT sequence, event FROM outbox ORDER BY sequence LIMIT ?", arguments: [limit]).map { row in
-                OutboxEntry(sequence: row["sequence"], event: try decoder.decode(MemoryEvent.self, from: Data((row["event"] as String).utf8)))
+                OutboxEntry(sequence: row["sequence"], event: try MemoryEvent(json: Array((row["event"] as String).utf8)))
             }
         }
     }

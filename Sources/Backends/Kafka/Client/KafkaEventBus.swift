@@ -14,7 +14,6 @@ import Synchronization
 public final class KafkaEventBus: EventBus {
     public let settings: KafkaSettings
     let producer: KafkaProducer
-    private let encoder = SomaJSON.encoder()
 
     public init(settings: KafkaSettings) throws {
         self.settings = settings
@@ -22,9 +21,9 @@ public final class KafkaEventBus: EventBus {
     }
 
     public func publish(_ events: [MemoryEvent]) async throws {
-        let records = try events.map { event in
+        let records = events.map { event in
             KafkaRecord(
-                topic: settings.topic, key: Array(event.id.uuidString.lowercased().utf8), value: Array(try encoder.encode(event)),
+                topic: settings.topic, key: Array(event.id.uuidString.lowercased().utf8), value: event.json,
                 headers: [("event_type", event.kind.rawValue), ("schema_version", String(MemoryEvent.schemaVersion)), ("content-type", "application/json")])
         }
         try await producer.send(records)
@@ -55,7 +54,6 @@ public final class KafkaEventBus: EventBus {
 final class KafkaSubscription: EventSubscription {
     private let bus: KafkaEventBus
     private let consumer: KafkaConsumer
-    private let decoder = SomaJSON.decoder()
     /// Records handed out and not yet settled, by receipt; and how often each was read.
     private let outstanding = Mutex<[String: KafkaMessage]>([:])
     private let attempts = Mutex<[String: Int]>([:])
@@ -75,7 +73,7 @@ final class KafkaSubscription: EventSubscription {
             guard let message = try await consumer.poll(timeout: max(.milliseconds(1), remaining)) else { return nil }
             let receipt = "\(message.topic)/\(message.partition)/\(message.offset)"
             do {
-                let event = try decoder.decode(MemoryEvent.self, from: Data(message.value))
+                let event = try MemoryEvent(json: message.value)
                 let attempt = attempts.withLock { attempts in
                     attempts[receipt, default: 0] += 1
                     return attempts[receipt]!

@@ -29,7 +29,6 @@ public final class RedisStreamBus: EventBus {
 
     let client: RedisClient
     let settings: Settings
-    private let encoder = SomaJSON.encoder()
 
     public init(client: RedisClient, settings: Settings = Settings()) {
         self.client = client
@@ -38,9 +37,8 @@ public final class RedisStreamBus: EventBus {
 
     public func publish(_ events: [MemoryEvent]) async throws {
         guard !events.isEmpty else { return }
-        let commands = try events.map { event -> [[UInt8]] in
-            let body = Array(try encoder.encode(event))
-            return ["XADD", settings.key, "MAXLEN", "~", String(settings.maxLength), "*", "event"].map { Array($0.utf8) } + [body]
+        let commands = events.map { event -> [[UInt8]] in
+            ["XADD", settings.key, "MAXLEN", "~", String(settings.maxLength), "*", "event"].map { Array($0.utf8) } + [event.json]
         }
         for reply in try await client.pipeline(commands) { _ = try reply.checked() }
     }
@@ -58,7 +56,6 @@ final class RedisStreamSubscription: EventSubscription {
     private let bus: RedisStreamBus
     private let group: String
     private let consumer: String
-    private let decoder = SomaJSON.decoder()
 
     private struct State {
         var ready: [EventDelivery] = []
@@ -154,7 +151,7 @@ final class RedisStreamSubscription: EventSubscription {
         }
         var deliveries: [EventDelivery] = []
         for (id, body) in entries {
-            guard let event = try? decoder.decode(MemoryEvent.self, from: Data(body)) else {
+            guard let event = try? MemoryEvent(json: body) else {
                 // Not an event this service wrote: acknowledge it away rather than loop on it.
                 _ = try? await bus.client.command("XACK", key, group, id)
                 continue
