@@ -44,8 +44,9 @@ public final class InProcessVectorIndex: VectorIndex {
             }
             return state.points.values.filter { query.admits(namespace: $0.namespace, type: $0.type, payload: $0.payload) }
         }
-        let hits = candidates.map { VectorHit(id: $0.id, score: VectorMath.cosine(query.vector, $0.vector)) }
-        return Array(hits.sorted(by: VectorHit.bestFirst).prefix(query.limit))
+        var best = BestHits(limit: query.limit)
+        for candidate in candidates { best.offer(VectorHit(id: candidate.id, score: VectorMath.cosine(query.vector, candidate.vector))) }
+        return best.hits
     }
 
     public func count(namespace: String?) async throws -> Int {

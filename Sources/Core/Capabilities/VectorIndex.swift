@@ -93,6 +93,39 @@ public struct VectorHit: Sendable, Equatable {
     }
 }
 
+/// The best `limit` hits offered, in `VectorHit.bestFirst` order, without keeping or sorting the
+/// rest: an exact scan offers every vector it reads (100,000 of them while a lost graph is rebuilt).
+public struct BestHits: Sendable {
+    public let limit: Int
+    public private(set) var hits: [VectorHit] = []
+
+    public init(limit: Int) {
+        self.limit = max(limit, 0)
+        hits.reserveCapacity(min(self.limit, 1024))
+    }
+
+    /// Whether a hit with this score could still enter (cheap to ask before building the hit).
+    public func admits(score: Double) -> Bool {
+        guard let worst = hits.last, hits.count == limit else { return limit > 0 }
+        return score >= worst.score
+    }
+
+    public mutating func offer(_ hit: VectorHit) {
+        guard limit > 0 else { return }
+        if hits.count == limit {
+            guard VectorHit.bestFirst(hit, hits[limit - 1]) else { return }
+            hits.removeLast()
+        }
+        // Binary search for the first kept hit this one ranks before.
+        var low = 0, high = hits.count
+        while low < high {
+            let middle = (low + high) / 2
+            if VectorHit.bestFirst(hit, hits[middle]) { high = middle } else { low = middle + 1 }
+        }
+        hits.insert(hit, at: low)
+    }
+}
+
 public enum PayloadFilter {
     /// Every filter key is present in the payload with an equal value.
     public static func matches(_ payload: JSONObject, _ filters: JSONObject) -> Bool {

@@ -122,15 +122,20 @@ public final class NearestNeighbourIndex: Sendable {
         let (graph, size, bufferHits) = state.withLock { state -> (HNSWGraph?, Int, [VectorHit]) in
             guard let partition = state.partitions[query.namespace] else { return (nil, 0, []) }
             // Small partitions, and everything the graph does not hold yet, are scanned exactly.
+            // Only the best `limit` are kept: the final answer is the best `limit` of buffer and graph.
             let unfiltered = query.type == nil && query.filters.isEmpty
-            func hit(_ entry: Entry) -> VectorHit? {
-                guard unfiltered || query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload) else { return nil }
-                return VectorHit(id: entry.id, score: Self.dot(vector, entry.vector))
+            var best = BestHits(limit: query.limit)
+            func offer(_ entry: Entry) {
+                guard unfiltered || query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload) else { return }
+                let score = Self.dot(vector, entry.vector)
+                if best.admits(score: score) { best.offer(VectorHit(id: entry.id, score: score)) }
             }
-            let hits = partition.graph == nil
-                ? partition.entries.values.compactMap(hit)
-                : partition.pending.keys.compactMap { partition.entries[$0].flatMap(hit) }
-            return (partition.graph, partition.entries.count, hits)
+            if partition.graph == nil {
+                for entry in partition.entries.values { offer(entry) }
+            } else {
+                for id in partition.pending.keys { if let entry = partition.entries[id] { offer(entry) } }
+            }
+            return (partition.graph, partition.entries.count, best.hits)
         }
         var hits = bufferHits
         if let graph {
@@ -387,16 +392,21 @@ public final class NearestNeighbourIndex: Sendable {
         return vector.map { $0 / norm }
     }
 
-    /// Dot product in 8-wide SIMD lanes (the compiler may not reorder a scalar float sum itself).
+    /// Dot product in 8-wide SIMD lanes (the compiler may not reorder a scalar float sum itself),
+    /// loaded straight from memory: building each lane from an array slice cost most of the time.
     static func dot(_ a: [Float], _ b: [Float]) -> Double {
         a.withUnsafeBufferPointer { x in
             b.withUnsafeBufferPointer { y in
-                let count = x.count, wide = count & ~7
+                let count = min(x.count, y.count), wide = count & ~7
+                let xBytes = UnsafeRawBufferPointer(x), yBytes = UnsafeRawBufferPointer(y)
+                let stride = MemoryLayout<SIMD8<Float>>.size
                 var lanes = SIMD8<Float>()
                 var index = 0
                 while index < wide {
-                    lanes += SIMD8(x[index..<index + 8]) * SIMD8(y[index..<index + 8])
-                    index += 8
+                    let offset = index * MemoryLayout<Float>.stride
+                    lanes += xBytes.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                        * yBytes.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                    index += stride / MemoryLayout<Float>.stride
                 }
                 var sum = lanes.sum()
                 while index < count {
