@@ -1,7 +1,7 @@
 import ConformanceKit
 import Foundation
 import GRDB
-import SomaANN
+@testable import SomaANN
 import SomaCore
 import Testing
 @testable import SomaSQLite
@@ -147,5 +147,34 @@ struct NoBus: EventBus {
         #expect(try await reopened.count(namespace: "ns") == 600)
         let hits = try await reopened.search(VectorQuery(vector: points[42].vector, namespace: "ns", limit: 1))
         #expect(hits.first?.id == points[42].id)
+    }
+
+    /// A process that never stops cleanly (killed, or the machine lost) still leaves a recent graph:
+    /// the next start merges only what came after the last periodic save.
+    @Test(arguments: [true, false])
+    func aRunningServiceSavesItsGraphPeriodically(saving: Bool) async throws {
+        let directory = temporaryDirectory()
+        var parameters = ANNParameters()
+        parameters.exactThreshold = 16
+        parameters.saveInterval = saving ? .milliseconds(100) : nil
+        let points = (0..<600).map { index in
+            VectorPoint(id: UUID(), vector: HashEmbedder(dimension: 32).vector(for: "item \(index) topic \(index % 7)"), namespace: "ns", type: .episodic, version: 1, payload: [:])
+        }
+        let running = try await SQLiteVectorIndex(database: try SQLiteDatabase(directory: directory), dimension: 32, parameters: parameters)
+        try await running.upsert(points)
+        await running.index.waitForMerge()
+        // The second save to finish from here started after every vector was merged.
+        let before = running.index.savesCompleted
+        for _ in 0..<300 where saving && running.index.savesCompleted < before + 2 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(FileManager.default.fileExists(atPath: NearestNeighbourIndex.graphPath(directory, "ns")) == saving)
+        // No flush: the next start sees what a crash would leave.
+        let restarted = try await SQLiteVectorIndex(database: try SQLiteDatabase(directory: directory), dimension: 32, parameters: parameters)
+        #expect(try await restarted.count(namespace: "ns") == 600)
+        if saving { #expect(restarted.index.pendingCount == 0, "every vector is in the graph saved while running") }
+        let hits = try await restarted.search(VectorQuery(vector: points[42].vector, namespace: "ns", limit: 1))
+        #expect(hits.first?.id == points[42].id)
+        withExtendedLifetime(running) {}
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SomaANN
 import SomaCore
+import Synchronization
 
 /// Vectors stored in the data file beside the records, searched through `NearestNeighbourIndex`.
 /// The table is the truth: at start-up the in-memory index is rebuilt from it, reusing the graphs
@@ -12,6 +13,7 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked {
     let mergeGrace: Duration = .seconds(20)
     /// This generation's tables, and where its saved graphs live.
     let tables: Tables
+    private let periodicSave = Mutex<Task<Void, Never>?>(nil)
 
     /// Generation 0 is the migrated `vectors` and `vector_meta`; `soma reindex` makes `vectors_g<N>`
     /// and `vector_meta_g<N>` beside them, with their graphs in a folder of the same name.
@@ -51,6 +53,23 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked {
                 type: MemoryType(rawValue: row["type"]) ?? .episodic, version: row["version"], payload: try SQLiteRecords.payload(row["payload"])))
         }
         index.load(entries, from: tables.graphs)
+        if let interval = parameters.saveInterval { startSaving(every: interval) }
+    }
+
+    deinit { periodicSave.withLock { $0?.cancel() } }
+
+    /// Saves the graphs every `interval` while vectors were merged into them since the last save,
+    /// so that after a crash the next start reuses a recent graph instead of merging every vector
+    /// again (searches scan the waiting ones exactly). A failed save is retried at the next tick.
+    private func startSaving(every interval: Duration) {
+        let task = Task.detached { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self, !Task.isCancelled else { return }
+                if self.index.mergedSinceSave > 0 { try? self.index.save(to: self.tables.graphs) }
+            }
+        }
+        periodicSave.withLock { $0 = task }
     }
 
     public func ensureCollection(dimension: Int) async throws {

@@ -52,7 +52,8 @@ chnsw_index *chnsw_load(const char *path, int dimension, char *error, size_t err
 
 int chnsw_save(chnsw_index *index, const char *path) {
     try {
-        std::unique_lock guard(index->lock);
+        // Shared: saving only reads the graph, so searches go on; adds and deletes wait.
+        std::shared_lock guard(index->lock);
         index->graph->saveIndex(std::string(path));
         return 0;
     } catch (...) {

@@ -1,8 +1,8 @@
 import CHNSW
 import Foundation
 
-/// An hnswlib graph behind its C API. Searches run at once; the shim takes an exclusive lock
-/// itself for adding, deleting and saving, so the handle may be shared.
+/// An hnswlib graph behind its C API. Searches and saves run side by side; the shim takes an
+/// exclusive lock itself for adding and deleting, so the handle may be shared.
 final class HNSWGraph: @unchecked Sendable {
     private let handle: OpaquePointer
     let dimension: Int

@@ -36,6 +36,8 @@ public enum ANNBackends {
         parameters.exactThreshold = try configuration.int("SOMA_ANN_EXACT_THRESHOLD", default: parameters.exactThreshold, in: 0...1_000_000)
         parameters.efSearch = try configuration.int("SOMA_ANN_EF_SEARCH", default: parameters.efSearch, in: 1...10_000)
         parameters.efConstruction = try configuration.int("SOMA_ANN_EF_CONSTRUCTION", default: parameters.efConstruction, in: 1...10_000)
+        let saveSeconds = try configuration.int("SOMA_ANN_SAVE_INTERVAL_S", default: 300, in: 0...86_400)
+        parameters.saveInterval = saveSeconds == 0 ? nil : .seconds(saveSeconds)
         return parameters
     }
 

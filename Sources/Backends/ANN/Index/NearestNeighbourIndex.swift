@@ -42,11 +42,16 @@ public final class NearestNeighbourIndex: Sendable {
     struct State {
         var partitions: [String: Partition] = [:]
         var merging = false
+        /// Vectors put into graphs (by merges and rebuilds) since the graphs were last saved.
+        var mergedSinceSave = 0
+        var savesCompleted = 0
     }
 
     public let dimension: Int
     public let parameters: ANNParameters
     private let state = Mutex(State())
+    /// One save at a time: two would write the same temporary files.
+    private let saving = Mutex(())
 
     public init(dimension: Int, parameters: ANNParameters = ANNParameters()) {
         self.dimension = dimension
@@ -265,6 +270,7 @@ public final class NearestNeighbourIndex: Sendable {
             added.insert(id)
         }
         state.withLock { state in
+            state.mergedSinceSave += added.count
             for (id, label, vector) in batch {
                 state.partitions[namespace]?.claimed.remove(id)
                 guard added.contains(id) else {
@@ -303,6 +309,7 @@ public final class NearestNeighbourIndex: Sendable {
         state.withLock { state in
             guard state.partitions[namespace]?.graph === old else { return }
             state.partitions[namespace]!.graph = graph
+            state.mergedSinceSave += live.count
             Self.reconcile(graph, with: &state.partitions[namespace]!, comparingVectors: false)
         }
         return true
@@ -339,14 +346,30 @@ public final class NearestNeighbourIndex: Sendable {
 
     // MARK: Persistence
 
-    /// Saves every graph into `directory`, one file per namespace.
+    /// Vectors merged into graphs since the last `save`.
+    public var mergedSinceSave: Int { state.withLock { $0.mergedSinceSave } }
+
+    /// Saves finished so far (for tests).
+    var savesCompleted: Int { state.withLock { $0.savesCompleted } }
+
+    /// Saves every graph into `directory`, one file per namespace. Searches go on meanwhile; merges
+    /// and deletes wait for the graph being written.
     public func save(to directory: String) throws {
-        let graphs = state.withLock { state in state.partitions.compactMap { namespace, partition in partition.graph.map { (namespace, $0) } } }
-        for (namespace, graph) in graphs {
-            let path = Self.graphPath(directory, namespace)
-            try graph.save(to: path + ".tmp")
-            _ = try? FileManager.default.removeItem(atPath: path)
-            try FileManager.default.moveItem(atPath: path + ".tmp", toPath: path)
+        try saving.withLock { _ in
+            let graphs = state.withLock { state in
+                // Counted from here: a merge that lands during the save is saved again next time.
+                state.mergedSinceSave = 0
+                return state.partitions.compactMap { namespace, partition in partition.graph.map { (namespace, $0) } }
+            }
+            for (namespace, graph) in graphs {
+                let path = Self.graphPath(directory, namespace)
+                try graph.save(to: path + ".tmp")
+                // rename(2) replaces the old file in one step: a crash leaves one graph or the other.
+                guard rename(path + ".tmp", path) == 0 else {
+                    throw ANNError("cannot replace \(path): \(String(cString: strerror(errno)))")
+                }
+            }
+            state.withLock { $0.savesCompleted += 1 }
         }
     }
 

@@ -1,6 +1,6 @@
 // A C API over hnswlib (header-only C++) for Swift. Cosine similarity on vectors the caller has
-// L2-normalised (inner-product space). Adds and searches may run concurrently; growing the index
-// and deleting take an exclusive lock. No C++ exception crosses this boundary.
+// L2-normalised (inner-product space). Searches and saves share the index; adds (which may grow it)
+// and deletes take it exclusively. No C++ exception crosses this boundary.
 #ifndef CHNSW_H
 #define CHNSW_H
 
