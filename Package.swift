@@ -56,7 +56,9 @@ let package = Package(
         ),
         .target(
             name: "SomaSQLite",
-            dependencies: ["SomaCore", "SomaANN", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SomaCore", "SomaANN", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Sources/Backends/SQLite",
             swiftSettings: strictSettings
         ),

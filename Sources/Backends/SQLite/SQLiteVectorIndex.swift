@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import SomaANN
 import SomaCore
 import Synchronization
@@ -14,6 +15,7 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked {
     /// This generation's tables, and where its saved graphs live.
     let tables: Tables
     private let periodicSave = Mutex<Task<Void, Never>?>(nil)
+    private static let logger = Logger(label: "soma.sqlite")
 
     /// Generation 0 is the migrated `vectors` and `vector_meta`; `soma reindex` makes `vectors_g<N>`
     /// and `vector_meta_g<N>` beside them, with their graphs in a folder of the same name.
@@ -53,6 +55,11 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked {
                 type: MemoryType(rawValue: row["type"]) ?? .episodic, version: row["version"], payload: try SQLiteRecords.payload(row["payload"])))
         }
         index.load(entries, from: tables.graphs)
+        let waiting = index.pendingCount
+        if waiting > 0 {
+            // Searches scan these exactly until the merge has put them into the graph.
+            Self.logger.notice("vectors not in the saved graph are being merged into it", metadata: ["vectors": "\(waiting)", "stored": "\(entries.count)"])
+        }
         if let interval = parameters.saveInterval { startSaving(every: interval) }
     }
 
@@ -66,7 +73,12 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 guard let self, !Task.isCancelled else { return }
-                if self.index.mergedSinceSave > 0 { try? self.index.save(to: self.tables.graphs) }
+                guard self.index.mergedSinceSave > 0 else { continue }
+                do {
+                    try self.index.save(to: self.tables.graphs)
+                } catch {
+                    Self.logger.warning("cannot save the HNSW graphs; retrying at the next interval", metadata: ["error": "\(error)"])
+                }
             }
         }
         periodicSave.withLock { $0 = task }
