@@ -74,8 +74,13 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked {
                 try? await Task.sleep(for: interval)
                 guard let self, !Task.isCancelled else { return }
                 guard self.index.mergedSinceSave > 0 else { continue }
+                let (index, directory) = (self.index, self.tables.graphs)
                 do {
-                    try self.index.save(to: self.tables.graphs)
+                    // On a thread of its own: writing a graph (about 170 MB at 100,000 x 384) must not
+                    // hold one of the few threads that serve requests.
+                    try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+                        Thread.detachNewThread { done.resume(with: Result { try index.save(to: directory) }) }
+                    }
                 } catch {
                     Self.logger.warning("cannot save the HNSW graphs; retrying at the next interval", metadata: ["error": "\(error)"])
                 }
