@@ -356,18 +356,24 @@ public final class NearestNeighbourIndex: Sendable {
     /// and deletes wait for the graph being written.
     public func save(to directory: String) throws {
         try saving.withLock { _ in
-            let graphs = state.withLock { state in
+            let (graphs, unsaved) = state.withLock { state in
                 // Counted from here: a merge that lands during the save is saved again next time.
-                state.mergedSinceSave = 0
-                return state.partitions.compactMap { namespace, partition in partition.graph.map { (namespace, $0) } }
+                defer { state.mergedSinceSave = 0 }
+                return (state.partitions.compactMap { namespace, partition in partition.graph.map { (namespace, $0) } }, state.mergedSinceSave)
             }
-            for (namespace, graph) in graphs {
-                let path = Self.graphPath(directory, namespace)
-                try graph.save(to: path + ".tmp")
-                // rename(2) replaces the old file in one step: a crash leaves one graph or the other.
-                guard rename(path + ".tmp", path) == 0 else {
-                    throw ANNError("cannot replace \(path): \(String(cString: strerror(errno)))")
+            do {
+                for (namespace, graph) in graphs {
+                    let path = Self.graphPath(directory, namespace)
+                    try graph.save(to: path + ".tmp")
+                    // rename(2) replaces the old file in one step: a crash leaves one graph or the other.
+                    guard rename(path + ".tmp", path) == 0 else {
+                        throw ANNError("cannot replace \(path): \(String(cString: strerror(errno)))")
+                    }
                 }
+            } catch {
+                // Still unsaved: the next periodic save must not think there is nothing to do.
+                state.withLock { $0.mergedSinceSave += unsaved }
+                throw error
             }
             state.withLock { $0.savesCompleted += 1 }
         }
