@@ -181,6 +181,22 @@ import Testing
         #expect(try reloaded.search(VectorQuery(vector: vectors[0].map { -$0 }, namespace: "ns", limit: 1)).first?.id == added)
         #expect(try reloaded.search(VectorQuery(vector: vectors[7], namespace: "ns", limit: 1)).first?.id == ids[7])
     }
+    /// The periodic save runs while `mergedSinceSave` is above 0: a failed save must leave it there,
+    /// and a save that succeeds, with nothing merged meanwhile, brings it to 0.
+    @Test func onlyASaveThatSucceedsCountsMergesAsSaved() async throws {
+        let (index, _) = try await build(Self.randomVectors(300, dimension: 16, seed: 5), threshold: 0)
+        await index.waitForMerge()
+        #expect(index.mergedSinceSave == 300)
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("ann-missing-\(UUID())/graphs").path
+        #expect(throws: ANNError.self) { try index.save(to: missing) }
+        #expect(index.mergedSinceSave == 300, "still unsaved after a failed save")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ann-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try index.save(to: directory)
+        #expect(index.mergedSinceSave == 0)
+        #expect(FileManager.default.fileExists(atPath: NearestNeighbourIndex.graphPath(directory, "ns")))
+    }
+
     @Test func settingsOutOfRangeFailStartUpByName() throws {
         var parameters = try ANNBackends.parameters(BackendConfiguration(["SOMA_ANN_EF_CONSTRUCTION": "48", "SOMA_ANN_EF_SEARCH": "32"]))
         #expect(parameters.efConstruction == 48 && parameters.efSearch == 32)

@@ -163,9 +163,8 @@ struct NoBus: EventBus {
         let running = try await SQLiteVectorIndex(database: try SQLiteDatabase(directory: directory), dimension: 32, parameters: parameters)
         try await running.upsert(points)
         await running.index.waitForMerge()
-        // The second save to finish from here started after every vector was merged.
-        let before = running.index.savesCompleted
-        for _ in 0..<300 where saving && running.index.savesCompleted < before + 2 {
+        // Until a save that began after the last merge has finished.
+        for _ in 0..<300 where saving && running.index.mergedSinceSave > 0 {
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(FileManager.default.fileExists(atPath: NearestNeighbourIndex.graphPath(directory, "ns")) == saving)

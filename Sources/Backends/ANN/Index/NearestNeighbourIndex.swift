@@ -42,9 +42,10 @@ public final class NearestNeighbourIndex: Sendable {
     struct State {
         var partitions: [String: Partition] = [:]
         var merging = false
-        /// Vectors put into graphs (by merges and rebuilds) since the graphs were last saved.
-        var mergedSinceSave = 0
-        var savesCompleted = 0
+        /// Vectors put into graphs (by merges and rebuilds) since start-up, and how many of them the
+        /// last finished save held.
+        var merged = 0
+        var savedThrough = 0
     }
 
     public let dimension: Int
@@ -270,7 +271,7 @@ public final class NearestNeighbourIndex: Sendable {
             added.insert(id)
         }
         state.withLock { state in
-            state.mergedSinceSave += added.count
+            state.merged += added.count
             for (id, label, vector) in batch {
                 state.partitions[namespace]?.claimed.remove(id)
                 guard added.contains(id) else {
@@ -309,7 +310,7 @@ public final class NearestNeighbourIndex: Sendable {
         state.withLock { state in
             guard state.partitions[namespace]?.graph === old else { return }
             state.partitions[namespace]!.graph = graph
-            state.mergedSinceSave += live.count
+            state.merged += live.count
             Self.reconcile(graph, with: &state.partitions[namespace]!, comparingVectors: false)
         }
         return true
@@ -346,37 +347,39 @@ public final class NearestNeighbourIndex: Sendable {
 
     // MARK: Persistence
 
-    /// Vectors merged into graphs since the last `save`.
-    public var mergedSinceSave: Int { state.withLock { $0.mergedSinceSave } }
-
-    /// Saves finished so far (for tests).
-    var savesCompleted: Int { state.withLock { $0.savesCompleted } }
+    /// Vectors merged into graphs after the last finished `save` began: 0 once a save holds every merge.
+    public var mergedSinceSave: Int { state.withLock { $0.merged - $0.savedThrough } }
 
     /// Saves every graph into `directory`, one file per namespace. Searches go on meanwhile; merges
     /// and deletes wait for the graph being written.
     public func save(to directory: String) throws {
         try saving.withLock { _ in
-            let (graphs, unsaved) = state.withLock { state in
-                // Counted from here: a merge that lands during the save is saved again next time.
-                defer { state.mergedSinceSave = 0 }
-                return (state.partitions.compactMap { namespace, partition in partition.graph.map { (namespace, $0) } }, state.mergedSinceSave)
+            // Counted from here: a merge that lands during the save is saved again next time, and a
+            // failed save leaves everything since the last good one unsaved.
+            let (graphs, through) = state.withLock { state in
+                (state.partitions.compactMap { namespace, partition in partition.graph.map { (namespace, $0) } }, state.merged)
             }
-            do {
-                for (namespace, graph) in graphs {
-                    let path = Self.graphPath(directory, namespace)
-                    try graph.save(to: path + ".tmp")
-                    // rename(2) replaces the old file in one step: a crash leaves one graph or the other.
-                    guard rename(path + ".tmp", path) == 0 else {
-                        throw ANNError("cannot replace \(path): \(String(cString: strerror(errno)))")
-                    }
+            for (namespace, graph) in graphs {
+                let path = Self.graphPath(directory, namespace)
+                try graph.save(to: path + ".tmp")
+                // On disk before it replaces the old file, and rename(2) replaces it in one step:
+                // a crash or a power cut leaves one whole graph or the other.
+                try Self.sync(path + ".tmp")
+                guard rename(path + ".tmp", path) == 0 else {
+                    throw ANNError("cannot replace \(path): \(String(cString: strerror(errno)))")
                 }
-            } catch {
-                // Still unsaved: the next periodic save must not think there is nothing to do.
-                state.withLock { $0.mergedSinceSave += unsaved }
-                throw error
             }
-            state.withLock { $0.savesCompleted += 1 }
+            try Self.sync(directory)  // the renames themselves
+            state.withLock { $0.savedThrough = through }
         }
+    }
+
+    /// Flushes a file's or a directory's contents to the disk.
+    private static func sync(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw ANNError("cannot open \(path) to sync it: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw ANNError("cannot sync \(path): \(String(cString: strerror(errno)))") }
     }
 
     /// Rebuilds partitions from stored entries, reusing a saved graph where one matches: entries the
