@@ -84,3 +84,19 @@ for line in "${results[@]}"; do
   printf '%-8s %12s %10s %10s %18s\n' "$1" "$2" "$3" "$4" "$(awk -v a="$2" -v b="$ceiling" 'BEGIN {printf "%.3f", a / b}')"
 done
 echo "cache hit ratio during the get run: $(awk -v h="$hits" -v m="$misses" 'BEGIN {if (h + m > 0) printf "%.3f (%d hits, %d misses)", h / (h + m), h, m; else print "n/a"}')"
+
+# The ceiling SQLite alone puts on store: the same statements a store runs (record, full-text row,
+# count, outbox event, vector row) from one writer thread at synchronous=FULL on a copy of this run's
+# data file, committed B stores at a time (16 connections put at most 16 stores in one commit).
+# No HTTP, JSON, embedding or graph insertion.
+if [ "$stack" = sqlite ] && command -v cc >/dev/null; then
+  kill -TERM $server; wait $server || true
+  cc -O2 -o "$data_dir/sqlite_floor" scripts/bench/sqlite_floor.c -lsqlite3
+  for batch in 1 8 16; do
+    cp "$data_dir/soma.sqlite" "$data_dir/floor.sqlite"
+    [ ! -f "$data_dir/soma.sqlite-wal" ] || cp "$data_dir/soma.sqlite-wal" "$data_dir/floor.sqlite-wal"
+    line=$("$data_dir/sqlite_floor" "$data_dir/floor.sqlite" 8000 "$batch")
+    echo "SQLite alone, $line, $(echo "$line" | awk -v c="$ceiling" '{printf "%.3f of /healthz", $3 / c}')"
+    rm -f "$data_dir"/floor.sqlite*
+  done
+fi
