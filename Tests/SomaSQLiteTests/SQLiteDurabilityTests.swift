@@ -3,20 +3,54 @@ import Foundation
 import GRDB
 @testable import SomaANN
 import SomaCore
+import Synchronization
 import Testing
 @testable import SomaSQLite
 
 @Suite struct SQLiteDurabilityTests {
-    func engine(_ directory: String, threshold: Int = 4096) async throws -> MemoryEngine {
+    func engine(_ directory: String, threshold: Int = 4096, embedder: any Embedder = HashEmbedder(dimension: 64)) async throws -> MemoryEngine {
         let database = try SQLiteDatabase(directory: directory)
         var parameters = ANNParameters()
         parameters.exactThreshold = threshold
         let engine = MemoryEngine(
             storage: SQLiteStorage(database: database), cache: NoCache(),
             vectors: try await SQLiteVectorIndex(database: database, dimension: 64, parameters: parameters),
-            bus: NoBus(), embedder: HashEmbedder(dimension: 64))
+            bus: NoBus(), embedder: embedder)
         try await engine.prepare()
         return engine
+    }
+
+    /// The record and its vector share one commit: a crash between two commits could otherwise leave
+    /// a record stamped as embedded whose vector is missing, which no repair pass would look for.
+    @Test func aStoreCommitsItsRecordAndVectorTogether() async throws {
+        let engine = try await engine(temporaryDirectory())
+        let database = try #require(engine.storage as? SQLiteStorage).database
+        let commits = CommitCounter()
+        database.pool.add(transactionObserver: commits, extent: .observerLifetime)
+        let coordinate = try Coordinate([1, 2])
+        for version in 1...2 {
+            let stored = try await engine.store(MemoryDraft(namespace: "ns", coordinate: coordinate, payload: ["text": .string("version \(version)")]))
+            #expect(commits.count == version, "one commit per store, not \(commits.count - version + 1)")
+            let (model, vectorVersion) = try await database.pool.read { db in
+                (try String.fetchOne(db, sql: "SELECT embedding_model FROM memories WHERE id = ?", arguments: [SQLiteRecords.id(stored.id)]),
+                 try Int.fetchOne(db, sql: "SELECT version FROM vectors WHERE id = ?", arguments: [SQLiteRecords.id(stored.id)]))
+            }
+            #expect(model == engine.embedder.modelID && vectorVersion == version)
+        }
+        let hits = try await engine.recall(RecallRequest(namespace: "ns", query: "version 2", topK: 1))
+        #expect(hits.first?.memory.version == 2)
+    }
+
+    /// An embedder that does not answer does not lose the store: the record is kept without a model,
+    /// which the repair pass indexes once the embedder is back.
+    @Test func aStoreWhoseEmbeddingFailsKeepsTheRecordForRepair() async throws {
+        let directory = temporaryDirectory()
+        let engine = try await engine(directory, embedder: UnansweringEmbedder())
+        let stored = try await engine.store(MemoryDraft(namespace: "ns", coordinate: try Coordinate([3]), payload: ["text": "kept"]))
+        #expect(try await engine.get(namespace: "ns", coordinate: try Coordinate([3]))?.payload == ["text": "kept"])
+        let waiting = try await engine.storage.memoriesToEmbed(notEmbeddedWith: nil, after: nil, limit: 10)
+        #expect(waiting.map(\.id) == [stored.id])
+        #expect(try await engine.vectors.count(namespace: "ns") == 0)
     }
 
     @Test(arguments: [4096, 0])
@@ -176,4 +210,21 @@ struct NoBus: EventBus {
         #expect(hits.first?.id == points[42].id)
         withExtendedLifetime(running) {}
     }
+}
+
+/// Counts committed write transactions.
+final class CommitCounter: TransactionObserver, @unchecked Sendable {
+    private let committed = Mutex(0)
+    var count: Int { committed.withLock { $0 } }
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
+    func databaseDidChange(with event: DatabaseEvent) {}
+    func databaseDidCommit(_ db: Database) { committed.withLock { $0 += 1 } }
+    func databaseDidRollback(_ db: Database) {}
+}
+
+/// An embedder whose every call fails, as a remote one that is down.
+struct UnansweringEmbedder: Embedder {
+    var dimension: Int { 64 }
+    var modelID: String { "unanswering-64" }
+    func embed(_ texts: [String]) async throws -> [[Float]] { throw URLError(.cannotConnectToHost) }
 }

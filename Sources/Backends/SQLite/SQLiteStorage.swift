@@ -16,14 +16,17 @@ public final class SQLiteStorage: MemoryStorage {
     // MARK: Writes
 
     public func upsert(_ drafts: [MemoryDraft], at now: Date) async throws -> [Memory] {
-        try await committer.write { db in
-            try drafts.map { draft in
-                let existing = try Self.fetch(db, id: draft.id)
-                let memory = draft.record(replacing: existing, at: now)
-                try Self.save(db, memory, replacing: existing)
-                try Self.record(db, existing == nil ? .created : .updated, memory, at: now)
-                return memory
-            }
+        try await committer.write { db in try Self.upsert(db, drafts, at: now) }
+    }
+
+    /// The records and their events, inside a transaction the caller holds.
+    static func upsert(_ db: Database, _ drafts: [MemoryDraft], at now: Date) throws -> [Memory] {
+        try drafts.map { draft in
+            let existing = try fetch(db, id: draft.id)
+            let memory = draft.record(replacing: existing, at: now)
+            try save(db, memory, replacing: existing)
+            try record(db, existing == nil ? .created : .updated, memory, at: now)
+            return memory
         }
     }
 

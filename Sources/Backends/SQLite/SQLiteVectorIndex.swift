@@ -8,7 +8,7 @@ import Synchronization
 /// Vectors stored in the data file beside the records, searched through `NearestNeighbourIndex`.
 /// The table is the truth: at start-up the in-memory index is rebuilt from it, reusing the graphs
 /// saved at the last clean shutdown where they still match.
-public final class SQLiteVectorIndex: NearestNeighbourBacked {
+public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorIndex {
     let database: SQLiteDatabase
     public let index: NearestNeighbourIndex
     let mergeGrace: Duration = .seconds(20)
@@ -109,18 +109,52 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked {
         for point in points where point.vector.count != index.dimension {
             throw BackendError.dimensionMismatch(expected: index.dimension, actual: point.vector.count)
         }
-        let labels = index.labels(for: points)
-        let rows = zip(points, labels).map { point, label in
-            (point, label, SQLiteRecords.json(point.payload), point.vector.withUnsafeBufferPointer { Data(buffer: $0) })
-        }
+        let labels = index.labels(for: points.map(\.namespace))
+        let rows = zip(points, labels).map { VectorRow($0.vector, payload: $0.payload, label: $1) }
         try await database.committer.write { db in
-            for (point, label, payload, blob) in rows {
-                try db.run(
-                    "INSERT OR REPLACE INTO \(self.tables.vectors)(id, namespace, type, version, payload, label, vector) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [SQLiteRecords.id(point.id), point.namespace, point.type.rawValue, point.version, payload, label, blob])
-            }
+            for (point, row) in zip(points, rows) { try self.write(row, of: point, db) }
         }
         try index.upsert(points, labels: labels)
+    }
+
+    public func sharesDatabase(with storage: any MemoryStorage) -> Bool {
+        (storage as? SQLiteStorage)?.database === database
+    }
+
+    public func upsert(_ drafts: [MemoryDraft], vectors: [[Float]], at now: Date) async throws -> [Memory] {
+        for vector in vectors where vector.count != index.dimension {
+            throw BackendError.dimensionMismatch(expected: index.dimension, actual: vector.count)
+        }
+        let labels = index.labels(for: drafts.map(\.namespace))
+        // Encoded before the transaction: the writer serves every store, so it does only SQL.
+        let rows = zip(drafts, zip(vectors, labels)).map { draft, vector in VectorRow(vector.0, payload: draft.payload, label: vector.1) }
+        let (memories, points) = try await database.committer.write { db in
+            let memories = try SQLiteStorage.upsert(db, drafts, at: now)
+            let points = zip(memories, vectors).map { VectorPoint($0, vector: $1) }
+            for (point, row) in zip(points, rows) { try self.write(row, of: point, db) }
+            return (memories, points)
+        }
+        try index.upsert(points, labels: labels)
+        return memories
+    }
+
+    /// A point's stored form, apart from the record's version.
+    private struct VectorRow: Sendable {
+        let blob: Data
+        let payload: String
+        let label: Int
+
+        init(_ vector: [Float], payload: JSONObject, label: Int) {
+            blob = vector.withUnsafeBufferPointer { Data(buffer: $0) }
+            self.payload = SQLiteRecords.json(payload)
+            self.label = label
+        }
+    }
+
+    private func write(_ row: VectorRow, of point: VectorPoint, _ db: Database) throws {
+        try db.run(
+            "INSERT OR REPLACE INTO \(tables.vectors)(id, namespace, type, version, payload, label, vector) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [SQLiteRecords.id(point.id), point.namespace, point.type.rawValue, point.version, row.payload, row.label, row.blob])
     }
 
     public func delete(ids: [UUID]) async throws {

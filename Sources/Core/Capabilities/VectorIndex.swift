@@ -51,6 +51,13 @@ public struct VectorPoint: Sendable, Equatable {
         self.payload = payload
         self.record = record
     }
+
+    /// The point of a stored memory.
+    public init(_ memory: Memory, vector: [Float]) {
+        self.init(
+            id: memory.id, vector: vector, namespace: memory.namespace, type: memory.type, version: memory.version, payload: memory.payload,
+            record: .init(coordinate: memory.coordinate.values, importance: memory.importance, createdAt: memory.createdAt, updatedAt: memory.updatedAt))
+    }
 }
 
 public struct VectorQuery: Sendable, Equatable {
@@ -146,4 +153,15 @@ public enum VectorMath {
         guard normA > 0, normB > 0 else { return 0 }
         return Double(dot / (normA.squareRoot() * normB.squareRoot()))
     }
+}
+
+/// A vector index kept in the records' own database (the SQLite default). A synchronous store then
+/// writes its records and their vectors in one transaction: one commit per store instead of two,
+/// and never a committed record whose vector is missing.
+public protocol RecordBoundVectorIndex: VectorIndex {
+    /// True when `storage` writes into this index's database.
+    func sharesDatabase(with storage: any MemoryStorage) -> Bool
+    /// Does what `MemoryStorage.upsert` does, and writes `vectors[i]` as the vector of the record
+    /// `drafts[i]` becomes, in the same transaction.
+    func upsert(_ drafts: [MemoryDraft], vectors: [[Float]], at now: Date) async throws -> [Memory]
 }

@@ -47,6 +47,9 @@ public final class MemoryEngine: Sendable {
             draft.embeddingModel = embedder.modelID
             return draft
         }
+        if options.indexSynchronously, let bound = vectors as? any RecordBoundVectorIndex, bound.sharesDatabase(with: storage) {
+            return try await storeWithVectors(stamped, into: bound)
+        }
         let stored = try await backend(.storage) { try await storage.upsert(stamped, at: now()) }
         await invalidate(stored, deleted: false)
         if options.indexSynchronously {
@@ -58,6 +61,24 @@ public final class MemoryEngine: Sendable {
                 try? await storage.recordEmbedding(stored.map(RecordVersion.init), model: nil)
             }
         }
+        return stored
+    }
+
+    /// Records and vectors in one transaction. Embedding comes first; when it fails the records are
+    /// stored without a model stamp, for the repair pass (`embedPending`) to index once it answers.
+    private func storeWithVectors(_ drafts: [MemoryDraft], into bound: any RecordBoundVectorIndex) async throws -> [Memory] {
+        let stored: [Memory]
+        if let vectors = try? await embeddings(of: drafts.map(\.payload)) {
+            stored = try await backend(.storage) { try await bound.upsert(drafts, vectors: vectors, at: now()) }
+        } else {
+            let unstamped = drafts.map { draft in
+                var draft = draft
+                draft.embeddingModel = nil
+                return draft
+            }
+            stored = try await backend(.storage) { try await storage.upsert(unstamped, at: now()) }
+        }
+        await invalidate(stored, deleted: false)
         return stored
     }
 
@@ -355,17 +376,19 @@ public final class MemoryEngine: Sendable {
     /// Embeds the records and writes their points. Used by synchronous stores and by the consumer.
     public func index(_ memories: [Memory]) async throws {
         guard !memories.isEmpty else { return }
-        let texts = memories.map { EmbeddingText.of($0.payload, fields: options.embedFields) }
+        let embedded = try await embeddings(of: memories.map(\.payload))
+        let points = zip(memories, embedded).map { VectorPoint($0, vector: $1) }
+        try await backend(.vector) { try await vectors.upsert(points) }
+    }
+
+    /// One vector per payload, of the embedder's dimension.
+    private func embeddings(of payloads: [JSONObject]) async throws -> [[Float]] {
+        let texts = payloads.map { EmbeddingText.of($0, fields: options.embedFields) }
         let embedded = try await backend(.embedder) { try await embedder.embed(texts) }
-        guard embedded.count == memories.count, embedded.allSatisfy({ $0.count == embedder.dimension }) else {
+        guard embedded.count == payloads.count, embedded.allSatisfy({ $0.count == embedder.dimension }) else {
             throw EngineError.unavailable(capability: .embedder, reason: "embedder returned vectors of the wrong shape")
         }
-        let points = zip(memories, embedded).map { memory, vector in
-            VectorPoint(
-                id: memory.id, vector: vector, namespace: memory.namespace, type: memory.type, version: memory.version, payload: memory.payload,
-                record: .init(coordinate: memory.coordinate.values, importance: memory.importance, createdAt: memory.createdAt, updatedAt: memory.updatedAt))
-        }
-        try await backend(.vector) { try await vectors.upsert(points) }
+        return embedded
     }
 
     // MARK: Cache

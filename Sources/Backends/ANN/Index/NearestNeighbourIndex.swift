@@ -64,10 +64,15 @@ public final class NearestNeighbourIndex: Sendable {
     /// Fresh labels for points about to be upserted (stored with the vectors, so a saved graph can
     /// be matched against them after a restart).
     public func labels(for points: [VectorPoint]) -> [Int] {
+        labels(for: points.map(\.namespace))
+    }
+
+    /// New labels for points in these namespaces, one each.
+    public func labels(for namespaces: [String]) -> [Int] {
         state.withLock { state in
-            points.map { point in
-                defer { state.partitions[point.namespace, default: Partition()].nextLabel += 1 }
-                return state.partitions[point.namespace, default: Partition()].nextLabel
+            namespaces.map { namespace in
+                defer { state.partitions[namespace, default: Partition()].nextLabel += 1 }
+                return state.partitions[namespace, default: Partition()].nextLabel
             }
         }
     }
