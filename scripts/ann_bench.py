@@ -23,7 +23,7 @@ def main():
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--dimension", type=int, default=384)
     parser.add_argument("--m", type=int, default=16)
-    parser.add_argument("--ef-construction", type=int, default=100)
+    parser.add_argument("--ef-construction", type=int, default=64)
     parser.add_argument("--ef", type=int, default=64)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--binary", default=".build/release/soma")

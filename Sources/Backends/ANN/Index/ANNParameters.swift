@@ -1,10 +1,11 @@
 /// Tuning of the approximate index.
 public struct ANNParameters: Sendable, Equatable {
-    /// Graph degree and build breadth (hnswlib's M and ef_construction). Measured (BENCHMARKS.md,
-    /// 100,000 x 384): ef_construction 100 inserts about twice as fast as 200 for recall@10 0.990
-    /// against 0.993 at ef 64; insertion is most of a store's CPU.
+    /// Graph degree and build breadth (hnswlib's M and ef_construction; 16 and 64 are pgvector's
+    /// defaults too). Measured (BENCHMARKS.md, 100,000 x 384, ef 64): ef_construction 64 gives
+    /// recall@10 0.982 against 0.991 at 100 and 0.993 at 200, and inserts 2.2 and 4 times as fast;
+    /// graph insertion is the largest part of a store's CPU and all of the background merge's.
     public var m = 16
-    public var efConstruction = 100
+    public var efConstruction = 64
     /// Search breadth; raised to the number of results asked for when that is larger.
     public var efSearch = 64
     /// A namespace with at most this many vectors is searched exactly. Measured (BENCHMARKS.md):
