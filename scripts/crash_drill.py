@@ -16,13 +16,15 @@ With --async-indexing (PostgreSQL only) the service answers a store once the rec
 event are committed and indexes the vector in the background (`VECTOR_INDEX_ASYNC=true`), as the
 evented deployment does; pgvector's HNSW insertion then leaves the write path, which is what lets
 PostgreSQL take 500 stores/s on 2 cores. The drill then also waits for every stored memory to have
-its vector (events lost across the kills: must be 0).
+its vector (events lost across the kills: must be 0). On SQLite, where a store writes its record and
+vector in one transaction, the drill counts memories without their vector at once (must be 0).
 """
 import argparse
 import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -199,10 +201,24 @@ def main():
     unindexed = 0
     if args.async_indexing:
         unindexed = wait_for_vectors(args, data_dir, backend)
+    elif not args.postgres_url:
+        unindexed = sqlite_without_vectors(data_dir)
     print(f"crash drill ({storage}{', background indexing' if args.async_indexing else ''}): {args.kills} SIGKILLs, "
           f"{len(acknowledged)} acknowledged writes, lost {total_lost}, changed {total_changed}, half-written {total_half}"
-          + (f", memories without their vector {unindexed}" if args.async_indexing else ""))
+          + (f", memories without their vector {unindexed}" if args.async_indexing or not args.postgres_url else ""))
     sys.exit(1 if total_lost or total_changed or total_half or unindexed else 0)
+
+
+def sqlite_without_vectors(data_dir):
+    """Memories, acknowledged or not, whose vector row at their version is missing: a store writes both
+    in one transaction, so a kill leaves both or neither."""
+    database = sqlite3.connect(os.path.join(data_dir, "soma.sqlite"))
+    try:
+        return database.execute(
+            "SELECT count(*) FROM memories m WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.id = m.id AND v.version = m.version)"
+        ).fetchone()[0]
+    finally:
+        database.close()
 
 
 def wait_for_vectors(args, data_dir, backend, within=120):
