@@ -16,8 +16,9 @@ With --async-indexing (PostgreSQL only) the service answers a store once the rec
 event are committed and indexes the vector in the background (`VECTOR_INDEX_ASYNC=true`), as the
 evented deployment does; pgvector's HNSW insertion then leaves the write path, which is what lets
 PostgreSQL take 500 stores/s on 2 cores. The drill then also waits for every stored memory to have
-its vector (events lost across the kills: must be 0). On SQLite, where a store writes its record and
-vector in one transaction, the drill counts memories without their vector at once (must be 0).
+its vector (events lost across the kills: must be 0). Indexing before the answer, where a store writes
+its record and vector in one transaction, the drill counts memories without their vector at once
+(must be 0).
 """
 import argparse
 import json
@@ -201,11 +202,13 @@ def main():
     unindexed = 0
     if args.async_indexing:
         unindexed = wait_for_vectors(args, data_dir, backend)
-    elif not args.postgres_url:
+    elif args.postgres_url:
+        unindexed = postgres_without_vectors(args.postgres_url)
+    else:
         unindexed = sqlite_without_vectors(data_dir)
     print(f"crash drill ({storage}{', background indexing' if args.async_indexing else ''}): {args.kills} SIGKILLs, "
-          f"{len(acknowledged)} acknowledged writes, lost {total_lost}, changed {total_changed}, half-written {total_half}"
-          + (f", memories without their vector {unindexed}" if args.async_indexing or not args.postgres_url else ""))
+          f"{len(acknowledged)} acknowledged writes, lost {total_lost}, changed {total_changed}, half-written {total_half}, "
+          f"memories without their vector {unindexed}")
     sys.exit(1 if total_lost or total_changed or total_half or unindexed else 0)
 
 
@@ -221,14 +224,19 @@ def sqlite_without_vectors(data_dir):
         database.close()
 
 
+def postgres_without_vectors(url):
+    """Memories whose vector at their version is missing in PostgreSQL."""
+    query = "SELECT (SELECT count(*) FROM soma_memories) - (SELECT count(*) FROM soma_vectors v JOIN soma_memories m ON m.id = v.id AND m.version = v.version)"
+    return int(subprocess.run(["psql", url, "-Atc", query], check=True, capture_output=True, text=True).stdout.strip())
+
+
 def wait_for_vectors(args, data_dir, backend, within=120):
     """Restarts the service and waits until every stored memory has its vector; returns how many lack one."""
     server = start(args.binary, args.port, data_dir, backend)
-    query = "SELECT (SELECT count(*) FROM soma_memories) - (SELECT count(*) FROM soma_vectors v JOIN soma_memories m ON m.id = v.id AND m.version = v.version)"
     deadline = time.time() + within
     missing = None
     while time.time() < deadline:
-        missing = int(subprocess.run(["psql", args.postgres_url, "-Atc", query], check=True, capture_output=True, text=True).stdout.strip())
+        missing = postgres_without_vectors(args.postgres_url)
         if missing == 0:
             break
         time.sleep(1)

@@ -60,4 +60,23 @@ struct PgVectorTests {
         try await index.upsert([point])
         #expect(try await index.count(namespace: ns) == 0, "a vector for a record that is gone is not written")
     }
+
+    /// With the records in the same database, a store writes its record and vector in one
+    /// transaction: both rows carry the same inserting or updating transaction id (`xmin`).
+    @Test func aStoreWritesItsRecordAndVectorInOneTransaction() async throws {
+        let storage = try await PostgresTestSupport.storage()
+        let table = "test_vectors_\(UUID().uuidString.prefix(8).lowercased())"
+        let index = try PgVectorIndex(storage: storage, table: table)
+        let engine = MemoryEngine(storage: storage, cache: NoCache(), vectors: index, bus: NoBus(), embedder: HashEmbedder(dimension: 8))
+        try await index.ensureCollection(dimension: 8)
+        let ns = Fixture.namespace()
+        for version in 1...2 {
+            let stored = try await engine.store(Fixture.draft(ns, Fixture.coordinate(1), ["text": .string("version \(version)")]))
+            let rows = try await storage.client.query(
+                "SELECT m.xmin::text = v.xmin::text, v.version FROM soma_memories m JOIN \(unescaped: table) v ON v.id = m.id WHERE m.id = \(stored.id)")
+            var found: [(Bool, Int)] = []
+            for try await row in rows.decode((Bool, Int).self) { found.append(row) }
+            #expect(found.count == 1 && found[0].0 && found[0].1 == version, "\(found)")
+        }
+    }
 }

@@ -146,22 +146,6 @@ import Testing
     }
 }
 
-/// Cache and bus that do nothing: these tests are about storage and vectors.
-struct NoCache: MemoryCache {
-    func get(_ key: String) async throws -> [UInt8]? { nil }
-    func put(_ key: String, value: [UInt8]?, order: Int64, ttl: Duration) async throws {}
-    func delete(_ keys: [String]) async throws {}
-    func increment(_ key: String, window: Duration) async throws -> CounterValue { CounterValue(count: 1, resetsIn: window) }
-    func isHealthy() async -> Bool { true }
-}
-
-struct NoBus: EventBus {
-    struct Closed: Error {}
-    func publish(_ events: [MemoryEvent]) async throws {}
-    func subscribe(group: String, consumer: String) async throws -> any EventSubscription { throw Closed() }
-    func isHealthy() async -> Bool { true }
-}
-
 @Suite struct SQLiteGraphReuseTests {
     @Test func aCleanStopSavesTheGraphAndTheNextStartReusesIt() async throws {
         let directory = temporaryDirectory()

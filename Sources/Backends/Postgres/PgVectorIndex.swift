@@ -10,7 +10,7 @@ import SomaCore
 ///
 /// The table (`PGVECTOR_TABLE`, default `soma_vectors`) is created for the embedder's dimension
 /// on first use; a table that exists with another dimension is refused.
-public final class PgVectorIndex: VectorIndex {
+public final class PgVectorIndex: RecordBoundVectorIndex {
     private let storage: PostgresStorage
     private let table: String
     private var client: PostgresClient { storage.client }
@@ -61,26 +61,42 @@ public final class PgVectorIndex: VectorIndex {
     /// Writes vectors for records that still exist; a vector older than the one stored is ignored,
     /// so a late or repeated event cannot move a record's vector back.
     public func upsert(_ points: [VectorPoint]) async throws {
-        // One statement for the batch; a point given twice keeps its newest version.
+        guard let statement = try Self.upsertStatement(points, table: table) else { return }
+        let logger = logger
+        try await storage.call.run { [client] in
+            try await client.query(statement, logger: logger)
+        }
+    }
+
+    /// One statement for the batch (nil for none); a point given twice keeps its newest version.
+    private static func upsertStatement(_ points: [VectorPoint], table: String) throws -> PostgresQuery? {
         var newest: [UUID: VectorPoint] = [:]
         for point in points where (newest[point.id]?.version ?? .min) <= point.version { newest[point.id] = point }
-        guard !newest.isEmpty else { return }
+        guard !newest.isEmpty else { return nil }
         let batch = Array(newest.values)
         let ids = batch.map(\.id), namespaces = batch.map(\.namespace), types = batch.map(\.type.rawValue), versions = batch.map(\.version)
-        let payloads = try batch.map { try PostgresRecords.json($0.payload) }, vectors = batch.map { Self.literal($0.vector) }
+        let payloads = try batch.map { try PostgresRecords.json($0.payload) }, vectors = batch.map { literal($0.vector) }
+        return """
+            INSERT INTO \(unescaped: table) (id, namespace, type, version, payload, embedding)
+            SELECT p.id, p.namespace, p.type, p.version, p.payload::jsonb, p.embedding::vector
+            FROM unnest(\(ids)::uuid[], \(namespaces)::text[], \(types)::text[], \(versions)::int[], \(payloads)::text[], \(vectors)::text[])
+                AS p(id, namespace, type, version, payload, embedding)
+            JOIN soma_memories m ON m.id = p.id
+            ON CONFLICT (id) DO UPDATE SET namespace = EXCLUDED.namespace, type = EXCLUDED.type, version = EXCLUDED.version,
+                payload = EXCLUDED.payload, embedding = EXCLUDED.embedding
+            WHERE \(unescaped: table).version <= EXCLUDED.version
+            """
+    }
+
+    public func sharesDatabase(with storage: any MemoryStorage) -> Bool {
+        (storage as? PostgresStorage) === self.storage
+    }
+
+    public func upsert(_ drafts: [MemoryDraft], vectors: [[Float]], at now: Date) async throws -> [Memory] {
         let table = table, logger = logger
-        try await storage.call.run { [client] in
-            try await client.query(
-                """
-                INSERT INTO \(unescaped: table) (id, namespace, type, version, payload, embedding)
-                SELECT p.id, p.namespace, p.type, p.version, p.payload::jsonb, p.embedding::vector
-                FROM unnest(\(ids)::uuid[], \(namespaces)::text[], \(types)::text[], \(versions)::int[], \(payloads)::text[], \(vectors)::text[])
-                    AS p(id, namespace, type, version, payload, embedding)
-                JOIN soma_memories m ON m.id = p.id
-                ON CONFLICT (id) DO UPDATE SET namespace = EXCLUDED.namespace, type = EXCLUDED.type, version = EXCLUDED.version,
-                    payload = EXCLUDED.payload, embedding = EXCLUDED.embedding
-                WHERE \(unescaped: table).version <= EXCLUDED.version
-                """, logger: logger)
+        return try await storage.upsert(drafts, at: now) { connection, stored in
+            guard let statement = try Self.upsertStatement(zip(stored, vectors).map { VectorPoint($0, vector: $1) }, table: table) else { return }
+            try await connection.query(statement, logger: logger)
         }
     }
 

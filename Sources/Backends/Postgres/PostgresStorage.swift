@@ -25,6 +25,13 @@ public final class PostgresStorage: MemoryStorage {
     // MARK: Writes
 
     public func upsert(_ drafts: [MemoryDraft], at now: Date) async throws -> [Memory] {
+        try await upsert(drafts, at: now) { _, _ in }
+    }
+
+    /// Upserts the records, then runs `alsoWrite` with them in the same transaction.
+    func upsert(
+        _ drafts: [MemoryDraft], at now: Date, alsoWrite: @escaping @Sendable (PostgresConnection, [Memory]) async throws -> Void
+    ) async throws -> [Memory] {
         let now = PostgresRecords.rounded(now)
         let logger = logger
         return try await call.run { [client] in
@@ -33,6 +40,7 @@ public final class PostgresStorage: MemoryStorage {
                 for draft in drafts {
                     stored.append(try await Self.write(draft, at: now, on: connection, logger: logger))
                 }
+                try await alsoWrite(connection, stored)
                 return stored
             }
         }
