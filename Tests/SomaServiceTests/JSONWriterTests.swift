@@ -3,7 +3,7 @@ import SomaCore
 import Testing
 @testable import SomaService
 
-/// The search answer is written by hand for speed; it must be the bytes JSONEncoder writes.
+/// The search and memory answers are written by hand for speed; they must be the bytes JSONEncoder writes.
 @Suite struct JSONWriterTests {
     static func memory(_ coordinate: [Double], payload: JSONObject, expires: Date? = nil, model: String? = nil, importance: Double = 0.5) throws -> Memory {
         Memory(
@@ -30,6 +30,9 @@ import Testing
         let encoded = Array(try JSONResponse.encoder.encode(["results": views]))
         #expect(String(decoding: written, as: UTF8.self) == String(decoding: encoded, as: UTF8.self))
         #expect(ScoredView.results([]) == Array(try JSONResponse.encoder.encode(["results": [ScoredView]()])))
+        for view in views.map(\.memory) {
+            #expect(String(decoding: view.json, as: UTF8.self) == String(decoding: try JSONResponse.encoder.encode(view), as: UTF8.self))
+        }
     }
 
     @Test func nonFiniteNumbersAreNullNotInvalidJSON() throws {

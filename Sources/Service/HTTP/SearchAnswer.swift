@@ -1,9 +1,16 @@
 import Foundation
 import SomaCore
 
-/// The search answer, written by hand: the same bytes `JSONResponse.encoder` writes for these
-/// views (tests compare the two).
+/// The search answer and a memory's answer (store, get), written by hand: the same bytes
+/// `JSONResponse.encoder` writes for these views (tests compare the two).
 extension MemoryView {
+    /// The view as its JSON answer.
+    var json: [UInt8] {
+        var writer = JSONWriter(capacity: 512)
+        write(to: &writer)
+        return writer.bytes
+    }
+
     /// The same fields, in sorted key order, as the synthesized Encodable writes them.
     func write(to writer: inout JSONWriter) {
         writer.raw("{")

@@ -61,7 +61,7 @@ struct V1Routes {
         v1.post("memories") { request, context in
             let body = try await env.body.decode(StoreBody.self, from: request)
             let memory = try await env.engine.store(try draft(body, namespace: context.namespace))
-            return try JSONResponse.make(MemoryView(memory), status: memory.version == 1 ? .created : .ok)
+            return JSONResponse.make(bytes: MemoryView(memory).json, status: memory.version == 1 ? .created : .ok)
         }
         v1.post("memories/bulk") { request, context in
             let body = try await env.body.decode(BulkBody.self, from: request)
@@ -119,14 +119,14 @@ struct V1Routes {
             guard let memory = try await env.engine.get(namespace: context.namespace, coordinate: coordinate) else {
                 throw APIError.notFound("no memory at \(coordinate) in namespace \(context.namespace)")
             }
-            return try JSONResponse.make(MemoryView(memory))
+            return JSONResponse.make(bytes: MemoryView(memory).json)
         }
         v1.patch("memories/:coord") { request, context in
             let coordinate = try env.pathCoordinate(context)
             let body = try await env.body.decode(PatchBody.self, from: request)
             let memory = try await env.engine.setImportance(
                 namespace: context.namespace, coordinate: coordinate, importance: try InputCheck.finite(body.importance, "importance")!)
-            return try JSONResponse.make(MemoryView(memory))
+            return JSONResponse.make(bytes: MemoryView(memory).json)
         }
         v1.delete("memories/:coord") { _, context in
             let coordinate = try env.pathCoordinate(context)
