@@ -127,7 +127,7 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
         }
         let labels = index.labels(for: drafts.map(\.namespace))
         // Encoded before the transaction: the writer serves every store, so it does only SQL.
-        let rows = zip(drafts, zip(vectors, labels)).map { draft, vector in VectorRow(vector.0, payload: draft.payload, label: vector.1) }
+        let rows = zip(zip(vectors, labels), drafts).map { labelled, draft in VectorRow(labelled.0, payload: draft.payload, label: labelled.1) }
         let (memories, points) = try await database.committer.write { db in
             let memories = try SQLiteStorage.upsert(db, drafts, at: now)
             let points = zip(memories, vectors).map { VectorPoint($0, vector: $1) }
