@@ -106,14 +106,8 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
 
     public func upsert(_ points: [VectorPoint]) async throws {
         guard !points.isEmpty else { return }
-        for point in points where point.vector.count != index.dimension {
-            throw BackendError.dimensionMismatch(expected: index.dimension, actual: point.vector.count)
-        }
-        let labels = index.labels(for: points.map(\.namespace))
-        let rows = zip(points, labels).map { VectorRow($0.vector, payload: $0.payload, label: $1) }
-        try await database.committer.write { db in
-            for (point, row) in zip(points, rows) { try self.write(row, of: point, db) }
-        }
+        let (labels, rows) = try prepare(points.map(\.vector), payloads: points.map(\.payload), namespaces: points.map(\.namespace))
+        try await database.committer.write { db in try self.write(rows, of: points, db) }
         try index.upsert(points, labels: labels)
     }
 
@@ -122,16 +116,11 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
     }
 
     public func upsert(_ drafts: [MemoryDraft], vectors: [[Float]], at now: Date) async throws -> [Memory] {
-        for vector in vectors where vector.count != index.dimension {
-            throw BackendError.dimensionMismatch(expected: index.dimension, actual: vector.count)
-        }
-        let labels = index.labels(for: drafts.map(\.namespace))
-        // Encoded before the transaction: the writer serves every store, so it does only SQL.
-        let rows = zip(zip(vectors, labels), drafts).map { labelled, draft in VectorRow(labelled.0, payload: draft.payload, label: labelled.1) }
+        let (labels, rows) = try prepare(vectors, payloads: drafts.map(\.payload), namespaces: drafts.map(\.namespace))
         let (memories, points) = try await database.committer.write { db in
             let memories = try SQLiteStorage.upsert(db, drafts, at: now)
             let points = zip(memories, vectors).map { VectorPoint($0, vector: $1) }
-            for (point, row) in zip(points, rows) { try self.write(row, of: point, db) }
+            try self.write(rows, of: points, db)
             return (memories, points)
         }
         try index.upsert(points, labels: labels)
@@ -151,10 +140,23 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
         }
     }
 
-    private func write(_ row: VectorRow, of point: VectorPoint, _ db: Database) throws {
-        try db.run(
-            "INSERT OR REPLACE INTO \(tables.vectors)(id, namespace, type, version, payload, label, vector) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [SQLiteRecords.id(point.id), point.namespace, point.type.rawValue, point.version, row.payload, row.label, row.blob])
+    /// New labels and the stored rows for vectors about to be written, encoded before the
+    /// transaction (the writer serves every store, so it does only SQL). A vector of another
+    /// dimension is refused.
+    private func prepare(_ vectors: [[Float]], payloads: [JSONObject], namespaces: [String]) throws -> (labels: [Int], rows: [VectorRow]) {
+        for vector in vectors where vector.count != index.dimension {
+            throw BackendError.dimensionMismatch(expected: index.dimension, actual: vector.count)
+        }
+        let labels = index.labels(for: namespaces)
+        return (labels, zip(zip(vectors, payloads), labels).map { VectorRow($0.0, payload: $0.1, label: $1) })
+    }
+
+    private func write(_ rows: [VectorRow], of points: [VectorPoint], _ db: Database) throws {
+        for (point, row) in zip(points, rows) {
+            try db.run(
+                "INSERT OR REPLACE INTO \(tables.vectors)(id, namespace, type, version, payload, label, vector) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [SQLiteRecords.id(point.id), point.namespace, point.type.rawValue, point.version, row.payload, row.label, row.blob])
+        }
     }
 
     public func delete(ids: [UUID]) async throws {

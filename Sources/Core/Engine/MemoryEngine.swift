@@ -10,6 +10,8 @@ public final class MemoryEngine: Sendable {
     public let embedder: any Embedder
     public let options: EngineOptions
     let now: @Sendable () -> Date
+    /// The vector index when it lives in the storage's own database: stores then write both in one transaction.
+    private let recordBoundVectors: (any RecordBoundVectorIndex)?
 
     public init(
         storage: any MemoryStorage, cache: any MemoryCache, vectors: any VectorIndex, bus: any EventBus,
@@ -22,6 +24,7 @@ public final class MemoryEngine: Sendable {
         self.embedder = embedder
         self.options = options
         self.now = now
+        recordBoundVectors = (vectors as? any RecordBoundVectorIndex).flatMap { $0.sharesDatabase(with: storage) ? $0 : nil }
     }
 
     /// Creates the vector collection for the embedder's dimension; call once at start-up.
@@ -47,7 +50,7 @@ public final class MemoryEngine: Sendable {
             draft.embeddingModel = embedder.modelID
             return draft
         }
-        if options.indexSynchronously, let bound = vectors as? any RecordBoundVectorIndex, bound.sharesDatabase(with: storage) {
+        if options.indexSynchronously, let bound = recordBoundVectors {
             return try await storeWithVectors(stamped, into: bound)
         }
         let stored = try await backend(.storage) { try await storage.upsert(stamped, at: now()) }
