@@ -92,6 +92,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .systemLibrary(
+            name: "COpenBLAS",
+            path: "Sources/Backends/MiniLM/COpenBLAS",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "SomaMiniLM",
+            dependencies: ["SomaCore", "COpenBLAS", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Backends/MiniLM/Embedder",
+            // The encoder's loops run per token and column: optimised even in debug builds, or every
+            // test that stores a memory waits on unoptimised arithmetic.
+            swiftSettings: strictSettings + [.unsafeFlags(["-O"])]
+        ),
+        .systemLibrary(
             name: "CHiredis",
             path: "Sources/Backends/Redis/CHiredis",
             providers: [.apt(["libhiredis-dev"])]
@@ -150,6 +163,7 @@ let package = Package(
                 "SomaQdrant",
                 "SomaKafka",
                 "SomaEmbedders",
+                "SomaMiniLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/soma",
@@ -201,6 +215,12 @@ let package = Package(
             name: "SomaEmbeddersTests",
             dependencies: ["SomaEmbedders", "ConformanceKit"],
             path: "Tests/SomaEmbeddersTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SomaMiniLMTests",
+            dependencies: ["SomaMiniLM", "SomaCore"],
+            path: "Tests/SomaMiniLMTests",
             swiftSettings: strictSettings
         ),
         .testTarget(

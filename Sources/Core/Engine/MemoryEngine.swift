@@ -254,8 +254,8 @@ public final class MemoryEngine: Sendable {
     private func vectorCandidates(_ request: RecallRequest, limit: Int, wanted: Int? = nil) async throws -> [ScoredMemory] {
         let wanted = wanted ?? limit
         guard !request.query.isEmpty else { return [] }
-        let vector = try await backend(.embedder) { try await embedder.embed([request.query]) }
-        guard let queryVector = vector.first, queryVector.count == embedder.dimension else {
+        let queryVector = try await backend(.embedder) { try await embedder.embedQuery(request.query) }
+        guard queryVector.count == embedder.dimension else {
             throw EngineError.unavailable(capability: .embedder, reason: "embedder returned a vector of the wrong dimension")
         }
         let hits = try await backend(.vector) {

@@ -3,7 +3,8 @@ import SomaCore
 /// Which backend serves each capability. Names left unset follow the configured URLs: Postgres when
 /// `POSTGRES_URL` is set, else SQLite; Redis when Redis is configured, else in-process; Qdrant when
 /// Qdrant is configured, else the storage's own vectors (pgvector beside Postgres); Kafka when brokers are set and eventing is
-/// on, else in-process. A name this build does not know fails start-up, listing the names it knows.
+/// on, else in-process; the embedder is `minilm` (in process) unless `SOMA_EMBEDDINGS_URL` picks `openai` or
+/// `SOMA_FORCE_HASH_EMBEDDINGS` picks `hash`. A name this build does not know fails start-up, listing the names it knows.
 public struct BackendChoice: Sendable, Equatable {
     public var storage: String?
     public var cache: String?
@@ -15,6 +16,8 @@ public struct BackendChoice: Sendable, Equatable {
     var qdrantConfigured = false
     var kafkaConfigured = false
     var embeddingsConfigured = false
+    /// The original service's switch to its hashing embedder.
+    var hashForced = false
 
     public init(storage: String? = nil, cache: String? = nil, vector: String? = nil, bus: String? = nil, embedder: String? = nil) {
         self.storage = storage
@@ -34,6 +37,7 @@ public struct BackendChoice: Sendable, Equatable {
         let eventing = (try? source.backendConfiguration.bool("EVENTING_ENABLED", default: true)) ?? true
         choice.kafkaConfigured = eventing && source.string("KAFKA_BOOTSTRAP_SERVERS") != nil
         choice.embeddingsConfigured = source.string("SOMA_EMBEDDINGS_URL") != nil
+        choice.hashForced = (try? source.backendConfiguration.bool("SOMA_FORCE_HASH_EMBEDDINGS", default: false)) ?? false
         return choice
     }
 
@@ -46,6 +50,14 @@ public struct BackendChoice: Sendable, Equatable {
         return registry.has(.vector, name) ? name : nil
     }
 
+    /// The in-process model unless an embedding server is configured or hashing is forced; never a
+    /// silent fallback: a missing model fails start-up.
+    private func defaultEmbedder(_ registry: BackendRegistry) -> String {
+        if hashForced { return "hash" }
+        if embeddingsConfigured, registry.has(.embedder, "openai") { return "openai" }
+        return registry.has(.embedder, "minilm") ? "minilm" : "hash"
+    }
+
     /// The names to build, resolved against what this build registered.
     public func resolved(in registry: BackendRegistry) -> [Capability: String] {
         let local = Self.inProcess
@@ -56,7 +68,7 @@ public struct BackendChoice: Sendable, Equatable {
             .cache: cache ?? (redisConfigured ? "redis" : local),
             .vector: vectorName,
             .bus: bus ?? (kafkaConfigured ? "kafka" : local),
-            .embedder: embedder ?? (embeddingsConfigured && registry.has(.embedder, "openai") ? "openai" : "hash"),
+            .embedder: embedder ?? defaultEmbedder(registry),
         ]
     }
 }

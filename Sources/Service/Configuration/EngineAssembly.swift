@@ -43,6 +43,7 @@ public enum EngineAssembly {
         switch name {
         case "inprocess": return "process memory"
         case "hash": return "built in"
+        case "minilm": return source.string("SOMA_EMBEDDER_MODEL_DIR") ?? "the installed model files"
         case "sqlite": return source.string("SOMA_DATA_DIR") ?? "./data"
         default: return "configured"
         }

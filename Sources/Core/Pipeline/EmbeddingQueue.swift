@@ -2,8 +2,8 @@
 /// queue; whenever a slot is free, the next batch takes up to `batchSize` of them, whoever they
 /// came from. Alone, a call is sent at once; under load, the calls that queued while every slot
 /// was busy travel together, so batching costs no latency and concurrency stays bounded.
-actor EmbeddingQueue {
-    typealias Send = @Sendable ([String]) async throws -> [[Float]]
+public actor EmbeddingQueue {
+    public typealias Send = @Sendable ([String]) async throws -> [[Float]]
 
     private struct Item: Sendable {
         let text: String
@@ -27,13 +27,13 @@ actor EmbeddingQueue {
     private var callers: [Int: Caller] = [:]
     private var nextCaller = 0
 
-    init(slots: Int, batchSize: Int, send: @escaping Send) {
+    public init(slots: Int, batchSize: Int, send: @escaping Send) {
         self.slots = slots
         self.batchSize = batchSize
         self.send = send
     }
 
-    func embed(_ texts: [String]) async throws -> [[Float]] {
+    public func embed(_ texts: [String]) async throws -> [[Float]] {
         guard !texts.isEmpty else { return [] }
         return try await withCheckedThrowingContinuation { continuation in
             let caller = nextCaller

@@ -1,0 +1,2 @@
+// Debian's libopenblas-dev: cblas.h with OpenBLAS's own thread controls.
+#include <cblas.h>

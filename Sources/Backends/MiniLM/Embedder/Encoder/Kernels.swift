@@ -1,0 +1,74 @@
+import COpenBLAS
+import Foundation
+
+/// The encoder's arithmetic on row-major buffers: matrix products through OpenBLAS, and the
+/// element-wise passes that follow them, each one sweep over the product's output.
+enum Kernels {
+    /// `output[rows, outputs] = input[rows, inner] · weightsᵀ`, with weights stored [outputs, inner] as PyTorch keeps them.
+    static func product(
+        _ input: UnsafePointer<Float>, rows: Int, inner: Int, weights: UnsafePointer<Float>, outputs: Int, into output: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inner), 1, input, Int32(inner), weights,
+            Int32(inner), 0, output, Int32(outputs))
+    }
+
+    static func addBias(_ values: UnsafeMutablePointer<Float>, rows: Int, width: Int, _ bias: UnsafePointer<Float>) {
+        for row in 0..<rows {
+            let line = values + row * width
+            for column in 0..<width { line[column] += bias[column] }
+        }
+    }
+
+    /// Exact GELU, `x·Φ(x)` with the error function, after the bias.
+    static func addBiasGELU(_ values: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>) {
+        let inverseRootTwo: Float = 0.7071067811865476
+        for row in 0..<rows {
+            let line = values + row * width
+            for column in 0..<width {
+                let x = line[column] + bias[column]
+                line[column] = 0.5 * x * (1 + erff(x * inverseRootTwo))
+            }
+        }
+    }
+
+    /// `residual = LayerNorm(values + bias + residual)`, row by row.
+    static func addBiasResidualNorm(
+        _ values: UnsafePointer<Float>, bias: UnsafePointer<Float>, residual: UnsafeMutablePointer<Float>, rows: Int, width: Int,
+        norm: BertWeights.Norm, epsilon: Float
+    ) {
+        for row in 0..<rows {
+            let line = residual + row * width
+            let source = values + row * width
+            for column in 0..<width { line[column] += source[column] + bias[column] }
+            layerNorm(line, width: width, norm, epsilon: epsilon)
+        }
+    }
+
+    static func layerNorm(_ line: UnsafeMutablePointer<Float>, width: Int, _ norm: BertWeights.Norm, epsilon: Float) {
+        var sum: Float = 0
+        for column in 0..<width { sum += line[column] }
+        let mean = sum / Float(width)
+        var squares: Float = 0
+        for column in 0..<width {
+            let centred = line[column] - mean
+            squares += centred * centred
+        }
+        let scale = 1 / (squares / Float(width) + epsilon).squareRoot()
+        let weight = norm.weight.baseAddress!
+        let bias = norm.bias.baseAddress!
+        for column in 0..<width { line[column] = (line[column] - mean) * scale * weight[column] + bias[column] }
+    }
+
+    static func softmax(_ line: UnsafeMutablePointer<Float>, count: Int) {
+        var largest = -Float.infinity
+        for index in 0..<count { largest = max(largest, line[index]) }
+        var sum: Float = 0
+        for index in 0..<count {
+            let value = expf(line[index] - largest)
+            line[index] = value
+            sum += value
+        }
+        let inverse = 1 / sum
+        for index in 0..<count { line[index] *= inverse }
+    }
+}

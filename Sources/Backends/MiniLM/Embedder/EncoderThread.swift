@@ -1,0 +1,105 @@
+import COpenBLAS
+import Foundation
+
+/// The thread that runs the model. Tokenizing and forward passes are CPU work of tens of
+/// milliseconds, so they run here, never on Swift's cooperative pool or NIO's event loops, and
+/// `/healthz` and gets stay responsive while the model is busy. OpenBLAS adds at most
+/// `threads - 1` helpers of its own to a product. Jobs run in order, except queries: a query waits
+/// at most for the pass under way (one chunk of `tokenCapacity` tokens), then goes first.
+final class EncoderThread: @unchecked Sendable {
+    private struct Job {
+        let texts: [String]
+        let continuation: CheckedContinuation<[[Float]], any Error>
+    }
+
+    private let tokenizer: WordPieceTokenizer
+    private let encoder: BertEncoder
+    private let condition = NSCondition()
+    private var queries: [Job] = []
+    private var batches: [Job] = []
+    private var stopping = false
+
+    init(tokenizer: WordPieceTokenizer, encoder: BertEncoder, threads: Int) {
+        self.tokenizer = tokenizer
+        self.encoder = encoder
+        openblas_set_num_threads(Int32(threads))
+        let thread = Thread { [self] in loop() }
+        thread.name = "soma-embedder"
+        thread.start()
+    }
+
+    func embed(_ texts: [String], query: Bool) async throws -> [[Float]] {
+        guard !texts.isEmpty else { return [] }
+        return try await withCheckedThrowingContinuation { continuation in
+            condition.lock()
+            defer { condition.unlock() }
+            guard !stopping else {
+                continuation.resume(throwing: CancellationError())
+                return
+            }
+            if query {
+                queries.append(Job(texts: texts, continuation: continuation))
+            } else {
+                batches.append(Job(texts: texts, continuation: continuation))
+            }
+            condition.signal()
+        }
+    }
+
+    /// Ends the thread after the job under way; jobs still waiting fail.
+    func stop() {
+        condition.lock()
+        stopping = true
+        let abandoned = queries + batches
+        queries = []
+        batches = []
+        condition.signal()
+        condition.unlock()
+        for job in abandoned { job.continuation.resume(throwing: CancellationError()) }
+    }
+
+    private func loop() {
+        while let job = next() {
+            job.continuation.resume(returning: run(job.texts))
+        }
+    }
+
+    /// The next job, queries first; nil once stopping.
+    private func next() -> Job? {
+        condition.lock()
+        defer { condition.unlock() }
+        while !stopping, queries.isEmpty, batches.isEmpty { condition.wait() }
+        if stopping { return nil }
+        return queries.isEmpty ? batches.removeFirst() : queries.removeFirst()
+    }
+
+    /// Waiting queries, taken between the chunks of a long batch.
+    private func takeQueries() -> [Job] {
+        condition.lock()
+        defer { condition.unlock() }
+        let waiting = queries
+        queries = []
+        return waiting
+    }
+
+    private func run(_ texts: [String]) -> [[Float]] {
+        let sequences = texts.map(tokenizer.encode)
+        var vectors: [[Float]] = []
+        vectors.reserveCapacity(texts.count)
+        var start = 0
+        while start < sequences.count {
+            var tokens = 0
+            var end = start
+            while end < sequences.count, tokens + sequences[end].count <= encoder.tokenCapacity {
+                tokens += sequences[end].count
+                end += 1
+            }
+            vectors += encoder.embed(Array(sequences[start..<end]))
+            start = end
+            if start < sequences.count {
+                for query in takeQueries() { query.continuation.resume(returning: encoder.embed(query.texts.map(tokenizer.encode))) }
+            }
+        }
+        return vectors
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import SomaCore
+
+/// sentence-transformers' all-MiniLM-L6-v2, run in process: 384-dimensional unit vectors of
+/// meaning, from the published weights, with no server and no network.
+///
+/// Stores share forward passes: texts queue while a pass runs, and the next pass takes up to
+/// `batchSize` of them, so a lone store starts at once and concurrent ones travel together.
+/// A recall's query does not queue behind them.
+public final class MiniLMEmbedder: Embedder {
+    public static let modelName = "all-MiniLM-L6-v2"
+    public let dimension: Int
+    public let modelID = MiniLMEmbedder.modelName
+    private let thread: EncoderThread
+    private let queue: EmbeddingQueue
+
+    public struct Settings: Sendable {
+        public var directory = ModelDirectory.defaultPath
+        public var threads = ProcessInfo.processInfo.activeProcessorCount
+        public var batchSize = 32
+        /// Tokens in one forward pass: the buffers are sized for it, and a query waits at most one such pass.
+        public var tokenCapacity = 1024
+
+        public init() {}
+    }
+
+    /// Loads and verifies the model files; fails naming the file and what is wrong with it.
+    public init(_ settings: Settings) throws {
+        let directory = try ModelDirectory(settings.directory)
+        let tokenizer = try WordPieceTokenizer(contentsOf: directory.tokenizer, maxLength: directory.maxSequenceLength)
+        let weights = try BertWeights(try directory.verifiedWeights(), directory.configuration)
+        dimension = directory.configuration.hidden
+        let encoder = BertEncoder(weights: weights, tokenCapacity: max(settings.tokenCapacity, directory.maxSequenceLength), maxSequence: directory.maxSequenceLength)
+        let thread = EncoderThread(tokenizer: tokenizer, encoder: encoder, threads: settings.threads)
+        self.thread = thread
+        queue = EmbeddingQueue(slots: 1, batchSize: settings.batchSize) { texts in try await thread.embed(texts, query: false) }
+    }
+
+    deinit {
+        thread.stop()
+    }
+
+    public func embed(_ texts: [String]) async throws -> [[Float]] {
+        try await queue.embed(texts)
+    }
+
+    public func embedQuery(_ text: String) async throws -> [Float] {
+        try await thread.embed([text], query: true)[0]
+    }
+}
