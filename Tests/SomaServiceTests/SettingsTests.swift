@@ -98,6 +98,23 @@ import Testing
         #expect(noEvents.backends.resolved(in: registry)[.bus] == "inprocess")
     }
 
+    /// The in-process model is the default wherever the build has it; hashing only when asked for.
+    @Test func embedderDefaultsToTheInProcessModel() async throws {
+        var registry = BackendRegistry()
+        InProcessBackends.register(into: &registry)
+        registry.registerEmbedder("minilm") { _ in HashEmbedder() }
+        registry.registerEmbedder("openai") { _ in HashEmbedder() }
+        let expectations: [([String: String], String)] = [
+            ([:], "minilm"), (["POSTGRES_URL": "postgresql://u:p@db/x"], "minilm"), (["SOMA_FORCE_HASH_EMBEDDINGS": "1"], "hash"),
+            (["SOMA_EMBEDDINGS_URL": "http://e/v1"], "openai"), (["SOMA_EMBEDDER": "hash"], "hash"),
+            (["SOMA_FORCE_HASH_EMBEDDINGS": "0"], "minilm"),
+        ]
+        for (environment, expected) in expectations {
+            let (_, chosen) = try await settings(environment)
+            #expect(chosen.backends.resolved(in: registry)[.embedder] == expected, "\(environment)")
+        }
+    }
+
     @Test func unknownBackendFailsStartUpListingKnownNames() async throws {
         var registry = BackendRegistry()
         InProcessBackends.register(into: &registry)

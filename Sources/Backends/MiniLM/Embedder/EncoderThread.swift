@@ -1,10 +1,9 @@
-import COpenBLAS
 import Foundation
 
 /// The thread that runs the model. Tokenizing and forward passes are CPU work of tens of
 /// milliseconds, so they run here, never on Swift's cooperative pool or NIO's event loops, and
-/// `/healthz` and gets stay responsive while the model is busy. OpenBLAS adds at most
-/// `threads - 1` helpers of its own to a product. Jobs run in order, except queries: a query waits
+/// `/healthz` and gets stay responsive while the model is busy; the encoder's `WorkerTeam` adds
+/// `SOMA_EMBEDDER_THREADS - 1` helpers for the parallel phases of a pass. Jobs run in order, except queries: a query waits
 /// at most for the pass under way (one chunk of `tokenCapacity` tokens), then goes first.
 final class EncoderThread: @unchecked Sendable {
     private struct Job {
@@ -19,10 +18,9 @@ final class EncoderThread: @unchecked Sendable {
     private var batches: [Job] = []
     private var stopping = false
 
-    init(tokenizer: WordPieceTokenizer, encoder: BertEncoder, threads: Int) {
+    init(tokenizer: WordPieceTokenizer, encoder: BertEncoder) {
         self.tokenizer = tokenizer
         self.encoder = encoder
-        openblas_set_num_threads(Int32(threads))
         let thread = Thread { [self] in loop() }
         thread.name = "soma-embedder"
         thread.start()

@@ -12,6 +12,7 @@ public final class MiniLMEmbedder: Embedder {
     public let dimension: Int
     public let modelID = MiniLMEmbedder.modelName
     private let thread: EncoderThread
+    private let tokenizer: WordPieceTokenizer
     private let queue: EmbeddingQueue
 
     public struct Settings: Sendable {
@@ -30,8 +31,9 @@ public final class MiniLMEmbedder: Embedder {
         let tokenizer = try WordPieceTokenizer(contentsOf: directory.tokenizer, maxLength: directory.maxSequenceLength)
         let weights = try BertWeights(try directory.verifiedWeights(), directory.configuration)
         dimension = directory.configuration.hidden
-        let encoder = BertEncoder(weights: weights, tokenCapacity: max(settings.tokenCapacity, directory.maxSequenceLength), maxSequence: directory.maxSequenceLength)
-        let thread = EncoderThread(tokenizer: tokenizer, encoder: encoder, threads: settings.threads)
+        let encoder = BertEncoder(weights: weights, tokenCapacity: max(settings.tokenCapacity, directory.maxSequenceLength), maxSequence: directory.maxSequenceLength, threads: settings.threads)
+        self.tokenizer = tokenizer
+        let thread = EncoderThread(tokenizer: tokenizer, encoder: encoder)
         self.thread = thread
         queue = EmbeddingQueue(slots: 1, batchSize: settings.batchSize) { texts in try await thread.embed(texts, query: false) }
     }
@@ -42,6 +44,11 @@ public final class MiniLMEmbedder: Embedder {
 
     public func embed(_ texts: [String]) async throws -> [[Float]] {
         try await queue.embed(texts)
+    }
+
+    /// Token ids of a text, `[CLS]` and `[SEP]` included (for benchmarks and diagnostics).
+    public func tokenCount(_ text: String) -> Int {
+        tokenizer.encode(text).count
     }
 
     public func embedQuery(_ text: String) async throws -> [Float] {

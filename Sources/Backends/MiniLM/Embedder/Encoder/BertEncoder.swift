@@ -3,114 +3,144 @@ import Foundation
 
 /// The BERT forward pass of sentence-transformers' mean-pooled, normalised embeddings.
 ///
-/// A batch's texts are packed one after another, unpadded: every linear layer is one matrix
-/// product over all of the batch's tokens, and attention runs per text and head on strided views of
-/// the fused query-key-value output (no copies), so no token attends to another text's and there
-/// is no padding to mask or to pool. Biases, GELU, residuals and LayerNorm are single passes over
-/// each product's output. Buffers are allocated once for `tokenCapacity` tokens; the layer loop
-/// allocates nothing. Not thread-safe: one encoder belongs to one thread.
+/// A batch's texts are packed one after another, unpadded: no token attends to another text's and
+/// there is no padding to mask or to pool. Each layer is two parallel phases over a `WorkerTeam`:
+/// attention, split by (text, head), as products on strided views of the fused query-key-value
+/// output (no per-head copies); then everything row-local, split by rows: the attention output
+/// product, bias, residual and LayerNorm, the feed-forward products with bias and GELU applied to
+/// each product's output while it is in cache, and the next layer's query-key-value product.
+/// OpenBLAS runs single-threaded inside each member. Buffers are allocated once for
+/// `tokenCapacity` tokens; the layer loop allocates nothing. One caller at a time.
 final class BertEncoder {
     let weights: BertWeights
     let tokenCapacity: Int
+    let maxSequence: Int
     private let configuration: BertConfiguration
+    private let team: WorkerTeam
     private let hidden: UnsafeMutablePointer<Float>
     private let queryKeyValue: UnsafeMutablePointer<Float>
     private let context: UnsafeMutablePointer<Float>
     private let projected: UnsafeMutablePointer<Float>
     private let intermediate: UnsafeMutablePointer<Float>
+    /// One attention-score matrix per team member.
     private let scores: UnsafeMutablePointer<Float>
-    private let maxSequence: Int
 
-    init(weights: BertWeights, tokenCapacity: Int, maxSequence: Int) {
+    init(weights: BertWeights, tokenCapacity: Int, maxSequence: Int, threads: Int) {
         precondition(maxSequence <= tokenCapacity && maxSequence <= weights.configuration.maxPositions)
         self.weights = weights
         self.configuration = weights.configuration
         self.tokenCapacity = tokenCapacity
         self.maxSequence = maxSequence
+        openblas_set_num_threads(1)
+        team = WorkerTeam(size: threads, name: "soma-embedder")
         let width = configuration.hidden
         hidden = .allocate(capacity: tokenCapacity * width)
         queryKeyValue = .allocate(capacity: tokenCapacity * 3 * width)
         context = .allocate(capacity: tokenCapacity * width)
         projected = .allocate(capacity: tokenCapacity * width)
         intermediate = .allocate(capacity: tokenCapacity * configuration.intermediate)
-        scores = .allocate(capacity: maxSequence * maxSequence)
+        scores = .allocate(capacity: team.size * maxSequence * maxSequence)
     }
 
     deinit {
+        team.stop()
         for buffer in [hidden, queryKeyValue, context, projected, intermediate, scores] { buffer.deallocate() }
     }
 
     /// One unit vector per sequence of token ids. The sequences' total length must fit `tokenCapacity`,
     /// each at most `maxSequence` long.
     func embed(_ sequences: [[Int32]]) -> [[Float]] {
-        let lengths = sequences.map(\.count)
-        let tokens = lengths.reduce(0, +)
-        precondition(tokens <= tokenCapacity && lengths.allSatisfy { (1...maxSequence).contains($0) })
+        precondition(sequences.allSatisfy { (1...maxSequence).contains($0.count) })
+        let ids = sequences.flatMap { $0 }
+        let positions = sequences.flatMap { 0..<$0.count }
+        let tokens = ids.count
+        precondition(tokens <= tokenCapacity)
         var offsets: [Int] = []
         var offset = 0
-        for length in lengths {
+        for sequence in sequences {
             offsets.append(offset)
-            offset += length
+            offset += sequence.count
         }
-        embedTokens(sequences)
-        for layer in weights.layers {
-            attention(layer, tokens: tokens, offsets: offsets, lengths: lengths)
-            feedForward(layer, tokens: tokens)
+        let heads = configuration.heads
+        let layers = weights.layers
+        team.run { member in
+            let rows = team.share(member, of: tokens)
+            embedTokens(rows, ids: ids, positions: positions)
+            projectQueryKeyValue(rows, layers[0])
         }
-        return zip(offsets, lengths).map { pooled(from: $0, count: $1) }
+        for (index, layer) in layers.enumerated() {
+            team.run { member in
+                let scratch = scores + member * maxSequence * maxSequence
+                for pair in Swift.stride(from: member, to: sequences.count * heads, by: team.size) {
+                    let text = pair / heads
+                    attend(offset: offsets[text], length: sequences[text].count, head: pair % heads, scratch: scratch)
+                }
+            }
+            team.run { member in
+                let rows = team.share(member, of: tokens)
+                finish(layer, rows: rows)
+                if index + 1 < layers.count { projectQueryKeyValue(rows, layers[index + 1]) }
+            }
+        }
+        return zip(offsets, sequences).map { pooled(from: $0, count: $1.count) }
     }
 
     /// Word + position + token-type embeddings, then LayerNorm.
-    private func embedTokens(_ sequences: [[Int32]]) {
+    private func embedTokens(_ rows: Range<Int>, ids: [Int32], positions: [Int]) {
         let width = configuration.hidden
         let words = weights.words.baseAddress!
-        let positions = weights.positions.baseAddress!
+        let places = weights.positions.baseAddress!
         let tokenType = weights.tokenTypes.baseAddress!
-        var row = hidden
-        for sequence in sequences {
-            for (position, id) in sequence.enumerated() {
-                let word = words + Int(id) * width
-                let place = positions + position * width
-                for column in 0..<width { row[column] = word[column] + place[column] + tokenType[column] }
-                Kernels.layerNorm(row, width: width, weights.embeddingNorm, epsilon: configuration.layerNormEpsilon)
-                row += width
-            }
+        for row in rows {
+            let line = hidden + row * width
+            let word = words + Int(ids[row]) * width
+            let place = places + positions[row] * width
+            for column in 0..<width { line[column] = word[column] + place[column] + tokenType[column] }
+            Kernels.layerNorm(line, width: width, weights.embeddingNorm, epsilon: configuration.layerNormEpsilon)
         }
     }
 
-    private func attention(_ layer: BertWeights.Layer, tokens: Int, offsets: [Int], lengths: [Int]) {
+    private func projectQueryKeyValue(_ rows: Range<Int>, _ layer: BertWeights.Layer) {
+        guard !rows.isEmpty else { return }
         let width = configuration.hidden
-        let stride = 3 * width
-        let headSize = configuration.headSize
-        Kernels.product(hidden, rows: tokens, inner: width, weights: UnsafePointer(layer.queryKeyValue.baseAddress!), outputs: stride, into: queryKeyValue)
-        Kernels.addBias(queryKeyValue, rows: tokens, width: stride, UnsafePointer(layer.queryKeyValueBias.baseAddress!))
-        let scale = 1 / Float(headSize).squareRoot()
-        for (offset, length) in zip(offsets, lengths) {
-            let block = queryKeyValue + offset * stride
-            for head in 0..<configuration.heads {
-                let query = block + head * headSize
-                let key = query + width
-                let value = key + width
-                let n = Int32(length)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, Int32(headSize), scale, query, Int32(stride), key, Int32(stride), 0, scores, n)
-                for row in 0..<length { Kernels.softmax(scores + row * length, count: length) }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, Int32(headSize), n, 1, scores, n, value, Int32(stride), 0,
-                    context + offset * width + head * headSize, Int32(width))
-            }
-        }
-        Kernels.product(context, rows: tokens, inner: width, weights: layer.attentionOutput.baseAddress!, outputs: width, into: projected)
-        Kernels.addBiasResidualNorm(projected, bias: layer.attentionOutputBias.baseAddress!, residual: hidden, rows: tokens, width: width,
-            norm: layer.attentionNorm, epsilon: configuration.layerNormEpsilon)
+        let output = queryKeyValue + rows.lowerBound * 3 * width
+        Kernels.product(hidden + rows.lowerBound * width, rows: rows.count, inner: width, weights: layer.queryKeyValue.baseAddress!, outputs: 3 * width, into: output)
+        Kernels.addBias(output, rows: rows.count, width: 3 * width, layer.queryKeyValueBias.baseAddress!)
     }
 
-    private func feedForward(_ layer: BertWeights.Layer, tokens: Int) {
+    /// One head of one text: softmax(Q·Kᵀ/√d)·V into the head's columns of `context`.
+    private func attend(offset: Int, length: Int, head: Int, scratch: UnsafeMutablePointer<Float>) {
+        let width = configuration.hidden
+        let stride = Int32(3 * width)
+        let headSize = configuration.headSize
+        let query = queryKeyValue + offset * 3 * width + head * headSize
+        let key = query + width
+        let value = key + width
+        let n = Int32(length)
+        let scale = 1 / Float(headSize).squareRoot()
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, Int32(headSize), scale, query, stride, key, stride, 0, scratch, n)
+        for row in 0..<length { Kernels.softmax(scratch + row * length, count: length) }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, Int32(headSize), n, 1, scratch, n, value, stride, 0,
+            context + offset * width + head * headSize, Int32(width))
+    }
+
+    /// The rest of a layer for some rows: attention output with residual and LayerNorm, then the feed-forward block.
+    private func finish(_ layer: BertWeights.Layer, rows: Range<Int>) {
+        guard !rows.isEmpty else { return }
         let width = configuration.hidden
         let inner = configuration.intermediate
-        Kernels.product(hidden, rows: tokens, inner: width, weights: layer.intermediate.baseAddress!, outputs: inner, into: intermediate)
-        Kernels.addBiasGELU(intermediate, rows: tokens, width: inner, bias: layer.intermediateBias.baseAddress!)
-        Kernels.product(intermediate, rows: tokens, inner: inner, weights: layer.output.baseAddress!, outputs: width, into: projected)
-        Kernels.addBiasResidualNorm(projected, bias: layer.outputBias.baseAddress!, residual: hidden, rows: tokens, width: width,
-            norm: layer.outputNorm, epsilon: configuration.layerNormEpsilon)
+        let epsilon = configuration.layerNormEpsilon
+        let states = hidden + rows.lowerBound * width
+        let scratch = projected + rows.lowerBound * width
+        let expanded = intermediate + rows.lowerBound * inner
+        Kernels.product(context + rows.lowerBound * width, rows: rows.count, inner: width, weights: layer.attentionOutput.baseAddress!, outputs: width, into: scratch)
+        Kernels.addBiasResidualNorm(scratch, bias: layer.attentionOutputBias.baseAddress!, residual: states, rows: rows.count, width: width,
+            norm: layer.attentionNorm, epsilon: epsilon)
+        Kernels.product(states, rows: rows.count, inner: width, weights: layer.intermediate.baseAddress!, outputs: inner, into: expanded)
+        Kernels.addBiasGELU(expanded, rows: rows.count, width: inner, bias: layer.intermediateBias.baseAddress!)
+        Kernels.product(expanded, rows: rows.count, inner: inner, weights: layer.output.baseAddress!, outputs: width, into: scratch)
+        Kernels.addBiasResidualNorm(scratch, bias: layer.outputBias.baseAddress!, residual: states, rows: rows.count, width: width,
+            norm: layer.outputNorm, epsilon: epsilon)
     }
 
     /// Mean of a sequence's final hidden states, scaled to unit length.

@@ -19,16 +19,39 @@ enum Kernels {
         }
     }
 
-    /// Exact GELU, `x·Φ(x)` with the error function, after the bias.
+    /// GELU as BERT defines it, `x·Φ(x)` through the error function (not the tanh approximation),
+    /// after the bias. `erf` is a rational function that the compiler vectorises, within 4e-7 of
+    /// the true value (glibc's `erff`, called per element, took a tenth of a forward pass).
     static func addBiasGELU(_ values: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>) {
         let inverseRootTwo: Float = 0.7071067811865476
         for row in 0..<rows {
             let line = values + row * width
             for column in 0..<width {
                 let x = line[column] + bias[column]
-                line[column] = 0.5 * x * (1 + erff(x * inverseRootTwo))
+                line[column] = 0.5 * x * (1 + erf(x * inverseRootTwo))
             }
         }
+    }
+
+    /// Rational approximation of erf on [-4, 4] (outside, erf is ±1 in single precision), as Eigen
+    /// computes it for floats: an odd polynomial over an even one.
+    @inline(__always)
+    static func erf(_ value: Float) -> Float {
+        let x = min(max(value, -4), 4)
+        let x2 = x * x
+        var p: Float = -2.72614225801306e-10
+        p = p * x2 + 2.77068142495902e-08
+        p = p * x2 - 2.10102402082508e-06
+        p = p * x2 - 5.69250639462346e-05
+        p = p * x2 - 7.34990630326855e-04
+        p = p * x2 - 2.95459980854025e-03
+        p = p * x2 - 1.60960333262415e-02
+        var q: Float = -1.45660718464996e-05
+        q = q * x2 - 2.13374055278905e-04
+        q = q * x2 - 1.68282697438203e-03
+        q = q * x2 - 7.37332916720468e-03
+        q = q * x2 - 1.42647390514189e-02
+        return x * p / q
     }
 
     /// `residual = LayerNorm(values + bias + residual)`, row by row.

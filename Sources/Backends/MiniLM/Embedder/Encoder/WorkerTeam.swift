@@ -1,0 +1,55 @@
+import Dispatch
+import Foundation
+
+/// A fixed team of threads for one forward pass's parallel phases (fork, each member works on
+/// its share, join). The calling thread is member 0; `size - 1` helpers wait on semaphores, so an
+/// idle team costs nothing, unlike OpenBLAS's own threads, which spin between products.
+final class WorkerTeam: @unchecked Sendable {
+    let size: Int
+    private let wakeups: [DispatchSemaphore]
+    private let finished = DispatchSemaphore(value: 0)
+    /// Set only while `run` waits for the helpers; the semaphores order every access.
+    private var job: ((Int) -> Void)?
+    private var stopping = false
+
+    init(size: Int, name: String) {
+        self.size = max(1, size)
+        wakeups = (1..<self.size).map { _ in DispatchSemaphore(value: 0) }
+        for member in 1..<self.size {
+            let thread = Thread { [self] in serve(member) }
+            thread.name = "\(name)-\(member)"
+            thread.start()
+        }
+    }
+
+    /// Runs `body(member)` for every member at once and returns when all have finished.
+    func run(_ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            job = body
+            for wakeup in wakeups { wakeup.signal() }
+            body(0)
+            for _ in wakeups { finished.wait() }
+            job = nil
+        }
+    }
+
+    /// Member `member`'s contiguous share of `count` items.
+    func share(_ member: Int, of count: Int) -> Range<Int> {
+        (count * member / size)..<(count * (member + 1) / size)
+    }
+
+    /// Ends the helpers; call once, when no `run` is under way.
+    func stop() {
+        stopping = true
+        for wakeup in wakeups { wakeup.signal() }
+    }
+
+    private func serve(_ member: Int) {
+        while true {
+            wakeups[member - 1].wait()
+            if stopping { return }
+            job?(member)
+            finished.signal()
+        }
+    }
+}
