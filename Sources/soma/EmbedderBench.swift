@@ -45,7 +45,7 @@ struct EmbedderBench: AsyncParsableCommand {
         }
         var latencies: [Double] = []
         let clock = ContinuousClock()
-        for text in short.prefix(200) {
+        for text in short.prefix(500) {
             let started = clock.now
             _ = try await embedder.embedQuery(text)
             latencies.append(ANNBench.seconds(started.duration(to: clock.now)) * 1000)

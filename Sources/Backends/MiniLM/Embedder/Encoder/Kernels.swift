@@ -4,17 +4,31 @@ import Foundation
 /// The encoder's arithmetic on row-major buffers: matrix products through OpenBLAS, and the
 /// element-wise passes that follow them, each one sweep over the product's output.
 enum Kernels {
-    /// `output[rows, outputs] = input[rows, inner] · weightsᵀ`, with weights stored [outputs, inner] as PyTorch keeps them.
+    /// `output[rows, outputs] = input[rows, inner] · weightsᵀ`, with weights stored [outputs, inner] as
+    /// PyTorch keeps them; output rows `stride` apart (by default `outputs`, to write some columns of a wider matrix).
     static func product(
-        _ input: UnsafePointer<Float>, rows: Int, inner: Int, weights: UnsafePointer<Float>, outputs: Int, into output: UnsafeMutablePointer<Float>
+        _ input: UnsafePointer<Float>, rows: Int, inner: Int, weights: UnsafePointer<Float>, outputs: Int, into output: UnsafeMutablePointer<Float>,
+        stride: Int? = nil
     ) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inner), 1, input, Int32(inner), weights,
-            Int32(inner), 0, output, Int32(outputs))
+            Int32(inner), 0, output, Int32(stride ?? outputs))
     }
 
-    static func addBias(_ values: UnsafeMutablePointer<Float>, rows: Int, width: Int, _ bias: UnsafePointer<Float>) {
+    /// The same product in blocks of `block` output columns: few rows by a small block stay under
+    /// OpenBLAS's small-matrix threshold, whose kernel reads the weights in place instead of packing them.
+    static func productInBlocks(
+        _ input: UnsafePointer<Float>, rows: Int, inner: Int, weights: UnsafePointer<Float>, outputs: Range<Int>, into output: UnsafeMutablePointer<Float>,
+        stride: Int, block: Int
+    ) {
+        for start in Swift.stride(from: outputs.lowerBound, to: outputs.upperBound, by: block) {
+            let count = min(block, outputs.upperBound - start)
+            product(input, rows: rows, inner: inner, weights: weights + start * inner, outputs: count, into: output + start, stride: stride)
+        }
+    }
+
+    static func addBias(_ values: UnsafeMutablePointer<Float>, rows: Int, width: Int, _ bias: UnsafePointer<Float>, stride: Int? = nil) {
         for row in 0..<rows {
-            let line = values + row * width
+            let line = values + row * (stride ?? width)
             for column in 0..<width { line[column] += bias[column] }
         }
     }
@@ -22,10 +36,10 @@ enum Kernels {
     /// GELU as BERT defines it, `x·Φ(x)` through the error function (not the tanh approximation),
     /// after the bias. `erf` is a rational function that the compiler vectorises, within 4e-7 of
     /// the true value (glibc's `erff`, called per element, took a tenth of a forward pass).
-    static func addBiasGELU(_ values: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>) {
+    static func addBiasGELU(_ values: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>, stride: Int? = nil) {
         let inverseRootTwo: Float = 0.7071067811865476
         for row in 0..<rows {
-            let line = values + row * width
+            let line = values + row * (stride ?? width)
             for column in 0..<width {
                 let x = line[column] + bias[column]
                 line[column] = 0.5 * x * (1 + erf(x * inverseRootTwo))
