@@ -17,14 +17,21 @@ import Testing
         return copy
     }
 
-    func loadError(_ directory: URL) -> String {
+    /// Loading hashes 90 MB: it runs on a thread of its own, so these tests do not hold up the
+    /// cooperative pool that the encoder tests measure.
+    func loadError(_ directory: URL) async -> String {
         var settings = settingsForTests()
         settings.directory = directory.path
-        do {
-            _ = try MiniLMEmbedder(settings)
-            return "loaded"
-        } catch {
-            return String(describing: error)
+        let chosen = settings
+        return await withCheckedContinuation { continuation in
+            Thread {
+                do {
+                    _ = try MiniLMEmbedder(chosen)
+                    continuation.resume(returning: "loaded")
+                } catch {
+                    continuation.resume(returning: String(describing: error))
+                }
+            }.start()
         }
     }
 
@@ -34,47 +41,47 @@ import Testing
         try data.write(to: url)
     }
 
-    @Test func missingDirectorySaysHowToInstall() {
-        let message = loadError(URL(fileURLWithPath: "/nonexistent/minilm"))
+    @Test func missingDirectorySaysHowToInstall() async {
+        let message = await loadError(URL(fileURLWithPath: "/nonexistent/minilm"))
         #expect(message.contains("/nonexistent/minilm") && message.contains("install-deps.sh"))
     }
 
-    @Test func missingTokenizer() throws {
+    @Test func missingTokenizer() async throws {
         let directory = try brokenCopy { try FileManager.default.removeItem(at: $0.appendingPathComponent("tokenizer.json")) }
-        #expect(loadError(directory).contains("tokenizer.json is missing"))
+        #expect(await loadError(directory).contains("tokenizer.json is missing"))
     }
 
-    @Test func truncatedWeights() throws {
+    @Test func truncatedWeights() async throws {
         let weights = try Data(contentsOf: URL(fileURLWithPath: Reference.modelDirectory).appendingPathComponent("model.safetensors"))
         let directory = try brokenCopy { try replace("model.safetensors", in: $0, with: weights.prefix(weights.count / 2)) }
-        let message = loadError(directory)
+        let message = await loadError(directory)
         #expect(message.contains("model.safetensors is truncated"), "\(message)")
     }
 
-    @Test func corruptHeader() throws {
+    @Test func corruptHeader() async throws {
         var bytes = Data(count: 8)
         bytes[0] = 0xFF
         bytes[7] = 0x7F
         let directory = try brokenCopy { try replace("model.safetensors", in: $0, with: bytes + Data("{}".utf8)) }
-        #expect(loadError(directory).contains("header claims"))
+        #expect(await loadError(directory).contains("header claims"))
         let garbage = try brokenCopy { try replace("model.safetensors", in: $0, with: Data([4, 0, 0, 0, 0, 0, 0, 0]) + Data("nope".utf8)) }
-        #expect(loadError(garbage).contains("not a JSON object"))
+        #expect(await loadError(garbage).contains("not a JSON object"))
     }
 
-    @Test func wrongChecksum() throws {
+    @Test func wrongChecksum() async throws {
         var weights = try Data(contentsOf: URL(fileURLWithPath: Reference.modelDirectory).appendingPathComponent("model.safetensors"))
         weights[weights.count - 1] ^= 0x01
         let directory = try brokenCopy { try replace("model.safetensors", in: $0, with: weights) }
-        let message = loadError(directory)
+        let message = await loadError(directory)
         #expect(message.contains("SHA-256") && message.contains(ModelDirectory.weightsSHA256), "\(message)")
     }
 
     /// A configuration whose shapes the weights do not have.
-    @Test func wrongShape() throws {
+    @Test func wrongShape() async throws {
         let config = URL(fileURLWithPath: Reference.modelDirectory).appendingPathComponent("config.json")
         let edited = try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "\"intermediate_size\": 1536", with: "\"intermediate_size\": 1024")
         let directory = try brokenCopy { try replace("config.json", in: $0, with: Data(edited.utf8)) }
-        let message = loadError(directory)
+        let message = await loadError(directory)
         #expect(message.contains("of shape [1536, 384]; config.json implies [1024, 384]"), "\(message)")
     }
 

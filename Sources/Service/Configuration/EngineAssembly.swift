@@ -8,9 +8,10 @@ public enum EngineAssembly {
     public static func build(registry: BackendRegistry, source: SettingsSource, settings: ServiceSettings, logger: Logger) async throws -> MemoryEngine {
         let names = settings.backends.resolved(in: registry)
         let config = source.backendConfiguration
+        // The embedder first: missing model files fail start-up before any storage is created or opened.
+        let embedder = try await registry.makeEmbedder(names[.embedder]!, config)
         let storage = try await registry.makeStorage(names[.storage]!, config)
         let cache = try await registry.makeCache(names[.cache]!, config)
-        let embedder = try await registry.makeEmbedder(names[.embedder]!, config)
         // Refuses to start when the index holds another model's vectors; else names its generation.
         let generation = try await EmbeddingState.check(storage, embedder)
         let vectors = try await registry.makeVector(names[.vector]!, vectorConfiguration(config, embedder, generation: generation), storage: storage)

@@ -1,0 +1,104 @@
+import ConformanceKit
+import Foundation
+import Testing
+
+/// `soma serve` as a process on its embedded default (SQLite, and all-MiniLM-L6-v2 in process,
+/// configured by nothing), the way a new user starts it.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct MiniLMStackTests {
+    func temporaryDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("soma-minilm-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Memories found by questions that share no content word with them.
+    @Test func paraphrasedQuestionsFindTheirMemory() async throws {
+        let server = try SomaServer(environment: ["SOMA_DATA_DIR": try temporaryDirectory()])
+        defer { #expect(server.stop()) }
+        try await server.ready()
+        let memories: [(String, String, String)] = [
+            ("1,0", "Falcon launch moved to Friday", "when does the rocket go up?"),
+            ("2,0", "Alice is allergic to peanuts", "what food makes her sick?"),
+            ("3,0", "The quarterly budget review is in room 4B", "where is the meeting about money?"),
+            ("4,0", "Bob adopted a golden retriever puppy", "does he have a dog?"),
+            ("5,0", "The database password rotates every 90 days", "how often do credentials change?"),
+            ("6,0", "Our office closes early on public holidays", "when does the workplace shut on vacation days?"),
+            ("7,0", "The customer prefers invoices by email", "how should we send the bill to the client?"),
+            ("8,0", "Heavy rain is forecast for the weekend", "will Saturday be wet?"),
+        ]
+        for (coordinate, text, _) in memories {
+            let stored = try await server.call("POST", "/v1/memories", #"{"coord":"\#(coordinate)","payload":{"text":"\#(text)"}}"#)
+            #expect(stored.status < 300, "\(stored.text)")
+        }
+        let stored = try await server.call("GET", "/v1/memories/1,0")
+        #expect(stored.text.contains(#""embedding_model":"all-MiniLM-L6-v2""#), "the default embedder should be the model: \(stored.text)")
+        for (coordinate, _, question) in memories {
+            let reply = try await server.call("POST", "/v1/memories/search", #"{"query":"\#(question)","top_k":3}"#)
+            let hits = (reply["results"] as? [[String: Any]]) ?? []
+            let first = (hits.first?["memory"] as? [String: Any])?["coord"] as? String
+            #expect(first == coordinate, "'\(question)' ranked \(first ?? "nothing") first, not \(coordinate): \(reply.text.prefix(400))")
+        }
+    }
+
+    /// The model works on threads of its own: /healthz answers at once while a large batch is embedded.
+    @Test func healthStaysResponsiveWhileTheModelIsBusy() async throws {
+        let server = try SomaServer(environment: ["SOMA_DATA_DIR": try temporaryDirectory(), "SOMA_RATE_LIMIT_MAX": "0"])
+        defer { #expect(server.stop()) }
+        try await server.ready()
+        let text = String(repeating: "the falcon launch moved to friday after the weather review ", count: 20)
+        let items = (0..<96).map { #"{"coord":"\#($0),1","payload":{"text":"\#($0) \#(text)"}}"# }.joined(separator: ",")
+        let bulk = Task { try await server.call("POST", "/v1/memories/bulk", #"{"items":[\#(items)]}"#, timeout: 120) }
+        try await Task.sleep(for: .milliseconds(300))
+        var slowest = Duration.zero
+        var probes = 0
+        let clock = ContinuousClock()
+        while probes < 20 {
+            let started = clock.now
+            #expect(try await server.call("GET", "/healthz").status == 200)
+            slowest = max(slowest, started.duration(to: clock.now))
+            probes += 1
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let stored = try await bulk.value
+        #expect(stored.status < 300, "\(stored.text.prefix(300))")
+        // The bulk store takes seconds of model time; a health check waiting on it would take as long.
+        #expect(slowest < .milliseconds(500), "slowest /healthz while embedding: \(slowest)")
+    }
+
+    /// Missing or broken model files stop start-up with a message that says what to do; nothing is written.
+    @Test func badModelFilesFailStartUp() throws {
+        let source = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SOMA_EMBEDDER_MODEL_DIR"] ?? "/usr/local/share/soma/models/all-MiniLM-L6-v2")
+        let broken = URL(fileURLWithPath: try temporaryDirectory())
+        try FileManager.default.createDirectory(at: broken.appendingPathComponent("1_Pooling"), withIntermediateDirectories: true)
+        for file in ["config.json", "sentence_bert_config.json", "1_Pooling/config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: broken.appendingPathComponent(file))
+        }
+        let cases: [(String, (URL) throws -> Void, String)] = [
+            ("missing tokenizer", { _ in }, "tokenizer.json is missing"),
+            ("wrong checksum", { directory in
+                try FileManager.default.copyItem(at: source.appendingPathComponent("tokenizer.json"), to: directory.appendingPathComponent("tokenizer.json"))
+                let weights = try FileHandle(forUpdating: directory.appendingPathComponent("model.safetensors"))
+                try weights.seek(toOffset: 20_000_000)
+                try weights.write(contentsOf: Data([0x42, 0x42, 0x42, 0x42]))
+                try weights.close()
+            }, "SHA-256"),
+            ("truncated weights", { directory in
+                try FileHandle(forUpdating: directory.appendingPathComponent("model.safetensors")).truncate(atOffset: 1_000_000)
+            }, "model.safetensors is truncated"),
+        ]
+        for (name, breakIt, expected) in cases {
+            try breakIt(broken)
+            let data = try temporaryDirectory() + "/data"
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("soma-bad-model-\(UUID().uuidString).txt")
+            let status = try Spawn.run(
+                [SomaServer.binary.path, "serve"],
+                environment: ["SOMA_DATA_DIR": data, "SOMA_EMBEDDER_MODEL_DIR": broken.path, "SOMA_PORT": String(try Spawn.freePort()), "PATH": "/usr/bin:/bin"],
+                output: output.path)
+            let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            #expect(status != 0, "\(name): start-up succeeded")
+            #expect(log.contains(expected) && log.contains(broken.path), "\(name): \(log.suffix(600))")
+            #expect(!FileManager.default.fileExists(atPath: data), "\(name): the data directory was created")
+        }
+    }
+}
