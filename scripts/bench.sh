@@ -3,6 +3,8 @@
 # on the durable default holding N memories, each as a ratio to the same server's /healthz (the
 # HTTP stack's ceiling), plus resident memory after loading and start-up time with them.
 # Usage: scripts/bench.sh [seconds per run, default 10] [memories, default 10000]
+# The server runs the hash embedder (SOMA_BENCH_EMBEDDER=minilm for the model), so these figures
+# measure the store path itself and compare with earlier runs; scripts/bench_minilm.sh measures the model.
 # SOMA_BENCH_STACK=postgres-redis runs the same against PostgreSQL (records, pgvector) and the Redis
 # cache started by scripts/servers.sh, in a fresh database, and reports the cache hit ratio of the
 # repeated gets (from the service's soma_cache_lookups_total counters).
@@ -28,7 +30,7 @@ fi
 echo "backends: $stack"
 server=""
 start_server() {
-  env "${backend_env[@]}" SOMA_PORT="$port" SOMA_RATE_LIMIT_MAX=0 SOMA_DATA_DIR="$data_dir" LOG_LEVEL=error .build/release/soma serve >>"$data_dir/server.log" 2>&1 &
+  env "${backend_env[@]}" SOMA_EMBEDDER="${SOMA_BENCH_EMBEDDER:-hash}" SOMA_PORT="$port" SOMA_RATE_LIMIT_MAX=0 SOMA_DATA_DIR="$data_dir" LOG_LEVEL=error .build/release/soma serve >>"$data_dir/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 3000); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.02; done
   echo "server did not start" >&2; exit 1

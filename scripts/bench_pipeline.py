@@ -113,7 +113,8 @@ def main():
                   QDRANT_API_KEY=env.get("SOMA_TEST_QDRANT_API_KEY", ""), QDRANT_COLLECTION=collection,
                   KAFKA_BOOTSTRAP_SERVERS=env["SOMA_TEST_KAFKA_BOOTSTRAP"], KAFKA_MEMORY_EVENTS_TOPIC=topic,
                   KAFKA_CONSUMER_GROUP=f"bench-{tag}", SOMA_MEMORY_NAMESPACE=namespace, SOMA_RATE_LIMIT_MAX="0",
-                  VECTOR_INDEX_ASYNC="true", LOG_LEVEL="error", SOMA_PORT=str(api_port), CONSUMER_METRICS_PORT=str(metrics_port))
+                  VECTOR_INDEX_ASYNC="true", LOG_LEVEL="error", SOMA_PORT=str(api_port), CONSUMER_METRICS_PORT=str(metrics_port),
+                  SOMA_EMBEDDER="hash")
     processes = []
 
     def start(command):

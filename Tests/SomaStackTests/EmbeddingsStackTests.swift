@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// `soma` with the OpenAI-compatible embedder against the stand-in server, as processes: stores
-/// while the embedder is down, and `soma reindex` from the hash embedder to the HTTP one.
+/// while the embedder is down, and `soma reindex` from the default in-process model to the HTTP one.
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct EmbeddingsStackTests {
     func embedderSettings(_ server: EmbeddingsStandIn, dataDirectory: String) -> [String: String] {
@@ -88,7 +88,7 @@ struct EmbeddingsStackTests {
 
         // Until the reindex completes, the index is the old model's: the new configuration is refused.
         let refused = try await Self.exitOutput(environment: environment)
-        #expect(refused.contains("soma reindex") && refused.contains("'hash-v1-384'"), "\(refused)")
+        #expect(refused.contains("soma reindex") && refused.contains("'all-MiniLM-L6-v2'"), "\(refused)")
 
         let second = try SomaServer.run(["reindex"], environment: environment)
         #expect(second.contains("resuming the reindex"), "\(second)")

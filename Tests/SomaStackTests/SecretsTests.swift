@@ -34,7 +34,7 @@ struct SecretsTests {
         let embeddings = try await EmbeddingsStandIn(apiKey: Self.embeddingKey)
         environment["SOMA_EMBEDDINGS_URL"] = embeddings.baseURL
         environment["SOMA_EMBEDDINGS_MODEL"] = "standin"
-        // A database kept from an earlier run holds the hash embedder's vectors: move it to this model.
+        // A database kept from an earlier run may hold another model's vectors: move it to this one.
         let reindexed = try SomaServer.run(["reindex"], environment: environment.merging(["POSTGRES_URL": Stack.url(database: "soma_secrets")]) { $1 })
         #expect(reindexed.contains("standin@384"), "\(reindexed)")
         let server = try await Stack.server(environment, database: "soma_secrets")

@@ -73,27 +73,19 @@ struct BertConfiguration: Equatable {
     let typeVocabularySize: Int
     let layerNormEpsilon: Float
 
-    init(vocabularySize: Int, hidden: Int, layers: Int, heads: Int, intermediate: Int, maxPositions: Int, typeVocabularySize: Int, layerNormEpsilon: Float) {
-        self.vocabularySize = vocabularySize
-        self.hidden = hidden
-        self.layers = layers
-        self.heads = heads
-        self.intermediate = intermediate
-        self.maxPositions = maxPositions
-        self.typeVocabularySize = typeVocabularySize
-        self.layerNormEpsilon = layerNormEpsilon
-    }
-
     init(_ json: [String: Any]) throws {
         func positive(_ key: String) throws -> Int {
             guard let value = json[key] as? Int, value > 0 else { throw BertConfigurationError(key: key) }
             return value
         }
-        self.init(
-            vocabularySize: try positive("vocab_size"), hidden: try positive("hidden_size"), layers: try positive("num_hidden_layers"),
-            heads: try positive("num_attention_heads"), intermediate: try positive("intermediate_size"),
-            maxPositions: try positive("max_position_embeddings"), typeVocabularySize: try positive("type_vocab_size"),
-            layerNormEpsilon: Float((json["layer_norm_eps"] as? Double) ?? 1e-12))
+        vocabularySize = try positive("vocab_size")
+        hidden = try positive("hidden_size")
+        layers = try positive("num_hidden_layers")
+        heads = try positive("num_attention_heads")
+        intermediate = try positive("intermediate_size")
+        maxPositions = try positive("max_position_embeddings")
+        typeVocabularySize = try positive("type_vocab_size")
+        layerNormEpsilon = Float((json["layer_norm_eps"] as? Double) ?? 1e-12)
         guard hidden % heads == 0 else { throw BertConfigurationError(key: "num_attention_heads") }
         guard json["hidden_act"] as? String == "gelu" else { throw BertConfigurationError(key: "hidden_act") }
     }
