@@ -5,8 +5,8 @@
 #     encoder's own shapes, all cores) with the share of it the encoder reaches;
 #  2. the numpy reference forward pass (Tests/MiniLMReference/reference.py) on the same texts;
 #  3. the service on the durable default with minilm: stores/s at 16 connections (wrk, store.lua)
-#     against the embedder's own batch-32 rate, then recalls/s and p99, and resident memory beside
-#     the same server with SOMA_EMBEDDER=hash after the same load.
+#     against the embedder's own batch-32 rate, then recalls/s and p99, and resident memory with
+#     1,000 memories loaded, beside the same server with SOMA_EMBEDDER=hash.
 # Usage: scripts/bench_minilm.sh [seconds per run, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,17 +32,26 @@ for set in short long; do
 done
 
 # name, then the embedder's environment: wrk store (into a fresh data directory), then recall over what it stored; prints
-# name stores/s store-p50 store-p99 recalls/s recall-p50 recall-p99 resident-MiB non-2xx
+# name stores/s store-p50 store-p99 recalls/s recall-p50 recall-p99 resident-MiB-at-1,000-memories non-2xx
 service() {
   local name="$1"; shift
   mkdir -p "$work/data-$name"
   env "$@" SOMA_PORT="$port" SOMA_RATE_LIMIT_MAX=0 SOMA_DATA_DIR="$work/data-$name" LOG_LEVEL=error .build/release/soma serve >>"$work/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 500); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.02; done
+  # Resident memory compared at equal content: 1,000 memories, before the timed runs add more.
+  python3 - "$port" <<'PY'
+import json, sys, urllib.request
+for start in (0, 500):
+    items = [{"coord": f"{i},9", "payload": {"text": f"loaded memory {i} about topic {i % 97}"}} for i in range(start, start + 500)]
+    request = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/v1/memories/bulk", data=json.dumps({"items": items}).encode(), headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request).read()
+PY
+  local rss
+  rss=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' /proc/$server/status)
   wrk -t1 -c16 -d"${duration}s" --latency -s scripts/bench/store.lua "http://127.0.0.1:$port/" >"$work/$name-store.txt"
   wrk -t1 -c16 -d"${duration}s" --latency -s scripts/bench/recall.lua "http://127.0.0.1:$port/" >"$work/$name-recall.txt"
-  local rss errors
-  rss=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' /proc/$server/status)
+  local errors
   errors=$(cat "$work/$name-store.txt" "$work/$name-recall.txt" | awk '/Non-2xx/ {s += $NF} END {print s + 0}')
   kill -TERM "$server"; wait "$server" || true
   server=""
@@ -53,11 +62,11 @@ $(awk '$1 == "50%" {print $2}' "$work/$name-recall.txt") $(awk '$1 == "99%" {pri
 echo "== the service, wrk 16 connections, $duration s each"
 results=("$(service minilm SOMA_EMBEDDER=minilm)" "$(service hash SOMA_EMBEDDER=hash)")
 batch32=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["short_batch32_texts_per_second"])' "$work/embedder.json")
-printf '%-8s %9s %9s %9s %10s %9s %9s %13s %8s\n' embedder "stores/s" p50 p99 "recalls/s" p50 p99 "resident MiB" non-2xx
+printf '%-8s %9s %9s %9s %10s %9s %9s %13s %8s\n' embedder "stores/s" p50 p99 "recalls/s" p50 p99 "MiB at 1,000" non-2xx
 for line in "${results[@]}"; do
   set -- $line
   printf '%-8s %9s %9s %9s %10s %9s %9s %13s %8s\n' "$@"
 done
 minilm_stores=$(echo "${results[0]}" | awk '{print $2}')
 echo "minilm stores/s over the embedder's own batch-32 rate ($batch32 texts/s): $(awk -v a="$minilm_stores" -v b="$batch32" 'BEGIN {printf "%.2f", a / b}')"
-echo "resident memory, minilm minus hash: $(( $(echo "${results[0]}" | awk '{print $8}') - $(echo "${results[1]}" | awk '{print $8}') )) MiB"
+echo "resident memory with 1,000 memories, minilm minus hash: $(( $(echo "${results[0]}" | awk '{print $8}') - $(echo "${results[1]}" | awk '{print $8}') )) MiB"

@@ -55,4 +55,21 @@ func settingsForTests() -> MiniLMEmbedder.Settings {
         }
         for (a, b) in zip(together, alone) { #expect(cosine(a, b) > 0.99999) }
     }
+
+    /// Concurrent single-text stores travel together: far fewer passes than texts.
+    @Test func concurrentStoresSharePasses() async throws {
+        var settings = settingsForTests()
+        settings.batchSize = 16
+        let embedder = try MiniLMEmbedder(settings)
+        let before = embedder.passes
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<64 {
+                group.addTask { _ = try await embedder.embed(["store number \(index) about the falcon launch"]) }
+            }
+            try await group.waitForAll()
+        }
+        let passes = embedder.passes - before
+        // The first store goes alone, at once; the rest queue while a pass runs and share the next ones.
+        #expect(passes >= 4 && passes <= 32, "64 concurrent stores took \(passes) passes")
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The thread that runs the model. Tokenizing and forward passes are CPU work of tens of
 /// milliseconds, so they run here, never on Swift's cooperative pool or NIO's event loops, and
@@ -17,6 +18,8 @@ final class EncoderThread: @unchecked Sendable {
     private var queries: [Job] = []
     private var batches: [Job] = []
     private var stopping = false
+    /// Forward passes run so far (tests read it to see that concurrent stores share passes).
+    let passes = Atomic<Int>(0)
 
     init(tokenizer: WordPieceTokenizer, encoder: BertEncoder) {
         self.tokenizer = tokenizer
@@ -93,6 +96,7 @@ final class EncoderThread: @unchecked Sendable {
                 end += 1
             }
             vectors += encoder.embed(Array(sequences[start..<end]))
+            passes.add(1, ordering: .relaxed)
             start = end
             if start < sequences.count {
                 for query in takeQueries() { query.continuation.resume(returning: encoder.embed(query.texts.map(tokenizer.encode))) }

@@ -51,6 +51,9 @@ public final class MiniLMEmbedder: Embedder {
         tokenizer.encode(text).count
     }
 
+    /// Forward passes of stores and batches so far.
+    var passes: Int { thread.passes.load(ordering: .relaxed) }
+
     public func embedQuery(_ text: String) async throws -> [Float] {
         try await thread.embed([text], query: true)[0]
     }
