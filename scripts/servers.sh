@@ -109,7 +109,7 @@ start_postgres() {
 stop_postgres() { stop_cluster "$PG_HOME/bin" "$PG_DATA"; }
 
 start_tls_postgres() {
-    [ -x "$TLS_PG_BIN/postgres" ] || { echo "no $TLS_PG_BIN/postgres: the TLS tests need Debian's postgresql-15" >&2; return 0; }
+    [ -x "$TLS_PG_BIN/postgres" ] || { echo "no $TLS_PG_BIN/postgres: the TLS tests need Debian's postgresql-15 (scripts/install-deps.sh installs it)" >&2; return 1; }
     ensure_postgres_user
     mkdir -p "$ROOT"
     if create_cluster "$TLS_PG_BIN" "$TLS_PG_DATA"; then
