@@ -21,11 +21,13 @@ import argparse
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -43,6 +45,40 @@ FAULTS = {
 
 def servers(*arguments):
     subprocess.run([f"{HERE}/servers.sh", *arguments], check=True, stdout=subprocess.DEVNULL)
+
+
+def address(url):
+    parsed = urllib.parse.urlsplit(url if "://" in url else f"tcp://{url}")
+    return parsed.hostname, parsed.port
+
+
+def reachable(fault, env):
+    """Whether the server behind `fault` answers now: a TCP connection for PostgreSQL, Redis and the
+    Kafka mock (whose paused brokers refuse connections); an HTTP answer for the Qdrant stand-in
+    (frozen, it accepts connections and never answers)."""
+    if fault == "qdrant":
+        try:
+            request = urllib.request.Request(f"{env['SOMA_TEST_QDRANT_URL']}/healthz", headers={"api-key": env["SOMA_TEST_QDRANT_API_KEY"]})
+            urllib.request.urlopen(request, timeout=1).read()
+            return True
+        except OSError:
+            return False
+    url = {"postgres": env["SOMA_TEST_POSTGRES_URL"], "redis": env["SOMA_TEST_REDIS_URL"], "kafka": env["SOMA_TEST_KAFKA_BOOTSTRAP"]}[fault]
+    try:
+        socket.create_connection(address(url), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def confirm(fault, env, up, within=15):
+    """Waits until the server is down (or up again); a drill whose fault did not happen must not pass."""
+    deadline = time.time() + within
+    while reachable(fault, env) != up:
+        if time.time() > deadline:
+            raise SystemExit(f"fault drill: {fault} is still {'down' if up else 'answering'} {within} s after "
+                             f"{'its restart' if up else 'it was stopped'}; the drill cannot count this outage")
+        time.sleep(0.1)
 
 
 class Load:
@@ -139,8 +175,10 @@ def main():
             stop, start = FAULTS[fault]
             began = time.time()
             servers(*stop)
+            confirm(fault, env, up=False)
             time.sleep(args.outage)
             servers(*start)
+            confirm(fault, env, up=True)
             back = time.time()
             time.sleep(args.settle)
             with load.lock:

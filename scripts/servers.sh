@@ -86,6 +86,11 @@ start_cluster() {  # BIN DATA PORT EXTRA-OPTIONS
 stop_cluster() {  # BIN DATA
     [ -f "$2/PG_VERSION" ] || return 0
     as_postgres "$1/pg_ctl" -D "$2" -m fast -w stop >/dev/null 2>&1 || true
+    # "Not running" was fine above; still running is not: a fault drill would count an outage that never was.
+    if as_postgres "$1/pg_ctl" -D "$2" status >/dev/null 2>&1; then
+        echo "PostgreSQL in $2 is still running after pg_ctl stop" >&2
+        return 1
+    fi
 }
 
 start_postgres() {
@@ -146,6 +151,8 @@ stop_redis() {
         redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || return 0
         sleep 0.1
     done
+    echo "redis-server on port $REDIS_PORT still answers 5 s after its shutdown" >&2
+    return 1
 }
 
 # A server started in the background: its pid in PIDFILE; ready once CHECK succeeds (30 s at most).
