@@ -9,12 +9,15 @@
 # cache started by scripts/servers.sh, in a fresh database, and reports the cache hit ratio of the
 # repeated gets (from the service's soma_cache_lookups_total counters).
 set -euo pipefail
+# A failure inside $(...) (a wrk run with failed requests) stops the script too.
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 duration="${1:-10}"
 count="${2:-10000}"
 port="${SOMA_BENCH_PORT:-9599}"
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
+source scripts/bench/wrk_checked.sh
 
 swift build -c release --product soma >/dev/null
 data_dir="$(mktemp -d)"
@@ -61,7 +64,7 @@ echo "resident memory after start-up: $(awk '/VmRSS/ {printf "%.0f MiB", $2 / 10
 
 run() {  # name, path, wrk arguments...
   local name="$1" path="$2"; shift 2
-  wrk -t1 -c16 -d"${duration}s" --latency "$@" "http://127.0.0.1:$port$path" >"$data_dir/$name.txt"
+  wrk_checked "$data_dir/$name.txt" -t1 -c16 -d"${duration}s" --latency "$@" "http://127.0.0.1:$port$path"
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' "$data_dir/$name.txt")
   p50=$(awk '$1 == "50%" {print $2}' "$data_dir/$name.txt")
@@ -75,7 +78,10 @@ results=()
 results+=("$(run healthz /healthz)")
 lookups() { curl -s "http://127.0.0.1:$port/metrics" | awk -v r="$1" '$0 ~ "^soma_cache_lookups_total" && $0 ~ "result=\"" r "\"" {s += $NF} END {print s + 0}'; }
 hits_before=$(lookups hit); misses_before=$(lookups miss)
+# Uniform over every loaded memory, then the hot set: the first 10,000, as many as the record cache holds.
+export SOMA_BENCH_MEMORIES="$count"
 results+=("$(run get / -s scripts/bench/get.lua)")
+results+=("$(SOMA_BENCH_MEMORIES=$(( count < 10000 ? count : 10000 )) run get-hot / -s scripts/bench/get.lua)")
 hits=$(( $(lookups hit) - hits_before )); misses=$(( $(lookups miss) - misses_before ))
 results+=("$(run recall / -s scripts/bench/recall.lua)")
 results+=("$(run store / -s scripts/bench/store.lua)")

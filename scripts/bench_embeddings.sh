@@ -7,12 +7,15 @@
 # in the same run. wrk, 16 connections, on the durable default (SQLite) in a fresh data directory.
 # Usage: scripts/bench_embeddings.sh [seconds per run, default 10]
 set -euo pipefail
+# A failure inside $(...) (a wrk run with failed requests) stops the script too.
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 duration="${1:-10}"
 port="${SOMA_BENCH_PORT:-9599}"
 standin_port="${SOMA_BENCH_EMBEDDINGS_PORT:-9598}"
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
+source scripts/bench/wrk_checked.sh
 swift build -c release --product soma >/dev/null
 
 work="$(mktemp -d)"
@@ -38,7 +41,7 @@ run() {
   env "$@" SOMA_PORT="$port" SOMA_RATE_LIMIT_MAX=0 SOMA_DATA_DIR="$data" LOG_LEVEL=error .build/release/soma serve >>"$work/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 500); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.02; done
-  wrk -t1 -c16 -d"${duration}s" --latency -s scripts/bench/store.lua "http://127.0.0.1:$port/" >"$work/$name.txt"
+  wrk_checked "$work/$name.txt" -t1 -c16 -d"${duration}s" --latency -s scripts/bench/store.lua "http://127.0.0.1:$port/"
   kill -TERM "$server"; wait "$server" || true
   server=""
   local stats

@@ -9,12 +9,15 @@
 #     1,000 memories loaded, beside the same server with SOMA_EMBEDDER=hash.
 # Usage: scripts/bench_minilm.sh [seconds per run, default 10]
 set -euo pipefail
+# A failure inside $(...) (a wrk run with failed requests) stops the script too.
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 duration="${1:-10}"
 port="${SOMA_BENCH_PORT:-9599}"
 model="${SOMA_EMBEDDER_MODEL_DIR:-/usr/local/share/soma/models/all-MiniLM-L6-v2}"
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
+source scripts/bench/wrk_checked.sh
 swift build -c release --product soma >/dev/null
 work="$(mktemp -d)"
 server=""
@@ -32,7 +35,8 @@ for set in short long; do
 done
 
 # name, then the embedder's environment: wrk store (into a fresh data directory), then recall over what it stored; prints
-# name stores/s store-p50 store-p99 recalls/s recall-p50 recall-p99 resident-MiB-at-1,000-memories non-2xx
+# name stores/s store-p50 store-p99 recalls/s recall-p50 recall-p99 resident-MiB-at-1,000-memories (wrk_checked
+# stops the script on any failed request)
 service() {
   local name="$1"; shift
   mkdir -p "$work/data-$name"
@@ -49,23 +53,21 @@ for start in (0, 500):
 PY
   local rss
   rss=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' /proc/$server/status)
-  wrk -t1 -c16 -d"${duration}s" --latency -s scripts/bench/store.lua "http://127.0.0.1:$port/" >"$work/$name-store.txt"
-  wrk -t1 -c16 -d"${duration}s" --latency -s scripts/bench/recall.lua "http://127.0.0.1:$port/" >"$work/$name-recall.txt"
-  local errors
-  errors=$(cat "$work/$name-store.txt" "$work/$name-recall.txt" | awk '/Non-2xx/ {s += $NF} END {print s + 0}')
+  wrk_checked "$work/$name-store.txt" -t1 -c16 -d"${duration}s" --latency -s scripts/bench/store.lua "http://127.0.0.1:$port/"
+  wrk_checked "$work/$name-recall.txt" -t1 -c16 -d"${duration}s" --latency -s scripts/bench/recall.lua "http://127.0.0.1:$port/"
   kill -TERM "$server"; wait "$server" || true
   server=""
   echo "$name $(awk '/Requests\/sec/ {print $2}' "$work/$name-store.txt") $(awk '$1 == "50%" {print $2}' "$work/$name-store.txt") \
 $(awk '$1 == "99%" {print $2}' "$work/$name-store.txt") $(awk '/Requests\/sec/ {print $2}' "$work/$name-recall.txt") \
-$(awk '$1 == "50%" {print $2}' "$work/$name-recall.txt") $(awk '$1 == "99%" {print $2}' "$work/$name-recall.txt") $rss $errors"
+$(awk '$1 == "50%" {print $2}' "$work/$name-recall.txt") $(awk '$1 == "99%" {print $2}' "$work/$name-recall.txt") $rss"
 }
 echo "== the service, wrk 16 connections, $duration s each"
 results=("$(service minilm SOMA_EMBEDDER=minilm)" "$(service hash SOMA_EMBEDDER=hash)")
 batch32=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["short_batch32_texts_per_second"])' "$work/embedder.json")
-printf '%-8s %9s %9s %9s %10s %9s %9s %13s %8s\n' embedder "stores/s" p50 p99 "recalls/s" p50 p99 "MiB at 1,000" non-2xx
+printf '%-8s %9s %9s %9s %10s %9s %9s %13s\n' embedder "stores/s" p50 p99 "recalls/s" p50 p99 "MiB at 1,000"
 for line in "${results[@]}"; do
   set -- $line
-  printf '%-8s %9s %9s %9s %10s %9s %9s %13s %8s\n' "$@"
+  printf '%-8s %9s %9s %9s %10s %9s %9s %13s\n' "$@"
 done
 minilm_stores=$(echo "${results[0]}" | awk '{print $2}')
 echo "minilm stores/s over the embedder's own batch-32 rate ($batch32 texts/s): $(awk -v a="$minilm_stores" -v b="$batch32" 'BEGIN {printf "%.2f", a / b}')"
