@@ -93,7 +93,16 @@ stop_cluster() {  # BIN DATA
     fi
 }
 
+# CI's self-test (Tests/ci) makes one server's start fail on purpose: SOMA_TEST_FAIL_START=NAME.
+refuse_if_asked() {  # NAME
+    if [ "${SOMA_TEST_FAIL_START:-}" = "$1" ]; then
+        echo "$1 did not start (SOMA_TEST_FAIL_START=$1)" >&2
+        return 1
+    fi
+}
+
 start_postgres() {
+    refuse_if_asked postgres
     ensure_postgres_user
     install_postgres
     mkdir -p "$ROOT"
@@ -114,6 +123,7 @@ start_postgres() {
 stop_postgres() { stop_cluster "$PG_HOME/bin" "$PG_DATA"; }
 
 start_tls_postgres() {
+    refuse_if_asked tls-postgres
     [ -x "$TLS_PG_BIN/postgres" ] || { echo "no $TLS_PG_BIN/postgres: the TLS tests need Debian's postgresql-15 (scripts/install-deps.sh installs it)" >&2; return 1; }
     ensure_postgres_user
     mkdir -p "$ROOT"
@@ -132,6 +142,7 @@ start_tls_postgres() {
 stop_tls_postgres() { stop_cluster "$TLS_PG_BIN" "$TLS_PG_DATA"; }
 
 start_redis() {
+    refuse_if_asked redis
     mkdir -p "$REDIS_DIR"
     if redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning ping 2>/dev/null | grep -q PONG; then return; fi
     redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --requirepass "$REDIS_PASSWORD" --daemonize yes \
@@ -170,6 +181,7 @@ launch() {  # NAME LOG PIDFILE CHECK COMMAND...
 }
 
 start_qdrant() {
+    refuse_if_asked qdrant
     mkdir -p "$QDRANT_DIR"
     if curl -sf -m 2 "http://127.0.0.1:$QDRANT_PORT/healthz" -H "api-key: $QDRANT_API_KEY" >/dev/null 2>&1; then return; fi
     launch "the Qdrant stand-in" "$QDRANT_DIR/standin.log" "$QDRANT_DIR/standin.pid" \
@@ -184,6 +196,7 @@ stop_qdrant() {
 }
 
 start_kafka() {
+    refuse_if_asked kafka
     mkdir -p "$KAFKA_DIR"
     if [ -f "$KAFKA_DIR/mock.pid" ] && kill -0 "$(cat "$KAFKA_DIR/mock.pid")" 2>/dev/null; then return; fi
     local source="$HERE/../Tests/KafkaMock/kafka_mock.c"

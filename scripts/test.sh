@@ -20,38 +20,7 @@ for variable in SOMA_TEST_POSTGRES_URL SOMA_TEST_POSTGRES_STACK_URL SOMA_TEST_PO
     [ -n "${!variable:-}" ] || { echo "scripts/servers.sh fresh did not provide $variable: its server did not start" >&2; exit 1; }
 done
 swift build --build-tests
-# Bounded, so a hang fails in minutes with the servers' and services' logs instead of eating CI's hour.
-bounded() {  # SECONDS COMMAND...
-    local limit="$1"; shift
-    timeout --kill-after=20 "$limit" "$@" && return 0
-    local status=$?
-    [ "$status" -ge 124 ] && {
-        echo "timed out after $limit s: $*" >&2
-        for log in $(ls -t /tmp/soma-stack-*.log 2>/dev/null | head -3); do echo "== $log" >&2; tail -20 "$log" >&2; done
-    }
-    return "$status"
-}
-# A swift test step passes only when it ran at least MINIMUM tests (from the runner's closing line:
-# a filter that matches nothing runs 0 and exits 0) and skipped none outside ALLOWED (a pattern;
-# each allowed skip prints its reason).
-swift_tests() {  # MINIMUM ALLOWED SECONDS ARGUMENTS...
-    local minimum="$1" allowed="$2" limit="$3"; shift 3
-    local log ran skipped
-    log="$(mktemp)"
-    bounded "$limit" swift test "$@" 2>&1 | tee "$log"
-    [ "${PIPESTATUS[0]}" -eq 0 ] || return 1
-    ran=$(grep -Eo 'Test run with [0-9]+ tests?' "$log" | grep -Eo '[0-9]+' | tail -1)
-    if [ "${ran:-0}" -lt "$minimum" ]; then
-        echo "swift test $*: ran ${ran:-0} tests, expected at least $minimum" >&2
-        return 1
-    fi
-    skipped=$(grep -E ' skipped: ' "$log" | grep -Ev "$allowed" || true)
-    if [ -n "$skipped" ]; then
-        printf 'swift test %s: skipped outside the allow-list:\n%s\n' "$*" "$skipped" >&2
-        return 1
-    fi
-    rm -f "$log"
-}
+source scripts/lib/test_steps.sh
 # The embedder suites start Python stand-ins and `soma` processes; beside the other suites that load
 # upset their 1-s TTL and rate-limit windows, so they run on their own after the rest.
 # Allowed skip in the main run: the fault tests, which run alone below.
@@ -79,3 +48,6 @@ bounded 600 python3 scripts/crash_drill.py --binary .build/debug/soma --kills 2 
 # The backend fault drill in short form: PostgreSQL, Redis, the Kafka mock and the Qdrant stand-in
 # go away one at a time under mixed load; 0 acknowledged writes and 0 events may be lost.
 bounded 600 python3 scripts/fault_drill.py --binary .build/debug/soma --outage 4 --settle 5
+# Last, since it stops the shared servers: the script itself fails when a server does not start,
+# when a filter matches nothing, and when a test skips outside its step's allow-list.
+bounded 900 python3 -m pytest -q Tests/ci
