@@ -138,6 +138,33 @@ class Load:
         return threads
 
 
+# What the API's /readyz says while each backend is away (status code, and the field that goes false).
+READINESS_DURING = {"postgres": (503, "kv_store"), "redis": (200, "cache"), "kafka": (200, "event_bus"), "qdrant": (503, "vector_store")}
+
+
+def readiness(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+    except OSError:
+        return None, {}
+
+
+def readiness_shows(port, fault, until):
+    """Polls /readyz until it reports the outage (code and field false) or `until` passes; the last answer."""
+    code, field = READINESS_DURING[fault]
+    answer = (None, {})
+    while True:
+        answer = readiness(port)
+        if answer[0] == code and answer[1].get(field) is False:
+            return True, answer
+        if time.time() > until:
+            return False, answer
+        time.sleep(0.2)
+
+
 def ok(status):
     return status in (200, 201)
 
@@ -176,11 +203,18 @@ def main():
             began = time.time()
             servers(*stop)
             confirm(fault, env, up=False)
-            time.sleep(args.outage)
+            down = time.time()
+            shown, during = readiness_shows(args.port, fault, until=down + args.outage)
+            time.sleep(max(0.0, down + args.outage - time.time()))
             servers(*start)
             confirm(fault, env, up=True)
             back = time.time()
             time.sleep(args.settle)
+            after, ready_deadline = readiness(args.port), time.time() + 10
+            while (after[0] != 200 or after[1].get("status") != "ok") and time.time() < ready_deadline:
+                time.sleep(0.2)
+                after = readiness(args.port)
+            ready_after = time.time() - back
             with load.lock:
                 window = [o for o in load.outcomes if began <= o[0] < time.time()]
             failed_after = [o[1] for o in window if not ok(o[3]) and o[1] >= back]
@@ -190,8 +224,14 @@ def main():
                 "other errors": sum(not ok(o[3]) and not (isinstance(o[3], int) and o[3] >= 500) for o in window),
                 "recovered after (s)": round(max(failed_after) - back, 1) if failed_after else 0.0,
                 "statuses": sorted({str(o[3]) for o in window if not ok(o[3])}),
+                "readyz during": f"{during[0]} {READINESS_DURING[fault][1]}={during[1].get(READINESS_DURING[fault][1])}",
+                "readyz after": f"{after[0]} {after[1].get('status')} ({ready_after:.1f} s after the server was back)",
             })
             print(f"{fault}: {report[-1]}", flush=True)
+            if not shown:
+                raise SystemExit(f"fault drill: /readyz never reported the {fault} outage within {args.outage} s: {during}")
+            if after[0] != 200 or after[1].get("status") != "ok":
+                raise SystemExit(f"fault drill: /readyz did not recover {args.settle + 10} s after {fault} returned: {after}")
         load.stopping.set()
         for thread in threads:
             thread.join(timeout=30)

@@ -110,9 +110,9 @@ start_postgres() {
     create_cluster "$PG_HOME/bin" "$PG_DATA" || true
     start_cluster "$PG_HOME/bin" "$PG_DATA" "$PG_PORT" "-c max_connections=200 -c fsync=on"
     # `soma` for the backend tests, `soma_stack` for whole-service tests, `soma_pipeline` for the
-    # Kafka pipeline tests, `soma_limits` and `soma_secrets` for two more (these run side by side): a running service relays
+    # Kafka pipeline tests, `soma_limits`, `soma_secrets` and `soma_isolation` for three more (these run side by side): a running service relays
     # every outbox row in its database, which must not be the one the storage tests inspect.
-    for database in soma soma_stack soma_pipeline soma_limits soma_secrets; do
+    for database in soma soma_stack soma_pipeline soma_limits soma_secrets soma_isolation; do
         as_postgres "$PG_HOME/bin/psql" -h /tmp -p "$PG_PORT" -U postgres -d postgres -tAc \
             "SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1 \
             || as_postgres "$PG_HOME/bin/createdb" -h /tmp -p "$PG_PORT" -U postgres "$database"
@@ -250,7 +250,7 @@ case "$action" in
         ;;
     fresh)
         start_postgres
-        for database in soma soma_stack soma_pipeline soma_limits soma_secrets; do
+        for database in soma soma_stack soma_pipeline soma_limits soma_secrets soma_isolation; do
             as_postgres "$PG_HOME/bin/dropdb" -h /tmp -p "$PG_PORT" -U postgres --if-exists --force "$database"
         done
         start_postgres

@@ -40,3 +40,14 @@ struct SQLiteConformanceTests {
         try await check.run(try await SQLiteVectorIndex(database: database, dimension: VectorConformance.dimension, parameters: parameters))
     }
 }
+
+@Suite struct SQLiteVectorHealthTests {
+    /// The vector index answers from memory, so its health is a real read of the table it comes from.
+    @Test func healthReadsTheVectorTable() async throws {
+        let database = try SQLiteDatabase(directory: temporaryDirectory())
+        let vectors = try await SQLiteVectorIndex(database: database, dimension: 4)
+        #expect(await vectors.isHealthy())
+        try await database.committer.write { db in try db.execute(sql: "DROP TABLE vectors") }
+        #expect(await !vectors.isHealthy(), "a vector table that cannot be read must not report healthy")
+    }
+}

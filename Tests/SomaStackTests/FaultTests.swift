@@ -116,8 +116,10 @@ struct FaultTests {
         let started = Date()
         let store = try await server.call("POST", "/v1/memories", #"{"coord":"8,8","payload":{"text":"while down"}}"#, timeout: 30)
         #expect(store.status == 503, "\(store.text)")
-        // The deadline is 2 s; the bound only tells "at the deadline" from "never" (the call gives up at 30).
-        #expect(Date().timeIntervalSince(started) < 20, "the answer comes at the deadline, not never")
+        // POSTGRES_TIMEOUT_MS is 2 s; the margin is 3 s, for a CI machine whose two cores also run the load.
+        let answeredAfter = Date().timeIntervalSince(started)
+        progress("a store while PostgreSQL is down answered \(store.status) after \(String(format: "%.2f", answeredAfter)) s (deadline 2 s)")
+        #expect(answeredAfter < 2 + 3, "the answer comes by the 2-s deadline (3 s margin), not after \(answeredAfter) s")
         #expect((store["detail"] as? String)?.contains("storage") == true, "a clear message: \(store.text)")
         #expect(!store.text.contains("soma-test-pw"), "no credentials in the answer")
         #expect(try await server.call("GET", "/readyz").status == 503)

@@ -48,22 +48,29 @@ struct MiniLMStackTests {
         try await server.ready()
         let text = String(repeating: "the falcon launch moved to friday after the weather review ", count: 20)
         let items = (0..<96).map { #"{"coord":"\#($0),1","payload":{"text":"\#($0) \#(text)"}}"# }.joined(separator: ",")
-        let bulk = Task { try await server.call("POST", "/v1/memories/bulk", #"{"items":[\#(items)]}"#, timeout: 120) }
-        try await Task.sleep(for: .milliseconds(300))
-        var slowest = Duration.zero
-        var probes = 0
         let clock = ContinuousClock()
-        while probes < 20 {
+        let bulkStarted = clock.now
+        let bulk = Task {
+            let reply = try await server.call("POST", "/v1/memories/bulk", #"{"items":[\#(items)]}"#, timeout: 120)
+            return (reply, bulkStarted.duration(to: clock.now))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        var latencies: [Duration] = []
+        while latencies.count < 20 {
             let started = clock.now
             #expect(try await server.call("GET", "/healthz").status == 200)
-            slowest = max(slowest, started.duration(to: clock.now))
-            probes += 1
+            latencies.append(started.duration(to: clock.now))
             try await Task.sleep(for: .milliseconds(50))
         }
-        let stored = try await bulk.value
+        let (stored, bulkTook) = try await bulk.value
         #expect(stored.status < 300, "\(stored.text.prefix(300))")
-        // The bulk store takes seconds of model time; a health check waiting on it would take as long.
-        #expect(slowest < .milliseconds(500), "slowest /healthz while embedding: \(slowest)")
+        latencies.sort()
+        print("MiniLMStackTests: /healthz while the model embedded 96 long texts (\(bulkTook)): median \(latencies[10]), slowest \(latencies[19])")
+        // A health check queued behind the model would wait for a good part of the bulk store; on
+        // its own threads the model leaves the check a scheduler's delay on a loaded machine.
+        #expect(bulkTook > .seconds(1), "the bulk store must keep the model busy for a while: \(bulkTook)")
+        #expect(latencies[19] * 4 < bulkTook, "slowest /healthz \(latencies[19]) against \(bulkTook) of model work")
+        #expect(latencies[10] < .milliseconds(250), "median /healthz \(latencies[10]) while the model works")
     }
 
     /// Missing or broken model files stop start-up with a message that says what to do; nothing is written.

@@ -1,5 +1,7 @@
+import AsyncHTTPClient
 import ConformanceKit
 import Foundation
+import NIOCore
 import SomaCore
 import SomaQdrant
 import Testing
@@ -73,6 +75,25 @@ enum Pipeline {
             return try await index.count(namespace: namespace)
         }
 
+        /// Every point in this test's namespace, as Qdrant's scroll API returns them: (id, version, text).
+        func points() async throws -> [(id: String, version: Int, text: String)] {
+            var request = HTTPClientRequest(url: "\(TestServers.qdrantURL!)/collections/\(collection)/points/scroll")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "api-key", value: TestServers.qdrantAPIKey ?? "")
+            let filter = #"{"filter":{"must":[{"key":"namespace","match":{"value":"\#(namespace)"}}]},"limit":10000,"with_payload":true}"#
+            request.body = .bytes(ByteBuffer(string: filter))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 64 << 20)
+            let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+            let found = ((json?["result"] as? [String: Any])?["points"] as? [[String: Any]]) ?? []
+            return found.map { point in
+                let payload = point["payload"] as? [String: Any] ?? [:]
+                let id = (point["id"] as? String) ?? "\(point["id"] ?? "")"
+                return (id, payload["version"] as? Int ?? -1, ((payload["payload"] as? [String: Any])?["text"] as? String) ?? "")
+            }
+        }
+
         /// Waits until `count` points are indexed; returns how long that took, or nil.
         func waitForIndexed(_ count: Int, within seconds: Double) async throws -> Double? {
             let started = Date()
@@ -139,6 +160,27 @@ struct PipelineTests {
         let recall = try await api.call("POST", "/v1/memories/search", #"{"query":"egret updated","top_k":10}"#)
         #expect(recall.text.contains("updated egret"), "updates reached the index: \(recall.text.prefix(300))")
         #expect(try await setup.indexed() == total, "one point per memory, however often an event was replayed")
+        // Per memory: exactly one point, with the stored memory's id, newest version and text.
+        let points = try await setup.points()
+        let byID = Dictionary(grouping: points, by: { $0.id.lowercased() })
+        var mismatches: [String] = []
+        for index in 1...total {
+            let memory = try await api.call("GET", "/v1/memories/\(index),1")
+            guard let id = (memory["id"] as? String)?.lowercased(), let version = memory["version"] as? Int,
+                let text = (memory["payload"] as? [String: Any])?["text"] as? String
+            else {
+                mismatches.append("\(index),1: not readable (\(memory.status))")
+                continue
+            }
+            let held = byID[id] ?? []
+            if held.count != 1 || held[0].version != version || held[0].text != text {
+                mismatches.append("\(index),1 (version \(version), \(text)): \(held.map { "v\($0.version) \($0.text)" })")
+            }
+            #expect(version == (index <= 10 ? 2 : 1), "\(index),1 is at version \(version)")
+        }
+        print("PipelineTests: \(points.count) points checked one by one against \(total) memories, \(mismatches.count) mismatches")
+        #expect(points.count == total, "\(points.count) points for \(total) memories")
+        #expect(mismatches.isEmpty, "\(mismatches.count) memories without exactly one point at their newest version: \(mismatches.prefix(5))")
         consumer.stop()
     }
 

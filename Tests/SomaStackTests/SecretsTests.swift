@@ -67,6 +67,9 @@ struct SecretsTests {
         let config = try SomaServer.run(["config"], environment: server.environment)
 
         let log = server.logText
+        let lines = log.split(separator: "\n").count
+        print("SecretsTests: \(lines) log lines at trace level, \(answers.count) answers and `soma config` checked for \(Self.secrets.count) secrets")
+        #expect(lines >= 100, "trace logging should cover the run: only \(lines) lines")
         #expect(log.contains("listening") && log.contains("stopped"), "the log covers start-up and shutdown")
         #expect(config.contains("SOMA_API_TOKEN=***") && config.contains("KAFKA_SASL_PASSWORD=***") && config.contains("SOMA_EMBEDDINGS_API_KEY=***"), "`soma config` shows the secrets are set: \(config.prefix(400))")
         for secret in Self.secrets {

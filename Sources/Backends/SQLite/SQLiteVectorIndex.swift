@@ -32,6 +32,13 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
         }
     }
 
+    /// Searches are answered from memory, but what they answer from must still be readable: a
+    /// probe reads this generation's vector table through the pool, as a restart would.
+    public func isHealthy() async -> Bool {
+        let table = tables.vectors
+        return (try? await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM \(table) LIMIT 1)") }) != nil
+    }
+
     public init(database: SQLiteDatabase, dimension: Int, parameters: ANNParameters = ANNParameters(), generation: Int = 0) async throws {
         self.database = database
         self.index = NearestNeighbourIndex(dimension: dimension, parameters: parameters)

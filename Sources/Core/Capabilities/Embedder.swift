@@ -6,9 +6,15 @@ public protocol Embedder: Sendable {
     func embed(_ texts: [String]) async throws -> [[Float]]
     /// A recall's query: an embedder that batches may serve it ahead of queued stores.
     func embedQuery(_ text: String) async throws -> [Float]
+    /// Whether it can embed now, without embedding anything: `/healthz`'s `prediction_provider`.
+    func isHealthy() async -> Bool
 }
 
 extension Embedder {
+    /// Pure computations (the hash embedder) are always able to embed; an HTTP embedder's outage
+    /// shows where it matters, as 503 on recall, rather than through a probe that would cost a request.
+    public func isHealthy() async -> Bool { true }
+
     public func embedQuery(_ text: String) async throws -> [Float] {
         guard let vector = try await embed([text]).first else { throw EmbedderAnswerError.noVector }
         return vector

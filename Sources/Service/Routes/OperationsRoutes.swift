@@ -9,7 +9,9 @@ struct OperationsRoutes {
     let metrics: PrometheusCollectorRegistry
     let cachedHealth = HealthCache()
 
-    /// The original service's health shape, plus the cache and bus.
+    /// The original service's health shape, plus the cache and bus. Every field is a probe:
+    /// `graph_store` is the storage's (links live in it), `prediction_provider` the embedder's
+    /// (the one model this service runs).
     struct Health: Encodable, Sendable {
         let kvStore: Bool
         let vectorStore: Bool
@@ -21,14 +23,14 @@ struct OperationsRoutes {
         /// `unavailable` when storage or vectors are down.
         let status: String
 
-        init(kvStore: Bool, vectorStore: Bool, cache: Bool, eventBus: Bool) {
+        init(kvStore: Bool, vectorStore: Bool, embedder: Bool, cache: Bool, eventBus: Bool) {
             self.kvStore = kvStore
             self.vectorStore = vectorStore
             self.graphStore = kvStore
-            self.predictionProvider = true
+            self.predictionProvider = embedder
             self.cache = cache
             self.eventBus = eventBus
-            status = !(kvStore && vectorStore) ? "unavailable" : (cache && eventBus) ? "ok" : "degraded"
+            status = !(kvStore && vectorStore) ? "unavailable" : (cache && eventBus && embedder) ? "ok" : "degraded"
         }
 
         enum CodingKeys: String, CodingKey {
@@ -53,7 +55,8 @@ struct OperationsRoutes {
         async let vectors = engine.vectors.isHealthy()
         async let cache = engine.cache.isHealthy()
         async let bus = engine.bus.isHealthy()
-        return Health(kvStore: await storage, vectorStore: await vectors, cache: await cache, eventBus: await bus)
+        async let embedder = engine.embedder.isHealthy()
+        return Health(kvStore: await storage, vectorStore: await vectors, embedder: await embedder, cache: await cache, eventBus: await bus)
     }
 
     func add(to router: Router<SomaRequestContext>, operationsOnly: Bool = false) {

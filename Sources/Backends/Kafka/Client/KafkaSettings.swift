@@ -42,7 +42,9 @@ public struct KafkaSettings: Sendable, CustomStringConvertible {
 
     /// Properties every client of these brokers shares.
     var common: [(String, String)] {
-        var properties = [("bootstrap.servers", bootstrapServers), ("client.id", "soma")]
+        // A broker back after an outage is noticed within a second: librdkafka's reconnect backoff
+        // grows to 10 s by default, and the fault drill saw readiness stay degraded that long.
+        var properties = [("bootstrap.servers", bootstrapServers), ("client.id", "soma"), ("reconnect.backoff.max.ms", "1000")]
         if let securityProtocol { properties.append(("security.protocol", securityProtocol)) }
         if let saslMechanism { properties.append(("sasl.mechanism", saslMechanism)) }
         if let saslUsername { properties.append(("sasl.username", saslUsername)) }

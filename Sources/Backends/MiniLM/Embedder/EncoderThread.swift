@@ -47,6 +47,12 @@ final class EncoderThread: @unchecked Sendable {
         }
     }
 
+    var isRunning: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return !stopping
+    }
+
     /// Ends the thread after the job under way; jobs still waiting fail.
     func stop() {
         condition.lock()

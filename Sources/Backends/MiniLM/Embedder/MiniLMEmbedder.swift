@@ -51,6 +51,11 @@ public final class MiniLMEmbedder: Embedder {
         tokenizer.encode(text).count
     }
 
+    /// The model's thread is running and taking work.
+    public func isHealthy() async -> Bool {
+        thread.isRunning
+    }
+
     /// Forward passes of stores and batches so far.
     var passes: Int { thread.passes.load(ordering: .relaxed) }
 
