@@ -38,7 +38,7 @@ start_server() {
   for _ in $(seq 1 3000); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.02; done
   echo "server did not start" >&2; exit 1
 }
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data_dir"' EXIT
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$data_dir"' EXIT
 start_server
 
 load_started=$(date +%s.%N)
