@@ -66,6 +66,28 @@ import Testing
         #expect(try index.search(VectorQuery(vector: vectors[999], namespace: "ns", limit: 1)).count == 1)
     }
 
+    /// The probe's rule, both ways: a merge that has not moved for the stall limit is reported
+    /// (a zero limit makes every running merge count as stuck), and an idle index is healthy.
+    @Test func healthReportsAMergeThatStopsMoving() async throws {
+        for (limit, healthyWhileMerging) in [(Duration.zero, false), (.seconds(60), true)] {
+            var parameters = ANNParameters()
+            parameters.exactThreshold = 0
+            parameters.mergeBatch = 1
+            parameters.mergeStallLimit = limit
+            let index = NearestNeighbourIndex(dimension: 64, parameters: parameters)
+            #expect(index.mergeIsProgressing, "an empty index is idle")
+            let points = Self.randomVectors(4000, dimension: 64, seed: 11).map {
+                VectorPoint(id: UUID(), vector: $0, namespace: "ns", type: .episodic, version: 1, payload: [:])
+            }
+            try index.upsert(points, labels: index.labels(for: points))
+            #expect(index.pendingCount > 0, "4,000 vectors one per step cannot all be merged yet")
+            #expect(index.mergeIsProgressing == healthyWhileMerging)
+            await index.waitForMerge()
+            #expect(index.pendingCount == 0)
+            #expect(index.mergeIsProgressing, "a finished merge is idle again")
+        }
+    }
+
     func upsert(_ index: NearestNeighbourIndex, ids: [UUID], vectors: [[Float]], version: Int) throws {
         let points = zip(ids, vectors).map { VectorPoint(id: $0, vector: $1, namespace: "ns", type: .episodic, version: version, payload: [:]) }
         try index.upsert(points, labels: index.labels(for: points))

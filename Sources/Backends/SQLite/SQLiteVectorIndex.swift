@@ -33,9 +33,11 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
     }
 
     /// Searches are answered from memory, but what they answer from must still be readable: a
-    /// probe reads this generation's vector table through the pool, as a restart would.
+    /// probe reads this generation's vector table through the pool, as a restart would, and the
+    /// background merge must be moving (or idle).
     public func isHealthy() async -> Bool {
         let table = tables.vectors
+        guard index.mergeIsProgressing else { return false }
         return (try? await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM \(table) LIMIT 1)") }) != nil
     }
 

@@ -24,6 +24,9 @@ public struct ANNParameters: Sendable, Equatable {
     /// and merges only what came after it; without one every vector waits in the exact buffer,
     /// which every search scans (about 10 recalls/s at 100,000 until the merge caught up).
     public var saveInterval: Duration? = .seconds(300)
+    /// A running merge that has moved nothing for this long is reported stuck by the health probe.
+    /// A step is one batch of `mergeBatch` vectors (milliseconds) or, in a rebuild, 256 of them.
+    public var mergeStallLimit: Duration = .seconds(60)
 
     public init() {}
 }

@@ -14,5 +14,5 @@ extension NearestNeighbourBacked {
         index.count(namespace: namespace)
     }
 
-    public func isHealthy() async -> Bool { true }
+    public func isHealthy() async -> Bool { index.mergeIsProgressing }
 }

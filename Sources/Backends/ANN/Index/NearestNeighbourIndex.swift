@@ -42,6 +42,8 @@ public final class NearestNeighbourIndex: Sendable {
     struct State {
         var partitions: [String: Partition] = [:]
         var merging = false
+        /// When the merge last started or moved vectors: a merge whose heartbeat is old is stuck.
+        var mergeHeartbeat = ContinuousClock.now
         /// Vectors put into graphs (by merges and rebuilds) since start-up, and how many of them the
         /// last finished save held.
         var merged = 0
@@ -218,10 +220,17 @@ public final class NearestNeighbourIndex: Sendable {
 
     // MARK: Background merge
 
+    /// False while a merge runs that has moved nothing for `mergeStallLimit`: the buffer every
+    /// search scans would only grow. Idle (nothing waiting, or a merge about to start) is healthy.
+    public var mergeIsProgressing: Bool {
+        state.withLock { !$0.merging || ContinuousClock.now - $0.mergeHeartbeat < parameters.mergeStallLimit }
+    }
+
     private func scheduleMerge() {
         let start = state.withLock { state -> Bool in
             guard !state.merging, state.partitions.values.contains(where: { $0.graph != nil && !$0.pending.isEmpty }) else { return false }
             state.merging = true
+            state.mergeHeartbeat = .now
             return true
         }
         // A thread of its own: the merge blocks for as long as graph insertion takes, and must not
@@ -277,6 +286,7 @@ public final class NearestNeighbourIndex: Sendable {
         }
         state.withLock { state in
             state.merged += added.count
+            state.mergeHeartbeat = .now
             for (id, label, vector) in batch {
                 state.partitions[namespace]?.claimed.remove(id)
                 guard added.contains(id) else {
@@ -311,7 +321,10 @@ public final class NearestNeighbourIndex: Sendable {
             state.withLock { $0.merging = false }
             return false
         }
-        for (label, vector) in live { try? graph.add(vector, label: label) }
+        for (position, (label, vector)) in live.enumerated() {
+            try? graph.add(vector, label: label)
+            if position % 256 == 255 { state.withLock { $0.mergeHeartbeat = .now } }
+        }
         state.withLock { state in
             guard state.partitions[namespace]?.graph === old else { return }
             state.partitions[namespace]!.graph = graph
