@@ -18,12 +18,13 @@ public enum SomaApplication {
                 allowMethods: [.get, .post, .patch, .delete, .options]))
         }
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: OriginalMetricsMiddleware(registry: MetricsBootstrap.registry))
         router.add(middleware: AuthMiddleware(tokens: settings.tokens, defaultNamespace: settings.defaultNamespace))
         router.add(middleware: RateLimitMiddleware(policy: settings.rateLimit, cache: engine.cache))
         let env = RouteEnvironment(engine: engine, body: JSONBody(maxBytes: settings.maxBodyBytes, maxDepth: settings.maxJSONDepth))
         OperationsRoutes(engine: engine, metrics: MetricsBootstrap.registry).add(to: router)
         V1Routes(env: env).add(to: router)
-        LegacyRoutes(env: env).add(to: router)
+        LegacyRoutes(env: env, hybridByDefault: settings.hybridRecallDefault).add(to: router)
         return router
     }
 

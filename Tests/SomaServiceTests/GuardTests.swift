@@ -202,7 +202,7 @@ import Testing
                 (.post, "/recall", #"{"query":"alpha secret plan"}"#), (.get, "/recall?query=alpha", nil),
                 (.post, "/recall_batch", #"{"queries":["alpha"]}"#), (.post, "/recall_with_scores", #"{"query":"alpha"}"#),
                 (.post, "/recall_with_context", #"{"query":"alpha","context":{"secret":"alpha-only"}}"#),
-                (.post, "/keyword_search", #"{"term":"alpha"}"#), (.post, "/hybrid_recall_with_scores", #"{"query":"alpha-only"}"#),
+                (.post, "/keyword_search", #"{"term":"alpha","exact":false}"#), (.post, "/hybrid_recall_with_scores", #"{"query":"alpha-only","exact":false}"#),
                 (.get, "/range?min=0,0&max=9,9", nil), (.get, "/neighbors?coord=1,1", nil), (.get, "/shortest_path?frm=1,1&to=2,2", nil),
             ]
             for (method, path, body) in reads {

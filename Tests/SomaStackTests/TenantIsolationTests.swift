@@ -29,7 +29,7 @@ struct TenantIsolationTests {
             ("POST", "/recall", #"{"query":"secret plan"}"#), ("GET", "/recall?query=plan", nil),
             ("POST", "/recall_batch", #"{"queries":["plan","second"]}"#), ("POST", "/recall_with_scores", #"{"query":"plan"}"#),
             ("POST", "/recall_with_context", #"{"query":"plan","context":{"text":"\#(marker) secret plan"}}"#),
-            ("POST", "/keyword_search", #"{"term":"plan"}"#), ("POST", "/hybrid_recall_with_scores", #"{"query":"secret plan"}"#),
+            ("POST", "/keyword_search", #"{"term":"plan","exact":false}"#), ("POST", "/hybrid_recall_with_scores", #"{"query":"secret plan","exact":false}"#),
             ("POST", "/link", #"{"from_coord":"2,2","to_coord":"3,3"}"#),
             ("GET", "/range?min=0,0&max=9,9", nil), ("GET", "/neighbors?coord=1,1", nil), ("GET", "/shortest_path?frm=1,1&to=3,3", nil),
             ("GET", "/stats", nil),

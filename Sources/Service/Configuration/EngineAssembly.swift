@@ -20,6 +20,7 @@ public enum EngineAssembly {
             let name = names[capability]!
             logger.info("backend", metadata: ["capability": .string(capability.rawValue), "name": .string(name), "where": .string(location(capability, name, source))])
         }
+        OriginalSettings.logWarnings(source, logger: logger)
         let engine = MemoryEngine(storage: storage, cache: cache, vectors: vectors, bus: bus, embedder: embedder, options: settings.engine)
         try await engine.prepare()
         return engine

@@ -12,6 +12,8 @@ public struct ServiceSettings: Sendable {
     public var rateLimit = RateLimitPolicy(max: 600, window: .seconds(60))
     public var corsOrigins: [String] = []
     public var maxBodyBytes = 1024 * 1024
+    /// The original's `/recall` is hybrid unless `SOMA_HYBRID_RECALL_DEFAULT` is false.
+    public var hybridRecallDefault = true
     public var maxJSONDepth = 64
     public var logLevel = Logger.Level.info
     public var eventingEnabled = true
@@ -32,13 +34,16 @@ public struct ServiceSettings: Sendable {
     public static func read(_ source: SettingsSource) throws -> ServiceSettings {
         let config = source.backendConfiguration
         var settings = ServiceSettings()
-        settings.host = source.string("SOMA_HOST") ?? settings.host
-        settings.port = try config.int("SOMA_PORT", default: settings.port)
+        // The original ran under uvicorn, whose variables its values files set; ours win where both are.
+        settings.host = source.string("SOMA_HOST") ?? source.string("UVICORN_HOST") ?? settings.host
+        settings.port = try config.int("SOMA_PORT", default: try config.int("UVICORN_PORT", default: settings.port))
         guard (0...65535).contains(settings.port) else { throw SettingsError("SOMA_PORT must be between 0 and 65535") }
         settings.dataDirectory = source.string("SOMA_DATA_DIR") ?? settings.dataDirectory
-        settings.defaultNamespace = source.string("SOMA_MEMORY_NAMESPACE") ?? settings.defaultNamespace
+        // The original's memory system let SOMA_NAMESPACE override the namespace it was given.
+        let namespaceSetting = source.string("SOMA_NAMESPACE") != nil ? "SOMA_NAMESPACE" : "SOMA_MEMORY_NAMESPACE"
+        settings.defaultNamespace = source.string(namespaceSetting) ?? settings.defaultNamespace
         guard Namespace.isValid(settings.defaultNamespace) else {
-            throw SettingsError("SOMA_MEMORY_NAMESPACE must be 1 to 64 letters, digits, '_', '-' or '.'")
+            throw SettingsError("\(namespaceSetting) must be 1 to 64 letters, digits, '_', '-' or '.'")
         }
         settings.tokens = AccessTokens(grants: try readTokens(source))
         settings.rateLimit = RateLimitPolicy(
@@ -49,7 +54,14 @@ public struct ServiceSettings: Sendable {
         }
         settings.corsOrigins = (source.string("SOMA_CORS_ORIGINS") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if let megabytes = source.string("SOMA_MAX_REQUEST_BODY_MB") {
+            guard let value = Double(megabytes), value.isFinite, value > 0, value < 1024 else {
+                throw SettingsError("SOMA_MAX_REQUEST_BODY_MB must be a number of megabytes above 0 and below 1024")
+            }
+            settings.maxBodyBytes = Int(value * 1024 * 1024)
+        }
         settings.maxBodyBytes = try config.int("SOMA_MAX_BODY_BYTES", default: settings.maxBodyBytes)
+        settings.hybridRecallDefault = try config.bool("SOMA_HYBRID_RECALL_DEFAULT", default: true)
         if let level = source.string("LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
                 throw SettingsError("LOG_LEVEL must be one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")

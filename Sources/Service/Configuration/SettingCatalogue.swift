@@ -23,7 +23,9 @@ public enum SettingCatalogue {
         "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "KAFKA_SSL_CA_LOCATION", "KAFKA_SESSION_TIMEOUT_MS", "KAFKA_DELIVERY_TIMEOUT_MS",
         // The client commands (soma store, recall, ...): the server they talk to
         "SOMA_URL",
-    ]
+        // The original's names read with its meaning (ours win where both are set)
+        "SOMA_NAMESPACE", "SOMA_HYBRID_RECALL_DEFAULT", "SOMA_MAX_REQUEST_BODY_MB", "SOMA_MODEL_NAME", "UVICORN_PORT", "UVICORN_HOST",
+    ] + OriginalSettings.ignored.map(\.name)
 
     public static func isSecret(_ name: String) -> Bool { SettingsSource.secretNames.contains(name) }
 }

@@ -7,7 +7,7 @@ struct AuthMiddleware: RouterMiddleware {
     typealias Context = SomaRequestContext
 
     static let namespaceHeader = HTTPField.Name("X-Soma-Namespace")!
-    static let openPaths: Set<String> = ["/health", "/healthz", "/readyz", "/metrics", "/openapi.json"]
+    static let openPaths: Set<String> = ["/", "/health", "/healthz", "/readyz", "/metrics", "/openapi.json"]
 
     let tokens: AccessTokens
     let defaultNamespace: String

@@ -5,6 +5,8 @@ import SomaCore
 /// The original service's routes, with its request and response shapes, so its clients work unchanged.
 struct LegacyRoutes {
     let env: RouteEnvironment
+    /// `SOMA_HYBRID_RECALL_DEFAULT`: the original's `/recall` is hybrid unless a request says otherwise.
+    let hybridByDefault: Bool
 
     struct StoreBody: Decodable {
         var coord: CoordinateInput
@@ -103,17 +105,21 @@ struct LegacyRoutes {
         }
     }
 
+    /// The original read a memory's importance from its payload's `importance` field.
     func draft(_ item: StoreBody, namespace: String) throws -> MemoryDraft {
         MemoryDraft(
             namespace: namespace, coordinate: try env.coordinate(item.coord),
-            type: try InputCheck.memoryType(item.type, default: .episodic)!, payload: item.payload)
+            type: try InputCheck.memoryType(item.type, default: .episodic)!, payload: item.payload,
+            importance: try InputCheck.finite(item.payload["importance"]?.doubleValue, "payload.importance") ?? Importance.defaultRaw)
     }
 
-    func recall(_ body: RecallBody, namespace: String) async throws -> [ScoredMemory] {
+    /// `/recall` and its batch follow the hybrid default; `/recall_with_scores` is vector unless asked.
+    /// Hybrid matching is exact by default, as the original's was.
+    func recall(_ body: RecallBody, namespace: String, hybridDefault: Bool) async throws -> [ScoredMemory] {
         let request = RecallRequest(
             namespace: namespace, query: body.query, topK: InputCheck.topK(body.topK), type: try InputCheck.memoryType(body.type),
-            filters: body.filters ?? [:], exact: body.exact ?? false, caseSensitive: body.caseSensitive ?? false)
-        return try await env.engine.recall(request, mode: body.hybrid == true ? .hybrid : .vector)
+            filters: body.filters ?? [:], exact: body.exact ?? true, caseSensitive: body.caseSensitive ?? false)
+        return try await env.engine.recall(request, mode: body.hybrid ?? hybridDefault ? .hybrid : .vector)
     }
 
     func add(to router: Router<SomaRequestContext>) {
@@ -129,7 +135,7 @@ struct LegacyRoutes {
         }
         router.post("recall") { request, context in
             let body = try await env.body.decode(RecallBody.self, from: request)
-            let hits = try await recall(body, namespace: context.namespace)
+            let hits = try await recall(body, namespace: context.namespace, hybridDefault: hybridByDefault)
             return try JSONResponse.make(["matches": hits.map { LegacyPayload.of($0.memory) }])
         }
         router.get("recall") { request, context in
@@ -145,7 +151,7 @@ struct LegacyRoutes {
             let body = RecallBody(
                 query: try query.required("query"), topK: try query.int("top_k"), type: query.string("type"), filters: filters,
                 hybrid: try query.bool("hybrid"))
-            let hits = try await recall(body, namespace: context.namespace)
+            let hits = try await recall(body, namespace: context.namespace, hybridDefault: hybridByDefault)
             return try JSONResponse.make(["matches": hits.map { LegacyPayload.of($0.memory) }])
         }
         router.post("recall_batch") { request, context in
@@ -156,27 +162,41 @@ struct LegacyRoutes {
             var batches: [[JSONObject]] = []
             for query in body.queries {
                 let single = RecallBody(query: query, topK: body.topK, type: body.type, filters: body.filters, hybrid: body.hybrid)
-                batches.append(try await recall(single, namespace: context.namespace).map { LegacyPayload.of($0.memory) })
+                batches.append(try await recall(single, namespace: context.namespace, hybridDefault: hybridByDefault).map { LegacyPayload.of($0.memory) })
             }
             return try JSONResponse.make(["batches": batches])
         }
+        // The original's document puts this route's arguments in the query string; its example
+        // clients sent a body. Both work: the query string when it names a query.
         router.post("recall_with_scores") { request, context in
-            let body = try await env.body.decode(RecallBody.self, from: request)
-            let hits = try await recall(body, namespace: context.namespace)
+            let query = env.query(request)
+            let body = if let text = query.string("query") {
+                RecallBody(query: text, topK: try query.int("top_k"), type: query.string("type"), hybrid: try query.bool("hybrid"),
+                           exact: try query.bool("exact"), caseSensitive: try query.bool("case_sensitive"))
+            } else {
+                try await env.body.decode(RecallBody.self, from: request)
+            }
+            let hits = try await recall(body, namespace: context.namespace, hybridDefault: false)
             return try JSONResponse.make(["results": hits.map(ScoredPayload.init)])
         }
+        // As above: `?query=&top_k=&type=` with the context object as the body, or all in the body.
         router.post("recall_with_context") { request, context in
-            let body = try await env.body.decode(ContextBody.self, from: request)
+            let query = env.query(request)
+            let body = if let text = query.string("query") {
+                ContextBody(query: text, context: try await env.body.decode(JSONObject.self, from: request), topK: try query.int("top_k"), type: query.string("type"))
+            } else {
+                try await env.body.decode(ContextBody.self, from: request)
+            }
             let recall = RecallRequest(
                 namespace: context.namespace, query: body.query, topK: InputCheck.topK(body.topK), type: try InputCheck.memoryType(body.type))
             let hits = try await env.engine.recallWithContext(recall, context: body.context)
-            return try JSONResponse.make(["results": hits.map(ScoredPayload.init)])
+            return try JSONResponse.make(["results": hits.map { LegacyPayload.of($0.memory) }])
         }
         router.post("keyword_search") { request, context in
             let body = try await env.body.decode(KeywordBody.self, from: request)
             let search = RecallRequest(
-                namespace: context.namespace, query: body.term, topK: InputCheck.topK(body.topK), type: try InputCheck.memoryType(body.type),
-                exact: body.exact ?? false, caseSensitive: body.caseSensitive ?? false)
+                namespace: context.namespace, query: body.term, topK: InputCheck.topK(body.topK ?? 50), type: try InputCheck.memoryType(body.type),
+                exact: body.exact ?? true, caseSensitive: body.caseSensitive ?? false)
             let hits = try await env.engine.keywordSearch(search)
             return try JSONResponse.make(["results": hits.map { LegacyPayload.of($0.memory) }])
         }
@@ -184,8 +204,8 @@ struct LegacyRoutes {
             let body = try await env.body.decode(HybridBody.self, from: request)
             let search = RecallRequest(
                 namespace: context.namespace, query: body.query, topK: InputCheck.topK(body.topK), type: try InputCheck.memoryType(body.type),
-                exact: body.exact ?? false, caseSensitive: body.caseSensitive ?? false, terms: body.terms ?? [],
-                keywordBoost: try InputCheck.finite(body.boost, "boost") ?? 1)
+                exact: body.exact ?? true, caseSensitive: body.caseSensitive ?? false, terms: body.terms ?? [],
+                keywordBoost: try InputCheck.finite(body.boost, "boost") ?? 2)
             let hits = try await env.engine.hybridRecall(search)
             return try JSONResponse.make(["results": hits.map(ScoredPayload.init)])
         }
@@ -214,8 +234,14 @@ struct LegacyRoutes {
             } catch EngineError.notFound {
                 links = []  // the original answered an unknown memory with no neighbours
             }
-            struct Neighbor: Encodable { let coord: [Double]; let type: String; let weight: Double }
-            return try JSONResponse.make(["neighbors": links.map { Neighbor(coord: $0.to.values, type: $0.type, weight: $0.weight) }])
+            // The original's shape: [coordinate, edge data] pairs, the edge as it kept it.
+            let pairs: [JSONValue] = links.map { link in
+                let to = JSONValue.array(link.to.values.map(JSONValue.double))
+                return .array([to, .object([
+                    "to": to, "type": .string(link.type), "timestamp": .double(link.createdAt.timeIntervalSince1970), "weight": .double(link.weight),
+                ])])
+            }
+            return try JSONResponse.make(["neighbors": pairs])
         }
         router.get("shortest_path") { request, context in
             let query = env.query(request)

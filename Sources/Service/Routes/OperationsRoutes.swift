@@ -74,6 +74,8 @@ struct OperationsRoutes {
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         }
         guard !operationsOnly else { return }
+        // The original's root answer, which its clients and smoke checks read.
+        router.get("/") { _, _ in try JSONResponse.make(["message": "SomaFractalMemory API is running", "metrics": "/metrics"]) }
         router.get("openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json)))
         }
