@@ -22,6 +22,9 @@ public struct MemoryEvent: Sendable, Equatable, Codable {
     public var importance: Double?
     /// The embedding model the memory was indexed with, so a consumer never mixes two models.
     public var embeddingModel: String?
+    /// Set on events the original service's producer wrote: the memory to store here before
+    /// indexing, since only the original's store holds it. Never written to a bus.
+    public var originalDraft: MemoryDraft? = nil
 
     public init(
         eventID: UUID = UUID(), kind: Kind, id: UUID, namespace: String, coordinate: [Double], type: MemoryType,

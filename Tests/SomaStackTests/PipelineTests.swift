@@ -208,4 +208,50 @@ struct PipelineTests {
         #expect(parked.contains("not an event") && parked.contains("error=undecodable event"), "the poison record is in \(setup.topic).dlq with its error: \(parked)")
         #expect(try await Pipeline.metric("soma_consumer_events_dead_lettered_total", of: consumer) == 1)
     }
+
+    /// The original's producer, still running during a migration: events of its
+    /// `schemas/memory.event.json` (no coordinate or version of their own; the memory, its
+    /// coordinate and type inside `payload`) beside this build's. All are stored and indexed, none
+    /// dead-lettered, and a replayed one changes nothing.
+    @Test func eventsOfTheOriginalsProducerAreStoredAndIndexed() async throws {
+        let setup = Pipeline.Setup()
+        let (api, consumer) = try await setup.both()
+        defer { consumer.stop(); api.stop() }
+        func original(_ type: String, _ payload: String, importance: String = "") -> String {
+            #"{"event_id":"\#(UUID().uuidString.lowercased())","id":"\#(UUID().uuidString.lowercased())","namespace":"\#(setup.namespace)","type":"\#(type)","timestamp":"2026-12-01T06:00:00Z","payload":\#(payload)\#(importance)}"#
+        }
+        func produce(_ lines: [String]) throws {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("original-\(UUID().uuidString).jsonl")
+            try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: file) }
+            #expect(try Spawn.run(["/bin/sh", "-c", "\(Pipeline.kcat!) -P -b \(TestServers.kafkaBootstrap!) -t \(setup.topic) < \(file.path)"]) == 0)
+        }
+        #expect(try await Pipeline.store(api, 1) == 201)
+        try produce([
+            original("created", #"{"text":"heron seen at the lake","coordinate":[7,-1.5],"memory_type":"semantic"}"#),
+            original("created", #"{"text":"osprey over the river","coordinate":"8,2"}"#, importance: #","importance":4"#),
+            original("updated", #"{"text":"heron nesting at the lake","coordinate":[7,-1.5],"memory_type":"semantic"}"#),
+            original("created", #"{"text":"to be forgotten","coordinate":[9,9]}"#),
+            original("deleted", #"{"coordinate":[9,9]}"#),
+        ])
+        #expect(try await Pipeline.store(api, 2) == 201)
+        // Counts alone pass through 4 on the way (before the delete), so wait for the final content.
+        let expected: Set<String> = ["pipeline event 1 heron", "pipeline event 2 heron", "heron nesting at the lake", "osprey over the river"]
+        var texts: Set<String> = []
+        for _ in 0..<150 where texts != expected {
+            texts = Set(try await setup.points().map(\.text))
+            if texts != expected { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(texts == expected, "this build's 2 memories and the original's 2 survivors, at their newest text")
+        let heron = try await api.call("GET", "/v1/memories/7,-1.5")
+        #expect(heron.status == 200 && heron.json["type"] as? String == "semantic")
+        let osprey = try await api.call("GET", "/v1/memories/8,2")
+        #expect(osprey.json["importance"] as? Double == 4 && osprey.json["version"] as? Int == 1)
+        // A replay of the osprey's event, then a new memory: once that is indexed the replay was read.
+        try produce([original("created", #"{"text":"osprey over the river","coordinate":"8,2"}"#, importance: #","importance":4"#),
+                     original("created", #"{"text":"kingfisher","coordinate":[10,1]}"#)])
+        #expect(try await setup.waitForIndexed(5, within: 30) != nil)
+        #expect(try await api.call("GET", "/v1/memories/8,2").json["version"] as? Int == 1, "a replayed event changes nothing")
+        #expect(try await Pipeline.metric("soma_consumer_events_dead_lettered_total", of: consumer) == 0)
+    }
 }

@@ -25,7 +25,7 @@ public struct ServiceSettings: Sendable {
     /// How long a stop may wait for open requests and services; below Kubernetes' default 30 s grace.
     public var shutdownGrace: Duration = .seconds(20)
     /// The consumer pod (`soma consume`): its group, its probes-and-metrics port, its retry policy.
-    public var consumerGroup = "soma-consumer"
+    public var consumerGroup = "soma-consumer-group"  // the original's, so offsets carry over
     public var consumerMetricsPort = 8001
     public var consumer = ConsumerPolicy()
 

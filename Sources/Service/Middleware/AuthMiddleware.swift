@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import SomaCore
 
 /// Resolves the namespace of each request and, when tokens are configured, checks the bearer token
 /// and that it may act in that namespace. Probes, /metrics and /openapi.json stay open.
@@ -46,13 +47,5 @@ struct AuthMiddleware: RouterMiddleware {
             throw APIError(.forbidden, code: "invalid_token", "the token is not valid")
         }
         return grant
-    }
-}
-
-public enum Namespace {
-    public static func isValid(_ name: String) -> Bool {
-        (1...64).contains(name.count) && name.unicodeScalars.allSatisfy { scalar in
-            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "_-.".unicodeScalars.contains(scalar))
-        }
     }
 }

@@ -73,7 +73,7 @@ final class KafkaSubscription: EventSubscription {
             guard let message = try await consumer.poll(timeout: max(.milliseconds(1), remaining)) else { return nil }
             let receipt = "\(message.topic)/\(message.partition)/\(message.offset)"
             do {
-                let event = try MemoryEvent(json: message.value)
+                let event = try MemoryEvent(acceptingOriginal: message.value)
                 let attempt = attempts.withLock { attempts in
                     attempts[receipt, default: 0] += 1
                     return attempts[receipt]!

@@ -151,7 +151,7 @@ final class RedisStreamSubscription: EventSubscription {
         }
         var deliveries: [EventDelivery] = []
         for (id, body) in entries {
-            guard let event = try? MemoryEvent(json: body) else {
+            guard let event = try? MemoryEvent(acceptingOriginal: body) else {
                 // Not an event this service wrote: acknowledge it away rather than loop on it.
                 _ = try? await bus.client.command("XACK", key, group, id)
                 continue
