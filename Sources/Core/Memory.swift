@@ -149,3 +149,10 @@ public struct MemoryPage: Sendable {
         self.nextCursor = nextCursor
     }
 }
+
+extension Memory {
+    /// Whether storing `draft` would change nothing this memory holds (its content, type and importance).
+    public func holds(_ draft: MemoryDraft) -> Bool {
+        payload == draft.payload && type == draft.type && importance == draft.importance
+    }
+}

@@ -34,10 +34,16 @@ struct ServerOptions: ParsableArguments {
 
     /// Reads the settings, sets up logging and builds the engine; any failure is one clear line.
     /// `exposed`: the process serves the API, so it must not listen off loopback without a token.
-    func start(label: String, exposed: Bool) async throws -> (SettingsSource, ServiceSettings, Logger, MemoryEngine) {
+    /// `adjust` changes settings a command needs otherwise (a one-off job indexes as it writes).
+    func start(
+        label: String, exposed: Bool, adjust: (inout ServiceSettings) -> Void = { _ in }
+    ) async throws -> (SettingsSource, ServiceSettings, Logger, MemoryEngine) {
         let (source, settings): (SettingsSource, ServiceSettings)
         do {
-            (source, settings) = try await load()
+            var loaded: ServiceSettings
+            (source, loaded) = try await load()
+            adjust(&loaded)
+            settings = loaded
             if exposed { try settings.checkExposure() }
         } catch {
             throw StartupFailure("\(error)")

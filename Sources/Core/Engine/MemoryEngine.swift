@@ -362,8 +362,14 @@ public final class MemoryEngine: Sendable {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
             do {
+                if let original = Self.originalExportLine(trimmed) {
+                    drafts.append(try OriginalMemory.draft(original, namespace: namespace, maxDimensions: options.maxCoordinateDimensions))
+                    continue
+                }
                 let record = try decoder.decode(ImportRecord.self, from: Data(trimmed.utf8))
                 drafts.append(try record.draft(namespace: namespace, maxDimensions: options.maxCoordinateDimensions))
+            } catch let error as OriginalMemory.Refused {
+                throw EngineError.invalid("line \(number + 1): \(error.description)")
             } catch let error as EngineError {
                 throw EngineError.invalid("line \(number + 1): \(error.description)")
             } catch {
@@ -372,6 +378,14 @@ public final class MemoryEngine: Sendable {
             }
         }
         return try await store(drafts).count
+    }
+
+    /// A line of the original service's export: the memory itself, its fields beside its
+    /// `coordinate` and `memory_type`, where this build's export nests them under `payload`.
+    static func originalExportLine(_ line: String) -> JSONValue? {
+        guard let value = try? JSONReader.value(Array(line.utf8)), value["coordinate"] != nil else { return nil }
+        if case .object? = value["payload"] { return nil }
+        return value
     }
 
     // MARK: Indexing
@@ -456,7 +470,8 @@ public final class MemoryEngine: Sendable {
 
     // MARK: Validation
 
-    private func validate(_ draft: MemoryDraft) throws {
+    /// Refuses a draft that `store` would refuse, without writing anything.
+    public func validate(_ draft: MemoryDraft) throws {
         guard draft.coordinate.dimensions <= options.maxCoordinateDimensions else {
             throw EngineError.invalid(CoordinateError.tooManyDimensions(draft.coordinate.dimensions, max: options.maxCoordinateDimensions).description)
         }

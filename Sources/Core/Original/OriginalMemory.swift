@@ -10,7 +10,7 @@ public enum OriginalMemory {
 
     public struct Refused: Error, CustomStringConvertible, Equatable {
         public let description: String
-        init(_ description: String) { self.description = description }
+        public init(_ description: String) { self.description = description }
     }
 
     /// The draft for an original memory value. `coordinate` overrides the value's own (a
@@ -69,5 +69,20 @@ public enum OriginalMemory {
         default:
             return nil
         }
+    }
+
+    /// A `kv_store` key, `"<namespace>:<coordinate tuple repr>:data"` (or `:meta`), as
+    /// (namespace, coordinate values): `api_ns:(1.0, -2.5):data`, `ns:(3,):data`.
+    public static func parseKey(_ key: String) -> (namespace: String, coordinate: [Double])? {
+        guard let suffix = [":data", ":meta"].first(where: key.hasSuffix) else { return nil }
+        let body = key.dropLast(suffix.count)
+        guard body.hasSuffix(")"), let open = body.range(of: ":(", options: .backwards) else { return nil }
+        let namespace = String(body[..<open.lowerBound])
+        var parts = body[open.upperBound..<body.index(before: body.endIndex)].split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        if parts.count > 1, parts.last == "" { parts.removeLast() }  // a 1-tuple's trailing comma
+        let numbers = parts.compactMap { Double($0) }.filter(\.isFinite)
+        guard !namespace.isEmpty, !parts.isEmpty, numbers.count == parts.count else { return nil }
+        return (namespace, numbers)
     }
 }

@@ -41,7 +41,7 @@ public struct EventConsumer: Sendable {
             for event in inNamespace { latest[event.id] = event }  // in delivery order: the last one wins
             let writes = latest.values.filter { $0.kind != .deleted }.compactMap(\.originalDraft).filter { draft in
                 guard let memory = held[MemoryID.make(namespace: namespace, coordinate: draft.coordinate)] else { return true }
-                return !(memory.payload == draft.payload && memory.type == draft.type && memory.importance == draft.importance)
+                return !memory.holds(draft)
             }
             _ = try await engine.store(writes)
             let deletions = latest.values.filter { $0.kind == .deleted }.compactMap(\.originalDraft?.coordinate)
