@@ -171,3 +171,68 @@ def test_existing_secret_is_used_instead_of_rendering_one():
     api = next(doc for doc in of_kind(documents, "Deployment") if component(doc) == "api")
     refs = [source["secretRef"]["name"] for source in api["spec"]["template"]["spec"]["containers"][0]["envFrom"] if "secretRef" in source]
     assert refs == ["managed-soma"]
+
+
+# The original service's values files (copies in Tests/compat/original), installed unchanged.
+ORIGINAL = {name: ROOT / "Tests/compat/original" / f"helm_values{suffix}.yaml"
+            for name, suffix in (("original-default", ""), ("original-app-only", "-app-only"), ("original-dev-port9797", "-dev-port9797"))}
+# The original chart's pods for each: API and consumer replicas plus its enabled infrastructure.
+ORIGINAL_PODS = {"original-default": 6, "original-app-only": 2, "original-dev-port9797": 4}
+
+
+def pods(documents):
+    return sum(doc["spec"]["replicas"] for doc in of_kind(documents, "Deployment", "StatefulSet"))
+
+
+@pytest.mark.parametrize("name", ORIGINAL)
+def test_the_originals_values_files_install_unchanged(name):
+    values = helm.values_from_yaml(ORIGINAL[name].read_text())
+    report = helm.lint(str(CHART), values, strict=True, kube_version="v1.32.0")
+    assert not [m for m in report["messages"] if m["severity"] >= 2] + report["errors"], report
+    documents = render(ORIGINAL[name])
+    for doc in documents:
+        if doc["kind"] != "ServiceMonitor":
+            kubernetes_validate.validate(doc, "1.32", strict=True)
+    assert pods(documents) == ORIGINAL_PODS[name]
+    for doc in of_kind(documents, "Deployment"):
+        pod = doc["spec"]["template"]["spec"]
+        assert "enabled" not in pod.get("securityContext", {}), "the original's switch is not a pod spec field"
+        for container in containers(doc):
+            assert "enabled" not in container["securityContext"]
+
+
+def test_original_keys_map_onto_the_chart():
+    documents = render(ORIGINAL["original-default"])
+    api = next(doc for doc in of_kind(documents, "Deployment") if component(doc) == "api")
+    consumer = next(doc for doc in of_kind(documents, "Deployment") if component(doc) == "consumer")
+    assert api["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"] == "2Gi", "resources -> api.resources"
+    liveness = api["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
+    assert liveness["initialDelaySeconds"] == 20 and liveness["timeoutSeconds"] == 5, "probe.* timings"
+    consumer_container = consumer["spec"]["template"]["spec"]["containers"][0]
+    assert {env["name"] for env in consumer_container["env"]} >= {"REDIS_HOST", "QDRANT_HOST"}, "consumer.env"
+    assert consumer_container["image"] == "somafractalmemory-runtime:local", "consumer.image"
+    kafka = next(doc for doc in of_kind(documents, "StatefulSet") if component(doc) == "kafka")
+    assert "volumeClaimTemplates" not in kafka["spec"], "redpanda.persistence.enabled false: no claim"
+    config = of_kind(documents, "ConfigMap")[0]["data"]
+    assert config["KAFKA_BOOTSTRAP_SERVERS"] == "soma-memory-somafractalmemory-kafka:9092"
+    secret = next(doc for doc in of_kind(documents, "Secret") if component(doc) == "secret")["stringData"]
+    assert secret["POSTGRES_URL"].startswith("postgresql://postgres:postgres@"), "postgres.username -> postgres.user"
+
+
+@pytest.mark.parametrize("misspelt", [{"replicaCont": 2}, {"consumer": {"replicas": 1, "enabeld": True}}, {"service": {"type": "ClusterIP", "port": 9595, "prot": 1}}])
+def test_a_misspelt_key_is_rejected_by_name(misspelt):
+    chart = helm.Chart.load(str(CHART))
+    with pytest.raises(Exception) as error:
+        chart.validate_schema(misspelt)
+    wrong = next(key for part in [misspelt] + list(misspelt.values()) if isinstance(part, dict) for key in part if key not in ("consumer", "service", "replicas", "type", "port"))
+    assert wrong in str(error.value), str(error.value)
+
+
+@pytest.mark.parametrize("feature, replacement", [({"backup": {"postgres": {"enabled": True}}}, "backup.postgres.enabled"),
+                                                  ({"externalSecret": {"enabled": True}}, "externalSecret.enabled"),
+                                                  ({"hpa": {"consumer": {"enabled": True}}}, "hpa.consumer.enabled")])
+def test_an_original_feature_this_chart_lacks_is_refused_by_name(feature, replacement):
+    chart = helm.Chart.load(str(CHART))
+    with pytest.raises(Exception) as error:
+        chart.render(feature, name="soma-memory", namespace="soma-memory", is_install=True)
+    assert replacement in str(error.value) and "not supported by this chart" in str(error.value), str(error.value)
