@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 
 TOKEN = "fuzz-token-0123456789"
-OPEN_PATHS = {"/health", "/healthz", "/readyz", "/metrics", "/openapi.json"}
+OPEN_PATHS = {"/", "/health", "/healthz", "/readyz", "/metrics", "/openapi.json"}
 # What the document promises about responses; the checks of how strictly requests are validated
 # (positive/negative data acceptance, 405 for undeclared methods) judge the generator's guesses
 # about our input rules rather than our answers, so they are left out.

@@ -66,6 +66,14 @@ enum OpenAPIDocument {
 
     static func document() -> Schema {
         let memoryType: Schema = ["type": "string", "enum": ["episodic", "semantic"]]
+        let legacyQueryForm: [(String, Schema, Bool)] = [("query", ["type": "string"], false), ("top_k", ["type": "integer"], false), ("type", memoryType, false)]
+        let legacyNeighbor: Schema = [
+            "type": "array", "minItems": 2, "maxItems": 2,
+            // The coordinate, then the edge (prefixItems would say which is which; the fuzzer reads only items).
+            "items": ["anyOf": [["type": "array", "items": ["type": "number"]],
+                                ["type": "object", "required": ["to", "type", "timestamp", "weight"],
+                                 "properties": ["to": ["type": "array", "items": ["type": "number"]], "type": ["type": "string"], "timestamp": ["type": "number"], "weight": ["type": "number"]]]]],
+        ]
         let filters = anyObject
         let health = object(
             [
@@ -147,9 +155,12 @@ enum OpenAPIDocument {
             ],
             "/recall_batch": ["post": operation("Legacy recall batch", body: object(["queries": array(string, maxItems: 1000), "top_k": topK, "type": ref("MemoryType"), "filters": filters, "hybrid": boolean], required: ["queries"]),
                                                 ok: ("One list per query", object(["batches": array(array(ref("Payload")))], required: ["batches"])))],
-            "/recall_with_scores": ["post": operation("Legacy recall with scores", body: recallBody, ok: ("Scored", object(["results": array(ref("ScoredPayload"))], required: ["results"])))],
+            // The original's document has these two take query-string arguments; its clients also sent
+            // bodies. With `query` in the query string, that form wins (and the body is the context).
+            "/recall_with_scores": ["post": operation("Legacy recall with scores", body: recallBody, query: legacyQueryForm,
+                                                      ok: ("Scored", object(["results": array(ref("ScoredPayload"))], required: ["results"])))],
             "/recall_with_context": ["post": operation("Legacy recall with context", body: object(["query": string, "context": anyObject, "top_k": topK, "type": ref("MemoryType")], required: ["query", "context"]),
-                                                       ok: ("Scored", object(["results": array(ref("ScoredPayload"))], required: ["results"])))],
+                                                       query: legacyQueryForm, ok: ("Payloads", object(["results": array(ref("Payload"))], required: ["results"])))],
             "/keyword_search": ["post": operation("Legacy keyword search", body: object(["term": ["type": "string", "minLength": 1], "exact": boolean, "case_sensitive": boolean, "top_k": topK, "type": ref("MemoryType")], required: ["term"]),
                                                   ok: ("Payloads", object(["results": array(ref("Payload"))], required: ["results"])))],
             "/hybrid_recall_with_scores": ["post": operation("Legacy hybrid recall", body: object(["query": string, "terms": array(string), "boost": weight, "top_k": topK, "exact": boolean, "case_sensitive": boolean, "type": ref("MemoryType")], required: ["query"]),
@@ -159,10 +170,11 @@ enum OpenAPIDocument {
             "/link": ["post": operation("Legacy link", body: object(["from_coord": ref("Coordinate"), "to_coord": ref("Coordinate"), "type": ["type": "string", "minLength": 1, "maxLength": 64], "weight": weight], required: ["from_coord", "to_coord"]),
                                         ok: ("Linked", ok), extra: notFound)],
             "/neighbors": ["get": operation("Legacy neighbors", query: [("coord", coordQuery, true), ("link_type", string, false), ("limit", limit, false)],
-                                            ok: ("Neighbours", object(["neighbors": array(object(["coord": array(number), "type": string, "weight": number], required: ["coord", "type", "weight"]))], required: ["neighbors"])))],
+                                            ok: ("[coordinate, edge] pairs, as the original answered", object(["neighbors": array(legacyNeighbor)], required: ["neighbors"])))],
             "/shortest_path": ["get": operation("Legacy shortest path", query: [("frm", coordQuery, true), ("to", coordQuery, true), ("link_type", string, false)],
                                                 ok: ("Path, empty when none", object(["path": array(array(number))], required: ["path"])))],
             "/stats": ["get": operation("Legacy stats", ok: ("Counts", object(["total_memories": integer, "episodic": integer, "semantic": integer], required: ["total_memories", "episodic", "semantic"])))],
+            "/": ["get": operation("Root", ok: ("The original's greeting", object(["message": string, "metrics": string], required: ["message", "metrics"])), open: true)],
             "/health": ["get": operation("Health", ok: ("Backend status", ref("Health")), open: true)],
             "/healthz": ["get": operation("Liveness", ok: ("The process answers; the body says which backends are up", ref("Health")), open: true)],
             "/readyz": ["get": operation("Readiness", ok: ("Ready", ref("Health")), extra: ["503": response("A required backend is down", ref("Health"))], open: true)],
