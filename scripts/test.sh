@@ -42,6 +42,8 @@ bounded 900 python3 scripts/fuzz_api.py --binary .build/debug/soma --examples 40
 python3 -m pytest -q Tests/helm
 # The original service's clients: every operation of its OpenAPI document, its metrics and settings.
 CI=true bounded 600 python3 -m pytest -q Tests/compat
+# MCP with the official Python SDK over Streamable HTTP and stdio (relayed and --local).
+bounded 600 python3 -m pytest -q Tests/mcp
 python3 scripts/check_image_libs.py .build/debug/soma
 python3 scripts/crash_drill.py --binary .build/debug/soma --kills "${SOMA_CRASH_KILLS:-3}"
 # Databases made first: a failed substitution inside the arguments would pass an empty URL, and the

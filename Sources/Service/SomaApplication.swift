@@ -25,6 +25,7 @@ public enum SomaApplication {
         OperationsRoutes(engine: engine, metrics: MetricsBootstrap.registry).add(to: router)
         V1Routes(env: env).add(to: router)
         LegacyRoutes(env: env, hybridByDefault: settings.hybridRecallDefault).add(to: router)
+        MCPRoute(env: env).add(to: router)
         return router
     }
 

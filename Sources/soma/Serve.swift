@@ -35,8 +35,9 @@ struct ServerOptions: ParsableArguments {
     /// Reads the settings, sets up logging and builds the engine; any failure is one clear line.
     /// `exposed`: the process serves the API, so it must not listen off loopback without a token.
     /// `adjust` changes settings a command needs otherwise (a one-off job indexes as it writes).
+    /// `logToStandardError`: standard output carries a protocol (`soma mcp --local`).
     func start(
-        label: String, exposed: Bool, adjust: (inout ServiceSettings) -> Void = { _ in }
+        label: String, exposed: Bool, logToStandardError: Bool = false, adjust: (inout ServiceSettings) -> Void = { _ in }
     ) async throws -> (SettingsSource, ServiceSettings, Logger, MemoryEngine) {
         let (source, settings): (SettingsSource, ServiceSettings)
         do {
@@ -49,7 +50,7 @@ struct ServerOptions: ParsableArguments {
             throw StartupFailure("\(error)")
         }
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
+            var handler = logToStandardError ? StreamLogHandler.standardError(label: label) : StreamLogHandler.standardOutput(label: label)
             handler.logLevel = settings.logLevel
             return handler
         }

@@ -56,6 +56,26 @@ struct V1Routes {
             expiresAt: try InputCheck.expiry(ttlSeconds: item.ttlSeconds, expiresAt: item.expiresAt))
     }
 
+    /// Recall as the search route does it (the MCP recall tool shares it, with its own defaults).
+    func search(_ body: SearchBody, namespace: String, defaultMode: SearchMode, defaultTopK: Int) async throws -> [ScoredMemory] {
+        let recall = RecallRequest(
+            namespace: namespace, query: body.query, topK: body.topK ?? defaultTopK, type: try InputCheck.memoryType(body.type),
+            filters: body.filters ?? [:], minScore: try InputCheck.finite(body.minScore, "min_score"),
+            exact: body.exact ?? false, caseSensitive: body.caseSensitive ?? false)
+        if let context = body.context, !context.isEmpty {
+            return try await env.engine.recallWithContext(recall, context: context)
+        }
+        return try await env.engine.recall(recall, mode: body.mode ?? defaultMode)
+    }
+
+    func link(_ body: LinkBody, namespace: String) async throws -> Link {
+        let link = Link(
+            from: try env.coordinate(body.from), to: try env.coordinate(body.to), type: body.type ?? Link.defaultType,
+            weight: try InputCheck.finite(body.weight, "weight") ?? 1)
+        try await env.engine.link(namespace: namespace, link)
+        return link
+    }
+
     func add(to router: Router<SomaRequestContext>) {
         let v1 = router.group("v1")
         v1.post("memories") { request, context in
@@ -102,16 +122,7 @@ struct V1Routes {
         }
         v1.post("memories/search") { request, context in
             let body = try await env.body.decode(SearchBody.self, from: request)
-            let recall = RecallRequest(
-                namespace: context.namespace, query: body.query, topK: body.topK ?? 10, type: try InputCheck.memoryType(body.type),
-                filters: body.filters ?? [:], minScore: try InputCheck.finite(body.minScore, "min_score"),
-                exact: body.exact ?? false, caseSensitive: body.caseSensitive ?? false)
-            let hits: [ScoredMemory]
-            if let context = body.context, !context.isEmpty {
-                hits = try await env.engine.recallWithContext(recall, context: context)
-            } else {
-                hits = try await env.engine.recall(recall, mode: body.mode ?? .vector)
-            }
+            let hits = try await search(body, namespace: context.namespace, defaultMode: .vector, defaultTopK: 10)
             return JSONResponse.make(bytes: ScoredView.results(hits.map(ScoredView.init)))
         }
         v1.get("memories/:coord") { _, context in
@@ -136,11 +147,7 @@ struct V1Routes {
             return try JSONResponse.make(["deleted": 1])
         }
         v1.post("links") { request, context in
-            let body = try await env.body.decode(LinkBody.self, from: request)
-            let link = Link(
-                from: try env.coordinate(body.from), to: try env.coordinate(body.to), type: body.type ?? Link.defaultType,
-                weight: try InputCheck.finite(body.weight, "weight") ?? 1)
-            try await env.engine.link(namespace: context.namespace, link)
+            let link = try await self.link(env.body.decode(LinkBody.self, from: request), namespace: context.namespace)
             return try JSONResponse.make(LinkView(link), status: .created)
         }
         v1.get("links/neighbors") { request, context in
