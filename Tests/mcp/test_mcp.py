@@ -157,4 +157,37 @@ def test_stdio_local_on_the_embedded_default():
             async with ClientSession(streams[0], streams[1]) as session:
                 await exercise(session, "api_ns")
     anyio.run(main)
-    assert os.path.exists(os.path.join(data, "soma.sqlite"))
+    # The process has exited; what it stored is on disk for the next one.
+    served = start(SOMA_DATA_DIR=data)
+    try:
+        status, memory = served.call("GET", "/v1/memories/1,1")
+        assert status == 200 and memory["payload"]["text"] == "the user's cat is called Miso"
+    finally:
+        served.stop()
+
+
+def test_bad_messages_get_a_json_rpc_error_or_a_tool_error_never_a_5xx(server):
+    url = f"http://127.0.0.1:{server.port}/mcp"
+    headers = {"Authorization": f"Bearer {ADMIN}", "Accept": "application/json, text/event-stream", "Content-Type": "application/json",
+               "MCP-Protocol-Version": "2025-11-25"}
+
+    def post(body):
+        answer = httpx2.post(url, content=body if isinstance(body, bytes) else json.dumps(body), headers=headers, timeout=30)
+        assert answer.status_code < 500, answer.text
+        return answer.status_code, answer.json()
+
+    status, answer = post(b"{not json")
+    assert status == 400 and answer["error"]["code"] in (-32700, -32600)
+    status, answer = post({"jsonrpc": "2.0", "id": True, "method": "tools/list"})
+    assert status == 400 and "id" in answer["error"]["message"], "an id the SDK would never answer is refused at once"
+    status, answer = post({"jsonrpc": "2.0", "id": 1, "method": "no/such/method"})
+    assert answer["error"]["code"] == -32601
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "no_such_tool", "arguments": {}}}
+    status, answer = post(call)
+    assert status == 200 and answer["result"]["isError"] and "no tool named 'no_such_tool'" in answer["result"]["content"][0]["text"]
+    call["params"] = {"name": "recall", "arguments": {"query": 5}}
+    status, answer = post(call)
+    assert answer["result"]["isError"] and "query" in answer["result"]["content"][0]["text"]
+    call["params"] = {"name": "store_memory", "arguments": {"text": "x" * (2 << 20)}}
+    status, answer = post(call)
+    assert status == 413 and answer["code"] == "body_too_large", "the API's body limit, with its JSON error"

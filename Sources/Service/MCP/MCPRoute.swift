@@ -24,6 +24,9 @@ struct MCPRoute {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let body = request.method == .post ? Data(try await env.body.bytes(request).readableBytesView) : nil
+        if let body, let problem = Self.envelopeProblem(body) {
+            return Self.invalidRequest(problem)
+        }
         let server = await MemoryMCPServer.make(env: env, namespace: namespace)
         let transport = StatelessHTTPServerTransport()
         try await server.start(transport: transport)
@@ -33,5 +36,28 @@ struct MCPRoute {
         for (name, value) in answer.headers { if let name = HTTPField.Name(name) { fields[name] = value } }
         let status = HTTPTypes.HTTPResponse.Status(code: answer.statusCode)
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: answer.bodyData ?? Data())))
+    }
+
+    /// What the SDK's transport cannot answer: it takes any `id` as a request to wait for, and its
+    /// server drops an `id` that is not a string or an integer without answering, so such a
+    /// request would hang. Checked here first: a JSON object with `"jsonrpc": "2.0"`, a string
+    /// `method` when it has one, and an `id` that is a string or an integer when it has one.
+    static func envelopeProblem(_ body: Data) -> String? {
+        guard let value = try? JSONReader.value(Array(body)), case .object(let fields) = value else {
+            return "the body must be one JSON-RPC 2.0 message (a JSON object)"
+        }
+        guard fields["jsonrpc"] == .string("2.0") else { return "\"jsonrpc\" must be \"2.0\"" }
+        if let method = fields["method"], case .string = method {} else if fields["method"] != nil { return "\"method\" must be a string" }
+        switch fields["id"] {
+        case nil, .string?, .int?: break
+        default: return "\"id\" must be a string or an integer"
+        }
+        if fields["method"] == nil, fields["result"] == nil, fields["error"] == nil { return "a message needs a method, a result or an error" }
+        return nil
+    }
+
+    static func invalidRequest(_ problem: String) -> Response {
+        let error: JSONValue = .object(["jsonrpc": "2.0", "id": .null, "error": .object(["code": .int(-32600), "message": .string("Invalid Request: \(problem)")])])
+        return JSONResponse.make(bytes: Array(JSONWriter.text(error).utf8), status: .badRequest)
     }
 }
