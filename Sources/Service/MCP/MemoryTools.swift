@@ -48,13 +48,23 @@ struct MemoryTools: Sendable {
 
     // MARK: Calls
 
-    func call(_ name: String, _ arguments: [String: Value]) async -> CallTool.Result {
+    /// The tool's output, or why it failed in the REST API's words (code, detail).
+    enum Outcome {
+        case output(any Encodable)
+        /// Already JSON, from the REST API's own writers (recall and get, the hot tools).
+        case json([UInt8])
+        case failure(APIError)
+    }
+
+    func run(_ name: String, arguments data: Data) async -> Outcome {
         do {
-            let data = try JSONEncoder().encode(arguments)
+            switch name {
+            case "recall": return .json(try await recall(env.body.decode(V1Routes.SearchBody.self, from: data)))
+            case "get_memory": return .json(try await get(env.body.decode(Place.self, from: data)))
+            default: break
+            }
             let output: any Encodable = switch name {
             case "store_memory": try await store(env.body.decode(StoreArguments.self, from: data))
-            case "recall": try await recall(env.body.decode(V1Routes.SearchBody.self, from: data))
-            case "get_memory": try await get(env.body.decode(Place.self, from: data))
             case "update_memory": try await update(env.body.decode(UpdateArguments.self, from: data))
             case "forget_memory": try await forget(env.body.decode(Place.self, from: data))
             case "link_memories": try await LinkView(v1.link(env.body.decode(V1Routes.LinkBody.self, from: data), namespace: namespace))
@@ -63,18 +73,37 @@ struct MemoryTools: Sendable {
             case "stats": try await stats()
             default: throw APIError.notFound("no tool named '\(name)'; call tools/list for the tools this server has")
             }
-            return try Self.result(output)
+            return .output(output)
         } catch {
-            let failure = APIError.from(error)
-            return .init(content: [.text(text: "\(failure.code): \(failure.detail)", annotations: nil, _meta: nil)], isError: true)
+            return .failure(APIError.from(error))
         }
     }
 
+    /// For the SDK's server (stdio, and the methods /mcp does not answer itself).
+    func call(_ name: String, _ arguments: [String: Value]) async -> CallTool.Result {
+        let outcome = await run(name, arguments: (try? JSONEncoder().encode(arguments)) ?? Data("{}".utf8))
+        switch outcome {
+        case .output(let output):
+            if let json = try? SomaJSON.encoder().encode(output), let result = try? Self.result(Array(json)) { return result }
+            return Self.failure(APIError(.internalServerError, code: "internal_error", "internal error"))
+        case .json(let json):
+            if let result = try? Self.result(json) { return result }
+            return Self.failure(APIError(.internalServerError, code: "internal_error", "internal error"))
+        case .failure(let failure):
+            return Self.failure(failure)
+        }
+    }
+
+    static func failure(_ failure: APIError) -> CallTool.Result {
+        .init(content: [.text(text: "\(failure.code): \(failure.detail)", annotations: nil, _meta: nil)], isError: true)
+    }
+
     /// Structured content for programs, and the same JSON as text for hosts that show only text.
-    static func result(_ output: some Encodable) throws -> CallTool.Result {
-        let data = try SomaJSON.encoder().encode(output)
-        let structured = try JSONDecoder().decode(Value.self, from: data)
-        return .init(content: [.text(text: String(decoding: data, as: UTF8.self), annotations: nil, _meta: nil)], structuredContent: structured as Value?, isError: false)
+    static func result(_ json: [UInt8]) throws -> CallTool.Result {
+        // Read with our reader, not the SDK's Value decoder: that one matches every string against
+        // a data-URL regex it compiles anew each time (measured: two thirds of a recall call's CPU).
+        let structured = Value(try JSONReader.value(json))
+        return .init(content: [.text(text: String(decoding: json, as: UTF8.self), annotations: nil, _meta: nil)], structuredContent: structured as Value?, isError: false)
     }
 
     private func store(_ arguments: StoreArguments) async throws -> MemoryView {
@@ -95,11 +124,9 @@ struct MemoryTools: Sendable {
         try Coordinate([(Date().timeIntervalSince1970 * 1000).rounded(), Double(Int.random(in: 0..<1_000_000))])
     }
 
-    struct Hits: Encodable { let results: [ScoredView] }
-
     /// Hybrid by default: a model's question should find memories by meaning and by exact words.
-    private func recall(_ arguments: V1Routes.SearchBody) async throws -> Hits {
-        Hits(results: try await v1.search(arguments, namespace: namespace, defaultMode: .hybrid, defaultTopK: 5).map(ScoredView.init))
+    private func recall(_ arguments: V1Routes.SearchBody) async throws -> [UInt8] {
+        ScoredView.results(try await v1.search(arguments, namespace: namespace, defaultMode: .hybrid, defaultTopK: 5).map(ScoredView.init))
     }
 
     private func memory(at place: CoordinateInput) async throws -> Memory {
@@ -110,8 +137,8 @@ struct MemoryTools: Sendable {
         return memory
     }
 
-    private func get(_ arguments: Place) async throws -> MemoryView {
-        MemoryView(try await memory(at: arguments.coordinate))
+    private func get(_ arguments: Place) async throws -> [UInt8] {
+        MemoryView(try await memory(at: arguments.coordinate)).json
     }
 
     /// New text or payload replaces the content (a new version); importance alone is set in place.
@@ -172,5 +199,20 @@ struct MemoryTools: Sendable {
     private func stats() async throws -> Counts {
         let counts = try await env.engine.stats(namespace: namespace)
         return Counts(namespace: namespace, total: counts.total, episodic: counts.episodic, semantic: counts.semantic)
+    }
+}
+
+extension Value {
+    /// The same JSON as the SDK's value (strings stay strings).
+    init(_ json: JSONValue) {
+        switch json {
+        case .null: self = .null
+        case .bool(let flag): self = .bool(flag)
+        case .int(let number): self = Int(exactly: number).map(Value.int) ?? .double(Double(number))
+        case .double(let number): self = .double(number)
+        case .string(let text): self = .string(text)
+        case .array(let items): self = .array(items.map(Value.init))
+        case .object(let fields): self = .object(fields.mapValues(Value.init))
+        }
     }
 }
