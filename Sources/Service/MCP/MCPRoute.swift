@@ -24,11 +24,12 @@ struct MCPRoute {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let body = request.method == .post ? Data(try await env.body.bytes(request).readableBytesView) : nil
-        if let body, let problem = Self.envelopeProblem(body) {
+        let message = body.flatMap { try? JSONReader.value(Array($0)) }
+        if body != nil, let problem = Self.envelopeProblem(message) {
             return Self.invalidRequest(problem)
         }
         let sdkRequest = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body, path: "/mcp")
-        if let body, let answer = await toolCall(body, sdkRequest, namespace: namespace) {
+        if let message, let answer = await toolCall(message, sdkRequest, namespace: namespace) {
             return answer
         }
         let server = await MemoryMCPServer.make(env: env, namespace: namespace)
@@ -56,8 +57,8 @@ struct MCPRoute {
     /// (three quarters of a recall call's CPU, measured with perf), so the hot path writes the
     /// same JSON-RPC answer itself. The request passes the SDK's own validators first; every other
     /// method goes to the SDK.
-    func toolCall(_ body: Data, _ request: MCP.HTTPRequest, namespace: String) async -> Response? {
-        guard let message = try? JSONReader.value(Array(body)), message["method"] == .string("tools/call"), let id = message["id"],
+    func toolCall(_ message: JSONValue, _ request: MCP.HTTPRequest, namespace: String) async -> Response? {
+        guard message["method"] == .string("tools/call"), let id = message["id"],
               case .object(let params)? = message["params"], case .string(let name)? = params["name"]
         else { return nil }
         let context = HTTPValidationContext(httpMethod: "POST", sessionID: nil, isInitializationRequest: false, supportedProtocolVersions: Version.supported)
@@ -88,8 +89,8 @@ struct MCPRoute {
     /// server drops an `id` that is not a string or an integer without answering, so such a
     /// request would hang. Checked here first: a JSON object with `"jsonrpc": "2.0"`, a string
     /// `method` when it has one, and an `id` that is a string or an integer when it has one.
-    static func envelopeProblem(_ body: Data) -> String? {
-        guard let value = try? JSONReader.value(Array(body)), case .object(let fields) = value else {
+    static func envelopeProblem(_ message: JSONValue?) -> String? {
+        guard case .object(let fields)? = message else {
             return "the body must be one JSON-RPC 2.0 message (a JSON object)"
         }
         guard fields["jsonrpc"] == .string("2.0") else { return "\"jsonrpc\" must be \"2.0\"" }
