@@ -168,6 +168,7 @@ let package = Package(
                 "SomaMiniLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Sources/soma",
             swiftSettings: strictSettings

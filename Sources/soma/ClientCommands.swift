@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -17,6 +18,30 @@ struct ClientOptions: ParsableArguments {
 
     /// Sends one request; prints the server's error and exits non-zero on a non-2xx answer.
     func send(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json") async throws -> Data {
+        let (status, data) = try await exchange(method, path, body: body, contentType: contentType)
+        guard (200..<300).contains(status) else {
+            FileHandle.standardError.write(Data("soma: server answered \(status): ".utf8) + data + Data("\n".utf8))
+            throw ExitCode(1)
+        }
+        return data
+    }
+
+    /// A GET whose answer is handed over chunk by chunk as it arrives (an export is as long as the namespace).
+    func stream(_ path: String, _ each: (Data) throws -> Void) async throws {
+        var request = HTTPClientRequest(url: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
+        if let token = token ?? ProcessInfo.processInfo.environment["SOMA_API_TOKEN"], !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let namespace { request.headers.add(name: "X-Soma-Namespace", value: namespace) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .hours(24))
+        guard (200..<300).contains(Int(response.status.code)) else {
+            let body = try await response.body.collect(upTo: 1 << 20)
+            FileHandle.standardError.write(Data("soma: server answered \(response.status.code): ".utf8) + Data(body.readableBytesView) + Data("\n".utf8))
+            throw ExitCode(1)
+        }
+        for try await buffer in response.body { try each(Data(buffer.readableBytesView)) }
+    }
+
+    /// One request and its answer, whatever the status.
+    func exchange(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json") async throws -> (Int, Data) {
         guard let endpoint = URL(string: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path) else {
             throw ValidationError("invalid --url \(url)")
         }
@@ -27,12 +52,7 @@ struct ClientOptions: ParsableArguments {
         if let token = token ?? ProcessInfo.processInfo.environment["SOMA_API_TOKEN"], !token.isEmpty { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let namespace { request.setValue(namespace, forHTTPHeaderField: "X-Soma-Namespace") }
         let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(status) else {
-            FileHandle.standardError.write(Data("soma: server answered \(status): ".utf8) + data + Data("\n".utf8))
-            throw ExitCode(1)
-        }
-        return data
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
     static func json(_ object: Any) throws -> Data {
@@ -52,57 +72,123 @@ func printData(_ data: Data) {
     if data.last != UInt8(ascii: "\n") { FileHandle.standardOutput.write(Data("\n".utf8)) }
 }
 
+/// `--json`, or any standard output that is not a terminal: the service's JSON as it came.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print the service's JSON even on a terminal (it is always printed to a pipe or file).")
+    var json = false
+
+    var human: Bool { !json && Terminal.standardOutputIsTerminal }
+}
+
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "store", abstract: "Store a memory on a running server.")
     @OptionGroup var client: ClientOptions
+    @OptionGroup var output: OutputOptions
     @Option(help: "Coordinate, e.g. 1,2,3.") var coord: String
     @Option(help: "Payload as a JSON object.") var payload: String
     @Option(help: "episodic or semantic.") var type = "episodic"
 
     func run() async throws {
         let body: [String: Any] = ["coord": coord, "payload": try ClientOptions.parseObject(payload, "--payload"), "type": type]
-        printData(try await client.send("POST", "/v1/memories", body: try ClientOptions.json(body)))
+        let answer = try await client.send("POST", "/v1/memories", body: try ClientOptions.json(body))
+        guard output.human, let memory = try? JSONSerialization.jsonObject(with: answer) as? [String: Any] else { return printData(answer) }
+        let colour = Terminal.colour()
+        print("\(Terminal.styled("stored", .green, colour: colour)) \(memory["coord"] ?? coord) in \(memory["namespace"] ?? "?"): "
+              + "version \(memory["version"] ?? "?"), \(memory["type"] ?? type)")
     }
 }
 
 struct RecallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "recall", abstract: "Recall memories from a running server.")
     @OptionGroup var client: ClientOptions
+    @OptionGroup var output: OutputOptions
     @Option(help: "Query text.") var query: String
     @Option(name: .customLong("top-k"), help: "How many results.") var topK = 5
     @Option(help: "vector, keyword or hybrid.") var mode = "vector"
 
     func run() async throws {
         let body: [String: Any] = ["query": query, "top_k": topK, "mode": mode]
-        printData(try await client.send("POST", "/v1/memories/search", body: try ClientOptions.json(body)))
+        let answer = try await client.send("POST", "/v1/memories/search", body: try ClientOptions.json(body))
+        guard output.human, let results = (try? JSONSerialization.jsonObject(with: answer) as? [String: Any])?["results"] as? [[String: Any]] else {
+            return printData(answer)
+        }
+        guard !results.isEmpty else { return print("no memories match \"\(query)\"") }
+        let rows = results.enumerated().map { rank, hit -> [String] in
+            let memory = hit["memory"] as? [String: Any] ?? [:]
+            return [String(rank + 1), String(format: "%.3f", hit["score"] as? Double ?? 0), hit["coord"] as? String ?? "",
+                    memory["type"] as? String ?? "", Terminal.preview(memory["payload"] as? [String: Any] ?? [:])]
+        }
+        let lines = Terminal.table(header: ["RANK", "SCORE", "COORD", "TYPE", "TEXT"], rows: rows)
+        print(Terminal.styled(lines[0], .bold, colour: Terminal.colour()))
+        lines.dropFirst().forEach { print($0) }
     }
 }
 
 struct ExportCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "export", abstract: "Export a namespace as JSON Lines to standard output.")
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Export a namespace as JSON Lines to standard output (progress on standard error).")
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
-        FileHandle.standardOutput.write(try await client.send("GET", "/v1/export"))
+        let total = (try? JSONSerialization.jsonObject(with: await client.send("GET", "/v1/stats")) as? [String: Any])?["total"] as? Int
+        let progress = ProgressReport("exported", total: total)
+        try await client.stream("/v1/export") { chunk in
+            FileHandle.standardOutput.write(chunk)
+            progress.advance(by: chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) })
+        }
+        progress.finish("exported \(progress.done.formatted()) memories")
     }
 }
 
 struct ImportCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "import", abstract: "Import JSON Lines (a file, or - for standard input).")
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Import JSON Lines (a file, or - for standard input), in batches, with progress on standard error.")
     @OptionGroup var client: ClientOptions
     @Argument(help: "File to import.") var file: String
+    @Option(name: .customLong("batch-size"), help: "Lines per request (each batch is one transaction).") var batchSize = 500
 
     func run() async throws {
+        guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000") }
         let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
-        printData(try await client.send("POST", "/v1/import", body: data, contentType: "application/x-ndjson"))
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
+            .filter { !$0.element.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 } }
+        let progress = ProgressReport("imported", total: lines.count)
+        var imported = 0
+        for start in stride(from: 0, to: lines.count, by: batchSize) {
+            let batch = lines[start..<min(start + batchSize, lines.count)]
+            let body = Data(batch.map { Data($0.element) }.joined(separator: Data("\n".utf8)))
+            let (status, answer) = try await client.exchange("POST", "/v1/import", body: body, contentType: "application/x-ndjson")
+            guard (200..<300).contains(status) else {
+                progress.finish("stopped after \(imported.formatted()) memories (earlier batches are stored)")
+                FileHandle.standardError.write(Data("soma: \(Self.locate(answer, batch: Array(batch.map(\.offset)), file: file, status: status))\n".utf8))
+                throw ExitCode(1)
+            }
+            imported += (try? JSONSerialization.jsonObject(with: answer) as? [String: Any])?["imported"] as? Int ?? batch.count
+            progress.advance(by: batch.count)
+        }
+        progress.finish("imported \(imported.formatted()) memories, 0 failed")
+        printData(try ClientOptions.json(["imported": imported]))
+    }
+
+    /// The service names a line of the batch; say which line of the file that is.
+    static func locate(_ answer: Data, batch offsets: [Int], file: String, status: Int) -> String {
+        let detail = ((try? JSONSerialization.jsonObject(with: answer) as? [String: Any])?["detail"] as? String) ?? String(decoding: answer.prefix(300), as: UTF8.self)
+        guard let match = detail.firstMatch(of: /^line (\d+): (.*)$/), let line = Int(match.1), line >= 1, line <= offsets.count else {
+            return "server answered \(status): \(detail)"
+        }
+        return "\(file) line \(offsets[line - 1] + 1): \(match.2) (server answered \(status); this batch was not stored)"
     }
 }
 
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show memory counts of a namespace.")
     @OptionGroup var client: ClientOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        printData(try await client.send("GET", "/v1/stats"))
+        let answer = try await client.send("GET", "/v1/stats")
+        guard output.human, let stats = try? JSONSerialization.jsonObject(with: answer) as? [String: Any] else { return printData(answer) }
+        for key in ["namespace", "total", "episodic", "semantic"] {
+            print(key.padding(toLength: 10, withPad: " ", startingAt: 0) + "\((stats[key] as? Int).map { $0.formatted() } ?? "\(stats[key] ?? "")")")
+        }
     }
 }

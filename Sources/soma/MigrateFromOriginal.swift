@@ -35,48 +35,39 @@ struct MigrateFromOriginal: AsyncParsableCommand {
         } catch {
             throw StartupFailure("--from: \(error)")
         }
-        var tally = MigrationTally(logger: logger)
-        _ = settings
+        var tally = MigrationTally(logger: logger, progress: ProgressReport("memories read"))
         let migration = Migration(engine: engine, original: original, namespace: namespace, batchSize: batchSize,
                                   maxDimensions: settings.engine.maxCoordinateDimensions)
         do {
             let total = try await original.count(namespace: namespace)
+            tally.progress.total = total
             say("migrating \(total) memories from \(original.description)\(namespace.map { " (namespace \($0))" } ?? "")")
-            try await migration.memories(into: &tally, total: total)
+            try await migration.memories(into: &tally)
             try await migration.links(into: &tally)
             try await engine.vectors.flush()
         } catch {
-            say(tally.summary)
+            tally.progress.finish(tally.summary)
             throw StartupFailure("migration stopped (rerun to resume): \(error)")
         }
-        say(tally.summary)
+        tally.progress.finish(tally.summary)
     }
 }
 
-/// Counts, printed at the end and every few seconds on the way.
+/// Counts, with progress on the way (items, rate, time left) and a summary at the end.
 struct MigrationTally {
     let logger: Logger
+    let progress: ProgressReport
     var read = 0, migrated = 0, skipped = 0, refused = 0
     var linksMigrated = 0, linksSkipped = 0, linksRefused = 0
-    let started = ContinuousClock.now
-    var lastReport = ContinuousClock.now
 
     mutating func refuse(_ key: String, _ reason: String, link: Bool = false) {
         if link { linksRefused += 1 } else { refused += 1 }
         logger.warning("refused", metadata: ["key": .string(key), "reason": .string(reason)])
     }
 
-    mutating func report(total: Int) {
-        guard ContinuousClock.now - lastReport >= .seconds(5) else { return }
-        lastReport = .now
-        let seconds = Double((ContinuousClock.now - started).wholeMilliseconds) / 1000
-        say("\(read) of \(total) read (\(migrated) migrated, \(skipped) skipped, \(refused) refused), \(Int(Double(read) / max(seconds, 0.001))) rows/s")
-    }
-
     var summary: String {
-        let seconds = Double((ContinuousClock.now - started).wholeMilliseconds) / 1000
-        return "read \(read), migrated \(migrated), skipped \(skipped) (already here), refused \(refused); "
-            + "links migrated \(linksMigrated), skipped \(linksSkipped), refused \(linksRefused); \(String(format: "%.1f", seconds)) s"
+        "read \(read), migrated \(migrated), skipped \(skipped) (already here), refused \(refused); "
+            + "links migrated \(linksMigrated), skipped \(linksSkipped), refused \(linksRefused)"
     }
 }
 
@@ -88,7 +79,7 @@ struct Migration {
     let maxDimensions: Int
 
     /// Every `:data` row, a page at a time: decoded, compared with what storage holds, stored.
-    func memories(into tally: inout MigrationTally, total: Int) async throws {
+    func memories(into tally: inout MigrationTally) async throws {
         var after: String?
         while true {
             let rows = try await original.rows(after: after, namespace: namespace, limit: batchSize)
@@ -107,7 +98,7 @@ struct Migration {
                 tally.skipped += group.count - fresh.count
                 tally.migrated += try await engine.store(fresh).count
             }
-            tally.report(total: total)
+            tally.progress.advance(by: rows.count)
         }
     }
 

@@ -49,19 +49,19 @@ struct Reindex: AsyncParsableCommand {
             let engine = MemoryEngine(
                 storage: storage, cache: InProcessCache(capacity: 1), vectors: vectors, bus: InProcessEventBus(), embedder: embedder, options: options)
             try await engine.prepare()
-            let started = ContinuousClock.now
             var total = 0
+            let progress = ProgressReport("embedded")
             // Writes made meanwhile by services on the old model are found by the next walk.
-            for walk in 1...10 {
+            for _ in 1...10 {
+                let before = progress.done
                 let indexed = try await engine.embedPending(notEmbeddedWith: model, batchSize: batch) { done in
-                    say("walk \(walk): \(done) memories embedded")
+                    progress.advance(by: before + done - progress.done)
                 }
                 total += indexed
                 if indexed == 0 { break }
             }
             try await vectors.flush()
-            let seconds = Double((ContinuousClock.now - started).wholeMilliseconds) / 1000
-            say("embedded \(total) memories in \(String(format: "%.1f", seconds)) s")
+            progress.finish("embedded \(total) memories")
             if active.model != model {
                 try await storage.setServiceValues([
                     EmbeddingState.modelKey: model, EmbeddingState.generationKey: String(target),

@@ -236,3 +236,13 @@ def test_an_original_feature_this_chart_lacks_is_refused_by_name(feature, replac
     with pytest.raises(Exception) as error:
         chart.render(feature, name="soma-memory", namespace="soma-memory", is_install=True)
     assert replacement in str(error.value) and "not supported by this chart" in str(error.value), str(error.value)
+
+
+def test_doctor_runs_as_an_init_container_after_the_migrations():
+    documents = render(VALUES["app-only"], {"doctor.enabled": True})
+    api = next(doc for doc in of_kind(documents, "Deployment") if component(doc) == "api")
+    init = api["spec"]["template"]["spec"]["initContainers"]
+    assert [container["name"] for container in init] == ["migrate", "doctor"] and init[1]["args"] == ["doctor"]
+    kubernetes_validate.validate(api, "1.32", strict=True)
+    default = next(doc for doc in of_kind(render(VALUES["app-only"]), "Deployment") if component(doc) == "api")
+    assert [container["name"] for container in default["spec"]["template"]["spec"]["initContainers"]] == ["migrate"]

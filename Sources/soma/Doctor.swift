@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import SomaCore
+import SomaService
+
+/// `soma doctor`: reads the configuration as `serve` would, then checks it end to end, one line
+/// per check with a fix for each failure. Exits 0 only when every check passes. It changes
+/// nothing: schema migrations are checked, not applied.
+struct Doctor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check the configuration and every configured backend, one line each, with a fix for each failure.")
+
+    @OptionGroup var options: ServerOptions
+
+    @Flag(help: "Print the checks as JSON.")
+    var json = false
+
+    @Option(help: "Seconds each backend check may take.")
+    var timeout = 10
+
+    struct Check: Encodable {
+        let check: String
+        let ok: Bool
+        let detail: String
+        let fix: String?
+    }
+
+    func run() async throws {
+        var checks: [Check] = []
+        defer { report(checks) }
+        let source: SettingsSource
+        let settings: ServiceSettings
+        do {
+            (source, settings) = try await options.load()
+            checks.append(Check(check: "settings", ok: true, detail: "read and valid", fix: nil))
+        } catch {
+            checks.append(Check(check: "settings", ok: false, detail: "\(error)", fix: "correct the setting named above (`soma config` lists the effective ones)"))
+            return
+        }
+        let names = settings.backends.resolved(in: Backends.registry)
+        // Checked, never applied: a doctor that migrated would change what it examines.
+        let config = source.backendConfiguration.overriding(["SOMA_AUTO_MIGRATE": "false"])
+        if names[.storage] == "sqlite" {
+            checks.append(dataDirectory(settings.dataDirectory))
+        }
+        if let path = source.string("SOMA_API_TOKEN_FILE") {
+            let readable = FileManager.default.isReadableFile(atPath: path)
+            checks.append(Check(check: "token file", ok: readable, detail: readable ? "\(path) is readable" : "cannot read \(path)",
+                                fix: readable ? nil : "make SOMA_API_TOKEN_FILE point at a file this user can read"))
+        }
+        let embedder = await probe("embedder \(names[.embedder]!)", fix: embedderFix(names[.embedder]!), into: &checks) {
+            let embedder = try await Backends.registry.makeEmbedder(names[.embedder]!, config)
+            return (embedder, "model \(embedder.modelID), \(embedder.dimension) dimensions")
+        }
+        let storage = await probe("storage \(names[.storage]!)", fix: storageFix(names[.storage]!), into: &checks) {
+            let storage = try await Backends.registry.makeStorage(names[.storage]!, config)
+            guard await storage.isHealthy() else { throw DoctorFailure("it does not answer") }
+            return (storage, "reachable, schema up to date")
+        }
+        _ = await probe("cache \(names[.cache]!)", fix: "check REDIS_URL (or REDIS_HOST, REDIS_PORT), REDIS_PASSWORD and REDIS_DB", into: &checks) {
+            let cache = try await Backends.registry.makeCache(names[.cache]!, config)
+            guard await cache.isHealthy() else { throw DoctorFailure("it does not answer, or refuses the credentials") }
+            return (cache, "reachable")
+        }
+        _ = await probe("event bus \(names[.bus]!)", fix: "check KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY_PROTOCOL and KAFKA_SASL_* (or set EVENTING_ENABLED=false)", into: &checks) {
+            let bus = try await Backends.registry.makeBus(names[.bus]!, config)
+            guard await bus.isHealthy() else { throw DoctorFailure("no broker answers") }
+            return (bus, "reachable")
+        }
+        if let embedder, let storage {
+            _ = await probe("vector index \(names[.vector]!)", fix: vectorFix(names[.vector]!), into: &checks) {
+                let generation = try await EmbeddingState.check(storage, embedder)
+                let vectors = try await Backends.registry.makeVector(
+                    names[.vector]!, EngineAssembly.vectorConfiguration(config, embedder, generation: generation), storage: storage)
+                try await vectors.ensureCollection(dimension: embedder.dimension)
+                guard await vectors.isHealthy() else { throw DoctorFailure("it does not answer") }
+                return (vectors, "reachable, \(embedder.dimension) dimensions as the embedder's, generation \(generation)")
+            }
+        }
+    }
+
+    /// Runs one check within the timeout: what it built, or nil with the failure recorded.
+    func probe<Value: Sendable>(
+        _ name: String, fix: String, into checks: inout [Check], _ body: @escaping @Sendable () async throws -> (Value, String)
+    ) async -> Value? {
+        let seconds = timeout
+        let outcome: Result<(Value, String), any Error> = await withTaskGroup(of: Result<(Value, String), any Error>?.self) { group in
+            group.addTask { do { return .success(try await body()) } catch { return .failure(error) } }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(seconds))
+                return Task.isCancelled ? nil : .failure(DoctorFailure("no answer within \(seconds) s"))
+            }
+            let first = await group.next()!!
+            group.cancelAll()
+            return first
+        }
+        switch outcome {
+        case .success(let (value, detail)):
+            checks.append(Check(check: name, ok: true, detail: detail, fix: nil))
+            return value
+        case .failure(let error):
+            checks.append(Check(check: name, ok: false, detail: "\(error)", fix: fix))
+            return nil
+        }
+    }
+
+    func dataDirectory(_ path: String) -> Check {
+        let probe = (path as NSString).appendingPathComponent(".soma-doctor-\(getpid())")
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try Data("ok".utf8).write(to: URL(fileURLWithPath: probe))
+            try FileManager.default.removeItem(atPath: probe)
+            return Check(check: "data directory", ok: true, detail: "\(path) is writable", fix: nil)
+        } catch {
+            return Check(check: "data directory", ok: false, detail: "cannot write in \(path) as uid \(getuid())",
+                         fix: "give uid \(getuid()) write access to \(path) (chown, or the pod's fsGroup), or set SOMA_DATA_DIR to a writable directory")
+        }
+    }
+
+    func embedderFix(_ name: String) -> String {
+        switch name {
+        case "minilm": "install the model with scripts/install-model.sh, or point SOMA_EMBEDDER_MODEL_DIR at its folder (SOMA_EMBEDDER=hash needs no model)"
+        case "openai": "check SOMA_EMBEDDINGS_URL, SOMA_EMBEDDINGS_MODEL and SOMA_EMBEDDINGS_API_KEY"
+        default: "check the embedder's settings (soma config)"
+        }
+    }
+
+    func storageFix(_ name: String) -> String {
+        name == "postgres"
+            ? "check POSTGRES_URL (host, port, user, password, database, sslmode) and that the server runs; if the schema is behind, run `soma migrate`"
+            : "check SOMA_DATA_DIR and the data file's permissions"
+    }
+
+    func vectorFix(_ name: String) -> String {
+        switch name {
+        case "qdrant": "check QDRANT_URL and QDRANT_API_KEY; a collection of another dimension belongs to another model: set QDRANT_COLLECTION to a new name or run `soma reindex`"
+        case "pgvector": "install the pgvector extension in the database (CREATE EXTENSION vector) and run `soma migrate`"
+        default: "the index holds another model's vectors: run `soma reindex`, or configure the model it was built with"
+        }
+    }
+
+    func report(_ checks: [Check]) {
+        if json {
+            let data = (try? SomaJSON.encoder().encode(checks)) ?? Data("[]".utf8)
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        } else {
+            let colour = Terminal.colour()
+            for check in checks {
+                let mark = check.ok ? Terminal.styled("ok  ", .green, colour: colour) : Terminal.styled("FAIL", .red, colour: colour)
+                print("\(mark) \(check.check): \(check.detail)")
+                if let fix = check.fix { print("     fix: \(fix)") }
+            }
+            let failed = checks.filter { !$0.ok }.count
+            print(failed == 0 ? "all \(checks.count) checks passed" : "\(failed) of \(checks.count) checks failed")
+        }
+        if checks.contains(where: { !$0.ok }) { Foundation.exit(1) }
+    }
+}
+
+struct DoctorFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
