@@ -4,8 +4,9 @@ import SomaCore
 import SomaService
 
 /// `soma doctor`: reads the configuration as `serve` would, then checks it end to end, one line
-/// per check with a fix for each failure. Exits 0 only when every check passes. It changes
-/// nothing: schema migrations are checked, not applied.
+/// per check with a fix for each failure. Exits 0 only when every check passes. Schema
+/// migrations are checked, not applied; what `serve` would create at start (the SQLite file, a
+/// missing vector collection) is created as `serve` would.
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check the configuration and every configured backend, one line each, with a fix for each failure.")
 
