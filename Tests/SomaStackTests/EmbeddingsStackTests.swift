@@ -75,16 +75,17 @@ struct EmbeddingsStackTests {
         environment["SOMA_REINDEX_BATCH_SIZE"] = "5"
         environment["SOMA_PORT"] = nil
 
-        // Interrupted: killed after its first batches.
+        // Interrupted: killed after its first batches (its progress line shows the first, at once).
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("soma-reindex-\(UUID().uuidString).txt").path
         let reindex = try Spawn.launch([SomaServer.binary.path, "reindex"], environment: environment, output: output)
-        for _ in 0..<200 where !((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("walk 1: 15 memories") {
+        for _ in 0..<200 where !((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("embedded: 5") {
             try await Task.sleep(for: .milliseconds(50))
         }
+        try await Task.sleep(for: .milliseconds(400))  // a few more batches of 5 at 150 ms each
         kill(reindex, SIGKILL)
         Spawn.wait(reindex)
         let first = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        #expect(first.contains("walk 1: 15 memories") && !first.contains("switched"), "\(first)")
+        #expect(first.contains("embedded: 5") && !first.contains("switched"), "\(first)")
 
         // Until the reindex completes, the index is the old model's: the new configuration is refused.
         let refused = try await Self.exitOutput(environment: environment)
