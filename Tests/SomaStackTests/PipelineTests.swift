@@ -217,22 +217,24 @@ struct PipelineTests {
         let setup = Pipeline.Setup()
         let (api, consumer) = try await setup.both()
         defer { consumer.stop(); api.stop() }
-        func original(_ type: String, _ payload: String, importance: String = "") -> String {
-            #"{"event_id":"\#(UUID().uuidString.lowercased())","id":"\#(UUID().uuidString.lowercased())","namespace":"\#(setup.namespace)","type":"\#(type)","timestamp":"2026-12-01T06:00:00Z","payload":\#(payload)\#(importance)}"#
+        // Keyed by coordinate, one memory's events on one partition: the original's producer sent no
+        // key, so across partitions a `deleted` could be read before its `created` (README says so).
+        func original(_ type: String, _ payload: String, key: String, importance: String = "") -> String {
+            key + "|" + #"{"event_id":"\#(UUID().uuidString.lowercased())","id":"\#(UUID().uuidString.lowercased())","namespace":"\#(setup.namespace)","type":"\#(type)","timestamp":"2026-12-01T06:00:00Z","payload":\#(payload)\#(importance)}"#
         }
         func produce(_ lines: [String]) throws {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("original-\(UUID().uuidString).jsonl")
             try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: file) }
-            #expect(try Spawn.run(["/bin/sh", "-c", "\(Pipeline.kcat!) -P -b \(TestServers.kafkaBootstrap!) -t \(setup.topic) < \(file.path)"]) == 0)
+            #expect(try Spawn.run(["/bin/sh", "-c", "\(Pipeline.kcat!) -P -b \(TestServers.kafkaBootstrap!) -t \(setup.topic) -K '|' < \(file.path)"]) == 0)
         }
         #expect(try await Pipeline.store(api, 1) == 201)
         try produce([
-            original("created", #"{"text":"heron seen at the lake","coordinate":[7,-1.5],"memory_type":"semantic"}"#),
-            original("created", #"{"text":"osprey over the river","coordinate":"8,2"}"#, importance: #","importance":4"#),
-            original("updated", #"{"text":"heron nesting at the lake","coordinate":[7,-1.5],"memory_type":"semantic"}"#),
-            original("created", #"{"text":"to be forgotten","coordinate":[9,9]}"#),
-            original("deleted", #"{"coordinate":[9,9]}"#),
+            original("created", #"{"text":"heron seen at the lake","coordinate":[7,-1.5],"memory_type":"semantic"}"#, key: "7,-1.5"),
+            original("created", #"{"text":"osprey over the river","coordinate":"8,2"}"#, key: "8,2", importance: #","importance":4"#),
+            original("updated", #"{"text":"heron nesting at the lake","coordinate":[7,-1.5],"memory_type":"semantic"}"#, key: "7,-1.5"),
+            original("created", #"{"text":"to be forgotten","coordinate":[9,9]}"#, key: "9,9"),
+            original("deleted", #"{"coordinate":[9,9]}"#, key: "9,9"),
         ])
         #expect(try await Pipeline.store(api, 2) == 201)
         // Counts alone pass through 4 on the way (before the delete), so wait for the final content.
@@ -248,8 +250,8 @@ struct PipelineTests {
         let osprey = try await api.call("GET", "/v1/memories/8,2")
         #expect(osprey.json["importance"] as? Double == 4 && osprey.json["version"] as? Int == 1)
         // A replay of the osprey's event, then a new memory: once that is indexed the replay was read.
-        try produce([original("created", #"{"text":"osprey over the river","coordinate":"8,2"}"#, importance: #","importance":4"#),
-                     original("created", #"{"text":"kingfisher","coordinate":[10,1]}"#)])
+        try produce([original("created", #"{"text":"osprey over the river","coordinate":"8,2"}"#, key: "8,2", importance: #","importance":4"#),
+                     original("created", #"{"text":"kingfisher","coordinate":[10,1]}"#, key: "10,1")])
         #expect(try await setup.waitForIndexed(5, within: 30) != nil)
         #expect(try await api.call("GET", "/v1/memories/8,2").json["version"] as? Int == 1, "a replayed event changes nothing")
         #expect(try await Pipeline.metric("soma_consumer_events_dead_lettered_total", of: consumer) == 0)
