@@ -4,12 +4,13 @@
 # Build stage: a Swift 6 toolchain builds a release binary with the Swift runtime linked in.
 FROM swift:6.2-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-dev libhnswlib-dev libhiredis-dev librdkafka-dev libopenblas-dev \
+ && apt-get install -y --no-install-recommends libsqlite3-dev libhnswlib-dev libhiredis-dev librdkafka-dev libopenblas-dev node-d3 \
     python3-pip unzip \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
+COPY Plugins ./Plugins
 COPY Tests ./Tests
 COPY scripts/install-model.sh ./scripts/
 RUN swift build -c release --product soma --static-swift-stdlib \

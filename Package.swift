@@ -151,8 +151,12 @@ let package = Package(
                 .product(name: "MCP", package: "swift-sdk"),
             ],
             path: "Sources/Service",
-            swiftSettings: strictSettings
+            exclude: ["Console/assets"],
+            swiftSettings: strictSettings,
+            plugins: [.plugin(name: "EmbedConsoleAssets")]
         ),
+        .executableTarget(name: "embed-assets", path: "Sources/Tools/EmbedAssets", swiftSettings: strictSettings),
+        .plugin(name: "EmbedConsoleAssets", capability: .buildTool(), dependencies: ["embed-assets"], path: "Plugins/EmbedConsoleAssets"),
         .executableTarget(
             name: "soma",
             dependencies: [

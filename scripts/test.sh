@@ -46,6 +46,8 @@ CI=true bounded 600 python3 -m pytest -q Tests/compat
 bounded 600 python3 -m pytest -q Tests/mcp
 # The command for people: tables on a pseudo-terminal, JSON to pipes, progress, soma doctor.
 CI=true bounded 900 python3 -m pytest -q Tests/cli
+# The web console in headless Chromium (screenshots to .artifacts/console).
+bounded 600 python3 -m pytest -q Tests/console
 python3 scripts/check_image_libs.py .build/debug/soma
 python3 scripts/crash_drill.py --binary .build/debug/soma --kills "${SOMA_CRASH_KILLS:-3}"
 # Databases made first: a failed substitution inside the arguments would pass an empty URL, and the

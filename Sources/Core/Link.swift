@@ -46,3 +46,9 @@ public struct Link: Sendable, Equatable, Codable {
         try container.encode(createdAt, forKey: .createdAt)
     }
 }
+
+/// Which links of a memory: those it points to, or those pointing at it.
+public enum LinkDirection: String, Sendable, CaseIterable {
+    case outgoing = "out"
+    case incoming = "in"
+}

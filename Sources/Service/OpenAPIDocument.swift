@@ -135,8 +135,8 @@ enum OpenAPIDocument {
             ],
             "/v1/links": ["post": operation("Link memories", body: object(["from": ref("Coordinate"), "to": ref("Coordinate"), "type": ["type": "string", "minLength": 1, "maxLength": 64], "weight": weight], required: ["from", "to"]),
                                             ok: ("Linked", ref("Link")), okStatus: "201", extra: notFound)],
-            "/v1/links/neighbors": ["get": operation("Neighbours", query: [("coord", coordQuery, true), ("type", string, false), ("limit", limit, false)],
-                                                     ok: ("Outgoing links", object(["neighbors": array(ref("Link"))], required: ["neighbors"])), extra: notFound)],
+            "/v1/links/neighbors": ["get": operation("Neighbours", query: [("coord", coordQuery, true), ("direction", ["type": "string", "enum": ["out", "in"]], false), ("type", string, false), ("limit", limit, false)],
+                                                     ok: ("Outgoing links (or, direction=in, incoming)", object(["neighbors": array(ref("Link"))], required: ["neighbors"])), extra: notFound)],
             "/v1/links/path": ["get": operation("Shortest path", query: [("from", coordQuery, true), ("to", coordQuery, true), ("type", string, false), ("max_depth", ["type": "integer", "minimum": 1, "maximum": 16], false)],
                                                 ok: ("The cheapest path", object(["found": boolean, "path": array(string), "total_weight": ["type": ["number", "null"]]], required: ["found", "path", "total_weight"])), extra: notFound)],
             "/v1/export": ["get": [

@@ -26,6 +26,7 @@ public enum SomaApplication {
         V1Routes(env: env).add(to: router)
         LegacyRoutes(env: env, hybridByDefault: settings.hybridRecallDefault).add(to: router)
         MCPRoute(env: env).add(to: router)
+        if settings.consoleEnabled { ConsoleRoutes().add(to: router) }
         return router
     }
 

@@ -62,6 +62,7 @@ public enum StorageConformance {
             #expect(try await storage.counts(namespace: ns).total == 1)
             #expect(try await storage.links(namespace: ns, from: a, type: nil, limit: 10).isEmpty)
             #expect(try await storage.links(namespace: ns, from: b, type: nil, limit: 10).isEmpty)
+            #expect(try await storage.links(namespace: ns, to: a, type: nil, limit: 10).isEmpty, "the deleted memory's link to a went with it")
         },
         Check("namespaces are kept apart") { storage in
             let one = Fixture.namespace("one"), two = Fixture.namespace("two")
@@ -141,6 +142,12 @@ public enum StorageConformance {
             #expect(try await storage.links(namespace: ns, from: a, type: "causes", limit: 10).map(\.to) == [c])
             #expect(try await storage.links(namespace: ns, from: a, type: nil, limit: 1).count == 1)
             #expect(try await storage.links(namespace: ns, from: b, type: nil, limit: 10).isEmpty, "links are directed")
+            // Incoming: the same links read from their targets, with both ends filled in.
+            let intoB = try await storage.links(namespace: ns, to: b, type: nil, limit: 10)
+            #expect(intoB.map(\.from) == [a] && intoB.map(\.to) == [b] && intoB.first?.weight == 0.5)
+            #expect(try await storage.links(namespace: ns, to: c, type: "related", limit: 10).isEmpty)
+            #expect(try await storage.links(namespace: ns, to: c, type: "causes", limit: 10).map(\.from) == [a])
+            #expect(try await storage.links(namespace: ns, to: a, type: nil, limit: 10).isEmpty, "nothing points at a")
         },
         Check("outbox records every change in order") { storage in
             let ns = Fixture.namespace()

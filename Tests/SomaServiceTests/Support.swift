@@ -66,6 +66,7 @@ struct UnreachableStorage: MemoryStorage {
     func keywordSearch(namespace: String, query: KeywordQuery, type: MemoryType?, limit: Int) async throws -> [Memory] { throw ConnectionRefused() }
     func addLink(namespace: String, link: Link) async throws { throw ConnectionRefused() }
     func links(namespace: String, from: Coordinate, type: String?, limit: Int) async throws -> [Link] { throw ConnectionRefused() }
+    func links(namespace: String, to: Coordinate, type: String?, limit: Int) async throws -> [Link] { throw ConnectionRefused() }
     func counts(namespace: String) async throws -> MemoryCounts { throw ConnectionRefused() }
     func deleteExpired(before now: Date, limit: Int) async throws -> [Memory] { throw ConnectionRefused() }
     func pendingEvents(limit: Int) async throws -> [OutboxEntry] { throw ConnectionRefused() }

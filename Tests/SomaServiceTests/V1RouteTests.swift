@@ -80,6 +80,13 @@ import Testing
             #expect((neighbors["neighbors"] as? [[String: Any]])?.count == 2)
             let typed = try await client.call(.get, "/v1/links/neighbors?coord=0,0&type=jump&limit=5")
             #expect((typed["neighbors"] as? [[String: Any]])?.map { $0["to"] as? String } == ["2,2"])
+            // Incoming links (the console's "links in"): both reaching 2,2, cheapest first.
+            let incoming = try await client.call(.get, "/v1/links/neighbors?coord=2,2&direction=in")
+            #expect((incoming["neighbors"] as? [[String: Any]])?.map { $0["from"] as? String } == ["1,1", "0,0"])
+            let outgoingOf22 = try await client.call(.get, "/v1/links/neighbors?coord=2,2&direction=out")
+            #expect((outgoingOf22["neighbors"] as? [[String: Any]])?.isEmpty == true)
+            let sideways = try await client.call(.get, "/v1/links/neighbors?coord=2,2&direction=both")
+            #expect(sideways.status == .badRequest && sideways["detail"] as? String == "direction must be 'out' or 'in'")
             let path = try await client.call(.get, "/v1/links/path?from=0,0&to=2,2")
             #expect(path["found"] as? Bool == true && path["path"] as? [String] == ["0,0", "1,1", "2,2"] && path["total_weight"] as? Double == 2)
             let none = try await client.call(.get, "/v1/links/path?from=2,2&to=0,0")

@@ -69,6 +69,14 @@ class Server:
         return self.log.read().decode(errors="replace")
 
 
+def start_with_tokens(grants, **settings):
+    """A server with a tokens file: `grants` maps each token to its namespaces ("*" for all)."""
+    tokens = tempfile.NamedTemporaryFile("w", suffix=".tokens", delete=False)
+    tokens.write("".join(f"{token}: {namespaces}\n" for token, namespaces in grants.items()))
+    tokens.close()
+    return start(SOMA_API_TOKENS_FILE=tokens.name, SOMA_API_TOKEN="", **settings)
+
+
 def start(port_variable="SOMA_PORT", **settings):
     port = free_port()
     data = tempfile.mkdtemp(prefix="soma-compat-")

@@ -20,7 +20,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "compat"))
-from test_original_api import BINARY, start  # noqa: E402
+from test_original_api import BINARY, start, start_with_tokens  # noqa: E402
 
 ADMIN, ALPHA, BETA = "admin-token-0123456789", "alpha-token-0123456789", "beta-token-0123456789"
 TOOLS = {"store_memory", "recall", "get_memory", "update_memory", "forget_memory", "link_memories", "neighbours", "shortest_path", "stats"}
@@ -28,10 +28,7 @@ TOOLS = {"store_memory", "recall", "get_memory", "update_memory", "forget_memory
 
 @pytest.fixture(scope="module")
 def server():
-    tokens = tempfile.NamedTemporaryFile("w", suffix=".tokens", delete=False)
-    tokens.write(f"{ADMIN}: *\n{ALPHA}: alpha\n{BETA}: beta\n")
-    tokens.close()
-    started = start(SOMA_API_TOKENS_FILE=tokens.name, SOMA_API_TOKEN="")
+    started = start_with_tokens({ADMIN: "*", ALPHA: "alpha", BETA: "beta"})
     yield started
     started.stop()
 

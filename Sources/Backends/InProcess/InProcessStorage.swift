@@ -115,6 +115,14 @@ public final class InProcessStorage: MemoryStorage {
         }
     }
 
+    /// A scan of the namespace's links: this backend keeps them by source only.
+    public func links(namespace: String, to: Coordinate, type: String?, limit: Int) async throws -> [Link] {
+        state.withLock { state in
+            let all = (state.links[namespace]?.values.flatMap(\.values) ?? []).filter { $0.to == to && (type == nil || $0.type == type) }
+            return Array(all.sorted { ($0.weight, $0.from.canonical, $0.type) < ($1.weight, $1.from.canonical, $1.type) }.prefix(limit))
+        }
+    }
+
     public func counts(namespace: String) async throws -> MemoryCounts {
         state.withLock { $0.counts[namespace] ?? MemoryCounts() }
     }

@@ -237,19 +237,34 @@ public final class PostgresStorage: MemoryStorage {
     }
 
     public func links(namespace: String, from: Coordinate, type: String?, limit: Int) async throws -> [Link] {
+        try await links(namespace: namespace, at: from, incoming: false, type: type, limit: limit)
+    }
+
+    public func links(namespace: String, to: Coordinate, type: String?, limit: Int) async throws -> [Link] {
+        try await links(namespace: namespace, at: to, incoming: true, type: type, limit: limit)
+    }
+
+    /// Links leaving (or, `incoming`, reaching) `coordinate`, cheapest first.
+    private func links(namespace: String, at coordinate: Coordinate, incoming: Bool, type: String?, limit: Int) async throws -> [Link] {
         let logger = logger
-        return try await call.run { [client] in
-            let rows = try await client.query(
+        let query: PostgresQuery = incoming
+            ? """
+                SELECT from_coord, to_coord, type, weight, created_us FROM soma_links
+                WHERE namespace = \(namespace) AND to_coord = \(coordinate.canonical) AND (\(type)::text IS NULL OR type = \(type))
+                ORDER BY weight, from_coord, type LIMIT \(limit)
                 """
-                SELECT to_coord, type, weight, created_us FROM soma_links
-                WHERE namespace = \(namespace) AND from_coord = \(from.canonical) AND (\(type)::text IS NULL OR type = \(type))
+            : """
+                SELECT from_coord, to_coord, type, weight, created_us FROM soma_links
+                WHERE namespace = \(namespace) AND from_coord = \(coordinate.canonical) AND (\(type)::text IS NULL OR type = \(type))
                 ORDER BY weight, to_coord, type LIMIT \(limit)
-                """, logger: logger)
+                """
+        return try await call.run { [client] in
+            let rows = try await client.query(query, logger: logger)
             var links: [Link] = []
-            for try await (to, linkType, weight, created) in rows.decode((String, String, Double, Int64).self) {
+            for try await (from, to, linkType, weight, created) in rows.decode((String, String, String, Double, Int64).self) {
                 links.append(Link(
-                    from: from, to: try Coordinate(parsing: to, maxDimensions: .max), type: linkType, weight: weight,
-                    createdAt: PostgresRecords.date(created)))
+                    from: try Coordinate(parsing: from, maxDimensions: .max), to: try Coordinate(parsing: to, maxDimensions: .max),
+                    type: linkType, weight: weight, createdAt: PostgresRecords.date(created)))
             }
             return links
         }

@@ -232,17 +232,26 @@ public final class SQLiteStorage: MemoryStorage {
     }
 
     public func links(namespace: String, from: Coordinate, type: String?, limit: Int) async throws -> [Link] {
+        try await links(namespace: namespace, at: from, end: "from_coord", other: "to_coord", type: type, limit: limit)
+    }
+
+    public func links(namespace: String, to: Coordinate, type: String?, limit: Int) async throws -> [Link] {
+        try await links(namespace: namespace, at: to, end: "to_coord", other: "from_coord", type: type, limit: limit)
+    }
+
+    /// Links with `coordinate` at their `end` column, cheapest first.
+    private func links(namespace: String, at coordinate: Coordinate, end: String, other: String, type: String?, limit: Int) async throws -> [Link] {
         try await pool.read { db in
             try Row.fetchAll(
                 db, sql: """
-                    SELECT * FROM links WHERE namespace = ? AND from_coord = ? AND (? IS NULL OR type = ?)
-                    ORDER BY weight, to_coord, type LIMIT ?
+                    SELECT * FROM links WHERE namespace = ? AND \(end) = ? AND (? IS NULL OR type = ?)
+                    ORDER BY weight, \(other), type LIMIT ?
                     """,
-                arguments: [namespace, from.canonical, type, type, limit]
+                arguments: [namespace, coordinate.canonical, type, type, limit]
             ).map { row in
                 Link(
-                    from: from, to: try Coordinate(parsing: row["to_coord"], maxDimensions: .max), type: row["type"], weight: row["weight"],
-                    createdAt: Date(timeIntervalSinceReferenceDate: row["created_at"]))
+                    from: try Coordinate(parsing: row["from_coord"], maxDimensions: .max), to: try Coordinate(parsing: row["to_coord"], maxDimensions: .max),
+                    type: row["type"], weight: row["weight"], createdAt: Date(timeIntervalSinceReferenceDate: row["created_at"]))
             }
         }
     }

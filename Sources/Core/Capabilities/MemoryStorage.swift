@@ -27,6 +27,8 @@ public protocol MemoryStorage: Sendable {
     func addLink(namespace: String, link: Link) async throws
     /// Outgoing links of a memory, optionally of one type.
     func links(namespace: String, from: Coordinate, type: String?, limit: Int) async throws -> [Link]
+    /// Incoming links of a memory, optionally of one type.
+    func links(namespace: String, to: Coordinate, type: String?, limit: Int) async throws -> [Link]
 
     func counts(namespace: String) async throws -> MemoryCounts
 

@@ -12,10 +12,25 @@ public protocol VectorIndex: Sendable {
     func isHealthy() async -> Bool
     /// Persists whatever makes the next start faster (a saved graph); called at clean shutdown.
     func flush() async throws
+    /// The background work of an index that merges and saves in process; nil for one that does not.
+    func upkeep() async -> VectorIndexUpkeep?
 }
 
 extension VectorIndex {
     public func flush() async throws {}
+    public func upkeep() async -> VectorIndexUpkeep? { nil }
+}
+
+/// What operators watch of an in-process index: vectors not yet merged into the graph (searched
+/// exactly meanwhile) and when the graph was last saved (what a restart reloads).
+public struct VectorIndexUpkeep: Sendable, Equatable {
+    public var pendingVectors: Int
+    public var lastSave: Date?
+
+    public init(pendingVectors: Int, lastSave: Date?) {
+        self.pendingVectors = pendingVectors
+        self.lastSave = lastSave
+    }
 }
 
 public struct VectorPoint: Sendable, Equatable {

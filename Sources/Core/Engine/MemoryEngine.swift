@@ -322,15 +322,23 @@ public final class MemoryEngine: Sendable {
         try await backend(.storage) { try await storage.addLink(namespace: namespace, link: link) }
     }
 
-    /// Outgoing links whose target is still alive.
-    public func neighbors(namespace: String, of coordinate: Coordinate, type: String?, limit: Int) async throws -> [Link] {
+    /// Outgoing (or incoming) links whose other end is still alive.
+    public func neighbors(
+        namespace: String, of coordinate: Coordinate, direction: LinkDirection = .outgoing, type: String?, limit: Int
+    ) async throws -> [Link] {
         let limit = try checkedLimit(limit, max: options.maxListLimit)
         guard try await get(namespace: namespace, coordinate: coordinate) != nil else {
             throw EngineError.notFound("no memory at \(coordinate) in namespace \(namespace)")
         }
-        let links = try await backend(.storage) { try await storage.links(namespace: namespace, from: coordinate, type: type, limit: limit) }
-        let alive = try await load(ids: links.map { MemoryID.make(namespace: namespace, coordinate: $0.to) }, namespace: namespace)
-        return links.filter { alive[MemoryID.make(namespace: namespace, coordinate: $0.to)] != nil }
+        let links = try await backend(.storage) {
+            switch direction {
+            case .outgoing: try await storage.links(namespace: namespace, from: coordinate, type: type, limit: limit)
+            case .incoming: try await storage.links(namespace: namespace, to: coordinate, type: type, limit: limit)
+            }
+        }
+        let otherEnd = { (link: Link) in MemoryID.make(namespace: namespace, coordinate: direction == .outgoing ? link.to : link.from) }
+        let alive = try await load(ids: links.map(otherEnd), namespace: namespace)
+        return links.filter { alive[otherEnd($0)] != nil }
     }
 
     /// Cheapest path by summed link weight using at most `maxDepth` links, or nil when there is none.

@@ -19,7 +19,10 @@ public enum EngineAssembly {
         for capability in Capability.allCases {
             let name = names[capability]!
             logger.info("backend", metadata: ["capability": .string(capability.rawValue), "name": .string(name), "where": .string(location(capability, name, source))])
+            MetricsBootstrap.registry.makeGauge(descriptor: ServiceInfoMetrics.backend, labels: [("capability", capability.rawValue), ("backend", name)]).set(to: 1)
         }
+        MetricsBootstrap.registry.makeGauge(
+            descriptor: ServiceInfoMetrics.embedder, labels: [("model", embedder.modelID), ("dimension", String(embedder.dimension))]).set(to: 1)
         OriginalSettings.logWarnings(source, logger: logger)
         let engine = MemoryEngine(storage: storage, cache: cache, vectors: vectors, bus: bus, embedder: embedder, options: settings.engine)
         try await engine.prepare()

@@ -14,6 +14,8 @@ public struct ServiceSettings: Sendable {
     public var maxBodyBytes = 1024 * 1024
     /// The original's `/recall` is hybrid unless `SOMA_HYBRID_RECALL_DEFAULT` is false.
     public var hybridRecallDefault = true
+    /// The web console at /console (its files are open; the API behind it checks tokens).
+    public var consoleEnabled = true
     public var maxJSONDepth = 64
     public var logLevel = Logger.Level.info
     public var eventingEnabled = true
@@ -62,6 +64,7 @@ public struct ServiceSettings: Sendable {
         }
         settings.maxBodyBytes = try config.int("SOMA_MAX_BODY_BYTES", default: settings.maxBodyBytes)
         settings.hybridRecallDefault = try config.bool("SOMA_HYBRID_RECALL_DEFAULT", default: true)
+        settings.consoleEnabled = try config.bool("SOMA_CONSOLE_ENABLED", default: true)
         if let level = source.string("LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
                 throw SettingsError("LOG_LEVEL must be one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -3,7 +3,8 @@ import Hummingbird
 import SomaCore
 
 /// Resolves the namespace of each request and, when tokens are configured, checks the bearer token
-/// and that it may act in that namespace. Probes, /metrics and /openapi.json stay open.
+/// and that it may act in that namespace. Probes, /metrics, /openapi.json and the console's
+/// static files stay open.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = SomaRequestContext
 
@@ -14,7 +15,7 @@ struct AuthMiddleware: RouterMiddleware {
     let defaultNamespace: String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
+        if Self.openPaths.contains(request.uri.path) || ConsoleRoutes.isConsole(request.uri.path) { return try await next(request, context) }
         var context = context
         // Who is asking comes first: without a valid token nothing else about the request is judged.
         let grant = try authenticate(request)

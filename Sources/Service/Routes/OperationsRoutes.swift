@@ -59,6 +59,15 @@ struct OperationsRoutes {
         return Health(kvStore: await storage, vectorStore: await vectors, embedder: await embedder, cache: await cache, eventBus: await bus)
     }
 
+    /// The vector index's background work, read when scraped (the console's overview shows it).
+    func recordIndexUpkeep() async {
+        guard let upkeep = await engine.vectors.upkeep() else { return }
+        metrics.makeGauge(descriptor: ServiceInfoMetrics.pendingVectors).set(to: Double(upkeep.pendingVectors))
+        if let saved = upkeep.lastSave {
+            metrics.makeGauge(descriptor: ServiceInfoMetrics.lastSave).set(to: saved.timeIntervalSince1970)
+        }
+    }
+
     func add(to router: Router<SomaRequestContext>, operationsOnly: Bool = false) {
         // Liveness answers 200 while the process serves: restarting it would not bring a database back.
         for path in ["health", "healthz"] {
@@ -69,7 +78,8 @@ struct OperationsRoutes {
             return try JSONResponse.make(health, status: health.requiredUp ? .ok : .serviceUnavailable)
         }
         router.get("metrics") { _, _ in
-            Response(
+            await recordIndexUpkeep()
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         }

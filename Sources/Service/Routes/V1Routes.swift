@@ -152,9 +152,15 @@ struct V1Routes {
         }
         v1.get("links/neighbors") { request, context in
             let query = env.query(request)
+            let direction = try query.string("direction").map { text in
+                guard let direction = LinkDirection(rawValue: text) else {
+                    throw APIError.badRequest("invalid_request", "direction must be 'out' or 'in'")
+                }
+                return direction
+            }
             let links = try await env.engine.neighbors(
                 namespace: context.namespace, of: try query.coordinate("coord", maxDimensions: env.maxDimensions),
-                type: query.string("type"), limit: try query.int("limit") ?? 100)
+                direction: direction ?? .outgoing, type: query.string("type"), limit: try query.int("limit") ?? 100)
             return try JSONResponse.make(["neighbors": links.map(LinkView.init)])
         }
         v1.get("links/path") { request, context in

@@ -15,4 +15,8 @@ extension NearestNeighbourBacked {
     }
 
     public func isHealthy() async -> Bool { index.mergeIsProgressing }
+
+    public func upkeep() async -> VectorIndexUpkeep? {
+        VectorIndexUpkeep(pendingVectors: index.pendingCount, lastSave: index.lastSave)
+    }
 }

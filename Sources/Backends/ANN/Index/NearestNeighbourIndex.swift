@@ -48,6 +48,7 @@ public final class NearestNeighbourIndex: Sendable {
         /// last finished save held.
         var merged = 0
         var savedThrough = 0
+        var lastSave: Date?
     }
 
     public let dimension: Int
@@ -368,6 +369,9 @@ public final class NearestNeighbourIndex: Sendable {
     /// Vectors merged into graphs after the last finished `save` began: 0 once a save holds every merge.
     public var mergedSinceSave: Int { state.withLock { $0.merged - $0.savedThrough } }
 
+    /// When `save` last finished in this process.
+    public var lastSave: Date? { state.withLock(\.lastSave) }
+
     /// Saves every graph into `directory`, one file per namespace. Searches go on meanwhile; merges
     /// and deletes wait for the graph being written.
     public func save(to directory: String) throws {
@@ -388,7 +392,10 @@ public final class NearestNeighbourIndex: Sendable {
                 }
             }
             try Self.sync(directory)  // the renames themselves
-            state.withLock { $0.savedThrough = through }
+            state.withLock { state in
+                state.savedThrough = through
+                state.lastSave = Date()
+            }
         }
     }
 
