@@ -140,7 +140,6 @@ let package = Package(
             name: "SomaService",
             dependencies: [
                 "SomaCore",
-                "SomaInProcess",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -244,6 +243,12 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tests/SomaStackTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SomaTests",
+            dependencies: ["soma", "SomaService", "SomaCore"],
+            path: "Tests/SomaTests",
             swiftSettings: strictSettings
         ),
         .testTarget(

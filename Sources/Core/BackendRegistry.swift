@@ -92,9 +92,96 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Maps (capability, name) to a factory. `soma` registers every backend it was built with at
-/// start-up; configuration then picks one name per capability. A backend target adds one
-/// `register` call and nothing else changes.
+/// A setting the service or a backend reads, as `soma config`, the redaction of logs and answers,
+/// and the Helm chart's drift test know it.
+public struct SettingDescription: Sendable, Equatable {
+    /// The environment-variable name (`REDIS_URL`).
+    public let name: String
+    /// The value used when it is unset, as text; nil when unset means "not used" or is computed.
+    public let defaultValue: String?
+    public let meaning: String
+    /// Never printed or logged (URLs are shown with their password masked).
+    public let isSecret: Bool
+
+    public init(_ name: String, default defaultValue: String? = nil, secret: Bool = false, _ meaning: String) {
+        self.name = name
+        self.defaultValue = defaultValue
+        self.meaning = meaning
+        self.isSecret = secret
+    }
+}
+
+extension SettingDescription {
+    /// Read by every backend that sizes vectors (the hash embedder, the in-process indexes, pgvector).
+    public static let vectorDimension = SettingDescription(
+        "SOMA_VECTOR_DIM", default: "384",
+        "The embedder's dimension (the hash embedder's; for the `openai` embedder the model's, learned from the server when unset; `minilm` is always 384)")
+}
+
+/// When a backend is chosen for its capability without `SOMA_<CAPABILITY>` naming it: the highest
+/// priority whose condition holds wins (a capability's fallback holds always, at the lowest).
+public struct AutomaticChoice: Sendable {
+    public let priority: Int
+    /// Why, as the start-up log says it: "POSTGRES_URL is set".
+    public let reason: String
+    /// Given the settings and the backends chosen so far (storage is chosen first).
+    let holds: @Sendable (BackendConfiguration, [Capability: String]) -> Bool
+
+    public init(priority: Int, when reason: String, _ holds: @escaping @Sendable (BackendConfiguration, [Capability: String]) -> Bool) {
+        self.priority = priority
+        self.reason = reason
+        self.holds = holds
+    }
+
+    /// Chosen when one of these settings is set.
+    public static func whenSet(_ names: String..., priority: Int = 100) -> AutomaticChoice {
+        AutomaticChoice(priority: priority, when: "\(names.joined(separator: " or ")) is set") { configuration, _ in
+            names.contains { configuration.string($0) != nil }
+        }
+    }
+
+    /// Chosen when nothing of higher priority holds.
+    public static func fallback(priority: Int = 0, _ reason: String) -> AutomaticChoice {
+        AutomaticChoice(priority: priority, when: reason) { _, _ in true }
+    }
+}
+
+/// A backend as it registers itself: its name, the settings it reads, when it is chosen without
+/// being named, and where it keeps its data (for the start-up log, credentials redacted).
+public struct BackendDescription: Sendable {
+    public let name: String
+    public let settings: [SettingDescription]
+    public let automatic: [AutomaticChoice]
+    public let location: @Sendable (BackendConfiguration) -> String
+
+    public init(
+        name: String, settings: [SettingDescription] = [], automatic: [AutomaticChoice] = [],
+        location: @escaping @Sendable (BackendConfiguration) -> String = { _ in "configured" }
+    ) {
+        self.name = name
+        self.settings = settings
+        self.automatic = automatic
+        self.location = location
+    }
+}
+
+/// The backend chosen for a capability, and why.
+public struct ChosenBackend: Sendable, Equatable, CustomStringConvertible {
+    public let name: String
+    public let reason: String
+
+    public init(name: String, reason: String) {
+        self.name = name
+        self.reason = reason
+    }
+
+    public var description: String { name }
+}
+
+/// Maps (capability, name) to a factory and the backend's description. `soma` registers every
+/// backend it was built with at start-up; configuration then picks one name per capability. A
+/// backend target adds one `register` call; everything the service lists about backends (settings,
+/// secrets, automatic choice, where each connects) comes from what they register.
 public struct BackendRegistry: Sendable {
     public typealias StorageFactory = @Sendable (BackendConfiguration) async throws -> any MemoryStorage
     public typealias CacheFactory = @Sendable (BackendConfiguration) async throws -> any MemoryCache
@@ -103,58 +190,128 @@ public struct BackendRegistry: Sendable {
     public typealias BusFactory = @Sendable (BackendConfiguration) async throws -> any EventBus
     public typealias EmbedderFactory = @Sendable (BackendConfiguration) async throws -> any Embedder
 
-    private var storages: [String: StorageFactory] = [:]
-    private var caches: [String: CacheFactory] = [:]
-    private var vectors: [String: VectorFactory] = [:]
-    private var buses: [String: BusFactory] = [:]
-    private var embedders: [String: EmbedderFactory] = [:]
+    /// One registered backend: its description and its factory.
+    private struct Entry: Sendable {
+        enum Factory: Sendable {
+            case storage(StorageFactory), cache(CacheFactory), vector(VectorFactory), bus(BusFactory), embedder(EmbedderFactory)
+        }
+
+        let capability: Capability
+        let description: BackendDescription
+        let factory: Factory
+    }
+
+    /// In registration order, so listings are stable.
+    private var entries: [Entry] = []
 
     public init() {}
 
-    public mutating func registerStorage(_ name: String, _ factory: @escaping StorageFactory) { storages[name] = factory }
-    public mutating func registerCache(_ name: String, _ factory: @escaping CacheFactory) { caches[name] = factory }
-    public mutating func registerVector(_ name: String, _ factory: @escaping VectorFactory) { vectors[name] = factory }
-    public mutating func registerBus(_ name: String, _ factory: @escaping BusFactory) { buses[name] = factory }
-    public mutating func registerEmbedder(_ name: String, _ factory: @escaping EmbedderFactory) { embedders[name] = factory }
+    public mutating func registerStorage(_ description: BackendDescription, _ factory: @escaping StorageFactory) {
+        add(Entry(capability: .storage, description: description, factory: .storage(factory)))
+    }
+
+    public mutating func registerCache(_ description: BackendDescription, _ factory: @escaping CacheFactory) {
+        add(Entry(capability: .cache, description: description, factory: .cache(factory)))
+    }
+
+    public mutating func registerVector(_ description: BackendDescription, _ factory: @escaping VectorFactory) {
+        add(Entry(capability: .vector, description: description, factory: .vector(factory)))
+    }
+
+    public mutating func registerBus(_ description: BackendDescription, _ factory: @escaping BusFactory) {
+        add(Entry(capability: .bus, description: description, factory: .bus(factory)))
+    }
+
+    public mutating func registerEmbedder(_ description: BackendDescription, _ factory: @escaping EmbedderFactory) {
+        add(Entry(capability: .embedder, description: description, factory: .embedder(factory)))
+    }
+
+    /// A later registration of the same name replaces the earlier one.
+    private mutating func add(_ entry: Entry) {
+        entries.removeAll { $0.capability == entry.capability && $0.description.name == entry.description.name }
+        entries.append(entry)
+    }
 
     public func names(_ capability: Capability) -> [String] {
-        switch capability {
-        case .storage: return storages.keys.sorted()
-        case .cache: return caches.keys.sorted()
-        case .vector: return vectors.keys.sorted()
-        case .bus: return buses.keys.sorted()
-        case .embedder: return embedders.keys.sorted()
-        }
+        entries.filter { $0.capability == capability }.map(\.description.name).sorted()
     }
 
     public func has(_ capability: Capability, _ name: String) -> Bool {
         names(capability).contains(name)
     }
 
+    public func description(_ capability: Capability, _ name: String) -> BackendDescription? {
+        entry(capability, name)?.description
+    }
+
+    /// Every setting the registered backends read, each once (the first declaration's words).
+    public var settings: [SettingDescription] {
+        var seen: Set<String> = []
+        return entries.flatMap(\.description.settings).filter { seen.insert($0.name).inserted }
+    }
+
+    /// The names of the settings any registered backend declares secret.
+    public var secretNames: Set<String> {
+        Set(entries.flatMap(\.description.settings).filter(\.isSecret).map(\.name))
+    }
+
+    /// One backend per capability: the one `named` gives, else the registered backend whose
+    /// automatic choice holds with the highest priority. Storage is chosen first, so a vector
+    /// backend can follow it (pgvector beside PostgreSQL).
+    public func choose(named: [Capability: String], _ configuration: BackendConfiguration) throws -> [Capability: ChosenBackend] {
+        var chosen: [Capability: ChosenBackend] = [:]
+        for capability in Capability.allCases {
+            if let name = named[capability] {
+                chosen[capability] = ChosenBackend(name: name, reason: "SOMA_\(capability.rawValue.uppercased()) names it")
+                continue
+            }
+            let names = chosen.mapValues(\.name)
+            let candidates = entries.filter { $0.capability == capability }.flatMap { entry in
+                entry.description.automatic.filter { $0.holds(configuration, names) }.map { (name: entry.description.name, rule: $0) }
+            }
+            guard let best = candidates.max(by: { ($0.rule.priority, $1.name) < ($1.rule.priority, $0.name) }) else {
+                throw BackendError.invalidSetting(
+                    name: "SOMA_\(capability.rawValue.uppercased())",
+                    reason: "no registered \(capability) backend is chosen by itself; name one of: \(self.names(capability).joined(separator: ", "))")
+            }
+            chosen[capability] = ChosenBackend(name: best.name, reason: best.rule.reason)
+        }
+        return chosen
+    }
+
+    private func entry(_ capability: Capability, _ name: String) -> Entry? {
+        entries.first { $0.capability == capability && $0.description.name == name }
+    }
+
+    private func factory(_ capability: Capability, _ name: String) throws -> Entry.Factory {
+        guard let entry = entry(capability, name) else {
+            throw BackendError.unknownBackend(capability: capability, name: name, known: names(capability))
+        }
+        return entry.factory
+    }
+
     public func makeStorage(_ name: String, _ configuration: BackendConfiguration) async throws -> any MemoryStorage {
-        try await factory(storages, .storage, name)(configuration)
+        guard case .storage(let make) = try factory(.storage, name) else { preconditionFailure("registered under storage") }
+        return try await make(configuration)
     }
 
     public func makeCache(_ name: String, _ configuration: BackendConfiguration) async throws -> any MemoryCache {
-        try await factory(caches, .cache, name)(configuration)
+        guard case .cache(let make) = try factory(.cache, name) else { preconditionFailure("registered under cache") }
+        return try await make(configuration)
     }
 
     public func makeVector(_ name: String, _ configuration: BackendConfiguration, storage: any MemoryStorage) async throws -> any VectorIndex {
-        try await factory(vectors, .vector, name)(configuration, storage)
+        guard case .vector(let make) = try factory(.vector, name) else { preconditionFailure("registered under vector") }
+        return try await make(configuration, storage)
     }
 
     public func makeBus(_ name: String, _ configuration: BackendConfiguration) async throws -> any EventBus {
-        try await factory(buses, .bus, name)(configuration)
+        guard case .bus(let make) = try factory(.bus, name) else { preconditionFailure("registered under bus") }
+        return try await make(configuration)
     }
 
     public func makeEmbedder(_ name: String, _ configuration: BackendConfiguration) async throws -> any Embedder {
-        try await factory(embedders, .embedder, name)(configuration)
-    }
-
-    private func factory<F>(_ table: [String: F], _ capability: Capability, _ name: String) throws -> F {
-        guard let factory = table[name] else {
-            throw BackendError.unknownBackend(capability: capability, name: name, known: table.keys.sorted())
-        }
-        return factory
+        guard case .embedder(let make) = try factory(.embedder, name) else { preconditionFailure("registered under embedder") }
+        return try await make(configuration)
     }
 }

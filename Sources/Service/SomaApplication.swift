@@ -3,7 +3,6 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import SomaCore
-import SomaInProcess
 
 /// Assembles the HTTP application: middleware in order, then the routes of both API surfaces.
 public enum SomaApplication {
@@ -33,7 +32,7 @@ public enum SomaApplication {
     /// What the consumer pod runs: the consumer, and the repair of indexing that failed.
     public static func consumerServices(engine: MemoryEngine, settings: ServiceSettings, logger: Logger) -> [any Service] {
         [ConsumerService(engine: engine, group: settings.consumerGroup, policy: settings.consumer, logger: logger),
-         IndexRepairService(engine: engine, interval: settings.repairInterval, logger: logger)]
+         PeriodicService.indexRepair(engine, every: settings.repairInterval, logger: logger)]
     }
 
     /// Probes and metrics only: the consumer pod's HTTP surface.
@@ -45,20 +44,22 @@ public enum SomaApplication {
         return router
     }
 
-    /// The application with its background services: the outbox relay,
-    /// the expiry sweeper, and the vector consumer (when indexing is asynchronous).
+    /// The application with its background services: the outbox relay, the expiry sweeper, and
+    /// where this process indexes, its consumer and the index repair.
     public static func application(
         engine: MemoryEngine, settings: ServiceSettings, logger: Logger
     ) -> some ApplicationProtocol {
-        var services: [any Service] = [ExpirySweeper(engine: engine, interval: settings.sweepInterval, logger: logger)]
-        services.append(RelayService(relay: outboxRelay(engine: engine, settings: settings), logger: logger))
-        // With a shared bus (Kafka, Redis) the consumer pod indexes; an in-process bus is seen only
-        // here, so this process must consume it itself.
-        if !settings.engine.indexSynchronously, engine.bus is InProcessEventBus {
+        let plan = IndexingPlan(settings, bus: engine.bus)
+        logger.info("indexing", metadata: ["who": .string("\(plan)")])
+        var services: [any Service] = [
+            PeriodicService.expirySweep(engine, every: settings.sweepInterval, logger: logger),
+            PeriodicService.outboxRelay(outboxRelay(engine: engine, plan: plan), logger: logger),
+        ]
+        if plan.indexer == .thisProcess {
             services.append(ConsumerService(engine: engine, group: "soma-indexer", policy: settings.consumer, logger: logger))
         }
-        if settings.engine.indexSynchronously || engine.bus is InProcessEventBus {
-            services.append(IndexRepairService(engine: engine, interval: settings.repairInterval, logger: logger))
+        if plan.repairsHere {
+            services.append(PeriodicService.indexRepair(engine, every: settings.repairInterval, logger: logger))
         }
         return Application(
             router: router(engine: engine, settings: settings),
@@ -67,13 +68,9 @@ public enum SomaApplication {
             logger: logger)
     }
 
-    /// Drains the outbox: to the bus, or nowhere (the outbox must not grow) with
-    /// `EVENTING_ENABLED=false`, and when the bus is this process's own and nothing in the process
-    /// reads it (the API indexes synchronously): the in-process log keeps every event for readers
-    /// to come, and without one it grew by every write (found by the soak).
-    static func outboxRelay(engine: MemoryEngine, settings: ServiceSettings) -> OutboxRelay {
-        let unread = engine.bus is InProcessEventBus && settings.engine.indexSynchronously
-        return OutboxRelay(storage: engine.storage, bus: settings.eventingEnabled && !unread ? engine.bus : DiscardedEvents())
+    /// Drains the outbox: to the bus, or nowhere when the plan publishes nothing (the outbox must not grow).
+    static func outboxRelay(engine: MemoryEngine, plan: IndexingPlan) -> OutboxRelay {
+        OutboxRelay(storage: engine.storage, bus: plan.publishesEvents ? engine.bus : DiscardedEvents())
     }
 
     /// Runs an application until SIGTERM or SIGINT. A stop that outlasts `grace` escalates to

@@ -8,10 +8,12 @@ import SomaPostgres
 import SomaQdrant
 import SomaRedis
 import SomaSQLite
+import SomaService
 
-/// Every backend this binary was built with. Adding a backend is one line here.
+/// Every backend this binary was built with. Adding a backend is one line here: what it reads,
+/// when it is chosen and where it connects come from its own registration.
 enum Backends {
-    static var registry: BackendRegistry {
+    static let registry: BackendRegistry = {
         var registry = BackendRegistry()
         InProcessBackends.register(into: &registry)
         SQLiteBackends.register(into: &registry)
@@ -23,5 +25,7 @@ enum Backends {
         EmbedderBackends.register(into: &registry)
         MiniLMBackends.register(into: &registry)
         return registry
-    }
+    }()
+
+    static let catalogue = SettingCatalogue(registry: registry)
 }

@@ -30,14 +30,15 @@ struct Doctor: AsyncParsableCommand {
         defer { report(checks) }
         let source: SettingsSource
         let settings: ServiceSettings
+        let names: [Capability: String]
         do {
             (source, settings) = try await options.load()
+            names = try settings.backends.resolved(in: Backends.registry)
             checks.append(Check(check: "settings", ok: true, detail: "read and valid", fix: nil))
         } catch {
             checks.append(Check(check: "settings", ok: false, detail: "\(error)", fix: "correct the setting named above (`soma config` lists the effective ones)"))
             return
         }
-        let names = settings.backends.resolved(in: Backends.registry)
         // Checked, never applied: a doctor that migrated would change what it examines.
         let config = source.backendConfiguration.overriding(["SOMA_AUTO_MIGRATE": "false"])
         if names[.storage] == "sqlite" {

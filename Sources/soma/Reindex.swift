@@ -19,7 +19,7 @@ struct Reindex: AsyncParsableCommand {
     func run() async throws {
         let (source, settings) = try await options.load()
         let config = source.backendConfiguration
-        let names = settings.backends.resolved(in: Backends.registry)
+        let names = try settings.backends.resolved(in: Backends.registry)
         let batch = try batchSize ?? config.int("SOMA_REINDEX_BATCH_SIZE", default: 256)
         guard batch >= 1 else { throw StartupFailure("the batch size must be at least 1") }
         do {

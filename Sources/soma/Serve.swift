@@ -28,7 +28,7 @@ struct ServerOptions: ParsableArguments {
     }
 
     func load() async throws -> (SettingsSource, ServiceSettings) {
-        let source = try await SettingsSource.load(flags: flags, file: config)
+        let source = try await SettingsSource.load(flags: flags, file: config, catalogue: Backends.catalogue)
         return (source, try ServiceSettings.read(source))
     }
 
@@ -107,24 +107,23 @@ struct ShowConfig: AsyncParsableCommand {
 
     @OptionGroup var options: ServerOptions
 
-    @Flag(help: "Print only the names of every setting the service reads.")
+    @Flag(help: "Print only the names of every setting the service and its backends read.")
     var names = false
+
+    @Flag(help: "Print every setting with its default and meaning, as the service and each backend declare them.")
+    var describe = false
 
     func run() async throws {
         if names {
-            SettingCatalogue.names.forEach { print($0) }
+            Backends.catalogue.names.forEach { print($0) }
+            return
+        }
+        if describe {
+            ConfigListing.described(Backends.catalogue).forEach { print($0) }
             return
         }
         let (source, settings) = try await options.load()
-        for name in SettingCatalogue.names {
-            guard let value = source.string(name) else { continue }
-            let shown = SettingCatalogue.isSecret(name) ? (value.contains("://") ? Redaction.url(value) : "***") : value
-            print("\(name)=\(shown)")
-        }
-        let backends = settings.backends.resolved(in: Backends.registry)
-        for capability in Capability.allCases {
-            print("backend.\(capability)=\(backends[capability]!)")
-        }
+        ConfigListing.effective(Backends.catalogue, source, chosen: try settings.backends.chosen(in: Backends.registry)).forEach { print($0) }
     }
 }
 
@@ -135,7 +134,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let (source, settings) = try await options.load()
-        let name = settings.backends.resolved(in: Backends.registry)[.storage]!
+        let name = try settings.backends.resolved(in: Backends.registry)[.storage]!
         do {
             // Opening a storage backend applies its migrations (under a lock where several replicas may race),
             // whatever SOMA_AUTO_MIGRATE says: applying them is this command's job.

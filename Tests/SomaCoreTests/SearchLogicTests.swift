@@ -53,8 +53,8 @@ import Testing
 @Suite struct RegistryAndEventTests {
     @Test func unknownBackendListsKnownNames() async {
         var registry = BackendRegistry()
-        registry.registerEmbedder("hash") { _ in HashEmbedder() }
-        registry.registerEmbedder("other") { _ in HashEmbedder(dimension: 8) }
+        registry.registerEmbedder(BackendDescription(name: "hash")) { _ in HashEmbedder() }
+        registry.registerEmbedder(BackendDescription(name: "other")) { _ in HashEmbedder(dimension: 8) }
         await #expect(throws: BackendError.unknownBackend(capability: .embedder, name: "nope", known: ["hash", "other"])) {
             _ = try await registry.makeEmbedder("nope", BackendConfiguration([:]))
         }

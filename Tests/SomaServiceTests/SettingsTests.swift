@@ -6,7 +6,9 @@ import Testing
 
 @Suite struct SettingsTests {
     func settings(_ environment: [String: String], file: String? = nil) async throws -> (SettingsSource, ServiceSettings) {
-        let source = try await SettingsSource.load(environment: environment, file: file)
+        var registry = BackendRegistry()
+        InProcessBackends.register(into: &registry)
+        let source = try await SettingsSource.load(environment: environment, file: file, catalogue: SettingCatalogue(registry: registry))
         return (source, try ServiceSettings.read(source))
     }
 
@@ -32,7 +34,7 @@ import Testing
         let settings = testSettings { $0.eventingEnabled = false }
         let engine = try await inProcessEngine(settings.engine)
         _ = try await engine.store(MemoryDraft(namespace: "ns", coordinate: try Coordinate([1]), payload: ["text": "x"]))
-        let relay = SomaApplication.outboxRelay(engine: engine, settings: settings)
+        let relay = SomaApplication.outboxRelay(engine: engine, plan: IndexingPlan(settings, bus: engine.bus))
         #expect(try await relay.relayOnce() == 1)
         #expect(try await engine.storage.pendingEvents(limit: 10).isEmpty, "the outbox does not grow")
         let subscription = try await engine.bus.subscribe(group: "g", consumer: "c")
@@ -45,7 +47,7 @@ import Testing
         for number in 0..<3 {
             _ = try await engine.store(MemoryDraft(namespace: "ns", coordinate: try Coordinate([Double(number)]), payload: ["text": "x"]))
         }
-        #expect(try await SomaApplication.outboxRelay(engine: engine, settings: settings).relayOnce() == 3)
+        #expect(try await SomaApplication.outboxRelay(engine: engine, plan: IndexingPlan(settings, bus: engine.bus)).relayOnce() == 3)
         #expect(try await engine.storage.pendingEvents(limit: 10).isEmpty, "the outbox does not grow")
         let subscription = try await engine.bus.subscribe(group: "g", consumer: "c")
         #expect(try await subscription.next(timeout: .milliseconds(50)) == nil, "the in-process log kept no event")
@@ -56,7 +58,7 @@ import Testing
         let indexedLater = try await inProcessEngine(asynchronous.engine)
         let reader = try await indexedLater.bus.subscribe(group: "g", consumer: "c")
         _ = try await indexedLater.store(MemoryDraft(namespace: "ns", coordinate: try Coordinate([1]), payload: ["text": "y"]))
-        #expect(try await SomaApplication.outboxRelay(engine: indexedLater, settings: asynchronous).relayOnce() == 1)
+        #expect(try await SomaApplication.outboxRelay(engine: indexedLater, plan: IndexingPlan(asynchronous, bus: indexedLater.bus)).relayOnce() == 1)
         #expect(try await reader.next(timeout: .seconds(1)) != nil)
     }
 
@@ -68,7 +70,9 @@ import Testing
         #expect(fromFile.port == 7000 && fromFile.defaultNamespace == "from_file")
         let (_, overridden) = try await settings(["SOMA_PORT": "7100"], file: path)
         #expect(overridden.port == 7100 && overridden.defaultNamespace == "from_file")
-        await #expect(throws: SettingsError.self) { _ = try await SettingsSource.load(environment: [:], file: "/nonexistent/soma.yaml") }
+        await #expect(throws: SettingsError.self) {
+            _ = try await SettingsSource.load(environment: [:], file: "/nonexistent/soma.yaml", catalogue: SettingCatalogue(registry: BackendRegistry()))
+        }
     }
 
     @Test func badValuesFailWithClearMessages() async throws {
@@ -87,32 +91,16 @@ import Testing
         try local.checkExposure()
     }
 
-    @Test func backendNamesFollowTheURLs() async throws {
+    /// With only the in-process backends, each capability falls back to them (the real backends'
+    /// own choices are tested with the whole registry in SomaTests).
+    @Test func theFallbacksServeWhenNothingElseIsRegistered() async throws {
         var registry = BackendRegistry()
         InProcessBackends.register(into: &registry)
-        let (_, plain) = try await settings([:])
-        #expect(plain.backends.resolved(in: registry) == [.storage: "inprocess", .cache: "inprocess", .vector: "inprocess", .bus: "inprocess", .embedder: "hash"])
-        let (_, managed) = try await settings(["POSTGRES_URL": "postgresql://u:p@db/x", "REDIS_HOST": "cache", "QDRANT_URL": "http://q:6333", "KAFKA_BOOTSTRAP_SERVERS": "k:9092"])
-        #expect(managed.backends.resolved(in: registry) == [.storage: "postgres", .cache: "redis", .vector: "qdrant", .bus: "kafka", .embedder: "hash"])
-        let (_, noEvents) = try await settings(["KAFKA_BOOTSTRAP_SERVERS": "k:9092", "EVENTING_ENABLED": "false"])
-        #expect(noEvents.backends.resolved(in: registry)[.bus] == "inprocess")
-    }
-
-    /// The in-process model is the default wherever the build has it; hashing only when asked for.
-    @Test func embedderDefaultsToTheInProcessModel() async throws {
-        var registry = BackendRegistry()
-        InProcessBackends.register(into: &registry)
-        registry.registerEmbedder("minilm") { _ in HashEmbedder() }
-        registry.registerEmbedder("openai") { _ in HashEmbedder() }
-        let expectations: [([String: String], String)] = [
-            ([:], "minilm"), (["POSTGRES_URL": "postgresql://u:p@db/x"], "minilm"), (["SOMA_FORCE_HASH_EMBEDDINGS": "1"], "hash"),
-            (["SOMA_EMBEDDINGS_URL": "http://e/v1"], "openai"), (["SOMA_EMBEDDER": "hash"], "hash"),
-            (["SOMA_FORCE_HASH_EMBEDDINGS": "0"], "minilm"),
-        ]
-        for (environment, expected) in expectations {
-            let (_, chosen) = try await settings(environment)
-            #expect(chosen.backends.resolved(in: registry)[.embedder] == expected, "\(environment)")
-        }
+        let (_, plain) = try await settings(["POSTGRES_URL": "postgresql://u:p@db/x"])
+        #expect(try plain.backends.resolved(in: registry) == [.storage: "inprocess", .cache: "inprocess", .vector: "inprocess", .bus: "inprocess", .embedder: "hash"])
+        #expect(try plain.backends.chosen(in: registry)[.storage]?.reason == "nothing else is configured")
+        let (_, forced) = try await settings(["SOMA_FORCE_HASH_EMBEDDINGS": "1"])
+        #expect(try forced.backends.chosen(in: registry)[.embedder] == ChosenBackend(name: "hash", reason: "SOMA_FORCE_HASH_EMBEDDINGS is true"))
     }
 
     @Test func unknownBackendFailsStartUpListingKnownNames() async throws {
@@ -130,23 +118,78 @@ import Testing
     }
 }
 
-@Suite struct SettingCatalogueTests {
-    /// Fails when code reads a setting the catalogue (and so `soma config`, the README table's
-    /// source and the Helm chart's drift test) does not know.
-    @Test func everyNameReadInTheSourcesIsCatalogued() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let sources = root.appendingPathComponent("Sources")
-        let pattern = try Regex(#""((?:SOMA|POSTGRES|REDIS|QDRANT|KAFKA|EVENTING|VECTOR|LOG)_[A-Z0-9_]+)""#)
-        var seen: Set<String> = []
-        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
-        for case let file as URL in files where file.pathExtension == "swift" {
-            let text = try String(contentsOf: file, encoding: .utf8)
-            for match in text.matches(of: pattern) {
-                seen.insert(String(match.output[1].substring!))
-            }
+/// A backend registered from outside: its settings reach the catalogue, the secrets, the automatic
+/// choice, the start-up choice's reason and `soma config`, with nothing else edited.
+@Suite struct RegisteredBackendTests {
+    static let fileCache = BackendDescription(
+        name: "filecache",
+        settings: [
+            SettingDescription("FILECACHE_DIR", default: "/var/cache/soma", "Where the cache keeps its files"),
+            SettingDescription("FILECACHE_KEY", secret: true, "The key the files are sealed with"),
+        ],
+        automatic: [.whenSet("FILECACHE_DIR", priority: 150)],
+        location: { $0.string("FILECACHE_DIR") ?? "/var/cache/soma" })
+
+    @Test func aNewBackendsSettingsAppearEverywhere() async throws {
+        var registry = BackendRegistry()
+        InProcessBackends.register(into: &registry)
+        registry.registerCache(Self.fileCache) { _ in InProcessCache() }
+        let catalogue = SettingCatalogue(registry: registry)
+        #expect(catalogue.names.contains("FILECACHE_DIR") && catalogue.names.contains("FILECACHE_KEY"))
+        #expect(catalogue.isSecret("FILECACHE_KEY") && !catalogue.isSecret("FILECACHE_DIR") && catalogue.isSecret("SOMA_API_TOKEN"))
+        #expect(ConfigListing.described(catalogue).contains("FILECACHE_DIR=/var/cache/soma  # Where the cache keeps its files"))
+
+        let source = try await SettingsSource.load(environment: ["FILECACHE_DIR": "/srv/cache", "FILECACHE_KEY": "hunter2"], catalogue: catalogue)
+        let settings = try ServiceSettings.read(source)
+        let chosen = try settings.backends.chosen(in: registry)
+        #expect(chosen[.cache] == ChosenBackend(name: "filecache", reason: "FILECACHE_DIR is set"))
+        #expect(chosen[.storage]?.name == "inprocess", "other capabilities keep their own choice")
+        let listing = ConfigListing.effective(catalogue, source, chosen: chosen)
+        #expect(listing.contains("FILECACHE_DIR=/srv/cache") && listing.contains("FILECACHE_KEY=***"))
+        #expect(listing.contains("backend.cache=filecache  # FILECACHE_DIR is set"))
+        #expect(!listing.joined().contains("hunter2"), "the secret is never printed")
+        #expect(registry.description(.cache, "filecache")?.location(source.backendConfiguration) == "/srv/cache")
+
+        // Without its setting, the in-process cache is chosen as before.
+        let unset = try ServiceSettings.read(try await SettingsSource.load(environment: [:], catalogue: catalogue))
+        #expect(try unset.backends.chosen(in: registry)[.cache]?.name == "inprocess")
+    }
+
+    @Test func aBackendThatIsNeverChosenByItselfMustBeNamed() async throws {
+        var registry = BackendRegistry()
+        registry.registerStorage(BackendDescription(name: "manual")) { _ in InProcessStorage() }
+        #expect(throws: BackendError.self) { try registry.choose(named: [:], BackendConfiguration([:])) }
+        let named = try registry.choose(named: [.storage: "manual", .cache: "x", .vector: "x", .bus: "x", .embedder: "x"], BackendConfiguration([:]))
+        #expect(named[.storage] == ChosenBackend(name: "manual", reason: "SOMA_STORAGE names it"))
+    }
+}
+
+@Suite struct IndexingPlanTests {
+    @Test func oneDecisionSaysWhoIndexesAndWhereEventsGo() {
+        let volatile = InProcessEventBus(), shared = DiscardedEvents()
+        let apiAlone = IndexingPlan(indexSynchronously: true, eventingEnabled: true, bus: volatile)
+        #expect(apiAlone.indexer == .api && !apiAlone.publishesEvents && apiAlone.repairsHere, "nobody reads this process's own bus")
+        let apiWithShared = IndexingPlan(indexSynchronously: true, eventingEnabled: true, bus: shared)
+        #expect(apiWithShared.indexer == .api && apiWithShared.publishesEvents, "other readers may follow a shared bus")
+        let ownConsumer = IndexingPlan(indexSynchronously: false, eventingEnabled: true, bus: volatile)
+        #expect(ownConsumer.indexer == .thisProcess && ownConsumer.publishesEvents && ownConsumer.repairsHere)
+        let pods = IndexingPlan(indexSynchronously: false, eventingEnabled: true, bus: shared)
+        #expect(pods.indexer == .consumerPods && pods.publishesEvents && !pods.repairsHere)
+        let quiet = IndexingPlan(indexSynchronously: true, eventingEnabled: false, bus: shared)
+        #expect(quiet.indexer == .api && !quiet.publishesEvents)
+    }
+}
+
+@Suite struct LayeringTests {
+    /// The service knows capabilities, never concrete backends: it imports SomaCore and no backend target.
+    @Test func theServiceImportsNoBackendTarget() throws {
+        let sources = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "../../Sources/Service").standardized
+        let files = try #require(FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL })
+            .filter { $0.pathExtension == "swift" }
+        #expect(files.count > 20, "the service's sources were found")
+        for file in files {
+            let imports = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("import Soma") }
+            #expect(imports.allSatisfy { $0 == "import SomaCore" }, "\(file.lastPathComponent): \(imports)")
         }
-        #expect(seen.count > 20, "the scan found the settings")
-        let unknown = seen.subtracting(SettingCatalogue.names)
-        #expect(unknown.isEmpty, "read but not catalogued: \(unknown.sorted())")
     }
 }

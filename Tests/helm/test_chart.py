@@ -1,7 +1,8 @@
 """Helm chart checks, offline: strict lint, render with each values file, validate every manifest
 against Kubernetes 1.32 schemas, and check the chart against the service's settings."""
+import os
 import pathlib
-import re
+import subprocess
 
 import helm_python as helm
 import kubernetes_validate
@@ -15,9 +16,12 @@ INFRASTRUCTURE = {"postgres", "redis", "qdrant", "kafka"}
 
 
 def service_settings():
-    """Every name the service reads, from its catalogue (the Swift test keeps that complete)."""
-    text = (ROOT / "Sources/Service/Configuration/SettingCatalogue.swift").read_text()
-    return set(re.findall(r'"([A-Z][A-Z0-9_]+)"', text))
+    """Every name the service and its registered backends read, as `soma config --names` lists them
+    (the Swift tests keep that complete); SOMA_BINARY overrides .build/debug/soma."""
+    binary = os.environ.get("SOMA_BINARY", str(ROOT / ".build/debug/soma"))
+    names = subprocess.run([binary, "config", "--names"], check=True, capture_output=True, text=True).stdout.split()
+    assert len(names) > 50, names
+    return set(names)
 
 
 def render(values_file, overrides=None):

@@ -4,14 +4,30 @@ import SomaCore
 public enum InProcessBackends {
     public static let name = "inprocess"
 
+    /// Chosen when no other backend of the capability is: the last resort everywhere.
+    static func described(_ settings: [SettingDescription] = []) -> BackendDescription {
+        BackendDescription(name: name, settings: settings, automatic: [.fallback("nothing else is configured")], location: { _ in "process memory" })
+    }
+
     public static func register(into registry: inout BackendRegistry) {
-        registry.registerStorage(name) { _ in InProcessStorage() }
-        registry.registerCache(name) { configuration in
+        registry.registerStorage(described()) { _ in InProcessStorage() }
+        let capacity = SettingDescription("SOMA_CACHE_CAPACITY", default: "10000", "Entries the in-process LRU cache holds")
+        registry.registerCache(described([capacity])) { configuration in
             InProcessCache(capacity: try configuration.int("SOMA_CACHE_CAPACITY", default: 10_000))
         }
-        registry.registerVector(name) { _, _ in InProcessVectorIndex() }
-        registry.registerBus(name) { _ in InProcessEventBus() }
-        registry.registerEmbedder("hash") { configuration in
+        registry.registerVector(described()) { _, _ in InProcessVectorIndex() }
+        registry.registerBus(described()) { _ in InProcessEventBus() }
+        let hash = BackendDescription(
+            name: "hash",
+            settings: [.vectorDimension, SettingDescription("SOMA_FORCE_HASH_EMBEDDINGS", default: "false", "`1` selects the `hash` embedder, as in the original service")],
+            automatic: [
+                AutomaticChoice(priority: 200, when: "SOMA_FORCE_HASH_EMBEDDINGS is true") { configuration, _ in
+                    (try? configuration.bool("SOMA_FORCE_HASH_EMBEDDINGS", default: false)) ?? false
+                },
+                .fallback("no embedding model is built in"),
+            ],
+            location: { _ in "built in" })
+        registry.registerEmbedder(hash) { configuration in
             let dimension = try configuration.int("SOMA_VECTOR_DIM", default: HashEmbedder.defaultDimension)
             guard (1...8192).contains(dimension) else {
                 throw BackendError.invalidSetting(name: "SOMA_VECTOR_DIM", reason: "must be between 1 and 8192")

@@ -11,17 +11,12 @@ public final class InProcessCache: MemoryCache {
         var expires: ContinuousClock.Instant
     }
 
-    private struct Counter {
-        var count: Int
-        var expires: ContinuousClock.Instant
-    }
-
     private struct State {
         var entries: LRUCache<Entry>
-        var counters: [String: Counter] = [:]
     }
 
     private let state: Mutex<State>
+    private let counters = WindowCounters()
     private let clock = ContinuousClock()
 
     public init(capacity: Int = 10_000) {
@@ -57,16 +52,7 @@ public final class InProcessCache: MemoryCache {
     }
 
     public func increment(_ key: String, window: Duration) async throws -> CounterValue {
-        let now = clock.now
-        return state.withLock { state in
-            if state.counters.count > 100_000 {
-                state.counters = state.counters.filter { $0.value.expires > now }
-            }
-            var counter = state.counters[key].flatMap { $0.expires > now ? $0 : nil } ?? Counter(count: 0, expires: now.advanced(by: window))
-            counter.count += 1
-            state.counters[key] = counter
-            return CounterValue(count: counter.count, resetsIn: now.duration(to: counter.expires))
-        }
+        counters.increment(key, window: window)
     }
 
     public func isHealthy() async -> Bool { true }

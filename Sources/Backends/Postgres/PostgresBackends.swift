@@ -11,11 +11,26 @@ public enum PostgresBackends {
 
     private static let opened = Mutex<[String: PostgresStorage]>([:])
 
+    static let connection = [
+        SettingDescription("POSTGRES_URL", secret: true, "`postgres://user:password@host:5432/db?sslmode=prefer` (sslmode as libpq's)"),
+        SettingDescription("POSTGRES_POOL_SIZE", default: "10", "Connections per process"),
+        SettingDescription("POSTGRES_TIMEOUT_MS", default: "5000", "Deadline per database call (an outage answers 503 at the deadline)"),
+        SettingDescription("SOMA_AUTO_MIGRATE", default: "true", "Apply migrations at start-up; `false`: run `soma migrate` first"),
+    ]
+
+    static func described(_ name: String, _ settings: [SettingDescription], _ automatic: AutomaticChoice) -> BackendDescription {
+        BackendDescription(name: name, settings: connection + settings, automatic: [automatic]) { configuration in
+            configuration.string("POSTGRES_URL").map(Redaction.url) ?? "configured"
+        }
+    }
+
     public static func register(into registry: inout BackendRegistry) {
-        registry.registerStorage(storageName) { configuration in
+        registry.registerStorage(described(storageName, [], .whenSet("POSTGRES_URL"))) { configuration in
             try await storage(configuration)
         }
-        registry.registerVector(vectorName) { configuration, storage in
+        let table = SettingDescription("PGVECTOR_TABLE", default: "soma_vectors", "pgvector's table (created for the embedder's dimension)")
+        let besideStorage = AutomaticChoice(priority: 50, when: "the storage is postgres") { _, chosen in chosen[.storage] == storageName }
+        registry.registerVector(described(vectorName, [table, .vectorDimension], besideStorage)) { configuration, storage in
             let postgres: PostgresStorage
             if let beside = storage as? PostgresStorage { postgres = beside } else { postgres = try await Self.storage(configuration) }
             return try PgVectorIndex(storage: postgres, table: configuration.vectorCollection(configuration.string("PGVECTOR_TABLE") ?? "soma_vectors"))

@@ -8,19 +8,21 @@ import SystemPackage
 /// are the same names in lower case (`soma_port: 9595`).
 public struct SettingsSource: Sendable {
     let reader: ConfigReader
+    /// Names whose values are secrets: never printed, never logged (the catalogue's, so the
+    /// service's and every registered backend's).
+    public let secretNames: Set<String>
 
-    /// Names whose values are secrets: never printed, never logged.
-    public static let secretNames: Set<String> = [
-        "SOMA_API_TOKEN", "POSTGRES_URL", "REDIS_URL", "REDIS_PASSWORD", "QDRANT_API_KEY",
-        "KAFKA_SASL_PASSWORD", "SOMA_EMBEDDINGS_API_KEY",
-    ]
-
-    public init(reader: ConfigReader) {
+    public init(reader: ConfigReader, secretNames: Set<String>) {
         self.reader = reader
+        self.secretNames = secretNames
     }
 
     /// Flags over environment over file.
-    public static func load(flags: [String: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment, file: String? = nil) async throws -> SettingsSource {
+    public static func load(
+        flags: [String: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment, file: String? = nil,
+        catalogue: SettingCatalogue
+    ) async throws -> SettingsSource {
+        let secretNames = catalogue.secretNames
         var providers: [any ConfigProvider] = []
         if !flags.isEmpty {
             let values = Dictionary(uniqueKeysWithValues: flags.map { name, value in
@@ -40,12 +42,12 @@ public struct SettingsSource: Sendable {
                 throw SettingsError("cannot read configuration file \(file): \(error)")
             }
         }
-        return SettingsSource(reader: ConfigReader(providers: providers))
+        return SettingsSource(reader: ConfigReader(providers: providers), secretNames: secretNames)
     }
 
     public func string(_ name: String) -> String? {
         let key = ConfigKey([name.lowercased()])
-        let secret = Self.secretNames.contains(name)
+        let secret = secretNames.contains(name)
         if let text = reader.string(forKey: key, isSecret: secret), !text.isEmpty { return text }
         // A YAML file may hold numbers and booleans; read them back as text.
         if let number = reader.int(forKey: key, isSecret: secret) { return String(number) }

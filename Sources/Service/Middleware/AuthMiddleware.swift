@@ -11,11 +11,14 @@ struct AuthMiddleware: RouterMiddleware {
     static let namespaceHeader = HTTPField.Name("X-Soma-Namespace")!
     static let openPaths: Set<String> = ["/", "/health", "/healthz", "/readyz", "/metrics", "/openapi.json"]
 
+    /// Probes, metrics, the API description and the console's files: no token, no rate limit.
+    static func isOpen(_ path: String) -> Bool { openPaths.contains(path) || ConsoleRoutes.isConsole(path) }
+
     let tokens: AccessTokens
     let defaultNamespace: String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if Self.openPaths.contains(request.uri.path) || ConsoleRoutes.isConsole(request.uri.path) { return try await next(request, context) }
+        if Self.isOpen(request.uri.path) { return try await next(request, context) }
         var context = context
         // Who is asking comes first: without a valid token nothing else about the request is judged.
         let grant = try authenticate(request)

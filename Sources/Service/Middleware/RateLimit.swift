@@ -1,6 +1,5 @@
 import Hummingbird
 import SomaCore
-import SomaInProcess
 
 /// A fixed-window limit: at most `max` requests per principal per window. The window starts at a
 /// principal's first request and really ends: the counter expires and the next request starts anew.
@@ -34,16 +33,16 @@ struct RateLimitMiddleware: RouterMiddleware {
     let policy: RateLimitPolicy
     let cache: any MemoryCache
     /// Counts in this process while the shared cache is away, so the limit still holds per replica.
-    let localCounters = InProcessCache(capacity: 1)
+    let localCounters = WindowCounters()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard policy.isEnabled, !AuthMiddleware.openPaths.contains(request.uri.path) else {
+        guard policy.isEnabled, !AuthMiddleware.isOpen(request.uri.path) else {
             return try await next(request, context)
         }
         // A cache that is away must not take the API down with it: the limit falls back to this process.
         let key = "soma:rl:\(context.principal)"
         var counter = try? await cache.increment(key, window: policy.window)
-        if counter == nil { counter = try? await localCounters.increment(key, window: policy.window) }
+        if counter == nil { counter = localCounters.increment(key, window: policy.window) }
         if let counter, case .refuse(let retryAfter) = policy.decide(counter) {
             throw APIError(
                 .tooManyRequests, code: "rate_limited", "rate limit of \(policy.max) requests per window exceeded; retry after \(retryAfter) s",

@@ -41,8 +41,16 @@ public enum ANNBackends {
         return parameters
     }
 
+    /// The settings `parameters` reads.
+    public static let settings = [
+        SettingDescription("SOMA_ANN_EXACT_THRESHOLD", default: "256", "Namespace size up to which search is exact"),
+        SettingDescription("SOMA_ANN_EF_SEARCH", default: "64", "HNSW search breadth"),
+        SettingDescription("SOMA_ANN_EF_CONSTRUCTION", default: "64", "HNSW build breadth for vectors added from now on"),
+        SettingDescription("SOMA_ANN_SAVE_INTERVAL_S", default: "300", "How often graphs kept in files are saved while vectors were merged into them (0: only at a clean stop)"),
+    ]
+
     public static func register(into registry: inout BackendRegistry) {
-        registry.registerVector(name) { configuration, _ in
+        registry.registerVector(BackendDescription(name: name, settings: [.vectorDimension] + settings, location: { _ in "process memory" })) { configuration, _ in
             InMemoryANNIndex(
                 dimension: try configuration.int("SOMA_VECTOR_DIM", default: HashEmbedder.defaultDimension), parameters: try parameters(configuration))
         }
