@@ -12,6 +12,10 @@ let package = Package(
         .executable(name: "soma", targets: ["soma"]),
         .library(name: "SomaCore", targets: ["SomaCore"]),
         .library(name: "SomaService", targets: ["SomaService"]),
+        // For programs that add backends of their own (examples/custom-backend): the command line
+        // and the suites every backend of a capability must pass.
+        .library(name: "SomaCommands", targets: ["SomaCommands"]),
+        .library(name: "ConformanceKit", targets: ["ConformanceKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -158,6 +162,12 @@ let package = Package(
         .plugin(name: "EmbedConsoleAssets", capability: .buildTool(), dependencies: ["embed-assets"], path: "Plugins/EmbedConsoleAssets"),
         .executableTarget(
             name: "soma",
+            dependencies: ["SomaCommands"],
+            path: "Sources/soma",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SomaCommands",
             dependencies: [
                 "SomaService",
                 "SomaInProcess",
@@ -173,7 +183,7 @@ let package = Package(
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            path: "Sources/soma",
+            path: "Sources/Commands",
             swiftSettings: strictSettings
         ),
         .target(
@@ -247,7 +257,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SomaTests",
-            dependencies: ["soma", "SomaService", "SomaCore"],
+            dependencies: ["SomaCommands", "SomaService", "SomaCore"],
             path: "Tests/SomaTests",
             swiftSettings: strictSettings
         ),

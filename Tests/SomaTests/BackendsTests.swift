@@ -2,7 +2,7 @@ import Foundation
 import SomaCore
 import SomaService
 import Testing
-@testable import soma
+@testable import SomaCommands
 
 /// The backends this binary registers, as they describe themselves.
 @Suite struct BackendsTests {

@@ -1,0 +1,21 @@
+import ArgumentParser
+import SomaCore
+
+struct Soma: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "soma",
+        abstract: "SomaFractalMemory: long-term memory for AI agents.",
+        subcommands: [Serve.self, Consume.self, Migrate.self, MigrateFromOriginal.self, Reindex.self, Doctor.self, Version.self, ShowConfig.self, StoreCommand.self, RecallCommand.self, ExportCommand.self, ImportCommand.self, StatsCommand.self, MCPCommand.self, ANNBench.self, EmbedderBench.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// The `soma` command, for `soma` itself and for programs that build it with backends of their own
+/// (examples/custom-backend): they register theirs, then run the command line.
+public enum SomaCommandLine {
+    /// Runs `soma` with the built-in backends and `register`'s: its backends are chosen, listed,
+    /// described and redacted exactly as the built-in ones.
+    public static func main(registering register: @escaping @Sendable (inout BackendRegistry) -> Void = { _ in }) async {
+        Backends.extend(register)
+        await Soma.main()
+    }
+}

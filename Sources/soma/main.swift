@@ -1,0 +1,3 @@
+import SomaCommands
+
+await SomaCommandLine.main()
