@@ -48,6 +48,8 @@ bounded 600 python3 -m pytest -q Tests/mcp
 CI=true bounded 900 python3 -m pytest -q Tests/cli
 # The web console in headless Chromium (screenshots to .artifacts/console).
 bounded 600 python3 -m pytest -q Tests/console
+# The out-of-tree backend example: built against this checkout, its conformance suite, served.
+bounded 2700 scripts/test_custom_backend.sh
 python3 scripts/check_image_libs.py .build/debug/soma
 python3 scripts/crash_drill.py --binary .build/debug/soma --kills "${SOMA_CRASH_KILLS:-3}"
 # Databases made first: a failed substitution inside the arguments would pass an empty URL, and the

@@ -216,7 +216,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try index.save(to: directory)
         #expect(index.mergedSinceSave == 0)
-        #expect(FileManager.default.fileExists(atPath: NearestNeighbourIndex.graphPath(directory, "ns")))
+        #expect(FileManager.default.fileExists(atPath: GraphFiles(directory: directory).path("ns")))
     }
 
     @Test func settingsOutOfRangeFailStartUpByName() throws {

@@ -381,30 +381,12 @@ public final class NearestNeighbourIndex: Sendable {
             let (graphs, through) = state.withLock { state in
                 (state.partitions.compactMap { namespace, partition in partition.graph.map { (namespace, $0) } }, state.merged)
             }
-            for (namespace, graph) in graphs {
-                let path = Self.graphPath(directory, namespace)
-                try graph.save(to: path + ".tmp")
-                // On disk before it replaces the old file, and rename(2) replaces it in one step:
-                // a crash or a power cut leaves one whole graph or the other.
-                try Self.sync(path + ".tmp")
-                guard rename(path + ".tmp", path) == 0 else {
-                    throw ANNError("cannot replace \(path): \(String(cString: strerror(errno)))")
-                }
-            }
-            try Self.sync(directory)  // the renames themselves
+            try GraphFiles(directory: directory).replace(with: graphs)
             state.withLock { state in
                 state.savedThrough = through
                 state.lastSave = Date()
             }
         }
-    }
-
-    /// Flushes a file's or a directory's contents to the disk.
-    private static func sync(_ path: String) throws {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw ANNError("cannot open \(path) to sync it: \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw ANNError("cannot sync \(path): \(String(cString: strerror(errno)))") }
     }
 
     /// Rebuilds partitions from stored entries, reusing a saved graph where one matches: entries the
@@ -420,8 +402,7 @@ public final class NearestNeighbourIndex: Sendable {
         }
         for namespace in Array(partitions.keys) {
             var partition = partitions.removeValue(forKey: namespace)!
-            let path = Self.graphPath(directory, namespace)
-            if FileManager.default.fileExists(atPath: path), let graph = try? HNSWGraph(loading: path, dimension: dimension, efConstruction: parameters.efConstruction, efSearch: parameters.efSearch) {
+            if let graph = GraphFiles(directory: directory).load(namespace, dimension: dimension, parameters: parameters) {
                 Self.reconcile(graph, with: &partition, comparingVectors: true)
                 partition.graph = graph
             } else if partition.entries.count > parameters.exactThreshold {
@@ -434,11 +415,6 @@ public final class NearestNeighbourIndex: Sendable {
         }
         state.withLock { $0.partitions = partitions }
         scheduleMerge()
-    }
-
-    static func graphPath(_ directory: String, _ namespace: String) -> String {
-        let safe = namespace.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) ? String($0) : String(format: "_%02x", $0.value) }.joined()
-        return (directory as NSString).appendingPathComponent("ann-\(safe).hnsw")
     }
 
     // MARK: Math

@@ -1,0 +1,24 @@
+import SomaCore
+
+/// How the file cache registers itself: its name, the one setting it reads, when it is chosen
+/// without `SOMA_CACHE` naming it, and where it keeps its data. `soma config`, the redaction of
+/// secrets, the start-up log and the choice of backends all read this; nothing else needs editing.
+public enum FileCacheBackend {
+    public static let name = "filecache"
+
+    public static let description = BackendDescription(
+        name: name,
+        settings: [SettingDescription("FILECACHE_DIR", "Selects the file cache: the directory that holds one file per cached entry")],
+        // Above Redis (100): with both configured, the file cache is the one chosen.
+        automatic: [.whenSet("FILECACHE_DIR", priority: 150)],
+        location: { configuration in configuration.string("FILECACHE_DIR") ?? "no directory set" })
+
+    @Sendable public static func register(into registry: inout BackendRegistry) {
+        registry.registerCache(description) { configuration in
+            guard let directory = configuration.string("FILECACHE_DIR") else {
+                throw BackendError.invalidSetting(name: "FILECACHE_DIR", reason: "the file cache needs a directory")
+            }
+            return try FileCache(directory: directory)
+        }
+    }
+}
