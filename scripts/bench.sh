@@ -8,18 +8,11 @@
 # SOMA_BENCH_STACK=postgres-redis runs the same against PostgreSQL (records, pgvector) and the Redis
 # cache started by scripts/servers.sh, in a fresh database, and reports the cache hit ratio of the
 # repeated gets (from the service's soma_cache_lookups_total counters).
-set -euo pipefail
-# A failure inside $(...) (a wrk run with failed requests) stops the script too.
-shopt -s inherit_errexit
-cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH"
+source "$(dirname "$0")/bench/common.sh"  # strict mode, the repository root, wrk, a release build
 duration="${1:-10}"
 count="${2:-10000}"
 port="${SOMA_BENCH_PORT:-9599}"
-command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
-source scripts/bench/wrk_checked.sh
 
-swift build -c release --product soma >/dev/null
 data_dir="$(mktemp -d)"
 stack="${SOMA_BENCH_STACK:-sqlite}"
 backend_env=()

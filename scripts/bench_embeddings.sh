@@ -6,17 +6,10 @@
 # default). Each figure is also given as a ratio to the built-in hash embedder's store throughput
 # in the same run. wrk, 16 connections, on the durable default (SQLite) in a fresh data directory.
 # Usage: scripts/bench_embeddings.sh [seconds per run, default 10]
-set -euo pipefail
-# A failure inside $(...) (a wrk run with failed requests) stops the script too.
-shopt -s inherit_errexit
-cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH"
+source "$(dirname "$0")/bench/common.sh"  # strict mode, the repository root, wrk, a release build
 duration="${1:-10}"
 port="${SOMA_BENCH_PORT:-9599}"
 standin_port="${SOMA_BENCH_EMBEDDINGS_PORT:-9598}"
-command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
-source scripts/bench/wrk_checked.sh
-swift build -c release --product soma >/dev/null
 
 work="$(mktemp -d)"
 server="" standin=""

@@ -4,16 +4,10 @@
 # (hash embedder, durable default). Runs alternate REST and MCP twice; every answer is checked
 # (wrk_checked: no non-2xx or socket error; the Lua scripts: no tool error, a result list in every body).
 # Usage: scripts/bench_mcp.sh [seconds per run, default 10] [memories, default 10000]
-set -euo pipefail
-shopt -s inherit_errexit
-cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH"
+source "$(dirname "$0")/bench/common.sh"  # strict mode, the repository root, wrk, a release build
 duration="${1:-10}"
 count="${2:-10000}"
 port="${SOMA_BENCH_PORT:-9598}"
-command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
-source scripts/bench/wrk_checked.sh
-swift build -c release --product soma >/dev/null
 data_dir="$(mktemp -d)"
 token=bench-token-0123456789
 SOMA_EMBEDDER=hash SOMA_PORT="$port" SOMA_RATE_LIMIT_MAX=0 SOMA_API_TOKEN="$token" SOMA_DATA_DIR="$data_dir" LOG_LEVEL=error \

@@ -8,17 +8,10 @@
 #     against the embedder's own batch-32 rate, then recalls/s and p99, and resident memory with
 #     1,000 memories loaded, beside the same server with SOMA_EMBEDDER=hash.
 # Usage: scripts/bench_minilm.sh [seconds per run, default 10]
-set -euo pipefail
-# A failure inside $(...) (a wrk run with failed requests) stops the script too.
-shopt -s inherit_errexit
-cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH"
+source "$(dirname "$0")/bench/common.sh"  # strict mode, the repository root, wrk, a release build
 duration="${1:-10}"
 port="${SOMA_BENCH_PORT:-9599}"
 model="${SOMA_EMBEDDER_MODEL_DIR:-/usr/local/share/soma/models/all-MiniLM-L6-v2}"
-command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
-source scripts/bench/wrk_checked.sh
-swift build -c release --product soma >/dev/null
 work="$(mktemp -d)"
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$work"; }
