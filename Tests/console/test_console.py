@@ -176,6 +176,7 @@ def test_console_walkthrough(server, browser):
     field.send_keys("7")
     driver.find_element(By.CSS_SELECTOR, "#importance-form button").click()
     wait(driver, lambda d: "Importance\n7" in d.find_element(By.ID, "memory-facts").text or "Importance 7" in d.find_element(By.ID, "memory-facts").text)
+    assert driver.find_element(By.ID, "status").text == "Importance saved."
     assert server.call("GET", "/v1/memories/0,0", token=ALPHA, headers={"X-Soma-Namespace": "alpha"})[1]["importance"] == 7
     # Delete asks first: cancelled, nothing goes; confirmed, the memory is gone.
     go(driver, server, "memory/29%2C0", "memory")
@@ -189,6 +190,7 @@ def test_console_walkthrough(server, browser):
     driver.find_element(By.ID, "delete-confirm").click()
     wait(driver, lambda d: d.current_url.endswith("#/memories"))
     ready(driver, "memories")
+    assert driver.find_element(By.ID, "status").text == "Memory deleted."
     assert server.call("GET", "/v1/memories/29,0", token=ALPHA, headers={"X-Soma-Namespace": "alpha"})[0] == 404
 
     # Search: the three modes side by side, each with its scores.

@@ -295,7 +295,13 @@ async function confirmDelete() {
   } catch (error) { showError(error); }
 }
 
-function announce(text) { $("#memories-note").textContent = text; }
+// Said in the status line above every page (and to screen readers), then cleared.
+let announcementTimer = null;
+function announce(text) {
+  $("#status").textContent = text;
+  clearTimeout(announcementTimer);
+  announcementTimer = setTimeout(() => { $("#status").textContent = ""; }, 6000);
+}
 
 // ---- Search --------------------------------------------------------------------------------
 
