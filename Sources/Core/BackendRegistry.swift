@@ -4,6 +4,9 @@ import Foundation
 public enum Capability: String, Sendable, CaseIterable, CustomStringConvertible {
     case storage, cache, vector, bus, embedder
     public var description: String { rawValue }
+
+    /// The setting that names this capability's backend: `SOMA_STORAGE`, `SOMA_CACHE`, ...
+    public var selectionSetting: String { "SOMA_\(rawValue.uppercased())" }
 }
 
 /// Settings a backend factory reads, by the service's variable names (`REDIS_URL`, `SOMA_VECTOR_DIM`).
@@ -250,11 +253,6 @@ public struct BackendRegistry: Sendable {
         return entries.flatMap(\.description.settings).filter { seen.insert($0.name).inserted }
     }
 
-    /// The names of the settings any registered backend declares secret.
-    public var secretNames: Set<String> {
-        Set(entries.flatMap(\.description.settings).filter(\.isSecret).map(\.name))
-    }
-
     /// One backend per capability: the one `named` gives, else the registered backend whose
     /// automatic choice holds with the highest priority. Storage is chosen first, so a vector
     /// backend can follow it (pgvector beside PostgreSQL).
@@ -262,7 +260,7 @@ public struct BackendRegistry: Sendable {
         var chosen: [Capability: ChosenBackend] = [:]
         for capability in Capability.allCases {
             if let name = named[capability] {
-                chosen[capability] = ChosenBackend(name: name, reason: "SOMA_\(capability.rawValue.uppercased()) names it")
+                chosen[capability] = ChosenBackend(name: name, reason: "\(capability.selectionSetting) names it")
                 continue
             }
             let names = chosen.mapValues(\.name)
@@ -271,7 +269,7 @@ public struct BackendRegistry: Sendable {
             }
             guard let best = candidates.max(by: { ($0.rule.priority, $1.name) < ($1.rule.priority, $0.name) }) else {
                 throw BackendError.invalidSetting(
-                    name: "SOMA_\(capability.rawValue.uppercased())",
+                    name: capability.selectionSetting,
                     reason: "no registered \(capability) backend is chosen by itself; name one of: \(self.names(capability).joined(separator: ", "))")
             }
             chosen[capability] = ChosenBackend(name: best.name, reason: best.rule.reason)

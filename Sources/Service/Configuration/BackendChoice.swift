@@ -16,14 +16,11 @@ public struct BackendChoice: Sendable {
     static func read(_ source: SettingsSource) -> BackendChoice {
         var choice = BackendChoice()
         for capability in Capability.allCases {
-            choice.named[capability] = source.string(selectionSetting(capability))
+            choice.named[capability] = source.string(capability.selectionSetting)
         }
         choice.configuration = source.backendConfiguration
         return choice
     }
-
-    /// `SOMA_STORAGE`, `SOMA_CACHE`, `SOMA_VECTOR`, `SOMA_BUS`, `SOMA_EMBEDDER`.
-    static func selectionSetting(_ capability: Capability) -> String { "SOMA_\(capability.rawValue.uppercased())" }
 
     /// The backends to build and why each, against what this build registered.
     public func chosen(in registry: BackendRegistry) throws -> [Capability: ChosenBackend] {

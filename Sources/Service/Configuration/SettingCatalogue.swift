@@ -6,14 +6,15 @@ import SomaCore
 /// `soma config --names`), and a unit test checks that the sources read no name missing from it.
 public struct SettingCatalogue: Sendable {
     public let settings: [SettingDescription]
+    public let secretNames: Set<String>
 
     public init(registry: BackendRegistry) {
         var seen = Set(Self.service.map(\.name))
         settings = Self.service + registry.settings.filter { seen.insert($0.name).inserted }
+        secretNames = Set(settings.filter(\.isSecret).map(\.name))
     }
 
     public var names: [String] { settings.map(\.name) }
-    public var secretNames: Set<String> { Set(settings.filter(\.isSecret).map(\.name)) }
     public func isSecret(_ name: String) -> Bool { secretNames.contains(name) }
 
     private static func s(_ name: String, _ meaning: String, secret: Bool = false) -> SettingDescription {
