@@ -16,7 +16,10 @@ import Testing
         var command = [SomaServer.binary.path, "serve"]
         if getuid() == 0 {
             let copy = work.appendingPathComponent("soma")
-            try FileManager.default.copyItem(at: SomaServer.binary, to: copy)
+            // `cp` writes the copy in a process of its own: a write descriptor opened here would be
+            // inherited by any child another test forks meanwhile, and exec would fail "Text file busy".
+            let copied = try Spawn.run(["/bin/cp", SomaServer.binary.path, copy.path], environment: [:], output: "/dev/null")
+            #expect(copied == 0)
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
             command = ["runuser", "-u", "nobody", "--", copy.path, "serve"]
         }
