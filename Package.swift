@@ -37,7 +37,10 @@ let package = Package(
     targets: [
         .target(
             name: "SomaCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Sources/Core",
             swiftSettings: strictSettings
         ),
@@ -63,6 +66,7 @@ let package = Package(
             name: "SomaSQLite",
             dependencies: [
                 "SomaCore", "SomaANN", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Backends/SQLite",
             swiftSettings: strictSettings
@@ -80,7 +84,7 @@ let package = Package(
         ),
         .target(
             name: "SomaBackendHTTP",
-            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: ["SomaCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Sources/Backends/HTTP",
             swiftSettings: strictSettings
         ),
@@ -188,7 +192,10 @@ let package = Package(
         ),
         .target(
             name: "ConformanceKit",
-            dependencies: ["SomaCore", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "SomaCore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/ConformanceKit",
             swiftSettings: strictSettings
         ),

@@ -15,15 +15,17 @@ struct Consume: AsyncParsableCommand {
     var metricsPort: Int?
 
     func run() async throws {
-        let (_, settings, logger, engine) = try await options.start(label: "soma-consume", exposed: false)
+        let started = try await options.start(label: "soma-consume", exposed: false)
+        let (settings, logger) = (started.settings, started.logger)
         let port = metricsPort ?? settings.consumerMetricsPort
-        let group = settings.consumerGroup
-        logger.info("consuming", metadata: ["group": .string(group), "metrics_port": .stringConvertible(port)])
-        let app = Application(
-            router: SomaApplication.operationsRouter(engine: engine),
-            configuration: .init(address: .hostname(settings.host, port: port), serverName: "soma-consume"),
-            services: SomaApplication.consumerServices(engine: engine, settings: settings, logger: logger),
-            logger: logger)
-        try await SomaApplication.run(app, grace: settings.shutdownGrace, logger: logger)
+        try await BackendLifetime.serve(grace: settings.shutdownGrace, logger: logger) { lifetime in
+            let engine = try await started.engine(in: lifetime)
+            logger.info("consuming", metadata: ["group": .string(settings.consumerGroup), "metrics_port": .stringConvertible(port)])
+            return Application(
+                router: SomaApplication.operationsRouter(engine: engine),
+                configuration: .init(address: .hostname(settings.host, port: port), serverName: "soma-consume"),
+                services: SomaApplication.consumerServices(engine: engine, settings: settings, logger: logger),
+                logger: logger)
+        }
     }
 }

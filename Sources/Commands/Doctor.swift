@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SomaCore
 import SomaService
 
@@ -49,42 +50,67 @@ struct Doctor: AsyncParsableCommand {
             checks.append(Check(check: "token file", ok: readable, detail: readable ? "\(path) is readable" : "cannot read \(path)",
                                 fix: readable ? nil : "make SOMA_API_TOKEN_FILE point at a file this user can read"))
         }
-        let embedder = await probe("embedder \(names[.embedder]!)", fix: embedderFix(names[.embedder]!), into: &checks) {
-            let embedder = try await Backends.registry.makeEmbedder(names[.embedder]!, config)
+        var logger = Logger(label: "soma.doctor")
+        logger.logLevel = .warning  // the report is the output
+        let (timeout, fixes) = (timeout, Fixes(names: names))
+        let found = try? await BackendLifetime.during(logger: logger) { lifetime in
+            await Self.checkBackends(names: names, config: config, fixes: fixes, timeout: timeout, in: lifetime)
+        }
+        checks += found ?? []
+    }
+
+    /// What to do when a backend check fails, by the backends chosen.
+    struct Fixes: Sendable {
+        let embedder: String, storage: String, vector: String
+
+        init(names: [Capability: String]) {
+            embedder = Doctor.embedderFix(names[.embedder]!)
+            storage = Doctor.storageFix(names[.storage]!)
+            vector = Doctor.vectorFix(names[.vector]!)
+        }
+    }
+
+    /// Builds each backend (its services under `lifetime`) and asks it to answer, each within `timeout`.
+    static func checkBackends(
+        names: [Capability: String], config: BackendConfiguration, fixes: Fixes, timeout: Int, in lifetime: BackendLifetime
+    ) async -> [Check] {
+        var checks: [Check] = []
+        let embedder = await probe("embedder \(names[.embedder]!)", fix: fixes.embedder, timeout: timeout, into: &checks) {
+            let embedder = try await Backends.registry.makeEmbedder(names[.embedder]!, config, in: lifetime)
             return (embedder, "model \(embedder.modelID), \(embedder.dimension) dimensions")
         }
-        let storage = await probe("storage \(names[.storage]!)", fix: storageFix(names[.storage]!), into: &checks) {
-            let storage = try await Backends.registry.makeStorage(names[.storage]!, config)
+        let storage = await probe("storage \(names[.storage]!)", fix: fixes.storage, timeout: timeout, into: &checks) {
+            let storage = try await Backends.registry.makeStorage(names[.storage]!, config, in: lifetime)
             guard await storage.isHealthy() else { throw DoctorFailure("it does not answer") }
             return (storage, "reachable, schema up to date")
         }
-        _ = await probe("cache \(names[.cache]!)", fix: "check REDIS_URL (or REDIS_HOST, REDIS_PORT), REDIS_PASSWORD and REDIS_DB", into: &checks) {
-            let cache = try await Backends.registry.makeCache(names[.cache]!, config)
+        _ = await probe("cache \(names[.cache]!)", fix: "check REDIS_URL (or REDIS_HOST, REDIS_PORT), REDIS_PASSWORD and REDIS_DB", timeout: timeout, into: &checks) {
+            let cache = try await Backends.registry.makeCache(names[.cache]!, config, in: lifetime)
             guard await cache.isHealthy() else { throw DoctorFailure("it does not answer, or refuses the credentials") }
             return (cache, "reachable")
         }
-        _ = await probe("event bus \(names[.bus]!)", fix: "check KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY_PROTOCOL and KAFKA_SASL_* (or set EVENTING_ENABLED=false)", into: &checks) {
-            let bus = try await Backends.registry.makeBus(names[.bus]!, config)
+        _ = await probe("event bus \(names[.bus]!)", fix: "check KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY_PROTOCOL and KAFKA_SASL_* (or set EVENTING_ENABLED=false)", timeout: timeout, into: &checks) {
+            let bus = try await Backends.registry.makeBus(names[.bus]!, config, in: lifetime)
             guard await bus.isHealthy() else { throw DoctorFailure("no broker answers") }
             return (bus, "reachable")
         }
         if let embedder, let storage {
-            _ = await probe("vector index \(names[.vector]!)", fix: vectorFix(names[.vector]!), into: &checks) {
+            _ = await probe("vector index \(names[.vector]!)", fix: fixes.vector, timeout: timeout, into: &checks) {
                 let generation = try await EmbeddingState.check(storage, embedder)
                 let vectors = try await Backends.registry.makeVector(
-                    names[.vector]!, EngineAssembly.vectorConfiguration(config, embedder, generation: generation), storage: storage)
+                    names[.vector]!, EngineAssembly.vectorConfiguration(config, embedder, generation: generation), storage: storage, in: lifetime)
                 try await vectors.ensureCollection(dimension: embedder.dimension)
                 guard await vectors.isHealthy() else { throw DoctorFailure("it does not answer") }
                 return (vectors, "reachable, \(embedder.dimension) dimensions as the embedder's, generation \(generation)")
             }
         }
+        return checks
     }
 
     /// Runs one check within the timeout: what it built, or nil with the failure recorded.
-    func probe<Value: Sendable>(
-        _ name: String, fix: String, into checks: inout [Check], _ body: @escaping @Sendable () async throws -> (Value, String)
+    static func probe<Value: Sendable>(
+        _ name: String, fix: String, timeout seconds: Int, into checks: inout [Check], _ body: @escaping @Sendable () async throws -> (Value, String)
     ) async -> Value? {
-        let seconds = timeout
         let outcome: Result<(Value, String), any Error> = await withTaskGroup(of: Result<(Value, String), any Error>?.self) { group in
             group.addTask { do { return .success(try await body()) } catch { return .failure(error) } }
             group.addTask {
@@ -118,7 +144,7 @@ struct Doctor: AsyncParsableCommand {
         }
     }
 
-    func embedderFix(_ name: String) -> String {
+    static func embedderFix(_ name: String) -> String {
         switch name {
         case "minilm": "install the model with scripts/install-model.sh, or point SOMA_EMBEDDER_MODEL_DIR at its folder (SOMA_EMBEDDER=hash needs no model)"
         case "openai": "check SOMA_EMBEDDINGS_URL, SOMA_EMBEDDINGS_MODEL and SOMA_EMBEDDINGS_API_KEY"
@@ -126,13 +152,13 @@ struct Doctor: AsyncParsableCommand {
         }
     }
 
-    func storageFix(_ name: String) -> String {
+    static func storageFix(_ name: String) -> String {
         name == "postgres"
             ? "check POSTGRES_URL (host, port, user, password, database, sslmode) and that the server runs; if the schema is behind, run `soma migrate`"
             : "check SOMA_DATA_DIR and the data file's permissions"
     }
 
-    func vectorFix(_ name: String) -> String {
+    static func vectorFix(_ name: String) -> String {
         switch name {
         case "qdrant": "check QDRANT_URL and QDRANT_API_KEY; a collection of another dimension belongs to another model: set QDRANT_COLLECTION to a new name or run `soma reindex`"
         case "pgvector": "install the pgvector extension in the database (CREATE EXTENSION vector) and run `soma migrate`"

@@ -30,12 +30,15 @@ struct MCPCommand: AsyncParsableCommand {
     }
 
     private func serveLocally() async throws {
-        let (_, settings, _, engine) = try await server.start(label: "soma.mcp", exposed: false, logToStandardError: true)
-        let mcp = await MemoryMCPServer.make(
-            engine: engine, namespace: client.namespace ?? settings.defaultNamespace, maxBodyBytes: settings.maxBodyBytes, maxJSONDepth: settings.maxJSONDepth)
-        try await mcp.start(transport: StdioTransport())
-        await mcp.waitUntilCompleted()
-        try? await engine.vectors.flush()
+        let namespace = client.namespace
+        try await server.withEngine(label: "soma.mcp", logToStandardError: true) { started, engine, _ in
+            let settings = started.settings
+            let mcp = await MemoryMCPServer.make(
+                engine: engine, namespace: namespace ?? settings.defaultNamespace, maxBodyBytes: settings.maxBodyBytes, maxJSONDepth: settings.maxJSONDepth)
+            try await mcp.start(transport: StdioTransport())
+            await mcp.waitUntilCompleted()
+            try? await engine.vectors.flush()
+        }
     }
 
     /// One line in, one POST, the answer's body out; the protocol version agreed at initialize

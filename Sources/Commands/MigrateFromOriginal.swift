@@ -26,30 +26,32 @@ struct MigrateFromOriginal: AsyncParsableCommand {
 
     func run() async throws {
         guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000") }
-        let (_, settings, logger, engine) = try await options.start(label: "soma.migrate", exposed: false) { settings in
+        let (from, namespace, batchSize) = (from, namespace, batchSize)
+        try await options.withEngine(label: "soma.migrate", adjust: { settings in
             settings.engine.indexSynchronously = true  // no consumer runs for a one-off copy
-        }
-        let original: OriginalKVStore
-        do {
-            original = try OriginalKVStore(url: from)
-        } catch {
-            throw StartupFailure("--from: \(error)")
-        }
-        var tally = MigrationTally(logger: logger, progress: ProgressReport("memories read"))
-        let migration = Migration(engine: engine, original: original, namespace: namespace, batchSize: batchSize,
-                                  maxDimensions: settings.engine.maxCoordinateDimensions)
-        do {
-            let total = try await original.count(namespace: namespace)
-            tally.progress.total = total
-            say("migrating \(total) memories from \(original.description)\(namespace.map { " (namespace \($0))" } ?? "")")
-            try await migration.memories(into: &tally)
-            try await migration.links(into: &tally)
-            try await engine.vectors.flush()
-        } catch {
+        }) { started, engine, lifetime in
+            let original: OriginalKVStore
+            do {
+                original = try await lifetime.start(try OriginalKVStore.open(url: from), name: "original postgres")
+            } catch {
+                throw StartupFailure("--from: \(error)")
+            }
+            var tally = MigrationTally(logger: started.logger, progress: ProgressReport("memories read"))
+            let migration = Migration(engine: engine, original: original, namespace: namespace, batchSize: batchSize,
+                                      maxDimensions: started.settings.engine.maxCoordinateDimensions)
+            do {
+                let total = try await original.count(namespace: namespace)
+                tally.progress.total = total
+                say("migrating \(total) memories from \(original.description)\(namespace.map { " (namespace \($0))" } ?? "")")
+                try await migration.memories(into: &tally)
+                try await migration.links(into: &tally)
+                try await engine.vectors.flush()
+            } catch {
+                tally.progress.finish(tally.summary)
+                throw StartupFailure("migration stopped (rerun to resume): \(error)")
+            }
             tally.progress.finish(tally.summary)
-            throw StartupFailure("migration stopped (rerun to resume): \(error)")
         }
-        tally.progress.finish(tally.summary)
     }
 }
 

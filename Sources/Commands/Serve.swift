@@ -32,13 +32,13 @@ struct ServerOptions: ParsableArguments {
         return (source, try ServiceSettings.read(source))
     }
 
-    /// Reads the settings, sets up logging and builds the engine; any failure is one clear line.
+    /// Reads the settings and sets up logging; any failure is one clear line.
     /// `exposed`: the process serves the API, so it must not listen off loopback without a token.
     /// `adjust` changes settings a command needs otherwise (a one-off job indexes as it writes).
     /// `logToStandardError`: standard output carries a protocol (`soma mcp --local`).
     func start(
         label: String, exposed: Bool, logToStandardError: Bool = false, adjust: (inout ServiceSettings) -> Void = { _ in }
-    ) async throws -> (SettingsSource, ServiceSettings, Logger, MemoryEngine) {
+    ) async throws -> Started {
         let (source, settings): (SettingsSource, ServiceSettings)
         do {
             var loaded: ServiceSettings
@@ -54,10 +54,31 @@ struct ServerOptions: ParsableArguments {
             handler.logLevel = settings.logLevel
             return handler
         }
-        let logger = Logger(label: label)
+        return Started(source: source, settings: settings, logger: Logger(label: label))
+    }
+
+    /// Runs a one-off job with the engine; its backends stop when the job returns.
+    func withEngine<T: Sendable>(
+        label: String, logToStandardError: Bool = false, adjust: (inout ServiceSettings) -> Void = { _ in },
+        _ job: @escaping @Sendable (Started, MemoryEngine, BackendLifetime) async throws -> T
+    ) async throws -> T {
+        let started = try await start(label: label, exposed: false, logToStandardError: logToStandardError, adjust: adjust)
+        return try await BackendLifetime.during(grace: started.settings.shutdownGrace, logger: started.logger) { lifetime in
+            try await job(started, try await started.engine(in: lifetime), lifetime)
+        }
+    }
+}
+
+/// Settings read and logging set up; what a command builds its engine from.
+struct Started: Sendable {
+    let source: SettingsSource
+    let settings: ServiceSettings
+    let logger: Logger
+
+    /// The engine, its backends' services started under `lifetime`; a failure is one clear line.
+    func engine(in lifetime: BackendLifetime) async throws -> MemoryEngine {
         do {
-            let engine = try await EngineAssembly.build(registry: Backends.registry, source: source, settings: settings, logger: logger)
-            return (source, settings, logger, engine)
+            return try await EngineAssembly.build(registry: Backends.registry, source: source, settings: settings, logger: logger, in: lifetime)
         } catch {
             throw StartupFailure("\(error)")
         }
@@ -70,18 +91,17 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: ServerOptions
 
     func run() async throws {
-        let (_, settings, logger, engine) = try await options.start(label: "soma", exposed: true)
-        if settings.tokens.isEmpty {
-            logger.warning("no API token configured: the API is open, so it listens on loopback only (\(settings.host))")
-        }
-        logger.info("listening", metadata: ["host": .string(settings.host), "port": .stringConvertible(settings.port)])
-        try await SomaApplication.run(
-            SomaApplication.application(engine: engine, settings: settings, logger: logger),
-            grace: settings.shutdownGrace, logger: logger)
-        do {
-            try await engine.vectors.flush()
-        } catch {
-            logger.warning("could not save the vector index; it will be rebuilt at the next start", metadata: ["error": .string("\(error)")])
+        let started = try await options.start(label: "soma", exposed: true)
+        let (settings, logger) = (started.settings, started.logger)
+        // The backends start first and stop last: SIGTERM drains the server, then stops them in
+        // reverse order (the vector index saves its graphs on the way).
+        try await BackendLifetime.serve(grace: settings.shutdownGrace, logger: logger) { lifetime in
+            let engine = try await started.engine(in: lifetime)
+            if settings.tokens.isEmpty {
+                logger.warning("no API token configured: the API is open, so it listens on loopback only (\(settings.host))")
+            }
+            logger.info("listening", metadata: ["host": .string(settings.host), "port": .stringConvertible(settings.port)])
+            return SomaApplication.application(engine: engine, settings: settings, logger: logger)
         }
         logger.info("stopped")
     }
@@ -140,8 +160,10 @@ struct Migrate: AsyncParsableCommand {
             // whatever SOMA_AUTO_MIGRATE says: applying them is this command's job.
             let configuration = source.backendConfiguration
             let forced = BackendConfiguration { $0 == "SOMA_AUTO_MIGRATE" ? "true" : configuration.string($0) }
-            let storage = try await Backends.registry.makeStorage(name, forced)
-            guard await storage.isHealthy() else { throw StartupFailure("storage backend \(name) does not answer") }
+            try await BackendLifetime.during(logger: Logger(label: "soma.migrate")) { lifetime in
+                let storage = try await Backends.registry.makeStorage(name, forced, in: lifetime)
+                guard await storage.isHealthy() else { throw StartupFailure("storage backend \(name) does not answer") }
+            }
         } catch let failure as StartupFailure {
             throw failure
         } catch {

@@ -186,12 +186,12 @@ public struct ChosenBackend: Sendable, Equatable, CustomStringConvertible {
 /// backend target adds one `register` call; everything the service lists about backends (settings,
 /// secrets, automatic choice, where each connects) comes from what they register.
 public struct BackendRegistry: Sendable {
-    public typealias StorageFactory = @Sendable (BackendConfiguration) async throws -> any MemoryStorage
-    public typealias CacheFactory = @Sendable (BackendConfiguration) async throws -> any MemoryCache
+    public typealias StorageFactory = @Sendable (BackendConfiguration) async throws -> Provisioned<any MemoryStorage>
+    public typealias CacheFactory = @Sendable (BackendConfiguration) async throws -> Provisioned<any MemoryCache>
     /// A vector backend may reuse the storage it runs beside (its own tables, its own pool).
-    public typealias VectorFactory = @Sendable (BackendConfiguration, any MemoryStorage) async throws -> any VectorIndex
-    public typealias BusFactory = @Sendable (BackendConfiguration) async throws -> any EventBus
-    public typealias EmbedderFactory = @Sendable (BackendConfiguration) async throws -> any Embedder
+    public typealias VectorFactory = @Sendable (BackendConfiguration, any MemoryStorage) async throws -> Provisioned<any VectorIndex>
+    public typealias BusFactory = @Sendable (BackendConfiguration) async throws -> Provisioned<any EventBus>
+    public typealias EmbedderFactory = @Sendable (BackendConfiguration) async throws -> Provisioned<any Embedder>
 
     /// One registered backend: its description and its factory.
     private struct Entry: Sendable {
@@ -288,28 +288,31 @@ public struct BackendRegistry: Sendable {
         return entry.factory
     }
 
-    public func makeStorage(_ name: String, _ configuration: BackendConfiguration) async throws -> any MemoryStorage {
+    /// Each `make` builds the named backend and starts its services under `lifetime`.
+    public func makeStorage(_ name: String, _ configuration: BackendConfiguration, in lifetime: BackendLifetime) async throws -> any MemoryStorage {
         guard case .storage(let make) = try factory(.storage, name) else { preconditionFailure("registered under storage") }
-        return try await make(configuration)
+        return try await lifetime.start(make(configuration), name: "storage \(name)")
     }
 
-    public func makeCache(_ name: String, _ configuration: BackendConfiguration) async throws -> any MemoryCache {
+    public func makeCache(_ name: String, _ configuration: BackendConfiguration, in lifetime: BackendLifetime) async throws -> any MemoryCache {
         guard case .cache(let make) = try factory(.cache, name) else { preconditionFailure("registered under cache") }
-        return try await make(configuration)
+        return try await lifetime.start(make(configuration), name: "cache \(name)")
     }
 
-    public func makeVector(_ name: String, _ configuration: BackendConfiguration, storage: any MemoryStorage) async throws -> any VectorIndex {
+    public func makeVector(
+        _ name: String, _ configuration: BackendConfiguration, storage: any MemoryStorage, in lifetime: BackendLifetime
+    ) async throws -> any VectorIndex {
         guard case .vector(let make) = try factory(.vector, name) else { preconditionFailure("registered under vector") }
-        return try await make(configuration, storage)
+        return try await lifetime.start(make(configuration, storage), name: "vector \(name)")
     }
 
-    public func makeBus(_ name: String, _ configuration: BackendConfiguration) async throws -> any EventBus {
+    public func makeBus(_ name: String, _ configuration: BackendConfiguration, in lifetime: BackendLifetime) async throws -> any EventBus {
         guard case .bus(let make) = try factory(.bus, name) else { preconditionFailure("registered under bus") }
-        return try await make(configuration)
+        return try await lifetime.start(make(configuration), name: "bus \(name)")
     }
 
-    public func makeEmbedder(_ name: String, _ configuration: BackendConfiguration) async throws -> any Embedder {
+    public func makeEmbedder(_ name: String, _ configuration: BackendConfiguration, in lifetime: BackendLifetime) async throws -> any Embedder {
         guard case .embedder(let make) = try factory(.embedder, name) else { preconditionFailure("registered under embedder") }
-        return try await make(configuration)
+        return try await lifetime.start(make(configuration), name: "embedder \(name)")
     }
 }

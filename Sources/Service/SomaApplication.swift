@@ -72,17 +72,6 @@ public enum SomaApplication {
     static func outboxRelay(engine: MemoryEngine, plan: IndexingPlan) -> OutboxRelay {
         OutboxRelay(storage: engine.storage, bus: plan.publishesEvents ? engine.bus : DiscardedEvents())
     }
-
-    /// Runs an application until SIGTERM or SIGINT. A stop that outlasts `grace` escalates to
-    /// cancellation, and a cancellation that is ignored for 5 s ends the process: a pod told to stop
-    /// must not hang until Kubernetes kills it, or forever outside Kubernetes.
-    public static func run(_ app: some ApplicationProtocol, grace: Duration, logger: Logger) async throws {
-        var configuration = ServiceGroupConfiguration(
-            services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        configuration.maximumGracefulShutdownDuration = grace
-        configuration.maximumCancellationDuration = .seconds(5)
-        try await ServiceGroup(configuration: configuration).run()
-    }
 }
 
 /// The bus of a service with eventing off: events leave the outbox and go nowhere.

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 @testable import SomaCore
 
@@ -53,13 +54,15 @@ import Testing
 @Suite struct RegistryAndEventTests {
     @Test func unknownBackendListsKnownNames() async {
         var registry = BackendRegistry()
-        registry.registerEmbedder(BackendDescription(name: "hash")) { _ in HashEmbedder() }
-        registry.registerEmbedder(BackendDescription(name: "other")) { _ in HashEmbedder(dimension: 8) }
-        await #expect(throws: BackendError.unknownBackend(capability: .embedder, name: "nope", known: ["hash", "other"])) {
-            _ = try await registry.makeEmbedder("nope", BackendConfiguration([:]))
+        registry.registerEmbedder(BackendDescription(name: "hash")) { _ in Provisioned(HashEmbedder()) }
+        registry.registerEmbedder(BackendDescription(name: "other")) { _ in Provisioned(HashEmbedder(dimension: 8)) }
+        let dimension = try? await BackendLifetime.during(logger: Logger(label: "test")) { [registry] lifetime in
+            await #expect(throws: BackendError.unknownBackend(capability: .embedder, name: "nope", known: ["hash", "other"])) {
+                _ = try await registry.makeEmbedder("nope", BackendConfiguration([:]), in: lifetime)
+            }
+            return try await registry.makeEmbedder("other", BackendConfiguration([:]), in: lifetime).dimension
         }
-        let built = try? await registry.makeEmbedder("other", BackendConfiguration([:]))
-        #expect(built?.dimension == 8)
+        #expect(dimension == 8)
         #expect(BackendError.unknownBackend(capability: .storage, name: "x", known: ["a", "b"]).description.contains("a, b"))
     }
 

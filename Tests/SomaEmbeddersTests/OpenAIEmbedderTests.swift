@@ -4,6 +4,10 @@ import SomaCore
 import Testing
 
 @testable import SomaEmbedders
+import SomaBackendHTTP
+
+/// One client for the process's tests (a backend's own is shut down with it by the service).
+let testHTTP = BackendHTTPClient.make()
 
 /// The OpenAI-compatible embedder against the stand-in server (a real HTTP server on loopback that
 /// checks each request's shape the way OpenAI documents it; no model server runs here).
@@ -14,7 +18,7 @@ import Testing
         var settings = OpenAIEmbedderSettings(baseURL: server.baseURL, model: "standin-small", apiKey: key ?? server.apiKey)
         settings.retryBackoff = .milliseconds(10)
         adjust(&settings)
-        return OpenAIEmbedder(settings: settings, dimension: server.dimension)
+        return OpenAIEmbedder(settings: settings, dimension: server.dimension, http: testHTTP)
     }
 
     @Test func batchesTextsAndSendsWellFormedRequests() async throws {
@@ -135,10 +139,10 @@ import Testing
     @Test func learnsTheDimensionFromTheServerWhenNotConfigured() async throws {
         let server = try await EmbeddingsStandIn(dimension: 48)
         let settings = OpenAIEmbedderSettings(baseURL: server.baseURL, model: "m", apiKey: server.apiKey)
-        #expect(try await OpenAIEmbedder.make(settings, configuredDimension: nil).dimension == 48)
-        #expect(try await OpenAIEmbedder.make(settings, configuredDimension: 64).dimension == 64)
+        #expect(try await OpenAIEmbedder.make(settings, configuredDimension: nil, http: testHTTP).dimension == 48)
+        #expect(try await OpenAIEmbedder.make(settings, configuredDimension: 64, http: testHTTP).dimension == 64)
         server.stop()
-        let error = await #expect(throws: BackendError.self) { try await OpenAIEmbedder.make(settings, configuredDimension: nil) }
+        let error = await #expect(throws: BackendError.self) { try await OpenAIEmbedder.make(settings, configuredDimension: nil, http: testHTTP) }
         #expect(String(describing: error).contains("set SOMA_VECTOR_DIM"))
     }
 

@@ -46,13 +46,13 @@ struct PostgresMigrationTests {
         let url = try await Self.emptyDatabase()
         let manual = BackendConfiguration(["POSTGRES_URL": url, "SOMA_AUTO_MIGRATE": "false"])
         await #expect {
-            _ = try await PostgresBackends.storage(manual)
+            _ = try await PostgresBackends.storage(manual).startedForTests()
         } throws: { error in
             "\(error)".contains("soma migrate")
         }
         // What `soma migrate` does: open with migrations on; afterwards the manual start succeeds.
-        let storage = try await PostgresBackends.storage(BackendConfiguration(["POSTGRES_URL": url]))
+        let storage = try await PostgresBackends.storage(BackendConfiguration(["POSTGRES_URL": url])).startedForTests()
         #expect(try await PostgresBackends.pendingMigrations(storage).isEmpty)
-        _ = try await PostgresBackends.storage(manual)
+        _ = try await PostgresBackends.storage(manual).startedForTests()
     }
 }

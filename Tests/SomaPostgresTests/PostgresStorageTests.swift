@@ -10,7 +10,7 @@ enum PostgresTestSupport {
     }
 
     static func storage() async throws -> PostgresStorage {
-        try await PostgresBackends.storage(configuration)
+        try await PostgresBackends.storage(configuration).startedForTests()
     }
 }
 

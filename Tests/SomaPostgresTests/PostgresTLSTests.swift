@@ -15,7 +15,7 @@ struct PostgresTLSTests {
 
     /// Whether this storage's connection to the server is encrypted, as the server sees it.
     static func encrypted(_ query: String) async throws -> Bool {
-        let storage = try await PostgresBackends.storage(BackendConfiguration(["POSTGRES_URL": url + query]))
+        let storage = try await PostgresBackends.storage(BackendConfiguration(["POSTGRES_URL": url + query])).startedForTests()
         _ = try await storage.upsert([Fixture.draft(Fixture.namespace(), Fixture.coordinate(1), ["tls": "yes"])], at: Fixture.now)
         var ssl = false
         for try await flag in try await storage.client.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").decode(Bool.self) {
@@ -38,7 +38,7 @@ struct PostgresTLSTests {
 
     @Test func verifyFullRefusesAnUntrustedCertificateAtStartUp() async throws {
         await #expect {
-            _ = try await PostgresBackends.storage(BackendConfiguration(["POSTGRES_URL": Self.url + "?sslmode=verify-full", "POSTGRES_TIMEOUT_MS": "3000"]))
+            _ = try await PostgresBackends.storage(BackendConfiguration(["POSTGRES_URL": Self.url + "?sslmode=verify-full", "POSTGRES_TIMEOUT_MS": "3000"])).startedForTests()
         } throws: { error in
             let text = "\(error)"
             // The reason names the certificate check, and no credential leaks into it.

@@ -4,7 +4,11 @@ import Foundation
 import FoundationNetworking
 #endif
 import SomaCore
+import SomaBackendHTTP
 import SomaQdrant
+
+/// One client for the process's tests (a backend's own is shut down with it by the service).
+let qdrantTestHTTP = BackendHTTPClient.make()
 import Testing
 
 /// Against the Qdrant stand-in (no Qdrant server runs here): every request this adapter makes is
@@ -13,7 +17,7 @@ import Testing
 struct QdrantVectorTests {
     static func index(apiKey: String? = TestServers.qdrantAPIKey) -> QdrantVectorIndex {
         QdrantVectorIndex(endpoint: QdrantEndpoint(
-            baseURL: TestServers.qdrantURL!, apiKey: apiKey, collection: "test_\(UUID().uuidString.prefix(8).lowercased())"))
+            baseURL: TestServers.qdrantURL!, apiKey: apiKey, collection: "test_\(UUID().uuidString.prefix(8).lowercased())"), http: qdrantTestHTTP)
     }
 
     /// Requests the stand-in refused for breaking Qdrant's OpenAPI document, since it started.
@@ -66,7 +70,7 @@ struct QdrantVectorTests {
 @Suite struct QdrantRefusedConnectionTests {
     @Test func aRefusedConnectionIsAnOutageAtOnceNotAfterTheTimeout() async throws {
         let index = QdrantVectorIndex(endpoint: QdrantEndpoint(
-            baseURL: "http://127.0.0.1:\(try Spawn.freePort())", collection: "nobody", timeout: .seconds(90)))
+            baseURL: "http://127.0.0.1:\(try Spawn.freePort())", collection: "nobody", timeout: .seconds(90)), http: qdrantTestHTTP)
         let started = ContinuousClock.now
         await #expect {
             _ = try await index.search(VectorQuery(vector: [1, 0, 0, 0], namespace: "ns", limit: 3))

@@ -179,6 +179,9 @@ import Testing
             VectorPoint(id: UUID(), vector: HashEmbedder(dimension: 32).vector(for: "item \(index) topic \(index % 7)"), namespace: "ns", type: .episodic, version: 1, payload: [:])
         }
         let running = try await SQLiteVectorIndex(database: try SQLiteDatabase(directory: directory), dimension: 32, parameters: parameters)
+        // The saver as `soma serve` runs it; cancelled, never shut down gracefully (that would save).
+        let saver = Task { try await running.graphSaver.run() }
+        defer { saver.cancel() }
         try await running.upsert(points)
         await running.index.waitForMerge()
         // Until a save that began after the last merge has finished.

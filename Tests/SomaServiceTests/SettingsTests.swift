@@ -1,6 +1,7 @@
 import Foundation
 import SomaCore
 import SomaInProcess
+import Synchronization
 import Testing
 @testable import SomaService
 
@@ -108,7 +109,9 @@ import Testing
         InProcessBackends.register(into: &registry)
         let (source, chosen) = try await settings(["SOMA_STORAGE": "cassandra"])
         await #expect(throws: BackendError.unknownBackend(capability: .storage, name: "cassandra", known: ["inprocess"])) {
-            _ = try await EngineAssembly.build(registry: registry, source: source, settings: chosen, logger: .init(label: "test"))
+            try await BackendLifetime.during(logger: .init(label: "test")) { [registry] lifetime in
+                _ = try await EngineAssembly.build(registry: registry, source: source, settings: chosen, logger: .init(label: "test"), in: lifetime)
+            }
         }
     }
 
@@ -133,7 +136,7 @@ import Testing
     @Test func aNewBackendsSettingsAppearEverywhere() async throws {
         var registry = BackendRegistry()
         InProcessBackends.register(into: &registry)
-        registry.registerCache(Self.fileCache) { _ in InProcessCache() }
+        registry.registerCache(Self.fileCache) { _ in Provisioned(InProcessCache()) }
         let catalogue = SettingCatalogue(registry: registry)
         #expect(catalogue.names.contains("FILECACHE_DIR") && catalogue.names.contains("FILECACHE_KEY"))
         #expect(catalogue.isSecret("FILECACHE_KEY") && !catalogue.isSecret("FILECACHE_DIR") && catalogue.isSecret("SOMA_API_TOKEN"))
@@ -155,9 +158,29 @@ import Testing
         #expect(try unset.backends.chosen(in: registry)[.cache]?.name == "inprocess")
     }
 
+    /// What a factory returns beside its backend runs under the lifetime the engine is built in:
+    /// started before its readiness check, stopped when the lifetime ends, after the job.
+    @Test func aBackendsServicesRunUnderTheLifetimeAndStopWithIt() async throws {
+        let events = Mutex<[String]>([])
+        var registry = BackendRegistry()
+        InProcessBackends.register(into: &registry)
+        registry.registerCache(Self.fileCache) { _ in
+            let pool = CloseAtShutdown { events.withLock { $0.append("closed") } }
+            return Provisioned(InProcessCache(), services: [pool]) { events.withLock { $0.append("ready") } }
+        }
+        let source = try await SettingsSource.load(environment: ["FILECACHE_DIR": "/srv/cache"], catalogue: SettingCatalogue(registry: registry))
+        let settings = try ServiceSettings.read(source)
+        try await BackendLifetime.during(logger: .init(label: "test")) { [registry] lifetime in
+            let engine = try await EngineAssembly.build(registry: registry, source: source, settings: settings, logger: .init(label: "test"), in: lifetime)
+            #expect(await engine.cache.isHealthy())
+            events.withLock { $0.append("job") }
+        }
+        #expect(events.withLock { $0 } == ["ready", "job", "closed"])
+    }
+
     @Test func aBackendThatIsNeverChosenByItselfMustBeNamed() async throws {
         var registry = BackendRegistry()
-        registry.registerStorage(BackendDescription(name: "manual")) { _ in InProcessStorage() }
+        registry.registerStorage(BackendDescription(name: "manual")) { _ in Provisioned(InProcessStorage()) }
         #expect(throws: BackendError.self) { try registry.choose(named: [:], BackendConfiguration([:])) }
         let named = try registry.choose(named: [.storage: "manual", .cache: "x", .vector: "x", .bus: "x", .embedder: "x"], BackendConfiguration([:]))
         #expect(named[.storage] == ChosenBackend(name: "manual", reason: "SOMA_STORAGE names it"))

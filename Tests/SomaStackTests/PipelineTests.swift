@@ -3,7 +3,10 @@ import ConformanceKit
 import Foundation
 import NIOCore
 import SomaCore
+import SomaBackendHTTP
 import SomaQdrant
+
+private let qdrantTestHTTP = BackendHTTPClient.make()
 import Testing
 
 /// The evented pipeline as separate processes: `soma serve` (PostgreSQL records, VECTOR_INDEX_ASYNC)
@@ -71,7 +74,7 @@ enum Pipeline {
         /// Points in this test's namespace, as Qdrant holds them.
         func indexed() async throws -> Int {
             let index = QdrantVectorIndex(endpoint: QdrantEndpoint(
-                baseURL: TestServers.qdrantURL!, apiKey: TestServers.qdrantAPIKey, collection: collection))
+                baseURL: TestServers.qdrantURL!, apiKey: TestServers.qdrantAPIKey, collection: collection), http: qdrantTestHTTP)
             return try await index.count(namespace: namespace)
         }
 

@@ -1,3 +1,4 @@
+import SomaBackendHTTP
 import SomaCore
 
 /// Registers the OpenAI-compatible HTTP embedder as `openai`.
@@ -28,7 +29,9 @@ public enum EmbedderBackends {
             if let configured, !(1...65_536).contains(configured) {
                 throw BackendError.invalidSetting(name: "SOMA_VECTOR_DIM", reason: "must be between 1 and 65536")
             }
-            return try await OpenAIEmbedder.make(settings, configuredDimension: configured)
+            return try await BackendHTTPClient.provisioned { http -> any Embedder in
+                try await OpenAIEmbedder.make(settings, configuredDimension: configured, http: http)
+            }
         }
     }
 }

@@ -17,7 +17,7 @@ public final class OpenAIEmbedder: Embedder {
     private let client: EmbeddingsClient
     private let queue: EmbeddingQueue
 
-    public init(settings: OpenAIEmbedderSettings, dimension: Int, http: HTTPClient = EmbeddingsClient.http) {
+    public init(settings: OpenAIEmbedderSettings, dimension: Int, http: HTTPClient) {
         self.settings = settings
         self.dimension = dimension
         let client = EmbeddingsClient(settings: settings, http: http)
@@ -28,7 +28,7 @@ public final class OpenAIEmbedder: Embedder {
     }
 
     /// The dimension from the settings, or else from one small request to the server.
-    public static func make(_ settings: OpenAIEmbedderSettings, configuredDimension: Int?, http: HTTPClient = EmbeddingsClient.http) async throws -> OpenAIEmbedder {
+    public static func make(_ settings: OpenAIEmbedderSettings, configuredDimension: Int?, http: HTTPClient) async throws -> OpenAIEmbedder {
         if let requested = settings.requestedDimensions, let configuredDimension, requested != configuredDimension {
             throw BackendError.invalidSetting(
                 name: "SOMA_VECTOR_DIM", reason: "is \(configuredDimension) but SOMA_EMBEDDINGS_DIMENSIONS asks the model for \(requested)")
@@ -67,10 +67,6 @@ extension OpenAIEmbedderSettings {
 
 /// One batch to the server and back, with retries.
 public struct EmbeddingsClient: Sendable {
-    /// Fails a refused connection at once, so a server that is down costs a store milliseconds and
-    /// this type's own retries decide what happens.
-    public static var http: HTTPClient { BackendHTTPClient.shared }
-
     let settings: OpenAIEmbedderSettings
     let http: HTTPClient
 

@@ -10,13 +10,13 @@ public enum InProcessBackends {
     }
 
     public static func register(into registry: inout BackendRegistry) {
-        registry.registerStorage(described()) { _ in InProcessStorage() }
+        registry.registerStorage(described()) { _ in Provisioned(InProcessStorage()) }
         let capacity = SettingDescription("SOMA_CACHE_CAPACITY", default: "10000", "Entries the in-process LRU cache holds")
         registry.registerCache(described([capacity])) { configuration in
-            InProcessCache(capacity: try configuration.int("SOMA_CACHE_CAPACITY", default: 10_000))
+            Provisioned(InProcessCache(capacity: try configuration.int("SOMA_CACHE_CAPACITY", default: 10_000)))
         }
-        registry.registerVector(described()) { _, _ in InProcessVectorIndex() }
-        registry.registerBus(described()) { _ in InProcessEventBus() }
+        registry.registerVector(described()) { _, _ in Provisioned(InProcessVectorIndex()) }
+        registry.registerBus(described()) { _ in Provisioned(InProcessEventBus()) }
         let hash = BackendDescription(
             name: "hash",
             settings: [.vectorDimension, SettingDescription("SOMA_FORCE_HASH_EMBEDDINGS", default: "false", "`1` selects the `hash` embedder, as in the original service")],
@@ -32,7 +32,7 @@ public enum InProcessBackends {
             guard (1...8192).contains(dimension) else {
                 throw BackendError.invalidSetting(name: "SOMA_VECTOR_DIM", reason: "must be between 1 and 8192")
             }
-            return HashEmbedder(dimension: dimension)
+            return Provisioned(HashEmbedder(dimension: dimension))
         }
     }
 }

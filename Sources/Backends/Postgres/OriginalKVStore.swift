@@ -15,16 +15,19 @@ public final class OriginalKVStore: Sendable {
     let client: PostgresClient
     let endpoint: PostgresEndpoint
     let logger = Logger(label: "soma.original")
-    private let runner: Task<Void, Never>
 
-    /// `url` is the original's `POSTGRES_URL`.
-    public init(url: String) throws {
-        endpoint = try PostgresEndpoint(BackendConfiguration { $0 == "POSTGRES_URL" ? url : nil })
-        client = PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: logger)
-        runner = Task { [client] in await client.run() }
+    private init(client: PostgresClient, endpoint: PostgresEndpoint) {
+        self.client = client
+        self.endpoint = endpoint
     }
 
-    deinit { runner.cancel() }
+    /// The store at `url` (the original's `POSTGRES_URL`), with its connection pool as a service.
+    public static func open(url: String) throws -> Provisioned<OriginalKVStore> {
+        let endpoint = try PostgresEndpoint(BackendConfiguration { $0 == "POSTGRES_URL" ? url : nil })
+        let store = OriginalKVStore(
+            client: PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: Logger(label: "soma.original")), endpoint: endpoint)
+        return Provisioned(store, services: [store.client])
+    }
 
     public var description: String { endpoint.description }
 

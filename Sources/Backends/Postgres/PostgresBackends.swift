@@ -1,15 +1,12 @@
 import Logging
 import PostgresNIO
 import SomaCore
-import Synchronization
 
-/// Registers PostgreSQL storage (`postgres`) and its vectors (`pgvector`). One connection pool per
-/// `POSTGRES_URL` and process, shared by both.
+/// Registers PostgreSQL storage (`postgres`) and its vectors (`pgvector`). Beside PostgreSQL storage,
+/// pgvector shares its connection pool.
 public enum PostgresBackends {
     public static let storageName = "postgres"
     public static let vectorName = "pgvector"
-
-    private static let opened = Mutex<[String: PostgresStorage]>([:])
 
     static let connection = [
         SettingDescription("POSTGRES_URL", secret: true, "`postgres://user:password@host:5432/db?sslmode=prefer` (sslmode as libpq's)"),
@@ -26,32 +23,30 @@ public enum PostgresBackends {
 
     public static func register(into registry: inout BackendRegistry) {
         registry.registerStorage(described(storageName, [], .whenSet("POSTGRES_URL"))) { configuration in
-            try await storage(configuration)
+            try storage(configuration).map { $0 as any MemoryStorage }
         }
         let table = SettingDescription("PGVECTOR_TABLE", default: "soma_vectors", "pgvector's table (created for the embedder's dimension)")
         let besideStorage = AutomaticChoice(priority: 50, when: "the storage is postgres") { _, chosen in chosen[.storage] == storageName }
         registry.registerVector(described(vectorName, [table, .vectorDimension], besideStorage)) { configuration, storage in
-            let postgres: PostgresStorage
-            if let beside = storage as? PostgresStorage { postgres = beside } else { postgres = try await Self.storage(configuration) }
-            return try PgVectorIndex(storage: postgres, table: configuration.vectorCollection(configuration.string("PGVECTOR_TABLE") ?? "soma_vectors"))
+            let postgres = try (storage as? PostgresStorage).map { Provisioned($0) } ?? Self.storage(configuration)
+            let table = try configuration.vectorCollection(configuration.string("PGVECTOR_TABLE") ?? "soma_vectors")
+            return try postgres.map { try PgVectorIndex(storage: $0, table: table) as any VectorIndex }
         }
     }
 
-    /// The storage for this configuration: pool started, connection checked, schema migrated (unless
+    /// The storage for this configuration, with its connection pool as a service (it reconnects by
+    /// itself after an outage); once the pool runs: connection checked, schema migrated (unless
     /// `SOMA_AUTO_MIGRATE=false`, in which case a schema that is behind is a start-up error).
-    public static func storage(_ configuration: BackendConfiguration) async throws -> PostgresStorage {
+    public static func storage(_ configuration: BackendConfiguration) throws -> Provisioned<PostgresStorage> {
         let endpoint = try PostgresEndpoint(configuration)
-        let key = configuration.string("POSTGRES_URL")!
         let logger = Logger(label: "soma.postgres")
-        let storage = opened.withLock { opened -> PostgresStorage in
-            if let storage = opened[key] { return storage }
-            let client = PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: logger)
-            // The pool lives as long as the process; it reconnects by itself after an outage.
-            Task { await client.run() }
-            let storage = PostgresStorage(client: client, endpoint: endpoint, logger: logger)
-            opened[key] = storage
-            return storage
-        }
+        let client = PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: logger)
+        let storage = PostgresStorage(client: client, endpoint: endpoint, logger: logger)
+        return Provisioned(storage, services: [client]) { try await ready(storage, configuration) }
+    }
+
+    private static func ready(_ storage: PostgresStorage, _ configuration: BackendConfiguration) async throws {
+        let (endpoint, logger) = (storage.endpoint, storage.logger)
         do {
             try await storage.call.run { try await endpoint.probe(logger: logger) }
         } catch let error as BackendError {
@@ -69,7 +64,6 @@ public enum PostgresBackends {
                     reason: "the schema lacks migrations \(missing.joined(separator: ", ")); run `soma migrate` (SOMA_AUTO_MIGRATE is false)")
             }
         }
-        return storage
     }
 
     static func migrate(_ storage: PostgresStorage) async throws {

@@ -1,3 +1,4 @@
+import SomaBackendHTTP
 import SomaCore
 
 /// Registers Qdrant as the vector backend `qdrant`.
@@ -20,7 +21,8 @@ public enum QdrantBackends {
                 configuration.string("QDRANT_URL").map(Redaction.url) ?? "\(configuration.string("QDRANT_HOST") ?? "?"):\(configuration.string("QDRANT_PORT") ?? "6333")"
             })
         registry.registerVector(description) { configuration, _ in
-            QdrantVectorIndex(endpoint: try QdrantEndpoint(configuration))
+            let endpoint = try QdrantEndpoint(configuration)
+            return try await BackendHTTPClient.provisioned { http -> any VectorIndex in QdrantVectorIndex(endpoint: endpoint, http: http) }
         }
     }
 }

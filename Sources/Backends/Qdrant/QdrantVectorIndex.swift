@@ -14,7 +14,7 @@ public final class QdrantVectorIndex: VectorIndex {
 
     /// `http` fails a refused connection at once: a Qdrant that is down answers 503 in
     /// milliseconds rather than after the whole timeout.
-    public init(endpoint: QdrantEndpoint, http: HTTPClient = BackendHTTPClient.shared) {
+    public init(endpoint: QdrantEndpoint, http: HTTPClient) {
         self.endpoint = endpoint
         self.http = http
     }

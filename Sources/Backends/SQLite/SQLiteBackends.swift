@@ -1,22 +1,15 @@
 import SomaANN
 import SomaCore
-import Synchronization
 
 /// Registers SQLite storage and vectors under the name `sqlite`. Both share one data file in
 /// `SOMA_DATA_DIR` (default `./data`).
 public enum SQLiteBackends {
     public static let name = "sqlite"
 
-    /// One open database per directory, shared by the storage and vector backends of a process.
-    private static let open = Mutex<[String: SQLiteDatabase]>([:])
-
-    public static func database(in directory: String) throws -> SQLiteDatabase {
-        try open.withLock { open in
-            if let database = open[directory] { return database }
-            let database = try SQLiteDatabase(directory: directory)
-            open[directory] = database
-            return database
-        }
+    /// The database in `directory`, closed at the shutdown of whoever opened it.
+    static func database(in directory: String) throws -> Provisioned<SQLiteDatabase> {
+        let database = try SQLiteDatabase(directory: directory)
+        return Provisioned(database, services: [CloseAtShutdown { try? database.pool.close() }])
     }
 
     static let dataDirectory = SettingDescription(
@@ -31,15 +24,19 @@ public enum SQLiteBackends {
 
     public static func register(into registry: inout BackendRegistry) {
         registry.registerStorage(described([], .fallback(priority: 10, "the default: a file in SOMA_DATA_DIR"))) { configuration in
-            SQLiteStorage(database: try database(in: configuration.string("SOMA_DATA_DIR") ?? "./data"))
+            let database = try database(in: configuration.string("SOMA_DATA_DIR") ?? "./data")
+            return Provisioned(SQLiteStorage(database: database.backend), services: database.services)
         }
         let besideStorage = AutomaticChoice(priority: 50, when: "the storage is sqlite") { _, chosen in chosen[.storage] == name }
         registry.registerVector(described([.vectorDimension] + ANNBackends.settings, besideStorage)) { configuration, storage in
-            let database = try (storage as? SQLiteStorage)?.database ?? database(in: configuration.string("SOMA_DATA_DIR") ?? "./data")
+            // Beside SQLite storage the file is the storage's (closed with it); else its own.
+            let database = try (storage as? SQLiteStorage).map { Provisioned($0.database) } ?? database(in: configuration.string("SOMA_DATA_DIR") ?? "./data")
             let parameters = try ANNBackends.parameters(configuration)
             let dimension = try configuration.int("SOMA_VECTOR_DIM", default: HashEmbedder.defaultDimension)
             let generation = try configuration.int(EmbeddingState.generationSetting, default: 0)
-            return try await SQLiteVectorIndex(database: database, dimension: dimension, parameters: parameters, generation: generation)
+            let vectors = try await SQLiteVectorIndex(database: database.backend, dimension: dimension, parameters: parameters, generation: generation)
+            // Reverse order at shutdown: the graphs are saved before the file is closed.
+            return Provisioned(vectors, services: database.services + [vectors.graphSaver])
         }
     }
 }

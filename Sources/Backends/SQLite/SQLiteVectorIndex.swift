@@ -14,8 +14,7 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
     let mergeGrace: Duration = .seconds(20)
     /// This generation's tables, and where its saved graphs live.
     let tables: Tables
-    private let periodicSave = Mutex<Task<Void, Never>?>(nil)
-    private static let logger = Logger(label: "soma.sqlite")
+    static let logger = Logger(label: "soma.sqlite")
 
     /// Generation 0 is the migrated `vectors` and `vector_meta`; `soma reindex` makes `vectors_g<N>`
     /// and `vector_meta_g<N>` beside them, with their graphs in a folder of the same name.
@@ -69,33 +68,11 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
             // Searches scan these exactly until the merge has put them into the graph.
             Self.logger.notice("vectors not in the saved graph are being merged into it", metadata: ["vectors": "\(waiting)", "stored": "\(entries.count)"])
         }
-        if let interval = parameters.saveInterval { startSaving(every: interval) }
     }
 
-    deinit { periodicSave.withLock { $0?.cancel() } }
-
-    /// Saves the graphs every `interval` while vectors were merged into them since the last save,
-    /// so that after a crash the next start reuses a recent graph instead of merging every vector
-    /// again (searches scan the waiting ones exactly). A failed save is retried at the next tick.
-    private func startSaving(every interval: Duration) {
-        let task = Task.detached { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                guard let self, !Task.isCancelled else { return }
-                guard self.index.mergedSinceSave > 0 else { continue }
-                let (index, directory) = (self.index, self.tables.graphs)
-                do {
-                    // On a thread of its own: writing a graph (about 170 MB at 100,000 x 384) must not
-                    // hold one of the few threads that serve requests.
-                    try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-                        Thread.detachNewThread { done.resume(with: Result { try index.save(to: directory) }) }
-                    }
-                } catch {
-                    Self.logger.warning("cannot save the HNSW graphs; retrying at the next interval", metadata: ["error": "\(error)"])
-                }
-            }
-        }
-        periodicSave.withLock { $0 = task }
+    /// The service that saves this index's graphs while it runs and at the shutdown.
+    public var graphSaver: GraphSaver {
+        GraphSaver(index: index, directory: tables.graphs, interval: index.parameters.saveInterval)
     }
 
     public func ensureCollection(dimension: Int) async throws {

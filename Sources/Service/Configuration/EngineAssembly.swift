@@ -5,18 +5,21 @@ import SomaCore
 /// Builds the engine from the registry and configuration, logging one line per capability:
 /// which backend, and where (credentials redacted).
 public enum EngineAssembly {
-    public static func build(registry: BackendRegistry, source: SettingsSource, settings: ServiceSettings, logger: Logger) async throws -> MemoryEngine {
+    /// Each backend's services start under `lifetime` as the backend is built.
+    public static func build(
+        registry: BackendRegistry, source: SettingsSource, settings: ServiceSettings, logger: Logger, in lifetime: BackendLifetime
+    ) async throws -> MemoryEngine {
         let chosen = try settings.backends.chosen(in: registry)
         let names = chosen.mapValues(\.name)
         let config = source.backendConfiguration
         // The embedder first: missing model files fail start-up before any storage is created or opened.
-        let embedder = try await registry.makeEmbedder(names[.embedder]!, config)
-        let storage = try await registry.makeStorage(names[.storage]!, config)
-        let cache = try await registry.makeCache(names[.cache]!, config)
+        let embedder = try await registry.makeEmbedder(names[.embedder]!, config, in: lifetime)
+        let storage = try await registry.makeStorage(names[.storage]!, config, in: lifetime)
+        let cache = try await registry.makeCache(names[.cache]!, config, in: lifetime)
         // Refuses to start when the index holds another model's vectors; else names its generation.
         let generation = try await EmbeddingState.check(storage, embedder)
-        let vectors = try await registry.makeVector(names[.vector]!, vectorConfiguration(config, embedder, generation: generation), storage: storage)
-        let bus = try await registry.makeBus(names[.bus]!, config)
+        let vectors = try await registry.makeVector(names[.vector]!, vectorConfiguration(config, embedder, generation: generation), storage: storage, in: lifetime)
+        let bus = try await registry.makeBus(names[.bus]!, config, in: lifetime)
         for capability in Capability.allCases {
             let choice = chosen[capability]!
             let location = registry.description(capability, choice.name)?.location(config) ?? "configured"

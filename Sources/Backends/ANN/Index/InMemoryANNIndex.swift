@@ -51,8 +51,9 @@ public enum ANNBackends {
 
     public static func register(into registry: inout BackendRegistry) {
         registry.registerVector(BackendDescription(name: name, settings: [.vectorDimension] + settings, location: { _ in "process memory" })) { configuration, _ in
-            InMemoryANNIndex(
+            let vectors = InMemoryANNIndex(
                 dimension: try configuration.int("SOMA_VECTOR_DIM", default: HashEmbedder.defaultDimension), parameters: try parameters(configuration))
+            return Provisioned(vectors, services: [CloseAtShutdown { await vectors.index.stopMerging() }])
         }
     }
 }

@@ -41,9 +41,6 @@ public final class NearestNeighbourIndex: Sendable {
 
     struct State {
         var partitions: [String: Partition] = [:]
-        var merging = false
-        /// When the merge last started or moved vectors: a merge whose heartbeat is old is stuck.
-        var mergeHeartbeat = ContinuousClock.now
         /// Vectors put into graphs (by merges and rebuilds) since start-up, and how many of them the
         /// last finished save held.
         var merged = 0
@@ -56,10 +53,12 @@ public final class NearestNeighbourIndex: Sendable {
     private let state = Mutex(State())
     /// One save at a time: two would write the same temporary files.
     private let saving = Mutex(())
+    private let mergeLoop = MergeLoop()
 
     public init(dimension: Int, parameters: ANNParameters = ANNParameters()) {
         self.dimension = dimension
         self.parameters = parameters
+        mergeLoop.attach { [weak self] in self?.mergeStep(background: true) ?? false }
     }
 
     // MARK: Writes
@@ -224,24 +223,18 @@ public final class NearestNeighbourIndex: Sendable {
     /// False while a merge runs that has moved nothing for `mergeStallLimit`: the buffer every
     /// search scans would only grow. Idle (nothing waiting, or a merge about to start) is healthy.
     public var mergeIsProgressing: Bool {
-        state.withLock { !$0.merging || ContinuousClock.now - $0.mergeHeartbeat < parameters.mergeStallLimit }
+        mergeLoop.isProgressing(limit: parameters.mergeStallLimit)
+    }
+
+    /// Ends background merging (at shutdown): a batch under way finishes, vectors still waiting stay
+    /// in the buffer (searched exactly; the next start merges them). Returns once the thread has ended.
+    public func stopMerging() async {
+        await mergeLoop.stop()
     }
 
     private func scheduleMerge() {
-        let start = state.withLock { state -> Bool in
-            guard !state.merging, state.partitions.values.contains(where: { $0.graph != nil && !$0.pending.isEmpty }) else { return false }
-            state.merging = true
-            state.mergeHeartbeat = .now
-            return true
-        }
-        // A thread of its own: the merge blocks for as long as graph insertion takes, and must not
-        // hold one of the few threads that serve requests.
-        if start { Thread.detachNewThread { self.merge() } }
-    }
-
-    /// Moves buffered vectors into their graphs a batch at a time; searches go on meanwhile.
-    private func merge() {
-        while mergeStep(background: true) {}
+        let waiting = state.withLock { state in state.partitions.values.contains { $0.graph != nil && !$0.pending.isEmpty } }
+        if waiting { mergeLoop.request() }
     }
 
     private enum MergeWork {
@@ -266,7 +259,6 @@ public final class NearestNeighbourIndex: Sendable {
             if background, let (namespace, partition) = state.partitions.first(where: { needsCompaction($0.value) }) {
                 return .compact(namespace: namespace, graph: partition.graph!, live: partition.entries.values.map { ($0.label, $0.vector) })
             }
-            if background { state.merging = false }
             return nil
         }
         switch work {
@@ -287,7 +279,6 @@ public final class NearestNeighbourIndex: Sendable {
         }
         state.withLock { state in
             state.merged += added.count
-            state.mergeHeartbeat = .now
             for (id, label, vector) in batch {
                 state.partitions[namespace]?.claimed.remove(id)
                 guard added.contains(id) else {
@@ -319,12 +310,11 @@ public final class NearestNeighbourIndex: Sendable {
             dimension: dimension, capacity: max(live.count, parameters.exactThreshold) * 2, m: parameters.m,
             efConstruction: parameters.efConstruction, efSearch: parameters.efSearch)
         else {
-            state.withLock { $0.merging = false }
             return false
         }
         for (position, (label, vector)) in live.enumerated() {
             try? graph.add(vector, label: label)
-            if position % 256 == 255 { state.withLock { $0.mergeHeartbeat = .now } }
+            if position % 256 == 255 { mergeLoop.beat() }
         }
         state.withLock { state in
             guard state.partitions[namespace]?.graph === old else { return }
@@ -359,7 +349,7 @@ public final class NearestNeighbourIndex: Sendable {
     /// rebuild) has finished, or until `limit` has passed.
     public func waitForMerge(upTo limit: Duration = .seconds(3600)) async {
         let deadline = ContinuousClock.now.advanced(by: limit)
-        while pendingCount > 0 || state.withLock({ $0.merging }), ContinuousClock.now < deadline {
+        while pendingCount > 0 || mergeLoop.isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }

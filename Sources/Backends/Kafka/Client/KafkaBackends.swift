@@ -26,7 +26,8 @@ public enum KafkaBackends {
             ],
             location: { configuration in configuration.string("KAFKA_BOOTSTRAP_SERVERS") ?? "configured" })
         registry.registerBus(description) { configuration in
-            try KafkaEventBus(settings: try KafkaSettings(configuration))
+            let bus = try KafkaEventBus(settings: try KafkaSettings(configuration))
+            return Provisioned(bus, services: [CloseAtShutdown { await bus.producer.close() }])
         }
     }
 }

@@ -37,10 +37,34 @@ final class KafkaProducer: @unchecked Sendable {
         poller.start(KafkaHandleReference(pointer: handle))
     }
 
+    /// Set by `close`: the handle is freed, and a send fails at once.
+    private let closed = Atomic<Bool>(false)
+
+    /// Sends what is queued (up to 5 s), then frees the client; on a thread of its own, since
+    /// librdkafka blocks. The shutdown calls it, after the server and the outbox relay have stopped.
+    func close() async {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let (handle, poller) = (KafkaHandleReference(pointer: handle), poller)
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                rd_kafka_flush(handle.pointer, 5000)
+                poller.stop()
+                rd_kafka_destroy(handle.pointer)
+                done.resume()
+            }
+            thread.name = "kafka-producer-close"
+            thread.start()
+        }
+    }
+
     deinit {
-        rd_kafka_flush(handle, 5000)
-        poller.stop()
-        rd_kafka_destroy(handle)
+        // Closed by the service lifetime; a producer made outside one (a test) ends without waiting.
+        guard !closed.load(ordering: .acquiring) else { return }
+        let (handle, poller) = (KafkaHandleReference(pointer: handle), poller)
+        Thread.detachNewThread {
+            poller.stop()
+            rd_kafka_destroy(handle.pointer)
+        }
     }
 
     /// Serves delivery reports on a thread of its own until stopped.
@@ -66,6 +90,7 @@ final class KafkaProducer: @unchecked Sendable {
     /// Sends the records and waits for every delivery report.
     func send(_ records: [KafkaRecord]) async throws {
         guard !records.isEmpty else { return }
+        guard !closed.load(ordering: .acquiring) else { throw KafkaError("the producer is closed (the service is stopping)") }
         let batch = DeliveryBatch(count: records.count)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             batch.start(continuation)

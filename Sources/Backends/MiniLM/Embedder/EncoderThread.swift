@@ -18,6 +18,8 @@ final class EncoderThread: @unchecked Sendable {
     private var queries: [Job] = []
     private var batches: [Job] = []
     private var stopping = false
+    /// Signalled when the thread and the encoder's workers have ended.
+    private let ended = DispatchSemaphore(value: 0)
     /// Forward passes run so far (tests read it to see that concurrent stores share passes).
     let passes = Atomic<Int>(0)
 
@@ -68,6 +70,21 @@ final class EncoderThread: @unchecked Sendable {
     private func loop() {
         while let job = next() {
             job.continuation.resume(returning: run(job.texts))
+        }
+        encoder.stopWorkers()
+        ended.signal()
+    }
+
+    /// Stops, and returns once the thread and its workers have ended (the service's shutdown).
+    func stopAndWait() async {
+        stop()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            // Waiting blocks: never on one of Swift's cooperative threads.
+            Thread.detachNewThread { [ended] in
+                ended.wait()
+                ended.signal()  // a second caller returns too
+                done.resume()
+            }
         }
     }
 

@@ -22,7 +22,8 @@ public enum MiniLMBackends {
             settings.threads = try configuration.int("SOMA_EMBEDDER_THREADS", default: settings.threads, in: 1...256)
             settings.batchSize = try configuration.int("SOMA_EMBEDDER_BATCH", default: settings.batchSize, in: 1...1024)
             do {
-                return try MiniLMEmbedder(settings)
+                let embedder = try MiniLMEmbedder(settings)
+                return Provisioned(embedder, services: [CloseAtShutdown { await embedder.stop() }])
             } catch let error as ModelFileError {
                 throw BackendError.unreachable(backend: "embedder minilm", reason: "cannot load all-MiniLM-L6-v2: \(error)")
             }

@@ -42,6 +42,11 @@ public final class MiniLMEmbedder: Embedder {
         thread.stop()
     }
 
+    /// Ends the model's threads; what `soma` runs at shutdown, after the server has drained.
+    public func stop() async {
+        await thread.stopAndWait()
+    }
+
     public func embed(_ texts: [String]) async throws -> [[Float]] {
         try await queue.embed(texts)
     }

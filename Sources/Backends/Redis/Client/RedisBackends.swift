@@ -1,22 +1,13 @@
 import SomaCore
-import Synchronization
 
-/// Registers the Redis cache and the Redis Streams bus under the name `redis`. The cache and bus of one process share a client.
+/// Registers the Redis cache and the Redis Streams bus under the name `redis`, each with a pool of its own.
 public enum RedisBackends {
     public static let name = "redis"
 
-    private static let clients = Mutex<[String: RedisClient]>([:])
-
-    /// One client per endpoint and process.
-    public static func client(_ configuration: BackendConfiguration) throws -> RedisClient {
-        let endpoint = try RedisEndpoint(configuration)
-        let key = "\(endpoint)"
-        return clients.withLock { clients in
-            if let client = clients[key] { return client }
-            let client = RedisClient(endpoint)
-            clients[key] = client
-            return client
-        }
+    /// A backend on a new client, whose connections and threads end at the backend's shutdown.
+    static func provisioned<Backend: Sendable>(_ configuration: BackendConfiguration, _ build: (RedisClient) throws -> Backend) throws -> Provisioned<Backend> {
+        let client = RedisClient(try RedisEndpoint(configuration))
+        return Provisioned(try build(client), services: [CloseAtShutdown { await client.close() }])
     }
 
     static let connection = [
@@ -38,7 +29,7 @@ public enum RedisBackends {
 
     public static func register(into registry: inout BackendRegistry) {
         registry.registerCache(described([], automatic: [.whenSet("REDIS_URL", "REDIS_HOST")])) { configuration in
-            RedisCache(client: try client(configuration))
+            try provisioned(configuration) { client -> any MemoryCache in RedisCache(client: client) }
         }
         let stream = [
             SettingDescription("REDIS_STREAM_KEY", default: "soma:memory.events", "The Redis Streams bus's stream"),
@@ -47,7 +38,8 @@ public enum RedisBackends {
         ]
         // Chosen only by name (SOMA_BUS=redis): a Redis for the cache does not make it the bus.
         registry.registerBus(described(stream, automatic: [])) { configuration in
-            RedisStreamBus(client: try client(configuration), settings: try RedisStreamBus.Settings(configuration))
+            let settings = try RedisStreamBus.Settings(configuration)
+            return try provisioned(configuration) { client -> any EventBus in RedisStreamBus(client: client, settings: settings) }
         }
     }
 }

@@ -30,6 +30,13 @@ public final class RedisClient: Sendable {
         threads.shutdownGracefully { _ in }
     }
 
+    /// Closes the idle connections and ends the pool's threads once the commands under way have
+    /// returned; later calls fail as unavailable. The service lifetime calls it at shutdown.
+    public func close() async {
+        try? await threads.shutdownGracefully()
+        idle.withLock { $0.removeAll() }
+    }
+
     /// Connection-level failures seen so far; a caller compares counts to notice an outage.
     public var failureCount: Int { failures.load(ordering: .relaxed) }
 

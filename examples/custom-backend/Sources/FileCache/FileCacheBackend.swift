@@ -18,7 +18,9 @@ public enum FileCacheBackend {
             guard let directory = configuration.string("FILECACHE_DIR") else {
                 throw BackendError.invalidSetting(name: "FILECACHE_DIR", reason: "the file cache needs a directory")
             }
-            return try FileCache(directory: directory)
+            // Nothing runs beside a file cache; a backend with a pool or a loop lists it here as a
+            // `Service` (`CloseAtShutdown { ... }` for what only needs closing at the end).
+            return Provisioned(try FileCache(directory: directory))
         }
     }
 }

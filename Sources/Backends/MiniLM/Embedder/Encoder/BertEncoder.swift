@@ -42,6 +42,11 @@ final class BertEncoder {
         scores = .allocate(capacity: team.size * maxSequence * maxSequence)
     }
 
+    /// Ends the worker threads and waits for them (the encoder is not used afterwards).
+    func stopWorkers() {
+        team.stopAndJoin()
+    }
+
     deinit {
         team.stop()
         for buffer in [hidden, queryKeyValue, context, projected, intermediate, scores] { buffer.deallocate() }

@@ -14,12 +14,18 @@ final class WorkerTeam: @unchecked Sendable {
     /// Set only while `run` waits for the helpers; the semaphores order every access.
     private var job: ((Int) -> Void)?
     private var stopping = false
+    /// Entered by each helper as it starts, left as it ends.
+    private let helpers = DispatchGroup()
 
     init(size: Int, name: String) {
         self.size = max(1, size)
         wakeups = (1..<self.size).map { _ in DispatchSemaphore(value: 0) }
         for member in 1..<self.size {
-            let thread = Thread { [self] in serve(member) }
+            helpers.enter()
+            let thread = Thread { [self] in
+                serve(member)
+                helpers.leave()
+            }
             thread.name = "\(name)-\(member)"
             thread.start()
         }
@@ -50,6 +56,12 @@ final class WorkerTeam: @unchecked Sendable {
     func stop() {
         stopping = true
         for wakeup in wakeups { wakeup.signal() }
+    }
+
+    /// Ends the helpers and waits until their threads have returned; from a thread that may block.
+    func stopAndJoin() {
+        stop()
+        helpers.wait()
     }
 
     private func serve(_ member: Int) {
