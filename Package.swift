@@ -256,7 +256,7 @@ let package = Package(
         .testTarget(
             name: "SomaStackTests",
             dependencies: [
-                "ConformanceKit", "SomaCore", "SomaRedis", "SomaQdrant",
+                "ConformanceKit", "SomaCore", "SomaRedis", "SomaQdrant", "SomaCommands", "SomaService",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tests/SomaStackTests",

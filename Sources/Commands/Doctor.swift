@@ -50,10 +50,8 @@ struct Doctor: AsyncParsableCommand {
             checks.append(Check(check: "token file", ok: readable, detail: readable ? "\(path) is readable" : "cannot read \(path)",
                                 fix: readable ? nil : "make SOMA_API_TOKEN_FILE point at a file this user can read"))
         }
-        var logger = Logger(label: "soma.doctor")
-        logger.logLevel = .warning  // the report is the output
         let (timeout, fixes) = (timeout, Fixes(names: names))
-        let found = try? await BackendLifetime.during(logger: logger) { lifetime in
+        let found = try? await BackendLifetime.during(logger: .quiet("soma.doctor")) { lifetime in
             await Self.checkBackends(names: names, config: config, fixes: fixes, timeout: timeout, in: lifetime)
         }
         checks += found ?? []

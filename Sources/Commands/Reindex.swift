@@ -24,7 +24,7 @@ struct Reindex: AsyncParsableCommand {
         let batch = try batchSize ?? config.int("SOMA_REINDEX_BATCH_SIZE", default: 256)
         guard batch >= 1 else { throw StartupFailure("the batch size must be at least 1") }
         do {
-            try await BackendLifetime.during(grace: settings.shutdownGrace, logger: Logger(label: "soma.reindex")) { lifetime in
+            try await BackendLifetime.during(grace: settings.shutdownGrace, logger: .quiet("soma.reindex")) { lifetime in
                 try await Self.reindex(names: names, config: config, engineOptions: settings.engine, batch: batch, in: lifetime)
             }
         } catch let failure as StartupFailure {

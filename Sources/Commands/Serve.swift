@@ -160,7 +160,7 @@ struct Migrate: AsyncParsableCommand {
             // whatever SOMA_AUTO_MIGRATE says: applying them is this command's job.
             let configuration = source.backendConfiguration
             let forced = BackendConfiguration { $0 == "SOMA_AUTO_MIGRATE" ? "true" : configuration.string($0) }
-            try await BackendLifetime.during(logger: Logger(label: "soma.migrate")) { lifetime in
+            try await BackendLifetime.during(logger: .quiet("soma.migrate")) { lifetime in
                 let storage = try await Backends.registry.makeStorage(name, forced, in: lifetime)
                 guard await storage.isHealthy() else { throw StartupFailure("storage backend \(name) does not answer") }
             }

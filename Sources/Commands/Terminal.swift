@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// Where output goes decides its form: a person at a terminal gets tables and colour, a pipe or a
@@ -113,5 +114,14 @@ final class ProgressReport: Sendable {
 
     static func duration(_ seconds: Double) -> String {
         seconds < 60 ? String(format: "%.1f s", seconds) : "\(Int(seconds) / 60) min \(Int(seconds) % 60) s"
+    }
+}
+
+extension Logger {
+    /// For a command whose output is its report: only warnings and errors are logged.
+    static func quiet(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = .warning
+        return logger
     }
 }

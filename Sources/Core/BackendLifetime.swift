@@ -136,7 +136,7 @@ struct LoggedService: Service, CustomStringConvertible {
 
     func run() async throws {
         logger.debug("service started", metadata: ["service": .string(description)])
-        defer { logger.debug("service stopped", metadata: ["service": .string(description)]) }
+        defer { logger.info("service stopped", metadata: ["service": .string(description)]) }
         try await service.run()
     }
 }

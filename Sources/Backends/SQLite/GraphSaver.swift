@@ -1,7 +1,8 @@
 import Foundation
 import Logging
-import SomaANN
 import ServiceLifecycle
+import SomaANN
+import SomaCore
 
 /// Saves an index's graphs every `interval` while vectors were merged into them since the last
 /// save, so that after a crash the next start reuses a recent graph instead of merging every vector
@@ -32,9 +33,7 @@ public struct GraphSaver: Service {
             // On a thread of its own: writing a graph (about 170 MB at 100,000 x 384) must not hold
             // one of the few threads that serve requests.
             try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-                let thread = Thread { done.resume(with: Result { try index.save(to: directory) }) }
-                thread.name = "soma-graph-save"
-                thread.start()
+                NamedThread.start("soma-graph-save") { done.resume(with: Result { try index.save(to: directory) }) }
             }
         } catch {
             SQLiteVectorIndex.logger.warning("cannot save the HNSW graphs; retrying \(retrying)", metadata: ["error": "\(error)"])

@@ -1,4 +1,5 @@
 import Foundation
+import SomaCore
 import Synchronization
 
 /// The background merge's thread: started when work is requested, ended when a pass finds none,
@@ -38,9 +39,7 @@ final class MergeLoop: Sendable {
             return true
         }
         guard start else { return }
-        let thread = Thread { [self] in run() }
-        thread.name = "soma-ann-merge"
-        thread.start()
+        NamedThread.start("soma-ann-merge") { [self] in run() }
     }
 
     var isRunning: Bool { state.withLock(\.running) }

@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import SomaCore
 import Synchronization
 
 /// One record to send: key, value and headers.
@@ -46,14 +47,12 @@ final class KafkaProducer: @unchecked Sendable {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let (handle, poller) = (KafkaHandleReference(pointer: handle), poller)
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
+            NamedThread.start("kafka-close") {
                 rd_kafka_flush(handle.pointer, 5000)
                 poller.stop()
                 rd_kafka_destroy(handle.pointer)
                 done.resume()
             }
-            thread.name = "kafka-producer-close"
-            thread.start()
         }
     }
 
@@ -73,12 +72,10 @@ final class KafkaProducer: @unchecked Sendable {
         private let stopped = DispatchSemaphore(value: 0)
 
         func start(_ reference: KafkaHandleReference) {
-            let thread = Thread { [self] in
+            NamedThread.start("kafka-poll") { [self] in
                 while running.load(ordering: .relaxed) { rd_kafka_poll(reference.pointer, 100) }
                 stopped.signal()
             }
-            thread.name = "kafka-producer-poll"
-            thread.start()
         }
 
         func stop() {

@@ -1,4 +1,5 @@
 import Foundation
+import SomaCore
 import Synchronization
 
 /// The thread that runs the model. Tokenizing and forward passes are CPU work of tens of
@@ -26,9 +27,7 @@ final class EncoderThread: @unchecked Sendable {
     init(tokenizer: WordPieceTokenizer, encoder: BertEncoder) {
         self.tokenizer = tokenizer
         self.encoder = encoder
-        let thread = Thread { [self] in loop() }
-        thread.name = "soma-embedder"
-        thread.start()
+        NamedThread.start("soma-embedder") { [self] in loop() }
     }
 
     func embed(_ texts: [String], query: Bool) async throws -> [[Float]] {

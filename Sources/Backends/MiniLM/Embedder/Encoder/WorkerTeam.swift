@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SomaCore
 import Synchronization
 
 /// A fixed team of threads for one forward pass's parallel phases (fork, each member works on
@@ -22,12 +23,10 @@ final class WorkerTeam: @unchecked Sendable {
         wakeups = (1..<self.size).map { _ in DispatchSemaphore(value: 0) }
         for member in 1..<self.size {
             helpers.enter()
-            let thread = Thread { [self] in
+            NamedThread.start("\(name)-\(member)") { [self] in
                 serve(member)
                 helpers.leave()
             }
-            thread.name = "\(name)-\(member)"
-            thread.start()
         }
     }
 
