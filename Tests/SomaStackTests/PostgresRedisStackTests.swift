@@ -31,7 +31,7 @@ enum Stack {
     }
 
     static func redisKeyExists(_ key: String) async throws -> Bool {
-        let client = RedisClient(try RedisEndpoint(BackendConfiguration(["REDIS_URL": TestServers.redisURL!])))
+        let client = try RedisClient(try RedisEndpoint(BackendConfiguration(["REDIS_URL": TestServers.redisURL!])))
         return try await client.command("EXISTS", key) == .integer(1)
     }
 }
@@ -82,7 +82,7 @@ struct PostgresRedisStackTests {
 
         // The outbox relay publishes every write to the Redis stream, in order per memory.
         // (The database may also hold unrelayed events of earlier runs, in other namespaces.)
-        let client = RedisClient(try RedisEndpoint(BackendConfiguration(["REDIS_URL": TestServers.redisURL!])))
+        let client = try RedisClient(try RedisEndpoint(BackendConfiguration(["REDIS_URL": TestServers.redisURL!])))
         var kinds: [String] = []
         for _ in 0..<50 where kinds.count < 6 {
             let entries = try await client.command("XRANGE", stream, "-", "+").elements
@@ -105,7 +105,7 @@ struct SharedRateLimitTests {
         // Each replica alone would allow 6 requests; together they allow 6 in all. A database of
         // their own: without eventing they drop every outbox row of their database.
         let settings = ["SOMA_RATE_LIMIT_MAX": "6", "SOMA_RATE_LIMIT_WINDOW_SECONDS": "60", "REDIS_DB": "2", "EVENTING_ENABLED": "false"]
-        let counters = RedisClient(try RedisEndpoint(BackendConfiguration(["REDIS_URL": TestServers.redisURL!, "REDIS_DB": "2"])))
+        let counters = try RedisClient(try RedisEndpoint(BackendConfiguration(["REDIS_URL": TestServers.redisURL!, "REDIS_DB": "2"])))
         _ = try await counters.command("FLUSHDB").checked()
         let first = try await Stack.server(settings, database: "soma_limits")
         defer { first.stop() }

@@ -6,7 +6,7 @@ public enum RedisBackends {
 
     /// A backend on a new client, whose connections and threads end at the backend's shutdown.
     static func provisioned<Backend: Sendable>(_ configuration: BackendConfiguration, _ build: (RedisClient) throws -> Backend) throws -> Provisioned<Backend> {
-        let client = RedisClient(try RedisEndpoint(configuration))
+        let client = try RedisClient(try RedisEndpoint(configuration))
         return Provisioned(try build(client), services: [CloseAtShutdown { await client.close() }])
     }
 
@@ -17,7 +17,9 @@ public enum RedisBackends {
         SettingDescription("REDIS_DB", default: "0", "The Redis database number"),
         SettingDescription("REDIS_PASSWORD", secret: true, "The Redis password"),
         SettingDescription("REDIS_TIMEOUT_MS", default: "1000", "Connect and command timeout"),
-        SettingDescription("REDIS_POOL_SIZE", default: "8", "Connections per process"),
+        SettingDescription("REDIS_POOL_SIZE", default: "8", "Connections the cache's (or the bus's) commands share, many in flight on each; a blocking stream read takes one of its own"),
+        SettingDescription("REDIS_TLS", default: "false", "TLS without a rediss:// URL (with REDIS_HOST)"),
+        SettingDescription("REDIS_TLS_CA_FILE", "PEM certificates to trust for Redis's TLS instead of the system's"),
     ]
 
     static func described(_ settings: [SettingDescription], automatic: [AutomaticChoice]) -> BackendDescription {

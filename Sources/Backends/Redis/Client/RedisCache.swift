@@ -5,7 +5,7 @@ import Synchronization
 /// The record cache and rate-limit counters in Redis, shared by every replica.
 ///
 /// An entry is stored as `generation|order|kind|bytes` (kind `v` value, `t` tombstone); a Lua script
-/// applies `CacheOrdering` atomically. Writes made while Redis was unreachable could not leave their
+/// (called by SHA) applies `CacheOrdering` atomically. Writes made while Redis was unreachable could not leave their
 /// tombstones, so after any failure the client raises the shared generation before it uses the cache
 /// again: every entry written before the outage then reads as a miss, and no replica serves a record
 /// older than a write it did not see.
@@ -43,8 +43,9 @@ public final class RedisCache: MemoryCache {
         guard !entries.isEmpty else { return }
         let milliseconds = String(Self.milliseconds(ttl))
         let commands = entries.map { entry -> [[UInt8]] in
-            ["EVAL", Self.putScript, "2", entry.key, Self.generationKey, String(entry.order), entry.value == nil ? "t" : "v", milliseconds]
-                .map { Array($0.utf8) } + [entry.value ?? []]
+            Self.putScript.call(
+                keys: [entry.key, Self.generationKey],
+                arguments: [String(entry.order), entry.value == nil ? "t" : "v", milliseconds].map { Array($0.utf8) } + [entry.value ?? []])
         }
         for reply in try await run(commands) { _ = try reply.checked() }
     }
@@ -55,7 +56,7 @@ public final class RedisCache: MemoryCache {
     }
 
     public func increment(_ key: String, window: Duration) async throws -> CounterValue {
-        let reply = try await run([Self.arguments(["EVAL", Self.counterScript, "1", key, String(Self.milliseconds(window))])])[0].checked()
+        let reply = try await run([Self.counterScript.call(keys: [key], arguments: [Array(String(Self.milliseconds(window)).utf8)])])[0].checked()
         let values = reply.elements.compactMap(\.integer)
         guard values.count == 2 else { throw RedisError.command("unexpected counter reply \(reply)") }
         return CounterValue(count: Int(values[0]), resetsIn: .milliseconds(values[1]))
@@ -71,7 +72,7 @@ public final class RedisCache: MemoryCache {
         let bump = outageSeen.load(ordering: .acquiring)
         if bump { batch.insert(Self.arguments(["INCR", Self.generationKey]), at: 0) }
         do {
-            let replies = try await client.pipeline(batch)
+            let replies = try await client.pipeline(batch, scripts: [Self.putScript, Self.counterScript])
             guard bump else { return replies }
             // A server still loading its data answers every command with an error: no bump yet.
             guard replies[0].integer != nil else { throw RedisError.unavailable("generation not raised: \(replies[0])") }
@@ -109,7 +110,7 @@ public final class RedisCache: MemoryCache {
     }
 
     // KEYS: entry, generation. ARGV: order, kind, ttl ms, value.
-    private static let putScript = """
+    private static let putScript = RedisScript("""
         local generation = redis.call('GET', KEYS[2]) or '0'
         local current = redis.call('GET', KEYS[1])
         local order = tonumber(ARGV[1])
@@ -124,10 +125,10 @@ public final class RedisCache: MemoryCache {
         end
         redis.call('SET', KEYS[1], generation .. '|' .. ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[4], 'PX', ARGV[3])
         return 1
-        """
+        """)
 
     // KEYS: counter. ARGV: window ms. Returns {count, ms left}.
-    private static let counterScript = """
+    private static let counterScript = RedisScript("""
         local count = redis.call('INCR', KEYS[1])
         local left = redis.call('PTTL', KEYS[1])
         if left < 0 then
@@ -135,5 +136,5 @@ public final class RedisCache: MemoryCache {
           left = tonumber(ARGV[1])
         end
         return {count, left}
-        """
+        """)
 }

@@ -1,40 +1,49 @@
 import Foundation
+import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
-/// A pool of hiredis connections driven on a thread pool of the same size.
+/// Connections to Redis on SwiftNIO's event loops, with hiredis for the protocol.
 ///
-/// hiredis gives a tested protocol reader and command formatter; its blocking API on dedicated
-/// threads keeps the adapter small (no event-loop integration) and never blocks Swift's
-/// cooperative threads. Pipelining sends a batch of commands in one round trip.
+/// Commands share `poolSize` connections, many in flight on each (pipelined; Redis answers in
+/// order), so callers wait for replies without holding a thread. A command that blocks on the
+/// server (`XREADGROUP ... BLOCK`, given a `timeout`) gets a connection to itself for as long as it
+/// runs, since everything behind it on a shared one would wait too.
 ///
 /// A broken connection is dropped and a later call reconnects. While Redis is unreachable, calls
 /// fail at once for `retryInterval` after each failed connect instead of each waiting out a timeout,
 /// so callers that can do without Redis (cache, rate limits) lose nothing in latency.
 public final class RedisClient: Sendable {
     public let endpoint: RedisEndpoint
-    private let threads: NIOThreadPool
-    private let idle = Mutex<[RedisConnection]>([])
+    private let tls: NIOSSLContext?
+    private let group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    private let shared: Mutex<[Slot]>
+    private let poolSize: Int
+    private let nextShared = Atomic<Int>(0)
+    /// Connections for blocking commands, between two of them.
+    private let exclusive = Mutex<[RedisConnection]>([])
     private let retryNotBefore = Mutex<ContinuousClock.Instant?>(nil)
     private let retryInterval: Duration
     private let failures = Atomic<Int>(0)
+    private let closed = Atomic<Bool>(false)
 
-    public init(_ endpoint: RedisEndpoint, retryInterval: Duration = .milliseconds(500)) {
+    private enum Slot {
+        case empty
+        case connecting(Task<RedisConnection, any Error>)
+        case open(RedisConnection)
+    }
+
+    public init(_ endpoint: RedisEndpoint, retryInterval: Duration = .milliseconds(500)) throws {
         self.endpoint = endpoint
         self.retryInterval = retryInterval
-        threads = NIOThreadPool(numberOfThreads: endpoint.poolSize)
-        threads.start()
-    }
-
-    deinit {
-        threads.shutdownGracefully { _ in }
-    }
-
-    /// Closes the idle connections and ends the pool's threads once the commands under way have
-    /// returned; later calls fail as unavailable. The service lifetime calls it at shutdown.
-    public func close() async {
-        try? await threads.shutdownGracefully()
-        idle.withLock { $0.removeAll() }
+        poolSize = endpoint.poolSize
+        shared = Mutex(Array(repeating: Slot.empty, count: endpoint.poolSize))
+        tls = try endpoint.tls.map { settings in
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let file = settings.caFile { configuration.trustRoots = .file(file) }
+            return try NIOSSLContext(configuration: configuration)
+        }
     }
 
     /// Connection-level failures seen so far; a caller compares counts to notice an outage.
@@ -48,34 +57,57 @@ public final class RedisClient: Sendable {
         try await pipeline([arguments], timeout: timeout)[0]
     }
 
-    /// Runs the commands in order on one connection, in one round trip.
-    public func pipeline(_ commands: [[[UInt8]]], timeout: Duration? = nil) async throws -> [RedisReply] {
+    /// Runs the commands in order on one connection, in one round trip. `timeout`: a command that
+    /// blocks on the server, for up to that long (its own connection). `scripts`: those the
+    /// commands call by SHA; a server that lacks one (`NOSCRIPT`: restarted, flushed) is given them
+    /// and the commands that failed so run again.
+    public func pipeline(_ commands: [[[UInt8]]], timeout: Duration? = nil, scripts: [RedisScript] = []) async throws -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
+        guard !closed.load(ordering: .acquiring) else { throw RedisError.unavailable("the client is closed (the service is stopping)") }
         try checkBreaker()
+        let blocking = timeout != nil
+        let connection = try await (blocking ? checkOutExclusive() : sharedConnection())
         do {
-            return try await threads.runIfActive { [self] in
-                let connection = try checkOut()
-                do {
-                    let replies = try connection.run(commands, timeout: timeout)
-                    idle.withLock { $0.append(connection) }
-                    return replies
-                } catch {
-                    // A server that dropped this connection dropped the idle ones too.
-                    idle.withLock { $0.removeAll() }
-                    throw error
-                }
+            var replies = try await connection.run(commands, timeout: timeout ?? endpoint.timeout)
+            let unknown = replies.indices.filter { replies[$0].isNoScript }
+            if !unknown.isEmpty, !scripts.isEmpty {
+                for reply in try await connection.run(scripts.map(\.loadCommand), timeout: endpoint.timeout) { _ = try reply.checked() }
+                let again = try await connection.run(unknown.map { commands[$0] }, timeout: endpoint.timeout)
+                for (index, reply) in zip(unknown, again) { replies[index] = reply }
             }
+            if blocking { exclusive.withLock { $0.append(connection) } }
+            return replies
         } catch let error as RedisError {
-            if case .unavailable = error { failures.add(1, ordering: .relaxed) }
+            if case .unavailable = error {
+                failures.add(1, ordering: .relaxed)
+                connection.close()
+            }
             throw error
-        } catch {
-            failures.add(1, ordering: .relaxed)
-            throw RedisError.unavailable("\(error)")
         }
     }
 
     public func isHealthy() async -> Bool {
         (try? await command("PING")) == .status("PONG")
+    }
+
+    /// Closes every connection; later calls fail as unavailable. The service lifetime calls it at shutdown.
+    public func close() async {
+        closed.store(true, ordering: .releasing)
+        let slots = shared.withLock { slots in
+            defer { slots = Array(repeating: .empty, count: slots.count) }
+            return slots
+        }
+        for slot in slots {
+            switch slot {
+            case .open(let connection): connection.close()
+            case .connecting(let task): (try? await task.value)?.close()
+            case .empty: break
+            }
+        }
+        exclusive.withLock { connections in
+            connections.forEach { $0.close() }
+            connections.removeAll()
+        }
     }
 
     private func checkBreaker() throws {
@@ -84,18 +116,50 @@ public final class RedisClient: Sendable {
         if open { throw RedisError.unavailable("\(endpoint.host):\(endpoint.port) did not answer recently; retrying shortly") }
     }
 
-    private func checkOut() throws -> RedisConnection {
-        if let connection = idle.withLock({ $0.popLast() }) { return connection }
+    /// The next shared connection in turn, connected on first use and again after it broke.
+    private func sharedConnection() async throws -> RedisConnection {
+        let index = nextShared.wrappingAdd(1, ordering: .relaxed).oldValue % poolSize
+        // Open: use it. Otherwise one connect per slot: callers arriving meanwhile wait for the same one.
+        let slot = shared.withLock { slots -> Slot in
+            switch slots[index] {
+            case .open(let connection) where connection.isOpen: return slots[index]
+            case .connecting: return slots[index]
+            default:
+                slots[index] = .connecting(Task { [self] in try await connect() })
+                return slots[index]
+            }
+        }
+        guard case .connecting(let connecting) = slot else {
+            guard case .open(let connection) = slot else { preconditionFailure("a slot in use is open or connecting") }
+            return connection
+        }
         do {
-            let connection = try RedisConnection(endpoint)
+            let connection = try await connecting.value
+            shared.withLock { slots in if case .connecting = slots[index] { slots[index] = .open(connection) } }
+            return connection
+        } catch {
+            shared.withLock { slots in if case .connecting = slots[index] { slots[index] = .empty } }
+            throw error
+        }
+    }
+
+    private func checkOutExclusive() async throws -> RedisConnection {
+        while let connection = exclusive.withLock({ $0.popLast() }) {
+            if connection.isOpen { return connection }
+        }
+        return try await connect()
+    }
+
+    private func connect() async throws -> RedisConnection {
+        do {
+            let connection = try await RedisConnection.connect(endpoint, tls: tls, group: group)
             retryNotBefore.withLock { $0 = nil }
             return connection
         } catch {
+            failures.add(1, ordering: .relaxed)
             let until = ContinuousClock.now.advanced(by: retryInterval)
             retryNotBefore.withLock { $0 = until }
-            // Pooled connections to a server that went away are as dead as this attempt.
-            idle.withLock { $0.removeAll() }
-            throw error
+            throw error as? RedisError ?? RedisError.unavailable("\(error)")
         }
     }
 }

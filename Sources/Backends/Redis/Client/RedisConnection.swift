@@ -1,67 +1,221 @@
 import CHiredis
-import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Synchronization
 
-/// One hiredis connection, driven with blocking calls under socket timeouts. It is only ever used
-/// by one pool thread at a time (the client checks it out and back in), which is what makes the
-/// unchecked `Sendable` sound.
-final class RedisConnection: @unchecked Sendable {
-    private let context: UnsafeMutablePointer<redisContext>
-    private let commandTimeout: timeval
+/// One connection to Redis on SwiftNIO's event loops. Callers' commands are written as they come
+/// (pipelined) and Redis answers in order, so the replies complete them in order: any number of
+/// commands can be in flight on one connection, and no thread waits for a reply. hiredis formats
+/// the commands and reads the replies; TLS (`rediss://`) is NIOSSL's.
+final class RedisConnection: Sendable {
+    private let channel: any Channel
+    private let handler: NIOLoopBound<RedisCommandHandler>
 
-    init(_ endpoint: RedisEndpoint) throws {
-        let timeout = Self.timeval(endpoint.timeout)
-        guard let context = redisConnectWithTimeout(endpoint.host, Int32(endpoint.port), timeout) else {
-            throw RedisError.unavailable("out of memory while connecting")
-        }
-        if context.pointee.err != 0 {
-            let reason = Self.errorText(context)
-            redisFree(context)
-            throw RedisError.unavailable("cannot connect to \(endpoint.host):\(endpoint.port): \(reason)")
-        }
-        self.context = context
-        self.commandTimeout = timeout
-        redisSetTimeout(context, timeout)
-        // From here a throw runs deinit, which frees the context.
-        if let password = endpoint.password {
-            let login = endpoint.username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
-            if case .error(let message) = try run([login.map { Array($0.utf8) }])[0] {
-                throw RedisError.unavailable("authentication failed: \(message)")
+    private init(channel: any Channel, handler: NIOLoopBound<RedisCommandHandler>) {
+        self.channel = channel
+        self.handler = handler
+    }
+
+    /// The command handler, kept as the pipeline is built: a connection the server (or a TLS
+    /// handshake) closed at once has no pipeline left to look it up in, and it holds the reason.
+    private final class Installed: Sendable {
+        let handler = Mutex<NIOLoopBound<RedisCommandHandler>?>(nil)
+    }
+
+    /// Connects, logs in and selects the database; fails naming the endpoint.
+    static func connect(_ endpoint: RedisEndpoint, tls: NIOSSLContext?, group: any EventLoopGroup) async throws -> RedisConnection {
+        let installed = Installed()
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(TimeAmount(endpoint.timeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // An address cannot be a TLS server name; the certificate is then checked against it.
+                        let name = endpoint.host.first.map { $0.isLetter } == true ? endpoint.host : nil
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: name))
+                    }
+                    let commands = RedisCommandHandler()
+                    try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(RedisReplyDecoder()), commands])
+                    installed.handler.withLock { $0 = NIOLoopBound(commands, eventLoop: channel.eventLoop) }
+                }
             }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get()
+        } catch {
+            throw RedisError.unavailable("cannot connect to \(endpoint.host):\(endpoint.port): \(error)")
         }
-        if endpoint.database != 0 {
-            _ = try run([["SELECT", String(endpoint.database)].map { Array($0.utf8) }])[0].checked()
+        guard let handler = installed.handler.withLock({ $0 }) else { throw RedisError.unavailable("the connection was set up without its handler") }
+        let connection = RedisConnection(channel: channel, handler: handler)
+        do {
+            if let password = endpoint.password {
+                let login = endpoint.username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
+                if case .error(let message) = try await connection.run([login.map { Array($0.utf8) }], timeout: endpoint.timeout)[0] {
+                    throw RedisError.unavailable("authentication failed: \(message)")
+                }
+            }
+            if endpoint.database != 0 {
+                _ = try await connection.run([["SELECT", String(endpoint.database)].map { Array($0.utf8) }], timeout: endpoint.timeout)[0].checked()
+            }
+        } catch {
+            connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    var isOpen: Bool { channel.isActive }
+
+    /// Writes the commands at once and returns their replies. When they have not all arrived within
+    /// `timeout`, every command waiting on this connection fails and it is closed (the replies still
+    /// to come could no longer be matched to their commands).
+    func run(_ commands: [[[UInt8]]], timeout: Duration) async throws -> [RedisReply] {
+        var bytes = channel.allocator.buffer(capacity: commands.reduce(0) { $0 + $1.reduce(16) { $0 + $1.count + 16 } })
+        for arguments in commands { try RedisCommandFormat.append(arguments, to: &bytes) }
+        let request = bytes
+        let promise = channel.eventLoop.makePromise(of: [RedisReply].self)
+        let (handler, count) = (handler, commands.count)
+        channel.eventLoop.execute {
+            handler.value.send(request, replies: count, within: TimeAmount(timeout), promise: promise)
+        }
+        return try await promise.futureResult.get()
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+}
+
+/// Completes each request's promise with its replies, in the order the requests were written.
+final class RedisCommandHandler: ChannelDuplexHandler {
+    typealias InboundIn = RedisReply
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private struct Waiting {
+        let id: Int
+        let count: Int
+        var replies: [RedisReply] = []
+        let promise: EventLoopPromise<[RedisReply]>
+    }
+
+    private var waiting = CircularBuffer<Waiting>()
+    private var context: ChannelHandlerContext?
+    private var nextID = 0
+    private var failure: RedisError?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        fail(RedisError.unavailable("connection closed"))
+        self.context = nil
+    }
+
+    func send(_ bytes: ByteBuffer, replies count: Int, within timeout: TimeAmount, promise: EventLoopPromise<[RedisReply]>) {
+        guard let context, failure == nil, context.channel.isActive else {
+            promise.fail(failure ?? RedisError.unavailable("connection closed"))
+            return
+        }
+        nextID += 1
+        let id = nextID
+        waiting.append(Waiting(id: id, count: count, promise: promise))
+        context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: timeout) {
+            let handler = loopBound.value
+            guard let first = handler.waiting.first, first.id <= id else { return }
+            handler.fail(RedisError.unavailable("no reply within \(timeout.nanoseconds / 1_000_000) ms"))
+            handler.context?.close(promise: nil)
         }
     }
 
-    deinit { redisFree(context) }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let reply = unwrapInboundIn(data)
+        guard !waiting.isEmpty else {
+            fail(RedisError.unavailable("a reply no command asked for"))
+            context.close(promise: nil)
+            return
+        }
+        waiting[waiting.startIndex].replies.append(reply)
+        if waiting[waiting.startIndex].replies.count == waiting[waiting.startIndex].count {
+            let done = waiting.removeFirst()
+            done.promise.succeed(done.replies)
+        }
+    }
 
-    /// Sends every command, then reads every reply: one round trip for the batch.
-    /// A thrown error means the connection is broken and must not be reused.
-    func run(_ commands: [[[UInt8]]], timeout: Duration? = nil) throws -> [RedisReply] {
-        if let timeout { redisSetTimeout(context, Self.timeval(timeout)) }
-        defer { if timeout != nil { redisSetTimeout(context, commandTimeout) } }
-        for arguments in commands {
-            let status = Self.withArgv(arguments) { argv, lengths in
-                redisAppendCommandArgv(context, Int32(arguments.count), argv, lengths)
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(RedisError.unavailable("connection closed"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(error as? RedisError ?? RedisError.unavailable("\(error)"))
+        context.close(promise: nil)
+    }
+
+    /// Fails every waiting command; the connection is not used again.
+    private func fail(_ error: RedisError) {
+        if failure == nil { failure = error }
+        while let next = waiting.popFirst() { next.promise.fail(error) }
+    }
+}
+
+/// Reads replies from the byte stream with hiredis's reader (RESP2).
+final class RedisReplyDecoder: ByteToMessageDecoder {
+    typealias InboundOut = RedisReply
+    private let reader: UnsafeMutablePointer<redisReader>
+
+    init() {
+        reader = redisReaderCreate()
+    }
+
+    deinit { redisReaderFree(reader) }
+
+    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        if buffer.readableBytes > 0 {
+            let fed = buffer.withUnsafeReadableBytes { bytes in
+                redisReaderFeed(reader, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
             }
-            guard status == REDIS_OK else { throw RedisError.unavailable(Self.errorText(context)) }
+            guard fed == REDIS_OK else { throw readerError() }
+            buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
         }
-        var replies: [RedisReply] = []
-        replies.reserveCapacity(commands.count)
-        for _ in commands {
+        // Every reply the bytes completed: NIO calls again only when more bytes arrive.
+        while true {
             var raw: UnsafeMutableRawPointer?
-            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
-                throw RedisError.unavailable(Self.errorText(context))
-            }
-            let reply = raw.assumingMemoryBound(to: redisReply.self)
-            replies.append(RedisReply(reply))
+            guard redisReaderGetReply(reader, &raw) == REDIS_OK else { throw readerError() }
+            guard let raw else { return .needMoreData }
+            let reply = RedisReply(raw.assumingMemoryBound(to: redisReply.self))
             freeReplyObject(raw)
+            context.fireChannelRead(wrapInboundOut(reply))
         }
-        return replies
+    }
+
+    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        try decode(context: context, buffer: &buffer)
+    }
+
+    private func readerError() -> RedisError {
+        let message = withUnsafeBytes(of: reader.pointee.errstr) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+        return RedisError.unavailable("unreadable reply: \(message)")
+    }
+}
+
+/// Commands in Redis's protocol, as hiredis formats them.
+enum RedisCommandFormat {
+    static func append(_ arguments: [[UInt8]], to buffer: inout ByteBuffer) throws {
+        var command: UnsafeMutablePointer<CChar>?
+        let length = withArgv(arguments) { argv, lengths in redisFormatCommandArgv(&command, Int32(arguments.count), argv, lengths) }
+        guard length > 0, let command else { throw RedisError.command("cannot format the command") }
+        defer { redisFreeCommand(command) }
+        buffer.writeBytes(UnsafeRawBufferPointer(start: command, count: Int(length)))
     }
 
     private static func withArgv<R>(_ arguments: [[UInt8]], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
-        // hiredis copies the arguments into its output buffer, so they need to live only for this call.
+        // hiredis copies the arguments into the command, so they need to live only for this call.
         let copies = arguments.map { bytes -> UnsafeMutablePointer<CChar> in
             let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(bytes.count, 1))
             bytes.withUnsafeBufferPointer { source in
@@ -75,17 +229,5 @@ final class RedisConnection: @unchecked Sendable {
         return argv.withUnsafeMutableBufferPointer { argvBuffer in
             lengths.withUnsafeBufferPointer { body(argvBuffer.baseAddress!, $0.baseAddress!) }
         }
-    }
-
-    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
-        let message = withUnsafeBytes(of: context.pointee.errstr) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        return message.isEmpty ? "connection error \(context.pointee.err)" : message
-    }
-
-    private static func timeval(_ duration: Duration) -> timeval {
-        let micros = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
-        return Foundation.timeval(tv_sec: Int(micros / 1_000_000), tv_usec: Int(micros % 1_000_000))
     }
 }
