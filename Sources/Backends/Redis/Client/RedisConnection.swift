@@ -95,16 +95,17 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private struct Waiting {
-        let id: Int
         let count: Int
+        let deadline: NIODeadline
         var replies: [RedisReply] = []
         let promise: EventLoopPromise<[RedisReply]>
     }
 
     private var waiting = CircularBuffer<Waiting>()
     private var context: ChannelHandlerContext?
-    private var nextID = 0
     private var failure: RedisError?
+    /// One timer per connection rather than per command: due at the earliest deadline waiting.
+    private var watch: Scheduled<Void>?
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -120,16 +121,27 @@ final class RedisCommandHandler: ChannelDuplexHandler {
             promise.fail(failure ?? RedisError.unavailable("connection closed"))
             return
         }
-        nextID += 1
-        let id = nextID
-        waiting.append(Waiting(id: id, count: count, promise: promise))
+        let deadline = NIODeadline.now() + timeout
+        waiting.append(Waiting(count: count, deadline: deadline, promise: promise))
         context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(in: timeout) {
-            let handler = loopBound.value
-            guard let first = handler.waiting.first, first.id <= id else { return }
-            handler.fail(RedisError.unavailable("no reply within \(timeout.nanoseconds / 1_000_000) ms"))
-            handler.context?.close(promise: nil)
+        if watch == nil { watch(until: deadline, on: context.eventLoop) }
+    }
+
+    /// At `deadline`: a command still waiting past its own fails them all and closes the
+    /// connection; otherwise the watch moves to the earliest deadline still waiting.
+    private func watch(until deadline: NIODeadline, on eventLoop: any EventLoop) {
+        let handler = NIOLoopBound(self, eventLoop: eventLoop)
+        watch = eventLoop.scheduleTask(deadline: deadline) {
+            let handler = handler.value
+            handler.watch = nil
+            let now = NIODeadline.now()
+            guard let earliest = handler.waiting.map(\.deadline).min() else { return }
+            guard earliest > now else {
+                handler.fail(RedisError.unavailable("no reply in time"))
+                handler.context?.close(promise: nil)
+                return
+            }
+            handler.watch(until: earliest, on: eventLoop)
         }
     }
 
@@ -160,6 +172,8 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     /// Fails every waiting command; the connection is not used again.
     private func fail(_ error: RedisError) {
         if failure == nil { failure = error }
+        watch?.cancel()
+        watch = nil
         while let next = waiting.popFirst() { next.promise.fail(error) }
     }
 }
