@@ -78,6 +78,28 @@ struct RedisCacheTests {
         #expect(wrong == 0)
     }
 
+    /// A server that takes the connection and never answers: the command fails at its deadline,
+    /// not later, and the next one does not wait behind it.
+    @Test func aServerThatNeverAnswersFailsAtTheDeadline() async throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && listen(listener, 8) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        #expect(bound)
+        // The kernel completes the connection from the backlog; nobody ever reads or writes.
+        let client = try RedisClient(RedisEndpoint(host: "127.0.0.1", port: Int(UInt16(bigEndian: address.sin_port)), timeout: .milliseconds(300)))
+        for _ in 0..<2 {
+            let started = ContinuousClock.now
+            await #expect(throws: RedisError.self) { try await client.command("PING") }
+            #expect(ContinuousClock.now - started < .seconds(2), "failed after \(ContinuousClock.now - started)")
+        }
+    }
+
     /// A read that blocks on the server has a connection of its own: the shared one keeps answering.
     @Test func aBlockingReadDoesNotHoldUpOtherCommands() async throws {
         var endpoint = try RedisEndpoint(BackendConfiguration(["REDIS_URL": TestServers.redisURL!]))
