@@ -75,15 +75,27 @@ public final class RedisClient: Sendable {
                 let again = try await connection.run(unknown.map { commands[$0] }, timeout: endpoint.timeout)
                 for (index, reply) in zip(unknown, again) { replies[index] = reply }
             }
-            if blocking { exclusive.withLock { $0.append(connection) } }
+            if blocking { giveBack(connection) }
             return replies
         } catch let error as RedisError {
             if case .unavailable = error {
                 failures.add(1, ordering: .relaxed)
                 connection.close()
+            } else if blocking {
+                giveBack(connection)  // Redis refused the command; the connection is fine
             }
             throw error
         }
+    }
+
+    /// A blocking read's connection, for the next one; closed if the client closed meanwhile.
+    private func giveBack(_ connection: RedisConnection) {
+        let kept = exclusive.withLock { idle in
+            guard !closed.load(ordering: .acquiring) else { return false }
+            idle.append(connection)
+            return true
+        }
+        if !kept { connection.close() }
     }
 
     public func isHealthy() async -> Bool {
@@ -92,7 +104,7 @@ public final class RedisClient: Sendable {
 
     /// Closes every connection; later calls fail as unavailable. The service lifetime calls it at shutdown.
     public func close() async {
-        closed.store(true, ordering: .releasing)
+        exclusive.withLock { _ in closed.store(true, ordering: .releasing) }
         let slots = shared.withLock { slots in
             defer { slots = Array(repeating: .empty, count: slots.count) }
             return slots
