@@ -82,7 +82,7 @@ struct Doctor: AsyncParsableCommand {
             guard await storage.isHealthy() else { throw DoctorFailure("it does not answer") }
             return (storage, "reachable, schema up to date")
         }
-        _ = await probe("cache \(names[.cache]!)", fix: "check REDIS_URL (or REDIS_HOST, REDIS_PORT), REDIS_PASSWORD and REDIS_DB", timeout: timeout, into: &checks) {
+        _ = await probe("cache \(names[.cache]!)", fix: "check REDIS_URL (or REDIS_HOST, REDIS_PORT), REDIS_PASSWORD and REDIS_DB; with TLS (rediss://), REDIS_TLS_CA_FILE", timeout: timeout, into: &checks) {
             let cache = try await Backends.registry.makeCache(names[.cache]!, config, in: lifetime)
             guard await cache.isHealthy() else { throw DoctorFailure("it does not answer, or refuses the credentials") }
             return (cache, "reachable")
