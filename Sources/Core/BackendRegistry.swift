@@ -57,6 +57,18 @@ public struct BackendConfiguration: Sendable {
         return value
     }
 
+    /// A finite number that must lie in `range`.
+    public func double(_ name: String, default fallback: Double, in range: ClosedRange<Double>) throws -> Double {
+        guard let text = string(name) else { return fallback }
+        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+            throw BackendError.invalidSetting(name: name, reason: "expected a number, got '\(text)'")
+        }
+        guard range.contains(value) else {
+            throw BackendError.invalidSetting(name: name, reason: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+        }
+        return value
+    }
+
     public func bool(_ name: String, default fallback: Bool) throws -> Bool {
         guard let text = string(name)?.lowercased() else { return fallback }
         switch text {

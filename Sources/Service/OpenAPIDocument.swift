@@ -125,6 +125,7 @@ enum OpenAPIDocument {
             "/v1/memories/search": ["post": operation("Search memories", body: object([
                 "query": string, "top_k": topK, "mode": ["type": "string", "enum": ["vector", "keyword", "hybrid"]], "type": ref("MemoryType"),
                 "filters": filters, "min_score": number, "exact": boolean, "case_sensitive": boolean, "context": anyObject,
+                "keyword_weight": ["type": "number", "minimum": 0, "maximum": 1], "fusion": ["type": "string", "enum": ["weighted", "rrf"]],
             ], required: ["query"]), ok: ("Hits, best first", object(["results": array(ref("ScoredMemory"))], required: ["results"])))],
             "/v1/memories/range": ["get": operation("Memories in a box", query: [("min", coordQuery, true), ("max", coordQuery, true), ("type", memoryType, false), ("limit", limit, false)],
                                                     ok: ("Memories", object(["items": array(ref("Memory"))], required: ["items"])))],

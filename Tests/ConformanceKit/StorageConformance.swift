@@ -6,7 +6,9 @@ import Testing
 public enum StorageConformance {
     public typealias Check = ConformanceCheck<any MemoryStorage>
 
-    public static let checks: [Check] = [
+    public static let checks: [Check] = basics + WordSearchConformance.checks
+
+    static let basics: [Check] = [
         Check("round trip") { storage in
             let ns = Fixture.namespace()
             let coordinate = Fixture.coordinate(1, 2.5, -3)

@@ -119,7 +119,7 @@ func draft(_ ns: String, _ text: String, _ payload: JSONObject, type: MemoryType
         let vectorFirst = try await engine.recall(RecallRequest(namespace: "ns", query: "falcon launch", topK: 3))
         let hybrid = try await engine.hybridRecall(RecallRequest(namespace: "ns", query: "falcon launch", topK: 3))
         #expect(hybrid.first?.memory.coordinate == coord("2"), "exact value match beats rank \(vectorFirst.map(\.memory.coordinate))")
-        #expect(hybrid.first!.score > 1 && hybrid.last!.score < 1)
+        #expect(hybrid.first!.score == 1 && hybrid.last!.score < 1, "an exact value match scores 1, others less")
     }
 
     @Test func contextRaisesMatchingMemories() async throws {

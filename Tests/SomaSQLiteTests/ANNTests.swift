@@ -1,6 +1,7 @@
 import Foundation
 import SomaCore
 import Testing
+import ConformanceKit
 @testable import SomaANN
 
 @Suite struct NearestNeighbourIndexTests {
@@ -228,18 +229,5 @@ import Testing
             let error = #expect(throws: BackendError.self) { try ANNBackends.parameters(BackendConfiguration([name: value])) }
             #expect(String(describing: error).contains(name) && String(describing: error).contains(value), "\(String(describing: error))")
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64) so tests are repeatable.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

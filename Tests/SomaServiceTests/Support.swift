@@ -64,6 +64,7 @@ struct UnreachableStorage: MemoryStorage {
     func list(namespace: String, type: MemoryType?, after cursor: String?, limit: Int) async throws -> MemoryPage { throw ConnectionRefused() }
     func range(namespace: String, min: Coordinate, max: Coordinate, type: MemoryType?, limit: Int) async throws -> [Memory] { throw ConnectionRefused() }
     func keywordSearch(namespace: String, query: KeywordQuery, type: MemoryType?, limit: Int) async throws -> [Memory] { throw ConnectionRefused() }
+    func wordSearch(namespace: String, query: WordQuery, scoring: BM25, type: MemoryType?, limit: Int) async throws -> WordMatches { throw ConnectionRefused() }
     func addLink(namespace: String, link: Link) async throws { throw ConnectionRefused() }
     func links(namespace: String, from: Coordinate, type: String?, limit: Int) async throws -> [Link] { throw ConnectionRefused() }
     func links(namespace: String, to: Coordinate, type: String?, limit: Int) async throws -> [Link] { throw ConnectionRefused() }

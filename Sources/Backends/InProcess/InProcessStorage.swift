@@ -13,6 +13,7 @@ public final class InProcessStorage: MemoryStorage {
         var records: [String: [UUID: Memory]] = [:]
         var links: [String: [Coordinate: [LinkKey: Link]]] = [:]
         var counts: [String: MemoryCounts] = [:]
+        var words: [String: WordIndex] = [:]
         var outbox: [OutboxEntry] = []
         var nextSequence: Int64 = 1
         var serviceValues: [String: String] = [:]
@@ -24,6 +25,7 @@ public final class InProcessStorage: MemoryStorage {
 
         mutating func remove(_ id: UUID, namespace: String, at now: Date) -> Memory? {
             guard let memory = records[namespace]?.removeValue(forKey: id) else { return nil }
+            words[namespace]?.remove(id)
             counts[namespace, default: MemoryCounts()].add(memory.type, -1)
             if var graph = links[namespace] {
                 graph[memory.coordinate] = nil
@@ -47,6 +49,7 @@ public final class InProcessStorage: MemoryStorage {
                 let existing = state.records[draft.namespace]?[draft.id]
                 let memory = draft.record(replacing: existing, at: now)
                 state.records[draft.namespace, default: [:]][memory.id] = memory
+                state.words[draft.namespace, default: WordIndex()].set(memory.id, DocumentWords(memory.payload))
                 if let existing { state.counts[draft.namespace, default: MemoryCounts()].add(existing.type, -1) }
                 state.counts[draft.namespace, default: MemoryCounts()].add(memory.type, 1)
                 state.record(existing == nil ? .created : .updated, memory, at: now)
@@ -88,6 +91,16 @@ public final class InProcessStorage: MemoryStorage {
                 (type == nil || $0.type == type) && $0.coordinate.isInside(min: lower, max: upper)
             }
             return Array(inside.sorted { $0.coordinate.canonical < $1.coordinate.canonical }.prefix(limit))
+        }
+    }
+
+    public func wordSearch(namespace: String, query: WordQuery, scoring: BM25, type: MemoryType?, limit: Int) async throws -> WordMatches {
+        state.withLock { state in
+            let records = state.records[namespace] ?? [:]
+            let found = (state.words[namespace] ?? WordIndex()).search(query, scoring: scoring, limit: limit) { id in
+                type == nil || records[id]?.type == type
+            }
+            return WordMatches(hits: found.hits.compactMap { hit in records[hit.id].map { ScoredMemory(memory: $0, score: hit.score) } }, fullScore: found.fullScore)
         }
     }
 

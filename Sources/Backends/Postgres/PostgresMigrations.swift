@@ -11,6 +11,8 @@ enum PostgresMigrations {
     struct Migration {
         let version: String
         let statements: [String]
+        /// Work SQL alone cannot do (word search's tokeniser is Swift), run after the statements in their transaction.
+        var then: (@Sendable (PostgresConnection, Logger) async throws -> Void)?
     }
 
     static let all: [Migration] = [
@@ -97,6 +99,36 @@ enum PostgresMigrations {
             "CREATE INDEX soma_memories_embedding_model ON soma_memories (embedding_model, id)",
             "CREATE TABLE soma_service_values (key text PRIMARY KEY, value text NOT NULL)",
         ]),
+        // Word search (BM25): see PostgresWords. Existing records are indexed in the migration's transaction.
+        Migration(version: "004_word_index", statements: [
+            """
+            CREATE TABLE soma_word_postings (
+                namespace text NOT NULL,
+                term text NOT NULL,
+                memory_id uuid NOT NULL,
+                frequency integer NOT NULL,
+                length integer NOT NULL,
+                PRIMARY KEY (namespace, term, memory_id)
+            )
+            """,
+            "CREATE INDEX soma_word_postings_memory ON soma_word_postings (memory_id)",
+            "CREATE TABLE soma_word_documents (memory_id uuid PRIMARY KEY, namespace text NOT NULL, length integer NOT NULL)",
+            "CREATE TABLE soma_word_stats (namespace text PRIMARY KEY, documents bigint NOT NULL, length bigint NOT NULL)",
+            """
+            CREATE TABLE soma_word_stat_deltas (
+                id bigserial PRIMARY KEY,
+                namespace text NOT NULL,
+                documents integer NOT NULL,
+                length integer NOT NULL
+            )
+            """,
+            "CREATE INDEX soma_word_stat_deltas_namespace ON soma_word_stat_deltas (namespace)",
+        ], then: { connection, logger in
+            let rows = try await connection.query("SELECT \(unescaped: PostgresRecords.columns) FROM soma_memories", logger: logger)
+            for memory in try await PostgresRecords.memories(rows) {
+                try await PostgresWords.index(memory, on: connection, logger: logger)
+            }
+        }),
     ]
 
     /// Applies what is missing; returns the versions it applied.
@@ -134,6 +166,7 @@ enum PostgresMigrations {
                 for statement in migration.statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
+                try await migration.then?(connection, logger)
                 try await connection.query("INSERT INTO soma_schema_migrations(version) VALUES (\(migration.version))", logger: logger)
             }
             applied.append(migration.version)

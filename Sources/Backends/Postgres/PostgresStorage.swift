@@ -69,7 +69,10 @@ public final class PostgresStorage: MemoryStorage {
             )
             SELECT count(*)::int FROM inserted
             """, logger: logger)
-        for try await count in inserted.decode(Int.self) where count == 1 { return fresh }
+        for try await count in inserted.decode(Int.self) where count == 1 {
+            try await PostgresWords.index(fresh, on: connection, logger: logger)
+            return fresh
+        }
 
         let existingRows = try await connection.query(
             "SELECT \(unescaped: PostgresRecords.columns) FROM soma_memories WHERE id = \(fresh.id) FOR UPDATE", logger: logger)
@@ -94,6 +97,8 @@ public final class PostgresStorage: MemoryStorage {
             )
             INSERT INTO soma_outbox (memory_id, event) VALUES (\(memory.id), \(updated)::jsonb)
             """, logger: logger)
+        try await PostgresWords.unindex(memory.id, on: connection, logger: logger)
+        try await PostgresWords.index(memory, on: connection, logger: logger)
         return memory
     }
 
@@ -131,6 +136,7 @@ public final class PostgresStorage: MemoryStorage {
                         )
                         INSERT INTO soma_outbox (memory_id, event) VALUES (\(memory.id), \(event)::jsonb)
                         """, logger: logger)
+                    try await PostgresWords.unindex(memory.id, on: connection, logger: logger)
                 }
                 return deleted
             }
@@ -152,6 +158,14 @@ public final class PostgresStorage: MemoryStorage {
                 INSERT INTO soma_counts (namespace, type, total)
                 SELECT namespace, type, sum(delta) FROM moved GROUP BY namespace, type
                 ON CONFLICT (namespace, type) DO UPDATE SET total = soma_counts.total + EXCLUDED.total
+                """, logger: logger)
+            try await client.query(
+                """
+                WITH moved AS (DELETE FROM soma_word_stat_deltas RETURNING namespace, documents, length)
+                INSERT INTO soma_word_stats (namespace, documents, length)
+                SELECT namespace, sum(documents), sum(length) FROM moved GROUP BY namespace
+                ON CONFLICT (namespace) DO UPDATE SET documents = soma_word_stats.documents + EXCLUDED.documents,
+                    length = soma_word_stats.length + EXCLUDED.length
                 """, logger: logger)
         }
     }
@@ -218,6 +232,16 @@ public final class PostgresStorage: MemoryStorage {
                   WHERE v < lo OR v > hi)
             ORDER BY coord LIMIT \(limit)
             """)
+    }
+
+    public func wordSearch(namespace: String, query: WordQuery, scoring: BM25, type: MemoryType?, limit: Int) async throws -> WordMatches {
+        let logger = logger
+        let found = try await call.run { [client] in
+            try await PostgresWords.search(namespace: namespace, query: query, scoring: scoring, type: type, limit: limit, client: client, logger: logger)
+        }
+        let records = Dictionary(try await get(namespace: namespace, ids: found.ranked.map(\.id)).map { ($0.id, $0) }) { first, _ in first }
+        return WordMatches(
+            hits: found.ranked.compactMap { hit in records[hit.id].map { ScoredMemory(memory: $0, score: hit.score) } }, fullScore: found.fullScore)
     }
 
     /// Word matches through full-text search, substrings through `LIKE` (trigram-indexed when

@@ -2,7 +2,7 @@ import GRDB
 
 /// Versioned schema changes, applied in order at start-up; an older data file is upgraded in place.
 enum SQLiteMigrations {
-    static let versions = ["v1_records", "v2_search_and_counts", "v3_embedding_upkeep"]
+    static let versions = ["v1_records", "v2_search_and_counts", "v3_embedding_upkeep", "v4_word_index"]
 
     /// A generation's vector tables (v1 made generation 0's; `soma reindex` makes later ones).
     static func vectorTables(vectors: String, meta: String, ifMissing: Bool) -> String {
@@ -90,6 +90,27 @@ enum SQLiteMigrations {
                 CREATE INDEX memories_embedding_model ON memories(embedding_model, id);
                 CREATE TABLE service_values (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
                 """)
+        }
+        migrator.registerMigration("v4_word_index") { db in
+            // Word search (BM25): see SQLiteWords. Existing records are indexed here, in the
+            // migration's transaction.
+            try db.execute(sql: """
+                CREATE TABLE word_postings (
+                    namespace TEXT NOT NULL,
+                    term TEXT NOT NULL,
+                    doc INTEGER NOT NULL,
+                    frequency INTEGER NOT NULL,
+                    length INTEGER NOT NULL,
+                    PRIMARY KEY (namespace, term, doc)
+                ) WITHOUT ROWID;
+                CREATE INDEX word_postings_doc ON word_postings(doc);
+                CREATE TABLE word_documents (doc INTEGER PRIMARY KEY, namespace TEXT NOT NULL, length INTEGER NOT NULL);
+                CREATE TABLE word_stats (namespace TEXT PRIMARY KEY NOT NULL, documents INTEGER NOT NULL, length INTEGER NOT NULL);
+                """)
+            let rows = try Row.fetchCursor(db, sql: "SELECT rowid, namespace, payload FROM memories")
+            while let row = try rows.next() {
+                try SQLiteWords.index(db, doc: row["rowid"], namespace: row["namespace"], payload: try SQLiteRecords.payload(row["payload"]))
+            }
         }
         return migrator
     }

@@ -134,6 +134,8 @@ public final class SQLiteStorage: MemoryStorage {
         let rowid = try Int64.fetchOne(db.cachedStatement(sql: "SELECT rowid FROM memories WHERE id = ?"), arguments: [SQLiteRecords.id(memory.id)])!
         if existing != nil { try db.run("DELETE FROM memory_text WHERE rowid = ?", [rowid]) }
         try db.run("INSERT INTO memory_text(rowid, text) VALUES (?, ?)", [rowid, SearchText.of(memory.payload)])
+        if existing != nil { try SQLiteWords.unindex(db, doc: rowid) }
+        try SQLiteWords.index(db, doc: rowid, namespace: memory.namespace, payload: memory.payload)
         if let existing { try count(db, existing.namespace, existing.type, -1) }
         try count(db, memory.namespace, memory.type, 1)
     }
@@ -141,7 +143,10 @@ public final class SQLiteStorage: MemoryStorage {
     static func remove(_ db: Database, id: UUID, at now: Date) throws -> Memory? {
         guard let memory = try fetch(db, id: id) else { return nil }
         let key = SQLiteRecords.id(id)
-        try db.execute(sql: "DELETE FROM memory_text WHERE rowid = (SELECT rowid FROM memories WHERE id = ?)", arguments: [key])
+        if let rowid = try Int64.fetchOne(db.cachedStatement(sql: "SELECT rowid FROM memories WHERE id = ?"), arguments: [key]) {
+            try db.run("DELETE FROM memory_text WHERE rowid = ?", [rowid])
+            try SQLiteWords.unindex(db, doc: rowid)
+        }
         try db.execute(sql: "DELETE FROM memories WHERE id = ?", arguments: [key])
         try db.execute(
             sql: "DELETE FROM links WHERE namespace = ? AND (from_coord = ? OR to_coord = ?)",
@@ -208,6 +213,10 @@ public final class SQLiteStorage: MemoryStorage {
             }
             return found
         }
+    }
+
+    public func wordSearch(namespace: String, query: WordQuery, scoring: BM25, type: MemoryType?, limit: Int) async throws -> WordMatches {
+        try await pool.read { db in try SQLiteWords.search(db, namespace: namespace, query: query, scoring: scoring, type: type, limit: limit) }
     }
 
     /// Trigram full-text search finds candidates (terms of three or more characters); shorter terms

@@ -20,7 +20,14 @@ public protocol MemoryStorage: Sendable {
     /// Records inside the inclusive box; dimensions must match.
     func range(namespace: String, min: Coordinate, max: Coordinate, type: MemoryType?, limit: Int) async throws -> [Memory]
 
-    /// Records whose payload string values match, best first (see `KeywordQuery`).
+    /// Memories holding any query word and every phrase word, ranked by `scoring` with statistics
+    /// of the whole namespace (documents, lengths, how many hold each word; a type filter narrows
+    /// the hits, not the statistics); best first, ties in the backend's own stable order. Words come from `DocumentWords` of the
+    /// payload. Phrase adjacency is the engine's to check. `WordIndex` states the expected answer.
+    func wordSearch(namespace: String, query: WordQuery, scoring: BM25, type: MemoryType?, limit: Int) async throws -> WordMatches
+
+    /// Records whose payload string values equal or contain a term, best first (see `KeywordQuery`):
+    /// the original service's keyword search.
     func keywordSearch(namespace: String, query: KeywordQuery, type: MemoryType?, limit: Int) async throws -> [Memory]
 
     /// Adds or replaces the link (from, to, type) and writes a `linked` event.

@@ -12,6 +12,12 @@ public struct EngineOptions: Sendable {
     public var overFetch = 3
     /// Reciprocal rank fusion constant: a hit at rank r contributes 1 / (rrfK + r).
     public var rrfK = 60.0
+    /// Word search's ranking (`SOMA_BM25_K1`, `SOMA_BM25_B`).
+    public var bm25 = BM25.standard
+    /// Hybrid recall's fusion and the keyword side's weight in it (`SOMA_HYBRID_FUSION`,
+    /// `SOMA_HYBRID_KEYWORD_WEIGHT`); chosen by scripts/bench_retrieval.py, see BENCHMARKS.md.
+    public var hybridFusion = HybridFusion.weighted
+    public var hybridKeywordWeight = 0.5
     /// Embed and index before answering a store (`VECTOR_INDEX_ASYNC=false`), so recall right after finds it.
     public var indexSynchronously = true
     public var cacheTTL: Duration = .seconds(300)

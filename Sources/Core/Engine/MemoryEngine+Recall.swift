@@ -8,37 +8,47 @@ extension MemoryEngine {
         return hits.filter { $0.score >= (request.minScore ?? -.infinity) }
     }
 
+    /// Word search (BM25 over the query's words, quoted phrases as written); with `exact` or
+    /// `caseSensitive`, the original's value matching instead (`valueSearch`).
     public func keywordSearch(_ request: RecallRequest) async throws -> [ScoredMemory] {
         try checkRecall(request, needsQuery: true)
-        let query = KeywordQuery(term: request.query, exact: request.exact, caseSensitive: request.caseSensitive)
-        let found = try await keywordCandidates(query, request, limit: request.topK)
+        if request.exact || request.caseSensitive { return try await valueSearch(request) }
+        let found = try await wordCandidates(request, limit: request.topK)
         return Array(found.filter { $0.score >= (request.minScore ?? -.infinity) }.prefix(request.topK))
     }
 
-    /// Fuses vector and keyword ranks by reciprocal rank fusion; a memory holding a payload string
-    /// value equal to the query ranks above every other.
+    /// The original service's keyword search: payload string values equal to (`exact`) or
+    /// containing the query, an equal value first.
+    public func valueSearch(_ request: RecallRequest) async throws -> [ScoredMemory] {
+        try checkRecall(request, needsQuery: true)
+        let query = KeywordQuery(term: request.query, exact: request.exact, caseSensitive: request.caseSensitive)
+        let found = try await backend(.storage) {
+            try await storage.keywordSearch(namespace: request.namespace, query: query, type: request.type, limit: request.topK)
+        }
+        let scored = found.filter { admits($0, request) }.map { ScoredMemory(memory: $0, score: query.score($0.payload)) }.sorted(by: Self.ranking)
+        return Array(scored.filter { $0.score >= (request.minScore ?? -.infinity) }.prefix(request.topK))
+    }
+
+    /// Meaning and words together, the two searches run at once and fused (see `HybridFusion`);
+    /// a memory holding a payload string value equal to the query scores 1 and ranks first.
     public func hybridRecall(_ request: RecallRequest) async throws -> [ScoredMemory] {
         try checkRecall(request)
-        let pool = request.topK * options.overFetch
-        let vectorHits = try await vectorCandidates(request, limit: pool)
-        var fused: [UUID: ScoredMemory] = [:]
-        func add(_ hits: [ScoredMemory], weight: Double) {
-            for (rank, hit) in hits.enumerated() {
-                let contribution = weight / (options.rrfK + Double(rank + 1))
-                fused[hit.memory.id, default: ScoredMemory(memory: hit.memory, score: 0)].score += contribution
-            }
-        }
-        add(vectorHits, weight: 1)
-        let terms = ([request.query] + request.terms).filter { !$0.isEmpty }
-        for term in terms {
-            let query = KeywordQuery(term: term, exact: request.exact, caseSensitive: request.caseSensitive)
-            add(try await keywordCandidates(query, request, limit: pool), weight: request.keywordBoost)
-        }
+        let pool = max(request.topK * options.overFetch, 30)
+        async let vectorHits = vectorCandidates(request, limit: pool)
+        let wordHits = try await wordCandidates(request, limit: pool)
+        let fusion = HybridScoring(
+            fusion: request.fusion ?? options.hybridFusion, keywordWeight: request.keywordWeight ?? options.hybridKeywordWeight,
+            boost: request.keywordBoost, rrfK: options.rrfK)
+        var fused = fusion.fuse(vector: try await vectorHits, keyword: wordHits)
         let exactQuery = KeywordQuery(term: request.query, exact: true, caseSensitive: request.caseSensitive)
-        for id in fused.keys where exactQuery.score(fused[id]!.memory.payload) > 0 {
-            fused[id]!.score += 1  // RRF sums stay far below 1, so this puts exact matches first.
+        var exact: Set<UUID> = []
+        for index in fused.indices where exactQuery.score(fused[index].memory.payload) > 0 {
+            fused[index].score = 1
+            exact.insert(fused[index].memory.id)
         }
-        let ranked = fused.values.sorted(by: Self.ranking)
+        let ranked = fused.sorted { a, b in
+            exact.contains(a.memory.id) != exact.contains(b.memory.id) ? exact.contains(a.memory.id) : Self.ranking(a, b)
+        }
         return Array(ranked.filter { $0.score >= (request.minScore ?? -.infinity) }.prefix(request.topK))
     }
 
@@ -95,13 +105,19 @@ extension MemoryEngine {
         return Array(results.prefix(wanted))
     }
 
-    func keywordCandidates(_ query: KeywordQuery, _ request: RecallRequest, limit: Int) async throws -> [ScoredMemory] {
-        let found = try await backend(.storage) {
-            try await storage.keywordSearch(namespace: request.namespace, query: query, type: request.type, limit: limit)
+    /// Up to `limit` admitted word-search hits, best first, scored in [0, 1] (`WordMatches.normalised`).
+    /// Storage ranks by BM25; records it returns that fail a filter or a phrase are dropped, so it is
+    /// asked for more when filters or phrases are present.
+    func wordCandidates(_ request: RecallRequest, limit: Int) async throws -> [ScoredMemory] {
+        let query = WordQuery(parsing: request.query, extraTerms: request.terms)
+        guard !query.matchesNothing else { return [] }
+        let narrowed = !request.filters.isEmpty || !query.phrases.isEmpty
+        let matches = try await backend(.storage) {
+            try await storage.wordSearch(
+                namespace: request.namespace, query: query, scoring: options.bm25, type: request.type, limit: narrowed ? max(limit * 10, 200) : limit)
         }
-        return found.filter { admits($0, request) }
-            .map { ScoredMemory(memory: $0, score: query.score($0.payload)) }
-            .sorted(by: Self.ranking)
+        let kept = matches.hits.filter { admits($0.memory, request) && query.phrasesMatch(KeywordQuery.searchableText($0.memory.payload)) }
+        return kept.prefix(limit).map { ScoredMemory(memory: $0.memory, score: matches.normalised($0.score)) }
     }
 
     /// The record is authoritative: an index that lags behind never lets a filtered-out, expired or
@@ -124,6 +140,9 @@ extension MemoryEngine {
         if needsQuery, request.query.isEmpty { throw EngineError.invalid("the search term is empty") }
         guard request.keywordBoost.isFinite, request.keywordBoost >= 0 else {
             throw EngineError.invalid("boost must be a finite number >= 0")
+        }
+        if let weight = request.keywordWeight, !(weight >= 0 && weight <= 1) {
+            throw EngineError.invalid("keyword_weight must be between 0 and 1")
         }
         if let minScore = request.minScore, !minScore.isFinite { throw EngineError.invalid("min_score must be finite") }
     }

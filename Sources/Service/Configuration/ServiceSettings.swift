@@ -80,6 +80,17 @@ public struct ServiceSettings: Sendable {
         settings.engine.maxPayloadDepth = try config.int("SOMA_MAX_PAYLOAD_DEPTH", default: settings.engine.maxPayloadDepth)
         settings.maxJSONDepth = settings.engine.maxPayloadDepth + 8
         settings.engine.maxCoordinateDimensions = try config.int("SOMA_MAX_COORDINATE_DIMENSIONS", default: settings.engine.maxCoordinateDimensions)
+        settings.engine.bm25 = BM25(
+            k1: try config.double("SOMA_BM25_K1", default: BM25.standard.k1, in: 0...10),
+            b: try config.double("SOMA_BM25_B", default: BM25.standard.b, in: 0...1))
+        settings.engine.hybridKeywordWeight = try config.double(
+            "SOMA_HYBRID_KEYWORD_WEIGHT", default: settings.engine.hybridKeywordWeight, in: 0...1)
+        if let fusion = source.string("SOMA_HYBRID_FUSION") {
+            guard let parsed = HybridFusion(rawValue: fusion.lowercased()) else {
+                throw SettingsError("SOMA_HYBRID_FUSION must be one of: \(HybridFusion.allCases.map(\.rawValue).joined(separator: ", ")), got '\(fusion)'")
+            }
+            settings.engine.hybridFusion = parsed
+        }
         settings.engine.cacheTTL = .seconds(try config.int("SOMA_CACHE_TTL_SECONDS", default: 300))
         settings.shutdownGrace = .seconds(try config.int("SOMA_SHUTDOWN_GRACE_SECONDS", default: 20))
         settings.consumerGroup = source.string("KAFKA_CONSUMER_GROUP") ?? settings.consumerGroup

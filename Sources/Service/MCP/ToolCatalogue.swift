@@ -32,12 +32,17 @@ enum ToolCatalogue {
         Tool(
             name: "recall",
             description: "Find memories relevant to a question or topic, best first, each with its score. Use before answering "
-                + "anything the user may have told you earlier.",
+                + "anything the user may have told you earlier. Hybrid scores run from 0 to 1: half from meaning (cosine "
+                + "similarity), half from words (1 when the memory holds every word of the question as a typical memory would; "
+                + "rare words such as names, codes and dates weigh most); a memory whose text equals the question scores 1. "
+                + "Above about 0.5 is usually a real match, below about 0.3 usually not.",
             inputSchema: schema([
                 "query": describe("The question or topic, in words.", ["type": "string", "minLength": 1]),
                 "top_k": describe("How many memories to return (default 5).", ["type": "integer", "minimum": 1, "maximum": 100]),
-                "mode": describe("hybrid (default): meaning and exact words; vector: meaning only; keyword: words only.",
+                "mode": describe("hybrid (default): meaning and words; vector: meaning only (score: cosine similarity); "
+                                 + "keyword: words only (\"quoted phrase\" must appear as written).",
                                  ["type": "string", "enum": ["vector", "keyword", "hybrid"]]),
+                "min_score": describe("Leave out memories scoring below this (hybrid and keyword scores are 0 to 1).", ["type": "number"]),
                 "type": memoryType,
                 "filters": describe("Only memories whose payload has these field values, e.g. {\"project\": \"apollo\"}.", ["type": "object"]),
             ], required: ["query"])),

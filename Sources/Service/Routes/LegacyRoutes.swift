@@ -197,7 +197,7 @@ struct LegacyRoutes {
             let search = RecallRequest(
                 namespace: context.namespace, query: body.term, topK: InputCheck.topK(body.topK ?? 50), type: try InputCheck.memoryType(body.type),
                 exact: body.exact ?? true, caseSensitive: body.caseSensitive ?? false)
-            let hits = try await env.engine.keywordSearch(search)
+            let hits = try await env.engine.valueSearch(search)
             return try JSONResponse.make(["results": hits.map { LegacyPayload.of($0.memory) }])
         }
         router.post("hybrid_recall_with_scores") { request, context in

@@ -34,10 +34,12 @@ struct V1Routes {
         var exact: Bool?
         var caseSensitive: Bool?
         var context: JSONObject?
+        var keywordWeight: Double?
+        var fusion: HybridFusion?
 
         enum CodingKeys: String, CodingKey {
-            case query, mode, type, filters, exact, context
-            case topK = "top_k", minScore = "min_score", caseSensitive = "case_sensitive"
+            case query, mode, type, filters, exact, context, fusion
+            case topK = "top_k", minScore = "min_score", caseSensitive = "case_sensitive", keywordWeight = "keyword_weight"
         }
     }
 
@@ -61,7 +63,8 @@ struct V1Routes {
         let recall = RecallRequest(
             namespace: namespace, query: body.query, topK: body.topK ?? defaultTopK, type: try InputCheck.memoryType(body.type),
             filters: body.filters ?? [:], minScore: try InputCheck.finite(body.minScore, "min_score"),
-            exact: body.exact ?? false, caseSensitive: body.caseSensitive ?? false)
+            exact: body.exact ?? false, caseSensitive: body.caseSensitive ?? false,
+            keywordWeight: try InputCheck.finite(body.keywordWeight, "keyword_weight"), fusion: body.fusion)
         if let context = body.context, !context.isEmpty {
             return try await env.engine.recallWithContext(recall, context: context)
         }

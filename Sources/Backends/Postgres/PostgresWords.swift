@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SomaCore
+
+/// Word search's inverted index in PostgreSQL, written in the record's transaction: the same shape
+/// and BM25 as SQLite's (`SQLiteWords`), so rankings agree across backends. Namespace statistics are
+/// appended as deltas (no hot row per namespace) and folded with the record counts.
+enum PostgresWords {
+    static let maxTerms = 64
+
+    static func index(_ memory: Memory, on connection: PostgresConnection, logger: Logger) async throws {
+        let words = DocumentWords(memory.payload)
+        let terms = Array(words.frequencies.keys), frequencies = terms.map { words.frequencies[$0]! }
+        try await connection.query(
+            """
+            WITH document AS (
+                INSERT INTO soma_word_documents (memory_id, namespace, length) VALUES (\(memory.id), \(memory.namespace), \(words.length))
+            ), postings AS (
+                INSERT INTO soma_word_postings (namespace, term, memory_id, frequency, length)
+                SELECT \(memory.namespace), w.term, \(memory.id), w.frequency, \(words.length)
+                FROM unnest(\(terms)::text[], \(frequencies)::int[]) AS w(term, frequency)
+            )
+            INSERT INTO soma_word_stat_deltas (namespace, documents, length) VALUES (\(memory.namespace), 1, \(words.length))
+            """, logger: logger)
+    }
+
+    static func unindex(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            WITH gone AS (
+                DELETE FROM soma_word_documents WHERE memory_id = \(id) RETURNING namespace, length
+            ), postings AS (
+                DELETE FROM soma_word_postings WHERE memory_id = \(id)
+            )
+            INSERT INTO soma_word_stat_deltas (namespace, documents, length) SELECT namespace, -1, -length FROM gone
+            """, logger: logger)
+    }
+
+    /// Ranked ids and the query's full score; the caller loads the records.
+    static func search(
+        namespace: String, query: WordQuery, scoring bm25: BM25, type: MemoryType?, limit: Int, client: PostgresClient, logger: Logger
+    ) async throws -> (ranked: [(id: UUID, score: Double)], fullScore: Double) {
+        let terms = Array(query.terms.prefix(maxTerms))
+        guard !terms.isEmpty else { return ([], 0) }
+        var documents = 0, totalLength = 0
+        for try await (count, length) in try await client.query(
+            """
+            SELECT coalesce(sum(documents), 0)::bigint, coalesce(sum(length), 0)::bigint FROM (
+                SELECT documents, length FROM soma_word_stats WHERE namespace = \(namespace)
+                UNION ALL SELECT documents, length FROM soma_word_stat_deltas WHERE namespace = \(namespace)) s
+            """, logger: logger
+        ).decode((Int, Int).self) {
+            (documents, totalLength) = (count, length)
+        }
+        guard documents > 0 else { return ([], 0) }
+        var holding: [String: Int] = [:]
+        for try await (term, count) in try await client.query(
+            "SELECT term, count(*)::int FROM soma_word_postings WHERE namespace = \(namespace) AND term = ANY(\(terms)::text[]) GROUP BY term",
+            logger: logger
+        ).decode((String, Int).self) {
+            holding[term] = count
+        }
+        let idf = terms.map { bm25.idf(documents: documents, holding: holding[$0] ?? 0) }
+        let fullScore = idf.reduce(0, +)
+        let required = query.requiredTerms
+        guard holding.isEmpty == false, required.allSatisfy({ holding[$0] != nil }) else { return ([], fullScore) }
+        let averageLength = Double(totalLength) / Double(documents)
+        let rows = try await client.query(
+            """
+            SELECT p.memory_id, sum(w.idf * p.frequency * (\(bm25.k1) + 1) / (p.frequency + \(bm25.k1) * (1 - \(bm25.b) + \(bm25.b) * p.length / \(averageLength)))) AS score
+            FROM soma_word_postings p
+            JOIN unnest(\(terms)::text[], \(idf)::float8[]) AS w(term, idf) ON w.term = p.term
+            WHERE p.namespace = \(namespace) AND p.term = ANY(\(terms)::text[])
+              AND (\(type?.rawValue)::text IS NULL OR EXISTS (SELECT 1 FROM soma_memories t WHERE t.id = p.memory_id AND t.type = \(type?.rawValue)))
+            GROUP BY p.memory_id
+            HAVING count(*) FILTER (WHERE p.term = ANY(\(required)::text[])) = \(required.count)
+            ORDER BY score DESC, p.memory_id LIMIT \(limit)
+            """, logger: logger)
+        var ranked: [(id: UUID, score: Double)] = []
+        for try await (id, score) in rows.decode((UUID, Double).self) { ranked.append((id, score)) }
+        return (ranked, fullScore)
+    }
+}

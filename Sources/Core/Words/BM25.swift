@@ -1,0 +1,66 @@
+import Foundation
+
+/// Okapi BM25 as Lucene and bm25s compute it: idf = ln(1 + (N - n + 0.5) / (n + 0.5)) with N
+/// documents in the namespace and n holding the word; a word counted tf times in a document of
+/// `length` words adds idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / averageLength)).
+public struct BM25: Sendable, Equatable {
+    /// How fast repeats of a word stop adding (`SOMA_BM25_K1`).
+    public var k1: Double
+    /// How much a long document is discounted (`SOMA_BM25_B`, 0 = not at all, 1 = fully).
+    public var b: Double
+
+    public static let standard = BM25(k1: 1.2, b: 0.75)
+
+    public init(k1: Double, b: Double) {
+        self.k1 = k1
+        self.b = b
+    }
+
+    public func idf(documents: Int, holding: Int) -> Double {
+        log(1 + (Double(documents) - Double(holding) + 0.5) / (Double(holding) + 0.5))
+    }
+
+    public func termScore(idf: Double, frequency: Int, length: Int, averageLength: Double) -> Double {
+        let tf = Double(frequency)
+        let norm = 1 - b + b * Double(length) / max(averageLength, 1e-9)
+        return idf * tf * (k1 + 1) / (tf + k1 * norm)
+    }
+
+    public var isValid: Bool { k1.isFinite && k1 >= 0 && b.isFinite && b >= 0 && b <= 1 }
+}
+
+/// What word search found in one namespace: memories with their raw BM25 scores, best first, and
+/// `fullScore`, the sum of the query words' idf: what a memory of average length holding each
+/// query word once scores. Dividing by it puts scores on a scale an agent can threshold.
+public struct WordMatches: Sendable {
+    public var hits: [ScoredMemory]
+    public var fullScore: Double
+
+    public init(hits: [ScoredMemory], fullScore: Double) {
+        self.hits = hits
+        self.fullScore = fullScore
+    }
+
+    public static let none = WordMatches(hits: [], fullScore: 0)
+
+    /// `score / fullScore`, capped at 1.
+    public func normalised(_ score: Double) -> Double {
+        fullScore > 0 ? min(1, score / fullScore) : 0
+    }
+}
+
+/// How a memory's text enters the word index: its words' counts and its length (stop words left out).
+public struct DocumentWords: Sendable, Equatable {
+    public var frequencies: [String: Int]
+    public var length: Int
+
+    public init(text: String) {
+        let terms = WordTokenizer.terms(text)
+        frequencies = terms.reduce(into: [:]) { $0[$1, default: 0] += 1 }
+        length = terms.count
+    }
+
+    public init(_ payload: JSONObject) {
+        self.init(text: KeywordQuery.searchableText(payload))
+    }
+}
