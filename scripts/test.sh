@@ -45,6 +45,8 @@ bounded 900 python3 scripts/fuzz_api.py --binary .build/debug/soma --examples 40
 python3 -m pytest -q Tests/helm
 # The original service's clients: every operation of its OpenAPI document, its metrics and settings.
 CI=true bounded 600 python3 -m pytest -q Tests/compat
+# Keyword search ranks as the reference BM25 (bm25s) on generated corpora, on SQLite and PostgreSQL.
+bounded 600 python3 -m pytest -q Tests/search
 # MCP with the official Python SDK over Streamable HTTP and stdio (relayed and --local).
 bounded 600 python3 -m pytest -q Tests/mcp
 # The command for people: tables on a pseudo-terminal, JSON to pipes, progress, soma doctor.

@@ -5,7 +5,7 @@ struct Soma: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "soma",
         abstract: "SomaFractalMemory: long-term memory for AI agents.",
-        subcommands: [Serve.self, Consume.self, Migrate.self, MigrateFromOriginal.self, Reindex.self, Doctor.self, Version.self, ShowConfig.self, StoreCommand.self, RecallCommand.self, ExportCommand.self, ImportCommand.self, StatsCommand.self, MCPCommand.self, ANNBench.self, EmbedderBench.self, RedisBench.self],
+        subcommands: [Serve.self, Consume.self, Migrate.self, MigrateFromOriginal.self, Reindex.self, Doctor.self, Version.self, ShowConfig.self, StoreCommand.self, RecallCommand.self, ExportCommand.self, ImportCommand.self, StatsCommand.self, MCPCommand.self, ANNBench.self, EmbedderBench.self, RedisBench.self, WordsCommand.self],
         defaultSubcommand: Serve.self)
 }
 

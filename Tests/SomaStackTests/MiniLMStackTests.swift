@@ -33,11 +33,14 @@ struct MiniLMStackTests {
         }
         let stored = try await server.call("GET", "/v1/memories/1,0")
         #expect(stored.text.contains(#""embedding_model":"all-MiniLM-L6-v2""#), "the default embedder should be the model: \(stored.text)")
-        for (coordinate, _, question) in memories {
-            let reply = try await server.call("POST", "/v1/memories/search", #"{"query":"\#(question)","top_k":3}"#)
-            let hits = (reply["results"] as? [[String: Any]]) ?? []
-            let first = (hits.first?["memory"] as? [String: Any])?["coord"] as? String
-            #expect(first == coordinate, "'\(question)' ranked \(first ?? "nothing") first, not \(coordinate): \(reply.text.prefix(400))")
+        // Hybrid adds words to meaning: questions that share no word with their memory lose nothing by it.
+        for mode in ["vector", "hybrid"] {
+            for (coordinate, _, question) in memories {
+                let reply = try await server.call("POST", "/v1/memories/search", #"{"query":"\#(question)","top_k":3,"mode":"\#(mode)"}"#)
+                let hits = (reply["results"] as? [[String: Any]]) ?? []
+                let first = (hits.first?["memory"] as? [String: Any])?["coord"] as? String
+                #expect(first == coordinate, "\(mode): '\(question)' ranked \(first ?? "nothing") first, not \(coordinate): \(reply.text.prefix(400))")
+            }
         }
     }
 

@@ -49,6 +49,16 @@ public final class InProcessVectorIndex: VectorIndex {
         return best.hits
     }
 
+    public func similarities(to vector: [Float], ids: [UUID], namespace: String) async throws -> [UUID: Double] {
+        state.withLock { state in
+            var found: [UUID: Double] = [:]
+            for id in ids {
+                if let point = state.points[id], point.namespace == namespace { found[id] = Double(VectorMath.cosine(vector, point.vector)) }
+            }
+            return found
+        }
+    }
+
     public func count(namespace: String?) async throws -> Int {
         state.withLock { state in
             guard let namespace else { return state.points.count }

@@ -108,6 +108,22 @@ public final class PgVectorIndex: RecordBoundVectorIndex {
         }
     }
 
+    public func similarities(to vector: [Float], ids: [UUID], namespace: String) async throws -> [UUID: Double] {
+        guard !ids.isEmpty else { return [:] }
+        let table = table, logger = logger
+        var binds = PostgresBindings()
+        binds.append(Self.literal(vector))
+        binds.append(namespace)
+        binds.append(ids)
+        let query = PostgresQuery(
+            unsafeSQL: "SELECT id, 1 - (embedding <=> $1::vector) FROM \(table) WHERE namespace = $2 AND id = ANY($3)", binds: binds)
+        return try await storage.call.run { [client] in
+            var found: [UUID: Double] = [:]
+            for try await (id, score) in try await client.query(query, logger: logger).decode((UUID, Double).self) { found[id] = score }
+            return found
+        }
+    }
+
     public func search(_ request: VectorQuery) async throws -> [VectorHit] {
         guard request.limit > 0 else { return [] }
         let table = table, logger = logger

@@ -10,6 +10,11 @@ public protocol VectorIndex: Sendable {
     func search(_ query: VectorQuery) async throws -> [VectorHit]
     func count(namespace: String?) async throws -> Int
     func isHealthy() async -> Bool
+    /// Cosine similarity of `vector` to the points of `ids` in `namespace`: hybrid recall scores the
+    /// memories word search found that the nearest-neighbour search did not return. Ids without a
+    /// point are left out; an index that cannot look points up answers nothing (those memories then
+    /// get no meaning score).
+    func similarities(to vector: [Float], ids: [UUID], namespace: String) async throws -> [UUID: Double]
     /// Persists whatever makes the next start faster (a saved graph); called at clean shutdown.
     func flush() async throws
     /// The background work of an index that merges and saves in process; nil for one that does not.
@@ -17,6 +22,7 @@ public protocol VectorIndex: Sendable {
 }
 
 extension VectorIndex {
+    public func similarities(to vector: [Float], ids: [UUID], namespace: String) async throws -> [UUID: Double] { [:] }
     public func flush() async throws {}
     public func upkeep() async -> VectorIndexUpkeep? { nil }
 }

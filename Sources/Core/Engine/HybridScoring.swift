@@ -16,20 +16,31 @@ struct HybridScoring {
         return (vector / (keyword + vector), keyword / (keyword + vector))
     }
 
+    enum Side { case vector, keyword }
+
+    /// What a side's score adds before weighting: cosine clipped to [0, 1]; the keyword score
+    /// squared, so a partial match of common words adds little and a full match adds its whole
+    /// weight (measured: it halves the loss on questions that share no word with their memory
+    /// for the same gain on names and dates; BENCHMARKS.md).
+    static func contribution(_ score: Double, side: Side) -> Double {
+        let clipped = min(1, max(0, score))
+        return side == .vector ? clipped : clipped * clipped
+    }
+
     func fuse(vector: [ScoredMemory], keyword: [ScoredMemory]) -> [ScoredMemory] {
         let (vectorWeight, keywordWeight) = weights
         var fused: [UUID: ScoredMemory] = [:]
-        func add(_ hits: [ScoredMemory], weight: Double) {
+        func add(_ hits: [ScoredMemory], weight: Double, side: Side) {
             for (rank, hit) in hits.enumerated() {
                 let part = switch fusion {
-                case .weighted: weight * min(1, max(0, hit.score))
+                case .weighted: weight * Self.contribution(hit.score, side: side)
                 case .rrf: weight * (rrfK + 1) / (rrfK + Double(rank + 1))
                 }
                 fused[hit.memory.id, default: ScoredMemory(memory: hit.memory, score: 0)].score += part
             }
         }
-        add(vector, weight: vectorWeight)
-        add(keyword, weight: keywordWeight)
+        add(vector, weight: vectorWeight, side: .vector)
+        add(keyword, weight: keywordWeight, side: .keyword)
         return Array(fused.values)
     }
 }

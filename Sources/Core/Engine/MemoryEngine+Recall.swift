@@ -34,12 +34,24 @@ extension MemoryEngine {
     public func hybridRecall(_ request: RecallRequest) async throws -> [ScoredMemory] {
         try checkRecall(request)
         let pool = max(request.topK * options.overFetch, 30)
-        async let vectorHits = vectorCandidates(request, limit: pool)
+        async let meaning = meaningCandidates(request, limit: pool)
         let wordHits = try await wordCandidates(request, limit: pool)
+        let (queryVector, vectorHits) = try await meaning
+        // A memory found by its words but outside the nearest neighbours still has a meaning score.
+        let seen = Set(vectorHits.map(\.memory.id))
+        let wordOnly = wordHits.filter { !seen.contains($0.memory.id) }
+        var similar: [UUID: Double] = [:]
+        if let queryVector, !wordOnly.isEmpty {
+            similar = try await backend(.vector) {
+                try await vectors.similarities(to: queryVector, ids: wordOnly.map(\.memory.id), namespace: request.namespace)
+            }
+        }
+        let completed = (vectorHits + wordOnly.compactMap { hit in similar[hit.memory.id].map { ScoredMemory(memory: hit.memory, score: $0) } })
+            .sorted(by: Self.ranking)
         let fusion = HybridScoring(
             fusion: request.fusion ?? options.hybridFusion, keywordWeight: request.keywordWeight ?? options.hybridKeywordWeight,
             boost: request.keywordBoost, rrfK: options.rrfK)
-        var fused = fusion.fuse(vector: try await vectorHits, keyword: wordHits)
+        var fused = fusion.fuse(vector: completed, keyword: wordHits)
         let exactQuery = KeywordQuery(term: request.query, exact: true, caseSensitive: request.caseSensitive)
         var exact: Set<UUID> = []
         for index in fused.indices where exactQuery.score(fused[index].memory.payload) > 0 {
@@ -79,8 +91,13 @@ extension MemoryEngine {
 
     /// Up to `wanted` admitted hits, best first, from a vector search for `limit` candidates.
     func vectorCandidates(_ request: RecallRequest, limit: Int, wanted: Int? = nil) async throws -> [ScoredMemory] {
+        try await meaningCandidates(request, limit: limit, wanted: wanted).hits
+    }
+
+    /// The query's vector (nil for an empty query) and the hits of a vector search for `limit` candidates.
+    func meaningCandidates(_ request: RecallRequest, limit: Int, wanted: Int? = nil) async throws -> (vector: [Float]?, hits: [ScoredMemory]) {
         let wanted = wanted ?? limit
-        guard !request.query.isEmpty else { return [] }
+        guard !request.query.isEmpty else { return (nil, []) }
         let queryVector = try await backend(.embedder) { try await embedder.embedQuery(request.query) }
         guard queryVector.count == embedder.dimension else {
             throw EngineError.unavailable(capability: .embedder, reason: "embedder returned a vector of the wrong dimension")
@@ -102,7 +119,7 @@ extension MemoryEngine {
                 return ScoredMemory(memory: memory, score: hit.score)
             }
         }
-        return Array(results.prefix(wanted))
+        return (queryVector, Array(results.prefix(wanted)))
     }
 
     /// Up to `limit` admitted word-search hits, best first, scored in [0, 1] (`WordMatches.normalised`).

@@ -20,8 +20,8 @@ public enum SearchMode: String, Sendable, Codable, CaseIterable {
 }
 
 /// How hybrid recall combines its two rankings.
-/// - weighted: (1 - w) * max(0, cosine) + w * keyword score, w the keyword weight. Both parts are
-///   absolute, so the score means the same across queries of a namespace and can be thresholded.
+/// - weighted: (1 - w) * max(0, cosine) + w * (keyword score)², w the keyword weight. Both parts
+///   are absolute, so the score means the same across queries of a namespace and can be thresholded.
 /// - rrf: reciprocal rank fusion, sum of weight / (60 + rank), divided by its largest possible value;
 ///   in [0, 1] but a rank, not a measure of relevance.
 public enum HybridFusion: String, Sendable, Codable, CaseIterable {

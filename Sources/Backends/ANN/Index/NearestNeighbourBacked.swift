@@ -1,3 +1,4 @@
+import Foundation
 import SomaCore
 
 /// A vector backend whose searches are answered by a `NearestNeighbourIndex` in memory.
@@ -8,6 +9,10 @@ public protocol NearestNeighbourBacked: VectorIndex {
 extension NearestNeighbourBacked {
     public func search(_ query: VectorQuery) async throws -> [VectorHit] {
         try index.search(query)
+    }
+
+    public func similarities(to vector: [Float], ids: [UUID], namespace: String) async throws -> [UUID: Double] {
+        try index.similarities(to: vector, ids: ids, namespace: namespace)
     }
 
     public func count(namespace: String?) async throws -> Int {

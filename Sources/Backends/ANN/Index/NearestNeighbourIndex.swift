@@ -128,6 +128,17 @@ public final class NearestNeighbourIndex: Sendable {
 
     // MARK: Search
 
+    public func similarities(to vector: [Float], ids: [UUID], namespace: String) throws -> [UUID: Double] {
+        guard vector.count == dimension else { throw BackendError.dimensionMismatch(expected: dimension, actual: vector.count) }
+        let normalised = Self.normalised(vector)
+        return state.withLock { state in
+            guard let partition = state.partitions[namespace] else { return [:] }
+            var found: [UUID: Double] = [:]
+            for id in ids { if let entry = partition.entries[id] { found[id] = Double(Self.dot(normalised, entry.vector)) } }
+            return found
+        }
+    }
+
     public func search(_ query: VectorQuery) throws -> [VectorHit] {
         guard query.vector.count == dimension else { throw BackendError.dimensionMismatch(expected: dimension, actual: query.vector.count) }
         guard query.limit > 0 else { return [] }
