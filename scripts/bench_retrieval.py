@@ -84,6 +84,13 @@ PARAPHRASES = [
     ("The team offsite will be in the mountains", "where is the group retreat?"),
     ("Sarah from finance approves all expenses", "who signs off on spending?"),
 ]
+# Questions nothing in the corpus answers: the best score they get is what a threshold must stay above.
+UNRELATED = ["what is the boiling point of mercury?", "how do I bake sourdough bread?", "who won the 1998 world cup?",
+             "which planet has the most moons?", "how many strings does a violin have?", "what is the capital of Peru?",
+             "when was the printing press invented?", "how tall is Mount Kilimanjaro?", "what do koalas eat?",
+             "who painted the Sistine Chapel ceiling?", "how does photosynthesis work?", "what is a prime number?",
+             "where do penguins live?", "what language is spoken in Brazil?", "how fast can a cheetah run?",
+             "what is the chemical symbol for gold?"]
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
 
 
@@ -175,9 +182,16 @@ def main():
         print(f"stored in {time.time() - started:.1f} s", flush=True)
         methods = [("vector", {"mode": "vector"}), ("keyword", {"mode": "keyword"}), ("hybrid rrf", {"mode": "hybrid", "fusion": "rrf"})]
         methods += [(f"hybrid w={w}", {"mode": "hybrid", "fusion": "weighted", "keyword_weight": float(w)}) for w in arguments.weights.split(",")]
+        answer_scores, unrelated_scores = {}, {}
         for label, extra in methods:
-            rankings[label] = [[int(hit["memory"]["coord"]) for hit in service.call("POST", "/v1/memories/search", {"query": q, "top_k": 10, **extra})["results"]]
-                               for _, q, _ in questions]
+            rankings[label], answer_scores[label] = [], []
+            for kind, q, answer in questions:
+                hits = service.call("POST", "/v1/memories/search", {"query": q, "top_k": 10, **extra})["results"]
+                rankings[label].append([int(hit["memory"]["coord"]) for hit in hits])
+                if hits and int(hits[0]["memory"]["coord"]) == answer:
+                    answer_scores[label].append(hits[0]["score"])
+            unrelated_scores[label] = [max([hit["score"] for hit in service.call("POST", "/v1/memories/search", {"query": q, "top_k": 1, **extra})["results"]], default=0)
+                                       for q in UNRELATED]
     finally:
         service.stop()
 
@@ -209,6 +223,10 @@ def main():
             row[kind] = (sum(s[0] for s in scores) / len(scores), sum(s[1] for s in scores) / len(scores))
         figures[method] = row
         print(f"{method:<20} " + " ".join(f"{row[k][0]:>16.3f} {row[k][1]:>6.3f}" for k in kinds + ["all"]))
+    print(f"\n{'scores':<20} {'answers ranked first: p10':>26} {'median':>7}   {'best hit of an unrelated question: median':>42} {'max':>6}")
+    for label in answer_scores:
+        answers, unrelated = sorted(answer_scores[label]), sorted(unrelated_scores[label])
+        print(f"{label:<20} {answers[len(answers) // 10]:>26.3f} {answers[len(answers) // 2]:>7.3f}   {unrelated[len(unrelated) // 2]:>42.3f} {unrelated[-1]:>6.3f}")
     if arguments.json:
         with open(arguments.json, "w") as handle:
             json.dump(figures, handle, indent=1)

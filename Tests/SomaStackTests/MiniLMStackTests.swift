@@ -44,6 +44,48 @@ struct MiniLMStackTests {
         }
     }
 
+    /// Hybrid recall adds what the model blurs (dates, codes) and keeps what only meaning finds; its
+    /// scores lie in [0, 1], and min_score leaves out what nothing relates to.
+    @Test func hybridFindsRareWordsAndKeepsMeaning() async throws {
+        let server = try SomaServer(environment: ["SOMA_DATA_DIR": try temporaryDirectory()])
+        defer { #expect(server.stop()) }
+        try await server.ready()
+        let memories = [
+            ("1,1", "On 14 March 2024 the audit team visited"), ("1,2", "On 3 March 2024 the server room lost power"),
+            ("1,3", "On 14 May 2023 the new office opened downtown"), ("1,4", "On 21 March 2024 the payroll system was upgraded"),
+            ("1,5", "On 2 June 2024 the product launch was postponed"), ("1,6", "On 9 April 2024 the client signed the renewal contract"),
+            ("2,1", "Ticket QX-4821: login page times out"), ("2,2", "Ticket QX-4812: export drops the last row"),
+            ("2,3", "Ticket BT-1182: the sign-in screen hangs after the password"), ("2,4", "Ticket KL-5521: mobile app crashes on start"),
+            ("3,1", "Falcon launch moved to Friday"), ("3,2", "Alice is allergic to peanuts"),
+            ("3,3", "The database password rotates every 90 days"), ("3,4", "Heavy rain is forecast for the weekend"),
+        ]
+        let items = memories.map { #"{"coord":"\#($0.0)","payload":{"text":"\#($0.1)"}}"# }.joined(separator: ",")
+        #expect(try await server.call("POST", "/v1/memories/bulk", #"{"items":[\#(items)]}"#).status == 200)
+        func search(_ query: String, _ mode: String, minScore: Double? = nil) async throws -> [(coord: String, score: Double)] {
+            let extra = minScore.map { #","min_score":\#($0)"# } ?? ""
+            let reply = try await server.call("POST", "/v1/memories/search", #"{"query":"\#(query)","top_k":5,"mode":"\#(mode)"\#(extra)}"#)
+            return ((reply["results"] as? [[String: Any]]) ?? []).compactMap { hit in
+                guard let coord = (hit["memory"] as? [String: Any])?["coord"] as? String, let score = hit["score"] as? Double else { return nil }
+                return (coord, score)
+            }
+        }
+        for (question, answer) in [("what happened on 14 March 2024?", "1,1"), ("QX-4821", "2,1")] {
+            let vector = try await search(question, "vector"), hybrid = try await search(question, "hybrid")
+            #expect(vector.first?.coord != answer, "the model alone should miss '\(question)' (else this checks nothing): \(vector)")
+            #expect(hybrid.first?.coord == answer, "hybrid should rank \(answer) first for '\(question)': \(hybrid)")
+        }
+        for (question, answer) in [("when does the rocket go up?", "3,1"), ("what food makes her sick?", "3,2"), ("how often do credentials change?", "3,3")] {
+            let hybrid = try await search(question, "hybrid")
+            #expect(hybrid.first?.coord == answer, "meaning alone finds '\(question)'; hybrid should too: \(hybrid)")
+        }
+        let all = try await search("what happened on 14 March 2024?", "hybrid")
+        #expect(all.allSatisfy { $0.score >= 0 && $0.score <= 1 } && all.map(\.score) == all.map(\.score).sorted(by: >))
+        let unrelated = "how do I bake sourdough bread?"
+        #expect(try await search(unrelated, "hybrid").count == 5, "without a threshold every memory is a candidate")
+        #expect(try await search(unrelated, "hybrid", minScore: 0.15).isEmpty, "min_score 0.15 leaves out what nothing relates to")
+        #expect(try await search("when does the rocket go up?", "hybrid", minScore: 0.15).first?.coord == "3,1")
+    }
+
     /// The model works on threads of its own: /healthz answers at once while a large batch is embedded.
     @Test func healthStaysResponsiveWhileTheModelIsBusy() async throws {
         let server = try SomaServer(environment: ["SOMA_DATA_DIR": try temporaryDirectory(), "SOMA_RATE_LIMIT_MAX": "0"])

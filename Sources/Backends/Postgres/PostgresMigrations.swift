@@ -105,10 +105,11 @@ enum PostgresMigrations {
             CREATE TABLE soma_word_postings (
                 namespace text NOT NULL,
                 term text NOT NULL,
+                impact double precision NOT NULL,
                 memory_id uuid NOT NULL,
                 frequency integer NOT NULL,
                 length integer NOT NULL,
-                PRIMARY KEY (namespace, term, memory_id)
+                PRIMARY KEY (namespace, term, impact, memory_id)
             )
             """,
             "CREATE INDEX soma_word_postings_memory ON soma_word_postings (memory_id)",

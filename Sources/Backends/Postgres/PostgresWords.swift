@@ -5,21 +5,25 @@ import SomaCore
 
 /// Word search's inverted index in PostgreSQL, written in the record's transaction: the same shape
 /// and BM25 as SQLite's (`SQLiteWords`), so rankings agree across backends. Namespace statistics are
-/// appended as deltas (no hot row per namespace) and folded with the record counts.
+/// appended as deltas (no hot row per namespace) and folded with the record counts; how many memories
+/// hold a word is counted at query time (concurrent writers would queue on a counter row per word).
 enum PostgresWords {
-    static let maxTerms = 64
-
     static func index(_ memory: Memory, on connection: PostgresConnection, logger: Logger) async throws {
         let words = DocumentWords(memory.payload)
         let terms = Array(words.frequencies.keys), frequencies = terms.map { words.frequencies[$0]! }
+        var averageLength = 0.0
+        for try await (documents, length) in try await connection.query(statistics(memory.namespace), logger: logger).decode((Int, Int).self) where documents > 0 {
+            averageLength = Double(length) / Double(documents)
+        }
+        let impacts = frequencies.map { BM25.impact(frequency: $0, length: words.length, averageLength: averageLength) }
         try await connection.query(
             """
             WITH document AS (
                 INSERT INTO soma_word_documents (memory_id, namespace, length) VALUES (\(memory.id), \(memory.namespace), \(words.length))
             ), postings AS (
-                INSERT INTO soma_word_postings (namespace, term, memory_id, frequency, length)
-                SELECT \(memory.namespace), w.term, \(memory.id), w.frequency, \(words.length)
-                FROM unnest(\(terms)::text[], \(frequencies)::int[]) AS w(term, frequency)
+                INSERT INTO soma_word_postings (namespace, term, impact, memory_id, frequency, length)
+                SELECT \(memory.namespace), w.term, w.impact, \(memory.id), w.frequency, \(words.length)
+                FROM unnest(\(terms)::text[], \(frequencies)::int[], \(impacts)::float8[]) AS w(term, frequency, impact)
             )
             INSERT INTO soma_word_stat_deltas (namespace, documents, length) VALUES (\(memory.namespace), 1, \(words.length))
             """, logger: logger)
@@ -37,20 +41,23 @@ enum PostgresWords {
             """, logger: logger)
     }
 
+    /// A namespace's memory count and total length.
+    static func statistics(_ namespace: String) -> PostgresQuery {
+        """
+        SELECT coalesce(sum(documents), 0)::bigint, coalesce(sum(length), 0)::bigint FROM (
+            SELECT documents, length FROM soma_word_stats WHERE namespace = \(namespace)
+            UNION ALL SELECT documents, length FROM soma_word_stat_deltas WHERE namespace = \(namespace)) s
+        """
+    }
+
     /// Ranked ids and the query's full score; the caller loads the records.
     static func search(
         namespace: String, query: WordQuery, scoring bm25: BM25, type: MemoryType?, limit: Int, client: PostgresClient, logger: Logger
     ) async throws -> (ranked: [(id: UUID, score: Double)], fullScore: Double) {
-        let terms = Array(query.terms.prefix(maxTerms))
+        let terms = Array(query.terms.prefix(WordSearchBounds.queryWords))
         guard !terms.isEmpty else { return ([], 0) }
         var documents = 0, totalLength = 0
-        for try await (count, length) in try await client.query(
-            """
-            SELECT coalesce(sum(documents), 0)::bigint, coalesce(sum(length), 0)::bigint FROM (
-                SELECT documents, length FROM soma_word_stats WHERE namespace = \(namespace)
-                UNION ALL SELECT documents, length FROM soma_word_stat_deltas WHERE namespace = \(namespace)) s
-            """, logger: logger
-        ).decode((Int, Int).self) {
+        for try await (count, length) in try await client.query(statistics(namespace), logger: logger).decode((Int, Int).self) {
             (documents, totalLength) = (count, length)
         }
         guard documents > 0 else { return ([], 0) }
@@ -69,12 +76,13 @@ enum PostgresWords {
         let rows = try await client.query(
             """
             SELECT p.memory_id, sum(w.idf * p.frequency * (\(bm25.k1) + 1) / (p.frequency + \(bm25.k1) * (1 - \(bm25.b) + \(bm25.b) * p.length / \(averageLength)))) AS score
-            FROM soma_word_postings p
-            JOIN unnest(\(terms)::text[], \(idf)::float8[]) AS w(term, idf) ON w.term = p.term
-            WHERE p.namespace = \(namespace) AND p.term = ANY(\(terms)::text[])
-              AND (\(type?.rawValue)::text IS NULL OR EXISTS (SELECT 1 FROM soma_memories t WHERE t.id = p.memory_id AND t.type = \(type?.rawValue)))
+            FROM unnest(\(terms)::text[], \(idf)::float8[]) AS w(term, idf)
+            CROSS JOIN LATERAL (
+                SELECT memory_id, frequency, length FROM soma_word_postings
+                WHERE namespace = \(namespace) AND term = w.term ORDER BY impact DESC LIMIT \(WordSearchBounds.postingsPerWord)) p
+            WHERE \(type?.rawValue)::text IS NULL OR EXISTS (SELECT 1 FROM soma_memories t WHERE t.id = p.memory_id AND t.type = \(type?.rawValue))
             GROUP BY p.memory_id
-            HAVING count(*) FILTER (WHERE p.term = ANY(\(required)::text[])) = \(required.count)
+            HAVING count(*) FILTER (WHERE w.term = ANY(\(required)::text[])) = \(required.count)
             ORDER BY score DESC, p.memory_id LIMIT \(limit)
             """, logger: logger)
         var ranked: [(id: UUID, score: Double)] = []

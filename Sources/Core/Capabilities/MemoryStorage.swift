@@ -23,7 +23,9 @@ public protocol MemoryStorage: Sendable {
     /// Memories holding any query word and every phrase word, ranked by `scoring` with statistics
     /// of the whole namespace (documents, lengths, how many hold each word; a type filter narrows
     /// the hits, not the statistics); best first, ties in the backend's own stable order. Words come from `DocumentWords` of the
-    /// payload. Phrase adjacency is the engine's to check. `WordIndex` states the expected answer.
+    /// payload. Phrase adjacency is the engine's to check. `WordIndex` states the expected answer for
+    /// words held by at most `WordSearchBounds.postingsPerWord` memories; a word held by more is read
+    /// for that many of its strongest holders (by `BM25.impact` at write time).
     func wordSearch(namespace: String, query: WordQuery, scoring: BM25, type: MemoryType?, limit: Int) async throws -> WordMatches
 
     /// Records whose payload string values equal or contain a term, best first (see `KeywordQuery`):

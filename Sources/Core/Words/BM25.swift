@@ -26,7 +26,24 @@ public struct BM25: Sendable, Equatable {
         return idf * tf * (k1 + 1) / (tf + k1 * norm)
     }
 
+    /// A posting's strength for choosing which holders of a very common word are read
+    /// (`WordSearchBounds`): its BM25 term weight with the usual k1 and b and the namespace's
+    /// average length when it was written. Only an order; scores always use the current figures.
+    public static func impact(frequency: Int, length: Int, averageLength: Double) -> Double {
+        standard.termScore(idf: 1, frequency: frequency, length: length, averageLength: averageLength > 0 ? averageLength : Double(max(length, 1)))
+    }
+
     public var isValid: Bool { k1.isFinite && k1 >= 0 && b.isFinite && b >= 0 && b <= 1 }
+}
+
+/// What keeps one word search cheap at any size.
+public enum WordSearchBounds {
+    /// A word held by more memories than this is read for this many of its strongest holders (by
+    /// `BM25.impact`): such a word's idf is low, and reading all its holders would cost time in
+    /// proportion to the namespace. Below it, ranking is exact BM25.
+    public static let postingsPerWord = 5000
+    /// Query words beyond this many are ignored: a pasted page must not become a huge statement.
+    public static let queryWords = 64
 }
 
 /// What word search found in one namespace: memories with their raw BM25 scores, best first, and
