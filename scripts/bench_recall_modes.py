@@ -84,16 +84,21 @@ def main():
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--keep", metavar="DIR", help="keep each size's data in DIR/SIZE and reuse it when there (to compare builds on the same data)")
     arguments = parser.parse_args()
     for size in [int(s) for s in arguments.sizes.split(",")]:
         texts, rare = memory_texts(size, arguments.seed)
-        data = tempfile.mkdtemp(prefix="soma-modes-")
-        service = Service(arguments.binary, data)
-        started = time.time()
-        for at in range(0, size, 500):
-            service.call("POST", "/v1/memories/bulk", {"items": [{"coord": f"{i}", "payload": {"text": t}} for i, t in enumerate(texts[at:at + 500], at)]})
-        print(f"{size} memories stored in {time.time() - started:.0f} s", flush=True)
-        service.stop()
+        data = os.path.join(arguments.keep, str(size)) if arguments.keep else tempfile.mkdtemp(prefix="soma-modes-")
+        stored = os.path.join(data, "stored")
+        if not os.path.exists(stored):
+            os.makedirs(data, exist_ok=True)
+            service = Service(arguments.binary, data)
+            started = time.time()
+            for at in range(0, size, 500):
+                service.call("POST", "/v1/memories/bulk", {"items": [{"coord": f"{i}", "payload": {"text": t}} for i, t in enumerate(texts[at:at + 500], at)]})
+            print(f"{size} memories stored in {time.time() - started:.0f} s", flush=True)
+            service.stop()
+            open(stored, "w").close()
         service = Service(arguments.binary, data)
         rng = random.Random(arguments.seed + size)
         kinds = {

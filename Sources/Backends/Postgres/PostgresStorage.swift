@@ -237,11 +237,20 @@ public final class PostgresStorage: MemoryStorage {
     public func wordSearch(namespace: String, query: WordQuery, scoring: BM25, type: MemoryType?, limit: Int) async throws -> WordMatches {
         let logger = logger
         let found = try await call.run { [client] in
-            try await PostgresWords.search(namespace: namespace, query: query, scoring: scoring, type: type, limit: limit, client: client, logger: logger)
+            try await PostgresWords.search(namespace: namespace, query: query, scoring: scoring, limit: limit, client: client, logger: logger)
         }
-        let records = Dictionary(try await get(namespace: namespace, ids: found.ranked.map(\.id)).map { ($0.id, $0) }) { first, _ in first }
-        return WordMatches(
-            hits: found.ranked.compactMap { hit in records[hit.id].map { ScoredMemory(memory: $0, score: hit.score) } }, fullScore: found.fullScore)
+        // Records a chunk at a time, best first, until `limit` pass the type filter.
+        var hits: [ScoredMemory] = []
+        var next = found.ranked[...]
+        while hits.count < limit, !next.isEmpty {
+            let chunk = next.prefix(type == nil ? limit - hits.count : max(2 * (limit - hits.count), 32))
+            next = next.dropFirst(chunk.count)
+            let records = Dictionary(try await get(namespace: namespace, ids: chunk.map(\.document)).map { ($0.id, $0) }) { first, _ in first }
+            hits += chunk.compactMap { hit in
+                records[hit.document].flatMap { type == nil || $0.type == type ? ScoredMemory(memory: $0, score: hit.score) : nil }
+            }
+        }
+        return WordMatches(hits: Array(hits.prefix(limit)), fullScore: found.fullScore)
     }
 
     /// Word matches through full-text search, substrings through `LIKE` (trigram-indexed when

@@ -50,10 +50,11 @@ enum PostgresWords {
         """
     }
 
-    /// Ranked ids and the query's full score; the caller loads the records.
+    /// Every matching memory's id, best first, and the query's full score; the caller loads the
+    /// records. Postings are summed in process as on SQLite (`WordTally`).
     static func search(
-        namespace: String, query: WordQuery, scoring bm25: BM25, type: MemoryType?, limit: Int, client: PostgresClient, logger: Logger
-    ) async throws -> (ranked: [(id: UUID, score: Double)], fullScore: Double) {
+        namespace: String, query: WordQuery, scoring bm25: BM25, limit: Int, client: PostgresClient, logger: Logger
+    ) async throws -> (ranked: [(document: UUID, score: Double)], fullScore: Double) {
         let terms = Array(query.terms.prefix(WordSearchBounds.queryWords))
         guard !terms.isEmpty else { return ([], 0) }
         var documents = 0, totalLength = 0
@@ -71,22 +72,33 @@ enum PostgresWords {
         let idf = terms.map { bm25.idf(documents: documents, holding: holding[$0] ?? 0) }
         let fullScore = idf.reduce(0, +)
         let required = query.requiredTerms
-        guard holding.isEmpty == false, required.allSatisfy({ holding[$0] != nil }) else { return ([], fullScore) }
-        let averageLength = Double(totalLength) / Double(documents)
-        let rows = try await client.query(
+        let present = terms.filter { holding[$0] != nil }
+        guard !present.isEmpty, required.allSatisfy({ holding[$0] != nil }) else { return ([], fullScore) }
+        var tally = WordTally<UUID>(
+            idf: Dictionary(uniqueKeysWithValues: zip(terms, idf).filter { holding[$0.0] != nil }), required: required, scoring: bm25,
+            averageLength: Double(totalLength) / Double(documents))
+        let capped = try await client.query(
             """
-            SELECT p.memory_id, sum(w.idf * p.frequency * (\(bm25.k1) + 1) / (p.frequency + \(bm25.k1) * (1 - \(bm25.b) + \(bm25.b) * p.length / \(averageLength)))) AS score
-            FROM unnest(\(terms)::text[], \(idf)::float8[]) AS w(term, idf)
+            SELECT w.term, p.memory_id, p.frequency, p.length FROM unnest(\(present)::text[]) AS w(term)
             CROSS JOIN LATERAL (
                 SELECT memory_id, frequency, length FROM soma_word_postings
                 WHERE namespace = \(namespace) AND term = w.term ORDER BY impact DESC LIMIT \(WordSearchBounds.postingsPerWord)) p
-            WHERE \(type?.rawValue)::text IS NULL OR EXISTS (SELECT 1 FROM soma_memories t WHERE t.id = p.memory_id AND t.type = \(type?.rawValue))
-            GROUP BY p.memory_id
-            HAVING count(*) FILTER (WHERE w.term = ANY(\(required)::text[])) = \(required.count)
-            ORDER BY score DESC, p.memory_id LIMIT \(limit)
             """, logger: logger)
-        var ranked: [(id: UUID, score: Double)] = []
-        for try await (id, score) in rows.decode((UUID, Double).self) { ranked.append((id, score)) }
-        return (ranked, fullScore)
+        for try await (term, id, frequency, length) in capped.decode((String, UUID, Int, Int).self) {
+            tally.add(.init(term: term, document: id, frequency: frequency, length: length))
+        }
+        let truncated = present.filter { holding[$0]! > WordSearchBounds.postingsPerWord }
+        let unread = tally.unread(of: truncated, among: WordSearchBounds.completedCandidates(limit))
+        if !unread.documents.isEmpty {
+            let rest = try await client.query(
+                """
+                SELECT term, memory_id, frequency, length FROM soma_word_postings
+                WHERE memory_id = ANY(\(unread.documents)) AND namespace = \(namespace) AND term = ANY(\(unread.terms)::text[])
+                """, logger: logger)
+            for try await (term, id, frequency, length) in rest.decode((String, UUID, Int, Int).self) {
+                tally.add(.init(term: term, document: id, frequency: frequency, length: length))
+            }
+        }
+        return (tally.ranked(), fullScore)
     }
 }

@@ -64,31 +64,46 @@ enum SQLiteWords {
         let required = query.requiredTerms
         guard !present.isEmpty, required.allSatisfy({ holding[$0] != nil }) else { return WordMatches(hits: [], fullScore: fullScore) }
 
-        // Each word's holders, its strongest first and at most `postingsPerWord` of them, scored and summed per memory.
-        let perWord = """
-            SELECT * FROM (SELECT doc, frequency, length, ? AS idf, ? AS required FROM word_postings
-                           WHERE namespace = ? AND term = ? ORDER BY impact DESC LIMIT ?)
-            """
-        let sql = """
-            SELECT m.*, s.score FROM (
-                SELECT p.doc, SUM(p.idf * p.frequency * (? + 1) / (p.frequency + ? * (1 - ? + ? * p.length / ?))) AS score
-                FROM (\(Array(repeating: perWord, count: present.count).joined(separator: " UNION ALL "))) p
-                \(type == nil ? "" : "JOIN memories t ON t.rowid = p.doc AND t.type = ?")
-                GROUP BY p.doc
-                \(required.isEmpty ? "" : "HAVING SUM(p.required) = \(required.count)")
-                ORDER BY score DESC, p.doc LIMIT ?
-            ) s JOIN memories m ON m.rowid = s.doc
-            ORDER BY s.score DESC, s.doc
-            """
-        var arguments: [(any DatabaseValueConvertible)?] = [bm25.k1, bm25.k1, bm25.b, bm25.b, averageLength]
-        for (term, weight) in present {
-            arguments += [weight, required.contains(term) ? 1 : 0, namespace, term, WordSearchBounds.postingsPerWord]
+        // Each word's holders, its strongest first and at most `postingsPerWord` of them, summed per
+        // memory in process: a dictionary beats SQL's GROUP BY, which sorts every posting read.
+        var tally = WordTally<Int64>(
+            idf: Dictionary(uniqueKeysWithValues: present.map { ($0.0, $0.1) }), required: required, scoring: bm25, averageLength: averageLength)
+        let postings = try db.cachedStatement(
+            sql: "SELECT doc, frequency, length FROM word_postings WHERE namespace = ? AND term = ? ORDER BY impact DESC LIMIT ?")
+        for (term, _) in present {
+            let rows = try Row.fetchCursor(postings, arguments: [namespace, term, WordSearchBounds.postingsPerWord])
+            while let row = try rows.next() {
+                tally.add(.init(term: term, document: row[0], frequency: row[1], length: row[2]))
+            }
         }
-        if let type { arguments.append(type.rawValue) }
-        arguments.append(limit)
-        let hits = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments)).map { row in
-            ScoredMemory(memory: try SQLiteRecords.memory(row), score: row["score"])
+        let truncated = present.map(\.0).filter { holding[$0]! > WordSearchBounds.postingsPerWord }
+        let unread = tally.unread(of: truncated, among: WordSearchBounds.completedCandidates(limit))
+        if !unread.documents.isEmpty {
+            let docs = unread.documents.map { String($0) }.joined(separator: ",")
+            let marks = Array(repeating: "?", count: unread.terms.count).joined(separator: ",")
+            for row in try Row.fetchAll(
+                db, sql: "SELECT doc, term, frequency, length FROM word_postings WHERE doc IN (\(docs)) AND namespace = ? AND term IN (\(marks))",
+                arguments: StatementArguments([namespace] + unread.terms)) {
+                tally.add(.init(term: row["term"], document: row["doc"], frequency: row["frequency"], length: row["length"]))
+            }
         }
+        let ranked = tally.ranked()
+        // Records a chunk at a time, best first, until `limit` pass the type filter.
+        var hits: [ScoredMemory] = []
+        var next = ranked[...]
+        while hits.count < limit, !next.isEmpty {
+            let chunk = next.prefix(type == nil ? limit - hits.count : max(2 * (limit - hits.count), 32))
+            next = next.dropFirst(chunk.count)
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            var records: [Int64: Memory] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT rowid AS doc, * FROM memories WHERE rowid IN (\(marks))", arguments: StatementArguments(chunk.map(\.document))) {
+                records[row["doc"]] = try SQLiteRecords.memory(row)
+            }
+            hits += chunk.compactMap { hit in
+                records[hit.document].flatMap { type == nil || $0.type == type ? ScoredMemory(memory: $0, score: hit.score) : nil }
+            }
+        }
+        hits = Array(hits.prefix(limit))
         return WordMatches(hits: hits, fullScore: fullScore)
     }
 }

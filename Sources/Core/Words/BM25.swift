@@ -40,8 +40,13 @@ public struct BM25: Sendable, Equatable {
 public enum WordSearchBounds {
     /// A word held by more memories than this is read for this many of its strongest holders (by
     /// `BM25.impact`): such a word's idf is low, and reading all its holders would cost time in
-    /// proportion to the namespace. Below it, ranking is exact BM25.
-    public static let postingsPerWord = 5000
+    /// proportion to the namespace. The leading candidates then get its exact weight (`WordTally`),
+    /// so only a memory that holds nothing but such words and is none of their strongest holders
+    /// can be missed. Below it, ranking is exact BM25.
+    public static let postingsPerWord = 1000
+    /// How many leading candidates get the exact weight of such a word when they hold it beyond
+    /// what was read.
+    public static func completedCandidates(_ limit: Int) -> Int { max(4 * limit, 100) }
     /// Query words beyond this many are ignored: a pasted page must not become a huge statement.
     public static let queryWords = 64
 }

@@ -311,7 +311,7 @@ async function runSearch(event) {
   if (!query) return;
   const body = { query, top_k: Number($("#search-top").value) || 10 };
   if ($("#search-type").value) body.type = $("#search-type").value;
-  await Promise.all(["vector", "keyword", "hybrid"].map(async (mode) => {
+  await Promise.all(["hybrid", "vector", "keyword"].map(async (mode) => {
     const list = $(`#results-${mode}`);
     try {
       const { results } = await api("/v1/memories/search", { method: "POST", body: { ...body, mode } });
