@@ -50,16 +50,18 @@ struct MiniLMStackTests {
         let server = try SomaServer(environment: ["SOMA_DATA_DIR": try temporaryDirectory()])
         defer { #expect(server.stop()) }
         try await server.ready()
-        let memories = [
-            ("1,1", "On 14 March 2024 the audit team visited"), ("1,2", "On 3 March 2024 the server room lost power"),
-            ("1,3", "On 14 May 2023 the new office opened downtown"), ("1,4", "On 21 March 2024 the payroll system was upgraded"),
-            ("1,5", "On 2 June 2024 the product launch was postponed"), ("1,6", "On 9 April 2024 the client signed the renewal contract"),
-            ("2,1", "Ticket QX-4821: login page times out"), ("2,2", "Ticket QX-4812: export drops the last row"),
-            ("2,3", "Ticket BT-1182: the sign-in screen hangs after the password"), ("2,4", "Ticket KL-5521: mobile app crashes on start"),
-            ("3,1", "Falcon launch moved to Friday"), ("3,2", "Alice is allergic to peanuts"),
-            ("3,3", "The database password rotates every 90 days"), ("3,4", "Heavy rain is forecast for the weekend"),
-        ]
-        let items = memories.map { #"{"coord":"\#($0.0)","payload":{"text":"\#($0.1)"}}"# }.joined(separator: ",")
+        // Events on 24 days of one month and 16 tickets with near codes: the model blurs the numbers.
+        let events = ["the server room lost power", "the quarterly board meeting was held", "the new office opened downtown",
+                      "the payroll system was upgraded", "a water leak flooded the basement", "the product launch was postponed",
+                      "the audit team visited", "the client signed the renewal contract"]
+        let tickets = ["login page times out", "invoice totals are rounded wrongly", "export drops the last row", "mobile app crashes on start"]
+        var memories: [(coord: String, text: String, question: String?)] = (0..<24).map { day in
+            ("1,\(day)", "On \(day + 1) March 2024 \(events[day % 8])", "what happened on \(day + 1) March 2024?")
+        }
+        memories += (0..<16).map { index in ("2,\(index)", "Ticket QX-\(4800 + index * 7): \(tickets[index % 4])", "QX-\(4800 + index * 7)") }
+        memories += [("3,1", "Falcon launch moved to Friday", nil), ("3,2", "Alice is allergic to peanuts", nil),
+                     ("3,3", "The database password rotates every 90 days", nil), ("3,4", "Heavy rain is forecast for the weekend", nil)]
+        let items = memories.map { #"{"coord":"\#($0.coord)","payload":{"text":"\#($0.text)"}}"# }.joined(separator: ",")
         #expect(try await server.call("POST", "/v1/memories/bulk", #"{"items":[\#(items)]}"#).status == 200)
         func search(_ query: String, _ mode: String, minScore: Double? = nil) async throws -> [(coord: String, score: Double)] {
             let extra = minScore.map { #","min_score":\#($0)"# } ?? ""
@@ -69,16 +71,21 @@ struct MiniLMStackTests {
                 return (coord, score)
             }
         }
-        for (question, answer) in [("what happened on 14 March 2024?", "1,1"), ("QX-4821", "2,1")] {
-            let vector = try await search(question, "vector"), hybrid = try await search(question, "hybrid")
-            #expect(vector.first?.coord != answer, "the model alone should miss '\(question)' (else this checks nothing): \(vector)")
-            #expect(hybrid.first?.coord == answer, "hybrid should rank \(answer) first for '\(question)': \(hybrid)")
+        var firstByVector = 0, firstByHybrid = 0
+        for memory in memories {
+            guard let question = memory.question else { continue }
+            firstByVector += try await search(question, "vector").first?.coord == memory.coord ? 1 : 0
+            firstByHybrid += try await search(question, "hybrid").first?.coord == memory.coord ? 1 : 0
         }
+        // Measured: the model alone ranks 11 of the 40 first, hybrid 39.
+        #expect(firstByVector <= 20, "the model alone should miss most dates and codes (else this checks nothing): \(firstByVector) of 40")
+        #expect(firstByHybrid >= 36, "hybrid should rank dates and codes first: \(firstByHybrid) of 40")
         for (question, answer) in [("when does the rocket go up?", "3,1"), ("what food makes her sick?", "3,2"), ("how often do credentials change?", "3,3")] {
             let hybrid = try await search(question, "hybrid")
             #expect(hybrid.first?.coord == answer, "meaning alone finds '\(question)'; hybrid should too: \(hybrid)")
         }
         let all = try await search("what happened on 14 March 2024?", "hybrid")
+        #expect(all.first?.coord == "1,13")
         #expect(all.allSatisfy { $0.score >= 0 && $0.score <= 1 } && all.map(\.score) == all.map(\.score).sorted(by: >))
         let unrelated = "how do I bake sourdough bread?"
         #expect(try await search(unrelated, "hybrid").count == 5, "without a threshold every memory is a candidate")

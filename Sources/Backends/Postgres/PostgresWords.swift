@@ -54,7 +54,7 @@ enum PostgresWords {
     /// records. Postings are summed in process as on SQLite (`WordTally`).
     static func search(
         namespace: String, query: WordQuery, scoring bm25: BM25, limit: Int, client: PostgresClient, logger: Logger
-    ) async throws -> (ranked: [(document: UUID, score: Double)], fullScore: Double) {
+    ) async throws -> (ranked: [WordTally<UUID>.Ranked], fullScore: Double) {
         let terms = Array(query.terms.prefix(WordSearchBounds.queryWords))
         guard !terms.isEmpty else { return ([], 0) }
         var documents = 0, totalLength = 0

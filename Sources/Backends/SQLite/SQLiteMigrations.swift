@@ -104,7 +104,7 @@ enum SQLiteMigrations {
                     length INTEGER NOT NULL,
                     PRIMARY KEY (namespace, term, impact DESC, doc)
                 ) WITHOUT ROWID;
-                CREATE INDEX word_postings_doc ON word_postings(doc);
+                CREATE INDEX word_postings_doc ON word_postings(doc, term, frequency, length);
                 CREATE TABLE word_terms (namespace TEXT NOT NULL, term TEXT NOT NULL, documents INTEGER NOT NULL, PRIMARY KEY (namespace, term)) WITHOUT ROWID;
                 CREATE TABLE word_documents (doc INTEGER PRIMARY KEY, namespace TEXT NOT NULL, length INTEGER NOT NULL);
                 CREATE TABLE word_stats (namespace TEXT PRIMARY KEY NOT NULL, documents INTEGER NOT NULL, length INTEGER NOT NULL);

@@ -82,8 +82,12 @@ enum SQLiteWords {
             let docs = unread.documents.map { String($0) }.joined(separator: ",")
             let marks = Array(repeating: "?", count: unread.terms.count).joined(separator: ",")
             for row in try Row.fetchAll(
-                db, sql: "SELECT doc, term, frequency, length FROM word_postings WHERE doc IN (\(docs)) AND namespace = ? AND term IN (\(marks))",
-                arguments: StatementArguments([namespace] + unread.terms)) {
+                // The covering (doc, term, ...) index: a few entries per memory instead of the words' long runs.
+                db, sql: """
+                    SELECT doc, term, frequency, length FROM word_postings INDEXED BY word_postings_doc
+                    WHERE doc IN (\(docs)) AND term IN (\(marks)) AND +namespace = ?
+                    """,
+                arguments: StatementArguments(unread.terms + [namespace])) {
                 tally.add(.init(term: row["term"], document: row["doc"], frequency: row["frequency"], length: row["length"]))
             }
         }

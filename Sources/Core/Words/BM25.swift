@@ -20,7 +20,7 @@ public struct BM25: Sendable, Equatable {
         log(1 + (Double(documents) - Double(holding) + 0.5) / (Double(holding) + 0.5))
     }
 
-    public func termScore(idf: Double, frequency: Int, length: Int, averageLength: Double) -> Double {
+    @inlinable public func termScore(idf: Double, frequency: Int, length: Int, averageLength: Double) -> Double {
         let tf = Double(frequency)
         let norm = 1 - b + b * Double(length) / max(averageLength, 1e-9)
         return idf * tf * (k1 + 1) / (tf + k1 * norm)
