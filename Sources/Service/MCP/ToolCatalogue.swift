@@ -33,9 +33,9 @@ enum ToolCatalogue {
             name: "recall",
             description: "Find memories relevant to a question or topic, best first, each with its score. Use before answering "
                 + "anything the user may have told you earlier. Hybrid scores run from 0 to 1: half from meaning (cosine "
-                + "similarity), half from words (1 when the memory holds every word of the question as a typical memory would; "
-                + "rare words such as names, codes and dates weigh most); a memory whose text equals the question scores 1. "
-                + "Above about 0.5 is usually a real match, below about 0.3 usually not.",
+                + "similarity), half from words (the share of the question's words the memory holds, squared; rare words such "
+                + "as names, codes and dates weigh most); a memory whose text equals the question scores 1. A question nothing "
+                + "answers usually tops out below 0.2; answers sharing words with the question usually score above 0.35.",
             inputSchema: schema([
                 "query": describe("The question or topic, in words.", ["type": "string", "minLength": 1]),
                 "top_k": describe("How many memories to return (default 5).", ["type": "integer", "minimum": 1, "maximum": 100]),
