@@ -10,18 +10,17 @@ questions in natural words.
 Memories are stored in bulk, then the service restarts so recall runs on the saved, merged graph.
 """
 import argparse
-import json
 import os
 import pathlib
 import random
-import socket
 import statistics
-import subprocess
+import sys
 import tempfile
 import time
-import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts/bench"))
+from soma_service import Service  # noqa: E402
 COMMON = ["meeting", "project", "team", "update", "review", "customer", "plan", "report", "email", "call",
           "budget", "design", "release", "week", "office", "data", "issue", "notes", "status", "launch"]
 NATURAL = ["what did the team decide about the budget", "when is the next release planned", "who reviewed the design notes",
@@ -46,33 +45,6 @@ def memory_texts(count, seed):
     return texts, rare
 
 
-class Service:
-    def __init__(self, binary, data):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SOMA_", "POSTGRES_", "REDIS_", "QDRANT_", "KAFKA_"))}
-        env.update({"SOMA_PORT": str(self.port), "SOMA_DATA_DIR": data, "SOMA_RATE_LIMIT_MAX": "0", "LOG_LEVEL": "warning"})
-        self.process = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(3000):
-            try:
-                self.call("GET", "/readyz")
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise SystemExit("soma serve did not become ready")
-
-    def call(self, method, path, body=None):
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method, data=json.dumps(body).encode() if body else None,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=300) as response:
-            return json.loads(response.read() or b"null")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=300)
-
-
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -92,14 +64,14 @@ def main():
         stored = os.path.join(data, "stored")
         if not os.path.exists(stored):
             os.makedirs(data, exist_ok=True)
-            service = Service(arguments.binary, data)
+            service = Service(arguments.binary, data=data)
             started = time.time()
             for at in range(0, size, 500):
                 service.call("POST", "/v1/memories/bulk", {"items": [{"coord": f"{i}", "payload": {"text": t}} for i, t in enumerate(texts[at:at + 500], at)]})
             print(f"{size} memories stored in {time.time() - started:.0f} s", flush=True)
             service.stop()
             open(stored, "w").close()
-        service = Service(arguments.binary, data)
+        service = Service(arguments.binary, data=data)
         rng = random.Random(arguments.seed + size)
         kinds = {
             "rare": [f"{rng.choice(rare)} notes" for _ in range(arguments.queries // 3)],

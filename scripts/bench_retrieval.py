@@ -22,17 +22,16 @@ import math
 import os
 import pathlib
 import random
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
 import bm25s
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts/bench"))
+from soma_service import Service  # noqa: E402
 MODEL = os.environ.get("SOMA_EMBEDDER_MODEL_DIR", "/usr/local/share/soma/models/all-MiniLM-L6-v2")
 
 FIRST = ["Priya", "Tomasz", "Amara", "Lars", "Mei", "Diego", "Ingrid", "Kofi", "Yusuf", "Elena", "Rafael", "Sunita",
@@ -129,34 +128,6 @@ def ndcg_recall(ranked, answer, k=10):
     if answer in top:
         return 1 / math.log2(top.index(answer) + 2), 1.0
     return 0.0, 0.0
-
-
-class Service:
-    def __init__(self, binary, environment):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.data = tempfile.mkdtemp(prefix="soma-retrieval-")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SOMA_", "POSTGRES_", "REDIS_", "QDRANT_", "KAFKA_"))}
-        env.update({"SOMA_PORT": str(self.port), "SOMA_DATA_DIR": self.data, "SOMA_RATE_LIMIT_MAX": "0", "LOG_LEVEL": "warning"}, **environment)
-        self.process = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(1200):
-            try:
-                self.call("GET", "/healthz")
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise SystemExit("soma serve did not start")
-
-    def call(self, method, path, body=None):
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method, data=json.dumps(body).encode() if body else None,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.loads(response.read() or b"null")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=60)
 
 
 def main():

@@ -94,15 +94,21 @@ def agreement(server, documents, queries):
     return agreeing / positions
 
 
-def test_sqlite_keyword_ranking_equals_bm25s():
-    documents, queries = corpus(seed=20261202)
-    server = start()
+def measured(label, seed, **settings):
+    documents, queries = corpus(seed)
+    server = start(**settings)
     try:
         share = agreement(server, documents, queries)
     finally:
         server.stop()
-    print(f"SQLite: {share:.4f} of top-10 positions agree with bm25s")
-    assert share >= 0.95
+    print(f"{label}: {share:.4f} of top-10 positions agree with bm25s")
+    return share
+
+
+def test_sqlite_keyword_ranking_equals_bm25s():
+    # Measured 0.984: the rest are memories holding only words read in part (more than
+    # WordSearchBounds.postingsPerWord holders) placed outside the strongest by their write-time weight.
+    assert measured("SQLite", seed=20261202) >= 0.95
 
 
 def test_postgres_keyword_ranking_equals_bm25s():
@@ -110,12 +116,5 @@ def test_postgres_keyword_ranking_equals_bm25s():
     if not script:
         pytest.skip("SOMA_TEST_SERVERS_SCRIPT is unset: run scripts/servers.sh fresh (scripts/test.sh does) for PostgreSQL")
     url = subprocess.run([script, "database", "soma_bm25"], capture_output=True, text=True, check=True).stdout.strip()
-    documents, queries = corpus(seed=7)
-    server = start(POSTGRES_URL=url)
-    try:
-        share = agreement(server, documents, queries)
-    finally:
-        server.stop()
-    print(f"PostgreSQL: {share:.4f} of top-10 positions agree with bm25s")
-    # The same index and formula as SQLite's, computed in float8: measured 1.0 here.
-    assert share >= 0.95
+    # The same tally and formula as SQLite's (WordTally); measured 1.0.
+    assert measured("PostgreSQL", seed=7, POSTGRES_URL=url) >= 0.95
