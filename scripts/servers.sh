@@ -9,7 +9,7 @@
 #   port it picks itself: the bootstrap address is in $ROOT/kafka/bootstrap.
 #
 #   scripts/servers.sh start [postgres|redis|qdrant|kafka|tls-postgres]  start (all by default); prints the URLs to export
-#   scripts/servers.sh fresh                    start both, with empty test databases (what scripts/test.sh runs)
+#   scripts/servers.sh fresh                    start all, with empty test databases (what scripts/test.sh runs)
 #   scripts/servers.sh stop  [postgres|redis|qdrant|kafka]  stop (all by default); data is kept
 #   scripts/servers.sh env                      the variables the tests read, as `export` lines
 #   scripts/servers.sh database NAME            an empty database NAME (dropped first); prints its URL
@@ -273,6 +273,9 @@ case "$action" in
         stop_kafka
         start_kafka
         start_tls_postgres
+        # Its one database keeps what earlier runs migrated; a schema of another build must not linger.
+        as_postgres "$TLS_PG_BIN/psql" -h /tmp -p "$TLS_PG_PORT" -U postgres -d postgres \
+            -qc "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null
         print_env
         ;;
     database)
