@@ -43,10 +43,10 @@ public enum WordSearchConformance {
     public static let checks: [Check] = [
         Check("word search ranks as BM25 over the namespace's own statistics") { storage in
             let ns = Fixture.namespace(), other = Fixture.namespace()
-            let drafts = corpus(ns, count: 240, seed: 7)
+            let drafts = corpus(ns, count: 160, seed: 7)
             _ = try await storage.upsert(drafts, at: Fixture.now)
             // Another namespace with the same words must not change this one's statistics.
-            _ = try await storage.upsert(corpus(other, count: 60, seed: 8), at: Fixture.now)
+            _ = try await storage.upsert(corpus(other, count: 40, seed: 8), at: Fixture.now)
             let reference = reference(drafts)
             let queries = ["w1 w7", "w0", "w150 w2 w33", "cafe NAIVE", "zoe 東京", "priya 2024", "the w3 of", "w299 w298 w1", "会議"]
             for text in queries {

@@ -6,7 +6,8 @@ import Testing
 
 enum PostgresTestSupport {
     static var configuration: BackendConfiguration {
-        BackendConfiguration(["POSTGRES_URL": TestServers.postgresURL!, "POSTGRES_TIMEOUT_MS": "3000"])
+        // Generous: suites share two cores with PostgreSQL, and a check's bulk write is one call.
+        BackendConfiguration(["POSTGRES_URL": TestServers.postgresURL!, "POSTGRES_TIMEOUT_MS": "10000"])
     }
 
     static func storage() async throws -> PostgresStorage {

@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import SomaCore
 
 /// Versioned schema changes. Each runs once, in its own transaction, recorded in
 /// `soma_schema_migrations`; all of them run under an advisory lock, so replicas that start together
@@ -126,8 +127,16 @@ enum PostgresMigrations {
             "CREATE INDEX soma_word_stat_deltas_namespace ON soma_word_stat_deltas (namespace)",
         ], then: { connection, logger in
             let rows = try await connection.query("SELECT \(unescaped: PostgresRecords.columns) FROM soma_memories", logger: logger)
-            for memory in try await PostgresRecords.memories(rows) {
-                try await PostgresWords.index(memory, on: connection, logger: logger)
+            let memories = try await PostgresRecords.memories(rows)
+            // Each namespace's average length first: it orders every posting written here.
+            var lengths: [String: (documents: Int, words: Int)] = [:]
+            for memory in memories {
+                lengths[memory.namespace, default: (0, 0)].documents += 1
+                lengths[memory.namespace]!.words += DocumentWords(memory.payload).length
+            }
+            for memory in memories {
+                let length = lengths[memory.namespace]!
+                try await PostgresWords.index(memory, averageLength: Double(length.words) / Double(length.documents), on: connection, logger: logger)
             }
         }),
     ]

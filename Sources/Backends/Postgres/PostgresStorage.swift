@@ -37,8 +37,10 @@ public final class PostgresStorage: MemoryStorage {
         return try await call.run { [client] in
             try await client.withTransaction(logger: logger) { connection in
                 var stored: [Memory] = []
+                var averages = PostgresWords.AverageLengths()
                 for draft in drafts {
-                    stored.append(try await Self.write(draft, at: now, on: connection, logger: logger))
+                    let average = try await averages.of(draft.namespace, on: connection, logger: logger)
+                    stored.append(try await Self.write(draft, at: now, averageLength: average, on: connection, logger: logger))
                 }
                 try await alsoWrite(connection, stored)
                 return stored
@@ -47,10 +49,14 @@ public final class PostgresStorage: MemoryStorage {
     }
 
     /// Inserts a new record in one round trip; an existing one is locked, then replaced.
-    private static func write(_ draft: MemoryDraft, at now: Date, on connection: PostgresConnection, logger: Logger) async throws -> Memory {
+    private static func write(
+        _ draft: MemoryDraft, at now: Date, averageLength: Double, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Memory {
         let fresh = PostgresRecords.rounded(draft.record(replacing: nil, at: now))
         let payload = try PostgresRecords.json(fresh.payload)
         let created = PostgresRecords.event(.created, fresh, at: now)
+        // The words go in with the record: one round trip for a new memory.
+        let words = PostgresWords.Postings(fresh.payload, averageLength: averageLength)
         let inserted = try await connection.query(
             """
             WITH inserted AS (
@@ -66,13 +72,18 @@ public final class PostgresStorage: MemoryStorage {
                 INSERT INTO soma_count_deltas (namespace, type, delta) SELECT namespace, type, 1 FROM inserted
             ), evented AS (
                 INSERT INTO soma_outbox (memory_id, event) SELECT id, \(created)::jsonb FROM inserted
+            ), document AS (
+                INSERT INTO soma_word_documents (memory_id, namespace, length) SELECT id, namespace, \(words.length) FROM inserted
+            ), postings AS (
+                INSERT INTO soma_word_postings (namespace, term, impact, memory_id, frequency, length)
+                SELECT i.namespace, w.term, w.impact, i.id, w.frequency, \(words.length)
+                FROM inserted i, unnest(\(words.terms)::text[], \(words.frequencies)::int[], \(words.impacts)::float8[]) AS w(term, frequency, impact)
+            ), stat AS (
+                INSERT INTO soma_word_stat_deltas (namespace, documents, length) SELECT namespace, 1, \(words.length) FROM inserted
             )
             SELECT count(*)::int FROM inserted
             """, logger: logger)
-        for try await count in inserted.decode(Int.self) where count == 1 {
-            try await PostgresWords.index(fresh, on: connection, logger: logger)
-            return fresh
-        }
+        for try await count in inserted.decode(Int.self) where count == 1 { return fresh }
 
         let existingRows = try await connection.query(
             "SELECT \(unescaped: PostgresRecords.columns) FROM soma_memories WHERE id = \(fresh.id) FOR UPDATE", logger: logger)
@@ -98,7 +109,7 @@ public final class PostgresStorage: MemoryStorage {
             INSERT INTO soma_outbox (memory_id, event) VALUES (\(memory.id), \(updated)::jsonb)
             """, logger: logger)
         try await PostgresWords.unindex(memory.id, on: connection, logger: logger)
-        try await PostgresWords.index(memory, on: connection, logger: logger)
+        try await PostgresWords.index(memory, averageLength: averageLength, on: connection, logger: logger)
         return memory
     }
 

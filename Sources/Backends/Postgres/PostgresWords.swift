@@ -8,24 +8,37 @@ import SomaCore
 /// appended as deltas (no hot row per namespace) and folded with the record counts; how many memories
 /// hold a word is counted at query time (concurrent writers would queue on a counter row per word).
 enum PostgresWords {
-    static func index(_ memory: Memory, on connection: PostgresConnection, logger: Logger) async throws {
-        let words = DocumentWords(memory.payload)
-        let terms = Array(words.frequencies.keys), frequencies = terms.map { words.frequencies[$0]! }
-        var averageLength = 0.0
-        for try await (documents, length) in try await connection.query(statistics(memory.namespace), logger: logger).decode((Int, Int).self) where documents > 0 {
-            averageLength = Double(length) / Double(documents)
+    /// A memory's postings as the statements bind them; `averageLength` (its namespace's, when
+    /// known) orders them.
+    struct Postings {
+        let terms: [String]
+        let frequencies: [Int]
+        let impacts: [Double]
+        let length: Int
+
+        init(_ payload: JSONObject, averageLength: Double) {
+            let words = DocumentWords(payload)
+            terms = Array(words.frequencies.keys)
+            frequencies = terms.map { words.frequencies[$0]! }
+            impacts = frequencies.map { BM25.impact(frequency: $0, length: words.length, averageLength: averageLength) }
+            length = words.length
         }
-        let impacts = frequencies.map { BM25.impact(frequency: $0, length: words.length, averageLength: averageLength) }
+    }
+
+    /// Indexes a memory's words (a new record's are written by its own insert, `PostgresStorage.write`).
+    static func index(_ memory: Memory, averageLength: Double, on connection: PostgresConnection, logger: Logger) async throws {
+        let postings = Postings(memory.payload, averageLength: averageLength)
+        let (terms, frequencies, impacts, length) = (postings.terms, postings.frequencies, postings.impacts, postings.length)
         try await connection.query(
             """
             WITH document AS (
-                INSERT INTO soma_word_documents (memory_id, namespace, length) VALUES (\(memory.id), \(memory.namespace), \(words.length))
+                INSERT INTO soma_word_documents (memory_id, namespace, length) VALUES (\(memory.id), \(memory.namespace), \(length))
             ), postings AS (
                 INSERT INTO soma_word_postings (namespace, term, impact, memory_id, frequency, length)
-                SELECT \(memory.namespace), w.term, w.impact, \(memory.id), w.frequency, \(words.length)
+                SELECT \(memory.namespace), w.term, w.impact, \(memory.id), w.frequency, \(length)
                 FROM unnest(\(terms)::text[], \(frequencies)::int[], \(impacts)::float8[]) AS w(term, frequency, impact)
             )
-            INSERT INTO soma_word_stat_deltas (namespace, documents, length) VALUES (\(memory.namespace), 1, \(words.length))
+            INSERT INTO soma_word_stat_deltas (namespace, documents, length) VALUES (\(memory.namespace), 1, \(length))
             """, logger: logger)
     }
 
@@ -39,6 +52,21 @@ enum PostgresWords {
             )
             INSERT INTO soma_word_stat_deltas (namespace, documents, length) SELECT namespace, -1, -length FROM gone
             """, logger: logger)
+    }
+
+    /// Namespaces' average lengths, read once per transaction: impacts need only an order.
+    struct AverageLengths {
+        private var known: [String: Double] = [:]
+
+        mutating func of(_ namespace: String, on connection: PostgresConnection, logger: Logger) async throws -> Double {
+            if let average = known[namespace] { return average }
+            var average = 0.0
+            for try await (documents, length) in try await connection.query(statistics(namespace), logger: logger).decode((Int, Int).self) where documents > 0 {
+                average = Double(length) / Double(documents)
+            }
+            known[namespace] = average
+            return average
+        }
     }
 
     /// A namespace's memory count and total length.
