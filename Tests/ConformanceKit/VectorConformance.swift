@@ -23,6 +23,18 @@ public enum VectorConformance {
             #expect(hits.map(\.score) == hits.map(\.score).sorted(by: >))
             #expect(try await index.search(VectorQuery(vector: [1, 0, 0, 0], namespace: ns, limit: 2)).count == 2)
         },
+        Check("similarities of given points are their search scores, in their namespace only") { index in
+            try await index.ensureCollection(dimension: dimension)
+            let ns = Fixture.namespace(), other = Fixture.namespace()
+            let a = point(ns, [1, 0, 0, 0]), b = point(ns, [0.6, 0.8, 0, 0]), c = point(ns, [0, 0, 1, 0]), elsewhere = point(other, [1, 0, 0, 0])
+            try await index.upsert([a, b, c, elsewhere])
+            let query: [Float] = [0.8, 0.6, 0, 0]
+            let searched = Dictionary(uniqueKeysWithValues: try await index.search(VectorQuery(vector: query, namespace: ns, limit: 10)).map { ($0.id, $0.score) })
+            let found = try await index.similarities(to: query, ids: [a.id, b.id, elsewhere.id, UUID()], namespace: ns)
+            #expect(Set(found.keys) == [a.id, b.id], "only the asked points of the namespace")
+            for (id, score) in found { #expect(abs(score - searched[id]!) < 1e-4) }
+            #expect(abs(found[b.id]! - 0.96) < 1e-4)
+        },
         Check("upsert replaces, delete removes") { index in
             try await index.ensureCollection(dimension: dimension)
             let ns = Fixture.namespace()

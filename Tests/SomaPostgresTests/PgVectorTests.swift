@@ -25,6 +25,9 @@ struct RecordFirstVectors: VectorIndex {
     }
     func delete(ids: [UUID]) async throws { try await index.delete(ids: ids) }
     func search(_ query: VectorQuery) async throws -> [VectorHit] { try await index.search(query) }
+    func similarities(to vector: [Float], ids: [UUID], namespace: String) async throws -> [UUID: Double] {
+        try await index.similarities(to: vector, ids: ids, namespace: namespace)
+    }
     func count(namespace: String?) async throws -> Int { try await index.count(namespace: namespace) }
     func isHealthy() async -> Bool { await index.isHealthy() }
 }

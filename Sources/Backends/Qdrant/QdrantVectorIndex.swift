@@ -87,6 +87,25 @@ public final class QdrantVectorIndex: VectorIndex {
         return hits
     }
 
+    /// The query restricted to the given points (`has_id`): Qdrant scores each exactly.
+    public func similarities(to vector: [Float], ids: [UUID], namespace: String) async throws -> [UUID: Double] {
+        guard !ids.isEmpty else { return [:] }
+        let filter: JSONValue = ["must": [
+            ["key": "namespace", "match": ["value": .string(namespace)]], ["has_id": .array(ids.map { .string($0.uuidString.lowercased()) })],
+        ]]
+        let body: JSONValue = [
+            "query": .array(vector.map { .double(Double($0)) }), "filter": filter, "limit": .int(Int64(ids.count)), "with_payload": false,
+        ]
+        let reply = try await call(.POST, collectionPath + "/points/query", body)
+        guard case .array(let points)? = reply.result?["points"] else { return [:] }
+        var found: [UUID: Double] = [:]
+        for point in points {
+            guard case .string(let text)? = point["id"], let id = UUID(uuidString: text), let score = point["score"]?.doubleValue else { continue }
+            found[id] = score
+        }
+        return found
+    }
+
     public func count(namespace: String?) async throws -> Int {
         var body: JSONObject = ["exact": true]
         if let namespace { body["filter"] = ["must": [["key": "namespace", "match": ["value": .string(namespace)]]]] }
