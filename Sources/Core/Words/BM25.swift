@@ -32,8 +32,6 @@ public struct BM25: Sendable, Equatable {
     public static func impact(frequency: Int, length: Int, averageLength: Double) -> Double {
         standard.termScore(idf: 1, frequency: frequency, length: length, averageLength: averageLength > 0 ? averageLength : Double(max(length, 1)))
     }
-
-    public var isValid: Bool { k1.isFinite && k1 >= 0 && b.isFinite && b >= 0 && b <= 1 }
 }
 
 /// What keeps one word search cheap at any size.

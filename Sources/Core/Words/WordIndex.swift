@@ -9,8 +9,6 @@ public struct WordIndex: Sendable {
 
     public init() {}
 
-    public var documentCount: Int { documents.count }
-
     public mutating func set(_ id: UUID, _ words: DocumentWords) {
         remove(id)
         documents[id] = words
