@@ -1,15 +1,29 @@
 import SomaANN
 import SomaCore
-import SomaEmbedders
 import SomaInProcess
-import SomaKafka
-import SomaMiniLM
-import SomaPostgres
-import SomaQdrant
-import SomaRedis
 import SomaSQLite
 import SomaService
 import Synchronization
+
+// The optional backends, each behind its package trait (Package.swift).
+#if OpenAIEmbedder
+import SomaEmbedders
+#endif
+#if Kafka
+import SomaKafka
+#endif
+#if MiniLM
+import SomaMiniLM
+#endif
+#if Postgres
+import SomaPostgres
+#endif
+#if Qdrant
+import SomaQdrant
+#endif
+#if Redis
+import SomaRedis
+#endif
 
 /// Every backend this binary was built with. Adding a backend is one line here (or, outside this
 /// package, one `register` passed to `SomaCommandLine.main`): what it reads, when it is chosen and
@@ -35,12 +49,24 @@ public enum Backends {
         InProcessBackends.register(into: &registry)
         SQLiteBackends.register(into: &registry)
         ANNBackends.register(into: &registry)
+        #if Redis
         RedisBackends.register(into: &registry)
+        #endif
+        #if Postgres
         PostgresBackends.register(into: &registry)
+        #endif
+        #if Qdrant
         QdrantBackends.register(into: &registry)
+        #endif
+        #if Kafka
         KafkaBackends.register(into: &registry)
+        #endif
+        #if OpenAIEmbedder
         EmbedderBackends.register(into: &registry)
+        #endif
+        #if MiniLM
         MiniLMBackends.register(into: &registry)
+        #endif
         return registry
     }
 

@@ -1,3 +1,5 @@
+// Needs the MiniLM trait (Package.swift).
+#if MiniLM
 import ArgumentParser
 import Foundation
 import SomaMiniLM
@@ -89,3 +91,4 @@ extension Array {
         stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
     }
 }
+#endif

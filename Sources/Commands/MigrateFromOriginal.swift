@@ -1,3 +1,5 @@
+// Needs the Postgres trait (Package.swift).
+#if Postgres
 import ArgumentParser
 import Foundation
 import Logging
@@ -177,3 +179,4 @@ struct Migration {
 private func say(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
+#endif

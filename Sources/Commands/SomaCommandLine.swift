@@ -5,8 +5,24 @@ struct Soma: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "soma",
         abstract: "SomaFractalMemory: long-term memory for AI agents.",
-        subcommands: [Serve.self, Consume.self, Migrate.self, MigrateFromOriginal.self, Reindex.self, Doctor.self, Version.self, ShowConfig.self, StoreCommand.self, RecallCommand.self, ExportCommand.self, ImportCommand.self, StatsCommand.self, MCPCommand.self, ANNBench.self, EmbedderBench.self, RedisBench.self, WordsCommand.self],
+        subcommands: commands,
         defaultSubcommand: Serve.self)
+
+    /// Commands that need an optional backend exist in builds with its trait.
+    private static var commands: [any ParsableCommand.Type] {
+        var commands: [any ParsableCommand.Type] = [Serve.self, Consume.self, Migrate.self]
+        #if Postgres
+        commands.append(MigrateFromOriginal.self)
+        #endif
+        commands += [
+            Reindex.self, Doctor.self, Version.self, ShowConfig.self, StoreCommand.self, RecallCommand.self, ExportCommand.self,
+            ImportCommand.self, StatsCommand.self, MCPCommand.self, ANNBench.self,
+        ]
+        #if MiniLM
+        commands.append(EmbedderBench.self)
+        #endif
+        return commands + [RedisBench.self, WordsCommand.self]
+    }
 }
 
 /// The `soma` command, for `soma` itself and for programs that build it with backends of their own

@@ -1,5 +1,5 @@
 import FileCache
 import SomaCommands
 
-// `soma` with every built-in backend and the file cache: `soma-filecache serve`, `config`, `doctor`...
+// `soma` with the built-in backends of the traits Package.swift names, and the file cache: `soma-filecache serve`, `config`, `doctor`...
 await SomaCommandLine.main(registering: FileCacheBackend.register)
