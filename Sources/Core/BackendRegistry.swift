@@ -85,6 +85,8 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
     case dimensionMismatch(expected: Int, actual: Int)
     /// The backend did not answer or refused the operation; the reason holds no secrets.
     case unreachable(backend: String, reason: String)
+    /// The database answers but its schema lacks these migrations (and they were not to be applied).
+    case migrationsMissing(backend: String, versions: [String], remedy: String)
     /// The index holds vectors of one model and the service is configured for another.
     case embeddingModelChanged(indexed: String, configured: String)
 
@@ -98,6 +100,8 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
             "vector dimension mismatch: the index holds \(actual)-dimensional vectors, the embedder makes \(expected)"
         case .unreachable(let backend, let reason):
             "\(backend): \(reason)"
+        case .migrationsMissing(let backend, let versions, let remedy):
+            "\(backend): the schema lacks migrations \(versions.joined(separator: ", ")); \(remedy)"
         case .embeddingModelChanged(let indexed, let configured):
             "the vector index holds embeddings of model '\(indexed)', and this service is configured for '\(configured)'; "
                 + "vectors of two models cannot share an index. To change models, run `soma reindex` with the new configuration "

@@ -9,4 +9,9 @@ public enum Redaction {
         components.query = nil
         return components.string ?? "(set)"
     }
+
+    /// Any text (an error's description): the password of every URL in it masked.
+    public static func text(_ text: String) -> String {
+        text.replacing(/(?<scheme>[A-Za-z][A-Za-z0-9+.-]*:\/\/[^:\/@\s]*):[^@\s\/]*@/) { "\($0.output.scheme):***@" }
+    }
 }

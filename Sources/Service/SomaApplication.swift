@@ -8,7 +8,7 @@ import SomaCore
 public enum SomaApplication {
     public static func router(engine: MemoryEngine, settings: ServiceSettings) -> Router<SomaRequestContext> {
         let router = Router(context: SomaRequestContext.self)
-        router.add(middleware: ResponseMiddleware())
+        router.add(middleware: ResponseMiddleware(backends: engine.options.backendNames))
         if !settings.corsOrigins.isEmpty {
             let origins = settings.corsOrigins
             router.add(middleware: CORSMiddleware(
@@ -38,7 +38,7 @@ public enum SomaApplication {
     /// Probes and metrics only: the consumer pod's HTTP surface.
     public static func operationsRouter(engine: MemoryEngine) -> Router<SomaRequestContext> {
         let router = Router(context: SomaRequestContext.self)
-        router.add(middleware: ResponseMiddleware())
+        router.add(middleware: ResponseMiddleware(backends: engine.options.backendNames))
         router.add(middleware: MetricsMiddleware())
         OperationsRoutes(engine: engine, metrics: MetricsBootstrap.registry).add(to: router, operationsOnly: true)
         return router

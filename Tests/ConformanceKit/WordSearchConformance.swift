@@ -3,7 +3,8 @@ import SomaCore
 import Testing
 
 /// Word search as every `MemoryStorage` must do it: the ranking and scores of `WordIndex` (BM25 with
-/// the namespace's own statistics), kept up to date through updates and deletes.
+/// the namespace's own statistics), kept up to date through updates and deletes. A storage that
+/// declares no word search of its own is checked through the engine's fallback, `ScannedWordSearch`.
 public enum WordSearchConformance {
     public typealias Check = ConformanceCheck<any MemoryStorage>
 
@@ -51,12 +52,12 @@ public enum WordSearchConformance {
             let queries = ["w1 w7", "w0", "w150 w2 w33", "cafe NAIVE", "zoe 東京", "priya 2024", "the w3 of", "w299 w298 w1", "会議"]
             for text in queries {
                 let query = WordQuery(parsing: text)
-                let found = try await storage.wordSearch(namespace: ns, query: query, scoring: .standard, type: nil, limit: 10)
+                let found = try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: query, scoring: .standard, type: nil, limit: 10)
                 expectSame(found, reference.search(query, scoring: .standard, limit: 10), text)
             }
             let tuned = BM25(k1: 0.9, b: 0.4)
             let query = WordQuery(parsing: "w5 w40 w9")
-            expectSame(try await storage.wordSearch(namespace: ns, query: query, scoring: tuned, type: nil, limit: 10),
+            expectSame(try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: query, scoring: tuned, type: nil, limit: 10),
                        reference.search(query, scoring: tuned, limit: 10), "k1 0.9, b 0.4")
         },
         Check("word search follows updates and deletes, filters by type, requires phrase words") { storage in
@@ -72,21 +73,21 @@ public enum WordSearchConformance {
             reference.remove(drafts[6].id)
             for text in ["priya coffee", "w1 w2", "w0"] {
                 let query = WordQuery(parsing: text)
-                expectSame(try await storage.wordSearch(namespace: ns, query: query, scoring: .standard, type: nil, limit: 20),
+                expectSame(try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: query, scoring: .standard, type: nil, limit: 20),
                            reference.search(query, scoring: .standard, limit: 20), text)
             }
             let semantic = Set(drafts.filter { $0.type == .semantic }.map(\.id))
             let query = WordQuery(parsing: "w0 w1")
-            let typed = try await storage.wordSearch(namespace: ns, query: query, scoring: .standard, type: .semantic, limit: 20)
+            let typed = try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: query, scoring: .standard, type: .semantic, limit: 20)
             #expect(!typed.hits.isEmpty && typed.hits.allSatisfy { $0.memory.type == .semantic })
             expectSame(typed, reference.search(query, scoring: .standard, limit: 20) { semantic.contains($0) }, "semantic only")
             let phrase = WordQuery(parsing: "\"coffee with priya\"")
-            let withPhraseWords = try await storage.wordSearch(namespace: ns, query: phrase, scoring: .standard, type: nil, limit: 20)
+            let withPhraseWords = try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: phrase, scoring: .standard, type: nil, limit: 20)
             #expect(Set(withPhraseWords.hits.map(\.memory.coordinate)) == [drafts[3].coordinate, drafts[4].coordinate])
-            let missing = try await storage.wordSearch(namespace: ns, query: WordQuery(parsing: "\"priya zzz\" coffee"), scoring: .standard, type: nil, limit: 20)
+            let missing = try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: WordQuery(parsing: "\"priya zzz\" coffee"), scoring: .standard, type: nil, limit: 20)
             #expect(missing.hits.isEmpty, "a phrase word held by no memory matches nothing")
-            #expect(try await storage.wordSearch(namespace: ns, query: WordQuery(parsing: "zzz"), scoring: .standard, type: nil, limit: 20).hits.isEmpty)
-            #expect(try await storage.wordSearch(namespace: Fixture.namespace(), query: query, scoring: .standard, type: nil, limit: 20).hits.isEmpty)
+            #expect(try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: WordQuery(parsing: "zzz"), scoring: .standard, type: nil, limit: 20).hits.isEmpty)
+            #expect(try await storage.wordSearchOrScan.wordSearch(namespace: Fixture.namespace(), query: query, scoring: .standard, type: nil, limit: 20).hits.isEmpty)
         },
     ]
 }

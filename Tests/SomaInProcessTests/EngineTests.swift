@@ -12,11 +12,13 @@ final class TestClock: Sendable {
     func advance(_ seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }
 
-func makeEngine(clock: TestClock = TestClock(), configure: (inout EngineOptions) -> Void = { _ in }) async throws -> MemoryEngine {
+func makeEngine(
+    clock: TestClock = TestClock(), storage: any MemoryStorage = InProcessStorage(), configure: (inout EngineOptions) -> Void = { _ in }
+) async throws -> MemoryEngine {
     var options = EngineOptions()
     configure(&options)
     let engine = MemoryEngine(
-        storage: InProcessStorage(), cache: InProcessCache(), vectors: InProcessVectorIndex(), bus: InProcessEventBus(redeliveryAfter: .milliseconds(100)),
+        storage: storage, cache: InProcessCache(), vectors: InProcessVectorIndex(), bus: InProcessEventBus(redeliveryAfter: .milliseconds(100)),
         embedder: HashEmbedder(dimension: 128), options: options, now: { clock.now })
     try await engine.prepare()
     return engine

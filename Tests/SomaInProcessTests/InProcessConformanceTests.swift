@@ -10,6 +10,13 @@ struct InProcessConformanceTests {
         try await check.run(InProcessStorage())
     }
 
+    /// The storage suite, word search included, for a storage that declares no word search: the
+    /// engine's fallback (`ScannedWordSearch`) must meet it too.
+    @Test(arguments: StorageConformance.checks)
+    func storageWithoutWordSearch(_ check: StorageConformance.Check) async throws {
+        try await check.run(StorageWithoutWordSearch(InProcessStorage()))
+    }
+
     @Test(arguments: CacheConformance.checks)
     func cache(_ check: CacheConformance.Check) async throws {
         try await check.run(InProcessCache())

@@ -1,5 +1,7 @@
+import ConformanceKit
 import Foundation
 import SomaCore
+import SomaInProcess
 import Testing
 
 /// Keyword search as people use it: words, not whole-query substrings.
@@ -24,6 +26,24 @@ import Testing
 
     func search(_ engine: MemoryEngine, _ query: String, topK: Int = 10, minScore: Double? = nil) async throws -> [String] {
         try await engine.keywordSearch(RecallRequest(namespace: "ns", query: query, topK: topK, minScore: minScore)).map(\.memory.coordinate.canonical)
+    }
+
+    /// A storage that declares no word search gets keyword and hybrid recall through the engine's
+    /// declared fallback: the same hits with the same scores as a storage with its own index.
+    @Test func aStorageWithoutWordSearchGetsTheSameAnswersThroughTheFallback() async throws {
+        let wordless = StorageWithoutWordSearch(InProcessStorage())
+        #expect(wordless.wordSearching == nil && InProcessStorage().wordSearching != nil)
+        let fallback = try await makeEngine(storage: wordless)
+        _ = try await fallback.store(memories.map { draft("ns", $0.0, ["text": .string($0.1)]) })
+        let indexed = try await engine()
+        for query in ["priya coffee", "team lunch friday", "2024-05-03", "naive cafe"] {
+            let request = RecallRequest(namespace: "ns", query: query, topK: 5)
+            for (mode, recall) in [("keyword", MemoryEngine.keywordSearch), ("hybrid", MemoryEngine.hybridRecall)] {
+                let expected = try await recall(indexed)(request).map { "\($0.memory.coordinate.canonical) \($0.score)" }
+                let found = try await recall(fallback)(request).map { "\($0.memory.coordinate.canonical) \($0.score)" }
+                #expect(!expected.isEmpty && found == expected, "\(mode) \(query)")
+            }
+        }
     }
 
     @Test func anyWordMatchesAndMoreWordsRankFirst() async throws {

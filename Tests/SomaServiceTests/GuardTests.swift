@@ -239,6 +239,23 @@ import Testing
             #expect(try await client.call(.get, "/health").status == .ok)
         }
     }
+
+    @Test func the503sLogLineNamesBackendOperationAndCauseButNoSecret() async throws {
+        let log = RecordedLog()
+        try await withApp(storage: UnreachableStorage(), logger: log.logger) { client in
+            let reply = try await client.call(.post, "/v1/memories", #"{"coord":"1","payload":{"text":"x"}}"#)
+            #expect(reply.status == .serviceUnavailable)
+            #expect(reply["detail"] as? String == "the storage backend is unavailable; try again shortly", "the body stays the documented one")
+        }
+        let failures = log.all.filter { $0.message == "request failed" }
+        #expect(failures.count == 1)
+        let line = try #require(failures.first)
+        #expect(line.level == .error)
+        #expect(line.metadata["capability"] == "storage")
+        #expect(line.metadata["operation"]?.hasPrefix("store") == true, "operation: \(line.metadata["operation"] ?? "none")")
+        #expect(line.metadata["cause"]?.contains("connection refused by postgres://soma:***@db.internal:5432/soma") == true, "cause: \(line.metadata["cause"] ?? "none")")
+        #expect(!log.all.contains { record in record.metadata.values.contains { $0.contains("hunter2") } || record.message.contains("hunter2") })
+    }
 }
 
 @Suite struct HeaderTests {

@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
+import Synchronization
 import SomaCore
 import SomaInProcess
 @testable import SomaService
@@ -46,17 +48,20 @@ func inProcessEngine(_ options: EngineOptions, storage: any MemoryStorage = InPr
 
 /// Runs `test` against the full router (all middleware) over in-process backends.
 func withApp(
-    _ settings: ServiceSettings = testSettings(), storage: any MemoryStorage = InProcessStorage(),
+    _ settings: ServiceSettings = testSettings(), storage: any MemoryStorage = InProcessStorage(), logger: Logger? = nil,
     _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let engine = try await inProcessEngine(settings.engine, storage: storage)
-    let app = Application(router: SomaApplication.router(engine: engine, settings: settings))
+    let app = Application(router: SomaApplication.router(engine: engine, settings: settings), logger: logger ?? Logger(label: "soma.test"))
     try await app.test(.router) { client in try await test(client) }
 }
 
 /// Storage that has gone away: every call fails as a dropped connection would.
 struct UnreachableStorage: MemoryStorage {
-    struct ConnectionRefused: Error {}
+    /// Says where it failed as a driver would, credentials included: the log must mask them.
+    struct ConnectionRefused: Error, CustomStringConvertible {
+        var description: String { "connection refused by postgres://soma:hunter2@db.internal:5432/soma" }
+    }
     func upsert(_ drafts: [MemoryDraft], at now: Date) async throws -> [Memory] { throw ConnectionRefused() }
     func get(namespace: String, coordinate: Coordinate) async throws -> Memory? { throw ConnectionRefused() }
     func get(namespace: String, ids: [UUID]) async throws -> [Memory] { throw ConnectionRefused() }
@@ -64,7 +69,6 @@ struct UnreachableStorage: MemoryStorage {
     func list(namespace: String, type: MemoryType?, after cursor: String?, limit: Int) async throws -> MemoryPage { throw ConnectionRefused() }
     func range(namespace: String, min: Coordinate, max: Coordinate, type: MemoryType?, limit: Int) async throws -> [Memory] { throw ConnectionRefused() }
     func keywordSearch(namespace: String, query: KeywordQuery, type: MemoryType?, limit: Int) async throws -> [Memory] { throw ConnectionRefused() }
-    func wordSearch(namespace: String, query: WordQuery, scoring: BM25, type: MemoryType?, limit: Int) async throws -> WordMatches { throw ConnectionRefused() }
     func addLink(namespace: String, link: Link) async throws { throw ConnectionRefused() }
     func links(namespace: String, from: Coordinate, type: String?, limit: Int) async throws -> [Link] { throw ConnectionRefused() }
     func links(namespace: String, to: Coordinate, type: String?, limit: Int) async throws -> [Link] { throw ConnectionRefused() }
@@ -77,4 +81,38 @@ struct UnreachableStorage: MemoryStorage {
     func serviceValue(_ key: String) async throws -> String? { throw ConnectionRefused() }
     func setServiceValues(_ values: [String: String?]) async throws { throw ConnectionRefused() }
     func isHealthy() async -> Bool { false }
+}
+
+/// Keeps every log record, so a test can read what an operator would.
+final class RecordedLog: Sendable {
+    struct Record: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: [String: String]
+    }
+
+    private let records = Mutex<[Record]>([])
+    var all: [Record] { records.withLock { $0 } }
+
+    var logger: Logger {
+        var logger = Logger(label: "soma.test") { _ in Handler(log: self) }
+        logger.logLevel = .debug
+        return logger
+    }
+
+    private struct Handler: LogHandler {
+        let log: RecordedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .debug
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+            log.records.withLock { $0.append(Record(level: event.level, message: "\(event.message)", metadata: merged.mapValues { "\($0)" })) }
+        }
+    }
 }

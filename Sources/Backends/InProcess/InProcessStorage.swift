@@ -3,7 +3,9 @@ import SomaCore
 import Synchronization
 
 /// Memories, links and the outbox in process memory: for tests and development. Gone on exit.
-public final class InProcessStorage: MemoryStorage {
+public final class InProcessStorage: MemoryStorage, WordSearching {
+    public var wordSearching: (any WordSearching)? { self }
+
     private struct LinkKey: Hashable {
         var to: Coordinate
         var type: String

@@ -88,9 +88,7 @@ public final class PgVectorIndex: RecordBoundVectorIndex {
             """
     }
 
-    public func sharesDatabase(with storage: any MemoryStorage) -> Bool {
-        (storage as? PostgresStorage) === self.storage
-    }
+    public var transactionDomain: ObjectIdentifier { ObjectIdentifier(storage) }
 
     public func upsert(_ drafts: [MemoryDraft], vectors: [[Float]], at now: Date) async throws -> [Memory] {
         let table = table, logger = logger

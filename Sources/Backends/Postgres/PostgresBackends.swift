@@ -59,9 +59,8 @@ public enum PostgresBackends {
         } else {
             let missing = try await pendingMigrations(storage)
             guard missing.isEmpty else {
-                throw BackendError.unreachable(
-                    backend: "postgres",
-                    reason: "the schema lacks migrations \(missing.joined(separator: ", ")); run `soma migrate` (SOMA_AUTO_MIGRATE is false)")
+                throw BackendError.migrationsMissing(
+                    backend: "postgres", versions: missing, remedy: "run `soma migrate` (SOMA_AUTO_MIGRATE is false)")
             }
         }
     }

@@ -22,7 +22,7 @@ struct PostgresCall {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw BackendError.unreachable(backend: "postgres", reason: "\(type(of: error)) talking to \(endpoint.description)")
+            throw BackendError.unreachable(backend: "postgres", reason: "\(error) talking to \(endpoint.description)")
         }
     }
 

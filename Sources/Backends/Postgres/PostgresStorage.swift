@@ -5,8 +5,11 @@ import SomaCore
 
 /// The canonical records in PostgreSQL. Each write is one transaction holding the records, their
 /// links, count deltas and outbox events, committed before the answer goes out.
-public final class PostgresStorage: MemoryStorage {
+public final class PostgresStorage: MemoryStorage, WordSearching {
     public let client: PostgresClient
+    public var wordSearching: (any WordSearching)? { self }
+    /// pgvector's table beside the records is written in the records' transactions.
+    public var transactionDomain: ObjectIdentifier? { ObjectIdentifier(self) }
     public let endpoint: PostgresEndpoint
     let call: PostgresCall
     let logger: Logger

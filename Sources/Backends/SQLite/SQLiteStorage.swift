@@ -4,8 +4,11 @@ import SomaCore
 
 /// Durable storage in one SQLite file (WAL, synchronous=FULL): each acknowledged write is
 /// committed before the answer goes out, and concurrent writes share commits.
-public final class SQLiteStorage: MemoryStorage {
+public final class SQLiteStorage: MemoryStorage, WordSearching {
     let database: SQLiteDatabase
+    public var wordSearching: (any WordSearching)? { self }
+    /// The index in the same file writes its vectors in the records' transactions.
+    public var transactionDomain: ObjectIdentifier? { ObjectIdentifier(database) }
     private var pool: DatabasePool { database.pool }
     private var committer: GroupCommitter { database.committer }
 

@@ -97,9 +97,7 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
         try index.upsert(points, labels: labels)
     }
 
-    public func sharesDatabase(with storage: any MemoryStorage) -> Bool {
-        (storage as? SQLiteStorage)?.database === database
-    }
+    public var transactionDomain: ObjectIdentifier { ObjectIdentifier(database) }
 
     public func upsert(_ drafts: [MemoryDraft], vectors: [[Float]], at now: Date) async throws -> [Memory] {
         let (labels, rows) = try prepare(vectors, payloads: drafts.map(\.payload), namespaces: drafts.map(\.namespace))

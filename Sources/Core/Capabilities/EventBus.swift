@@ -6,6 +6,17 @@ public protocol EventBus: Sendable {
     /// Joins a consumer group. Members of one group share the deliveries; each group sees every event.
     func subscribe(group: String, consumer: String) async throws -> any EventSubscription
     func isHealthy() async -> Bool
+    /// Itself when its log lives in this process's memory (`VolatileEventBus`): the relay then keeps
+    /// events in the outbox until every reader acknowledged them. nil for a durable bus.
+    var volatileLog: (any VolatileEventBus)? { get }
+}
+
+extension EventBus {
+    public var volatileLog: (any VolatileEventBus)? { nil }
+}
+
+extension VolatileEventBus {
+    public var volatileLog: (any VolatileEventBus)? { self }
 }
 
 /// A bus whose log lives in this process's memory, so what it holds is lost if the process dies.

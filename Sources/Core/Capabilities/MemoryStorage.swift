@@ -1,8 +1,25 @@
 import Foundation
 
-/// The canonical, durable records: memories, links and the outbox of events.
-/// Every method acts in one namespace; none ever crosses namespaces.
-public protocol MemoryStorage: Sendable {
+/// The canonical, durable records: memories, links and the outbox of events. Every method acts in
+/// one namespace; none ever crosses namespaces. The protocol is the sum of its concerns, so each
+/// reads on its own; what a backend may lack it declares (`wordSearching`, `transactionDomain`)
+/// and the engine takes the declared path, never a downcast.
+public protocol MemoryStorage: MemoryRecords, MemoryLinks, EventOutbox, StorageUpkeep {
+    /// Its own full-text (BM25) search, or nil: the engine then scores words by reading the
+    /// namespace's records (`ScannedWordSearch`), correct but linear in the namespace's size.
+    var wordSearching: (any WordSearching)? { get }
+    /// The database its transactions write to, when a vector index may share them (a
+    /// `RecordBoundVectorIndex` of the same domain writes vectors in the record's transaction).
+    var transactionDomain: ObjectIdentifier? { get }
+}
+
+extension MemoryStorage {
+    public var wordSearching: (any WordSearching)? { nil }
+    public var transactionDomain: ObjectIdentifier? { nil }
+}
+
+/// Memories: written with their outbox events, read by coordinate, id, page, box and value.
+public protocol MemoryRecords: Sendable {
     /// Writes drafts in one transaction, with one outbox event each (`created` or `updated`).
     /// A coordinate stored again keeps its `createdAt` and gets `version + 1`.
     func upsert(_ drafts: [MemoryDraft], at now: Date) async throws -> [Memory]
@@ -20,38 +37,49 @@ public protocol MemoryStorage: Sendable {
     /// Records inside the inclusive box; dimensions must match.
     func range(namespace: String, min: Coordinate, max: Coordinate, type: MemoryType?, limit: Int) async throws -> [Memory]
 
-    /// Memories holding any query word and every phrase word, ranked by `scoring` with statistics
-    /// of the whole namespace (documents, lengths, how many hold each word; a type filter narrows
-    /// the hits, not the statistics); best first, ties in the backend's own stable order. Words come from `DocumentWords` of the
-    /// payload. Phrase adjacency is the engine's to check. `WordIndex` states the expected answer for
-    /// words held by at most `WordSearchBounds.postingsPerWord` memories; a word held by more is read
-    /// for that many of its strongest holders (by `BM25.impact` at write time).
-    func wordSearch(namespace: String, query: WordQuery, scoring: BM25, type: MemoryType?, limit: Int) async throws -> WordMatches
-
     /// Records whose payload string values equal or contain a term, best first (see `KeywordQuery`):
     /// the original service's keyword search.
     func keywordSearch(namespace: String, query: KeywordQuery, type: MemoryType?, limit: Int) async throws -> [Memory]
 
+    func counts(namespace: String) async throws -> MemoryCounts
+
+    /// True when the backend answers.
+    func isHealthy() async -> Bool
+}
+
+/// Full-text search over the words of payloads, kept in the records' transactions.
+public protocol WordSearching: Sendable {
+    /// Memories holding any query word and every phrase word, ranked by `scoring` with statistics
+    /// of the whole namespace (documents, lengths, how many hold each word; a type filter narrows
+    /// the hits, not the statistics); best first, ties in the backend's own stable order. Words come
+    /// from `DocumentWords` of the payload. Phrase adjacency is the engine's to check. `WordIndex`
+    /// states the expected answer for words held by at most `WordSearchBounds.postingsPerWord`
+    /// memories; a word held by more is read for that many of its strongest holders (by
+    /// `BM25.impact` at write time).
+    func wordSearch(namespace: String, query: WordQuery, scoring: BM25, type: MemoryType?, limit: Int) async throws -> WordMatches
+}
+
+/// The directed, typed, weighted links between memories.
+public protocol MemoryLinks: Sendable {
     /// Adds or replaces the link (from, to, type) and writes a `linked` event.
     func addLink(namespace: String, link: Link) async throws
     /// Outgoing links of a memory, optionally of one type.
     func links(namespace: String, from: Coordinate, type: String?, limit: Int) async throws -> [Link]
     /// Incoming links of a memory, optionally of one type.
     func links(namespace: String, to: Coordinate, type: String?, limit: Int) async throws -> [Link]
+}
 
-    func counts(namespace: String) async throws -> MemoryCounts
-
-    /// Deletes up to `limit` records whose `expiresAt` has passed (in any namespace), with `deleted` events.
-    func deleteExpired(before now: Date, limit: Int) async throws -> [Memory]
-
+/// Events written in the records' transactions, waiting to be relayed to the bus.
+public protocol EventOutbox: Sendable {
     /// Outbox events not yet relayed, oldest first.
     func pendingEvents(limit: Int) async throws -> [OutboxEntry]
     func markRelayed(_ sequence: [Int64]) async throws
+}
 
-    /// True when the backend answers.
-    func isHealthy() async -> Bool
-
-    // MARK: Embedding upkeep (repair and reindex)
+/// What background upkeep needs: expiry, embedding repair and reindex, service-wide values.
+public protocol StorageUpkeep: Sendable {
+    /// Deletes up to `limit` records whose `expiresAt` has passed (in any namespace), with `deleted` events.
+    func deleteExpired(before now: Date, limit: Int) async throws -> [Memory]
 
     /// Records whose vector must be made, across namespaces, in id order after `cursor`: with
     /// `model` nil, those whose indexing failed (no model recorded); otherwise every record not

@@ -17,6 +17,9 @@ public protocol VectorIndex: Sendable {
     func similarities(to vector: [Float], ids: [UUID], namespace: String) async throws -> [UUID: Double]
     /// Persists whatever makes the next start faster (a saved graph); called at clean shutdown.
     func flush() async throws
+    /// Itself when it can write vectors in the records' transactions (`RecordBoundVectorIndex`);
+    /// nil for an index in its own database or server.
+    var recordBound: (any RecordBoundVectorIndex)? { get }
     /// The background work of an index that merges and saves in process; nil for one that does not.
     func upkeep() async -> VectorIndexUpkeep?
 }
@@ -24,6 +27,7 @@ public protocol VectorIndex: Sendable {
 extension VectorIndex {
     public func similarities(to vector: [Float], ids: [UUID], namespace: String) async throws -> [UUID: Double] { [:] }
     public func flush() async throws {}
+    public var recordBound: (any RecordBoundVectorIndex)? { nil }
     public func upkeep() async -> VectorIndexUpkeep? { nil }
 }
 
@@ -180,9 +184,13 @@ public enum VectorMath {
 /// writes its records and their vectors in one transaction: one commit per store instead of two,
 /// and never a committed record whose vector is missing.
 public protocol RecordBoundVectorIndex: VectorIndex {
-    /// True when `storage` writes into this index's database.
-    func sharesDatabase(with storage: any MemoryStorage) -> Bool
+    /// The database it writes to: bound to a storage whose `transactionDomain` is the same.
+    var transactionDomain: ObjectIdentifier { get }
     /// Does what `MemoryStorage.upsert` does, and writes `vectors[i]` as the vector of the record
     /// `drafts[i]` becomes, in the same transaction.
     func upsert(_ drafts: [MemoryDraft], vectors: [[Float]], at now: Date) async throws -> [Memory]
+}
+
+extension RecordBoundVectorIndex {
+    public var recordBound: (any RecordBoundVectorIndex)? { self }
 }

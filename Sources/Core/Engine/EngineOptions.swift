@@ -23,6 +23,8 @@ public struct EngineOptions: Sendable {
     public var cacheTTL: Duration = .seconds(300)
     /// Payload fields whose values are embedded; empty means every string value.
     public var embedFields: [String] = []
+    /// The chosen backend of each capability, named in the log line of a backend's failure.
+    public var backendNames: [Capability: String] = [:]
 
     public init() {}
 }

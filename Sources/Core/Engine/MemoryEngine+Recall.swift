@@ -130,7 +130,7 @@ extension MemoryEngine {
         guard !query.matchesNothing else { return [] }
         let narrowed = !request.filters.isEmpty || !query.phrases.isEmpty
         let matches = try await backend(.storage) {
-            try await storage.wordSearch(
+            try await storage.wordSearchOrScan.wordSearch(
                 namespace: request.namespace, query: query, scoring: options.bm25, type: request.type, limit: narrowed ? max(limit * 10, 200) : limit)
         }
         let kept = matches.hits.filter { admits($0.memory, request) && query.phrasesMatch(KeywordQuery.searchableText($0.memory.payload)) }

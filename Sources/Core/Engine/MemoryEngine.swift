@@ -24,7 +24,7 @@ public final class MemoryEngine: Sendable {
         self.embedder = embedder
         self.options = options
         self.now = now
-        recordBoundVectors = (vectors as? any RecordBoundVectorIndex).flatMap { $0.sharesDatabase(with: storage) ? $0 : nil }
+        recordBoundVectors = vectors.recordBound.flatMap { $0.transactionDomain == storage.transactionDomain ? $0 : nil }
     }
 
     /// Creates the vector collection for the embedder's dimension; call once at start-up.

@@ -20,7 +20,7 @@ public final class OutboxRelay: Sendable {
     /// Relays one batch; returns how many events moved.
     @discardableResult
     public func relayOnce() async throws -> Int {
-        if let volatile = bus as? any VolatileEventBus { return try await relayUntilAcknowledged(volatile) }
+        if let volatile = bus.volatileLog { return try await relayUntilAcknowledged(volatile) }
         let pending = try await backend(.storage) { try await storage.pendingEvents(limit: batchSize) }
         guard !pending.isEmpty else { return 0 }
         try await backend(.bus) { try await bus.publish(pending.map(\.event)) }

@@ -124,7 +124,7 @@ public struct ConsumerService: Service, CustomStringConvertible {
 
     /// The embedder failed (down, timing out, refusing): the event itself is not at fault.
     static func isEmbedderOutage(_ error: any Error) -> Bool {
-        if case .unavailable(capability: .embedder, _)? = error as? EngineError { return true }
+        if case .unavailable(let failure)? = error as? EngineError, failure.capability == .embedder { return true }
         return false
     }
 }

@@ -19,7 +19,7 @@ struct IndexingPlan: Equatable, CustomStringConvertible {
     let publishesEvents: Bool
 
     init(indexSynchronously: Bool, eventingEnabled: Bool, bus: any EventBus) {
-        let volatile = bus is any VolatileEventBus
+        let volatile = bus.volatileLog != nil
         indexer = indexSynchronously ? .api : volatile ? .thisProcess : .consumerPods
         publishesEvents = eventingEnabled && !(volatile && indexer == .api)
     }

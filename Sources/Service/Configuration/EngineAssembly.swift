@@ -31,7 +31,9 @@ public enum EngineAssembly {
         MetricsBootstrap.registry.makeGauge(
             descriptor: ServiceInfoMetrics.embedder, labels: [("model", embedder.modelID), ("dimension", String(embedder.dimension))]).set(to: 1)
         OriginalSettings.logWarnings(source, logger: logger)
-        let engine = MemoryEngine(storage: storage, cache: cache, vectors: vectors, bus: bus, embedder: embedder, options: settings.engine)
+        var options = settings.engine
+        options.backendNames = names
+        let engine = MemoryEngine(storage: storage, cache: cache, vectors: vectors, bus: bus, embedder: embedder, options: options)
         try await engine.prepare()
         return engine
     }

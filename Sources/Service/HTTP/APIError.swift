@@ -31,10 +31,10 @@ public struct APIError: Error, Sendable, Equatable {
             case .invalid(let detail): return .badRequest("invalid_request", detail)
             case .notFound(let detail): return .notFound(detail)
             case .tooLarge(let detail): return APIError(.contentTooLarge, code: "too_large", detail)
-            case .unavailable(let capability, _):
+            case .unavailable(let failure):
                 return APIError(
                     .serviceUnavailable, code: "backend_unavailable",
-                    "the \(capability) backend is unavailable; try again shortly", headers: [.retryAfter: "1"])
+                    "the \(failure.capability) backend is unavailable; try again shortly", headers: [.retryAfter: "1"])
             }
         case let error as CoordinateError:
             return .badRequest("invalid_coordinate", error.description)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import SomaCore
 
 /// Outermost middleware: gives each request an id (taken from `X-Request-ID` when the client sends
 /// a sane one), logs it, turns every thrown error into the JSON error form, and adds the
@@ -10,6 +11,8 @@ struct ResponseMiddleware: RouterMiddleware {
     typealias Context = SomaRequestContext
 
     static let requestIDHeader = HTTPField.Name("X-Request-ID")!
+    /// The chosen backend of each capability, for the log line of a backend's failure.
+    var backends: [Capability: String] = [:]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -21,7 +24,7 @@ struct ResponseMiddleware: RouterMiddleware {
         } catch {
             let apiError = APIError.from(error)
             if apiError.status.code >= 500 {
-                context.logger.error("request failed", metadata: ["path": .string(request.uri.path), "error": .string(String(describing: type(of: error)))])
+                context.logger.error("request failed", metadata: failureMetadata(error, request: request, status: apiError.status.code))
             }
             response = (try? JSONResponse.make(ErrorBody(detail: apiError.detail, code: apiError.code), status: apiError.status, headers: apiError.headers))
                 ?? Response(status: .internalServerError)
@@ -33,6 +36,20 @@ struct ResponseMiddleware: RouterMiddleware {
         response.headers[.cacheControl] = response.headers[.cacheControl] ?? "no-store"
         context.logger.debug("request", metadata: ["method": .string(request.method.rawValue), "path": .string(request.uri.path), "status": .stringConvertible(response.status.code)])
         return response
+    }
+
+    /// What an operator needs to find the cause of a 5xx: for a backend, which one, in what, and why.
+    func failureMetadata(_ error: any Error, request: Request, status: Int) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["path": .string(request.uri.path), "status": .stringConvertible(status)]
+        if case .unavailable(let failure) = error as? EngineError {
+            metadata["capability"] = .string(failure.capability.rawValue)
+            metadata["backend"] = .string(backends[failure.capability] ?? failure.capability.rawValue)
+            metadata["operation"] = .string(failure.operation)
+            metadata["cause"] = .string(failure.cause)
+        } else {
+            metadata["cause"] = .string(Redaction.text(String(describing: error)))
+        }
+        return metadata
     }
 
     /// Echo a client's id only when it is short and plain, so it cannot inject into logs or headers.
