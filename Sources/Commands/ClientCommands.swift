@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import SomaService
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -8,7 +9,7 @@ import FoundationNetworking
 /// Where a client command sends its requests.
 struct ClientOptions: ParsableArguments {
     @Option(help: "Base URL of a running server.")
-    var url = ProcessInfo.processInfo.environment["SOMA_URL"] ?? "http://127.0.0.1:9595"
+    var url = ProcessInfo.processInfo.environment[ServiceSetting.url.name] ?? ServiceSetting.url.defaultValue
 
     @Option(help: "Bearer token (default: SOMA_API_TOKEN).")
     var token: String?
@@ -29,7 +30,7 @@ struct ClientOptions: ParsableArguments {
     /// A GET whose answer is handed over chunk by chunk as it arrives (an export is as long as the namespace).
     func stream(_ path: String, _ each: (Data) throws -> Void) async throws {
         var request = HTTPClientRequest(url: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
-        if let token = token ?? ProcessInfo.processInfo.environment["SOMA_API_TOKEN"], !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let token = token ?? ProcessInfo.processInfo.environment[ServiceSetting.apiToken.name], !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let namespace { request.headers.add(name: "X-Soma-Namespace", value: namespace) }
         let response = try await HTTPClient.shared.execute(request, timeout: .hours(24))
         guard (200..<300).contains(Int(response.status.code)) else {
@@ -49,7 +50,7 @@ struct ClientOptions: ParsableArguments {
         request.httpMethod = method
         request.httpBody = body
         if body != nil { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        if let token = token ?? ProcessInfo.processInfo.environment["SOMA_API_TOKEN"], !token.isEmpty { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let token = token ?? ProcessInfo.processInfo.environment[ServiceSetting.apiToken.name], !token.isEmpty { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let namespace { request.setValue(namespace, forHTTPHeaderField: "X-Soma-Namespace") }
         let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)

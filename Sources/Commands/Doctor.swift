@@ -36,64 +36,61 @@ struct Doctor: AsyncParsableCommand {
             (source, settings) = try await options.load()
             names = try settings.backends.resolved(in: Backends.registry)
             checks.append(Check(check: "settings", ok: true, detail: "read and valid", fix: nil))
+        } catch let BackendError.unknownBackend(capability, name, known) {
+            checks.append(Check(
+                check: "settings", ok: false, detail: "\(capability.selectionSetting) names '\(name)', a \(capability) backend this build does not have",
+                fix: "set \(capability.selectionSetting) to one of: \(known.joined(separator: ", ")) (or unset it to let the settings choose)"))
+            return
         } catch {
             checks.append(Check(check: "settings", ok: false, detail: "\(error)", fix: "correct the setting named above (`soma config` lists the effective ones)"))
             return
         }
         // Checked, never applied: a doctor that migrated would change what it examines.
-        let config = source.backendConfiguration.overriding(["SOMA_AUTO_MIGRATE": "false"])
-        if names[.storage] == "sqlite" {
+        let config = source.backendConfiguration.overriding([SharedSettings.autoMigrate.name: "false"])
+        if Backends.registry.description(.storage, names[.storage]!)?.reads(SharedSettings.dataDirectory) == true {
             checks.append(dataDirectory(settings.dataDirectory))
         }
-        if let path = source.string("SOMA_API_TOKEN_FILE") {
+        if let path = source.string(ServiceSetting.apiTokenFile.name) {
             let readable = FileManager.default.isReadableFile(atPath: path)
             checks.append(Check(check: "token file", ok: readable, detail: readable ? "\(path) is readable" : "cannot read \(path)",
-                                fix: readable ? nil : "make SOMA_API_TOKEN_FILE point at a file this user can read"))
+                                fix: readable ? nil : "make \(ServiceSetting.apiTokenFile.name) point at a file this user can read"))
         }
-        let (timeout, fixes) = (timeout, Fixes(names: names))
+        let timeout = timeout
         let found = try? await BackendLifetime.during(logger: .quiet("soma.doctor")) { lifetime in
-            await Self.checkBackends(names: names, config: config, fixes: fixes, timeout: timeout, in: lifetime)
+            await Self.checkBackends(names: names, config: config, timeout: timeout, in: lifetime)
         }
         checks += found ?? []
     }
 
-    /// What to do when a backend check fails, by the backends chosen.
-    struct Fixes: Sendable {
-        let embedder: String, storage: String, vector: String
-
-        init(names: [Capability: String]) {
-            embedder = Doctor.embedderFix(names[.embedder]!)
-            storage = Doctor.storageFix(names[.storage]!)
-            vector = Doctor.vectorFix(names[.vector]!)
-        }
+    /// What to check when the backend chosen for `capability` fails: its own registration says.
+    static func fix(_ capability: Capability, _ names: [Capability: String]) -> String {
+        Backends.registry.description(capability, names[capability]!)?.diagnosis ?? "check the \(capability) backend's settings"
     }
 
     /// Builds each backend (its services under `lifetime`) and asks it to answer, each within `timeout`.
-    static func checkBackends(
-        names: [Capability: String], config: BackendConfiguration, fixes: Fixes, timeout: Int, in lifetime: BackendLifetime
-    ) async -> [Check] {
+    static func checkBackends(names: [Capability: String], config: BackendConfiguration, timeout: Int, in lifetime: BackendLifetime) async -> [Check] {
         var checks: [Check] = []
-        let embedder = await probe("embedder \(names[.embedder]!)", fix: fixes.embedder, timeout: timeout, into: &checks) {
+        let embedder = await probe("embedder \(names[.embedder]!)", fix: fix(.embedder, names), timeout: timeout, into: &checks) {
             let embedder = try await Backends.registry.makeEmbedder(names[.embedder]!, config, in: lifetime)
             return (embedder, "model \(embedder.modelID), \(embedder.dimension) dimensions")
         }
-        let storage = await probe("storage \(names[.storage]!)", fix: fixes.storage, timeout: timeout, into: &checks) {
+        let storage = await probe("storage \(names[.storage]!)", fix: fix(.storage, names), timeout: timeout, into: &checks) {
             let storage = try await Backends.registry.makeStorage(names[.storage]!, config, in: lifetime)
             guard await storage.isHealthy() else { throw DoctorFailure("it does not answer") }
             return (storage, "reachable, schema up to date")
         }
-        _ = await probe("cache \(names[.cache]!)", fix: "check REDIS_URL (or REDIS_HOST, REDIS_PORT), REDIS_PASSWORD and REDIS_DB; with TLS (rediss://), REDIS_TLS_CA_FILE", timeout: timeout, into: &checks) {
+        _ = await probe("cache \(names[.cache]!)", fix: fix(.cache, names), timeout: timeout, into: &checks) {
             let cache = try await Backends.registry.makeCache(names[.cache]!, config, in: lifetime)
             guard await cache.isHealthy() else { throw DoctorFailure("it does not answer, or refuses the credentials") }
             return (cache, "reachable")
         }
-        _ = await probe("event bus \(names[.bus]!)", fix: "check KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY_PROTOCOL and KAFKA_SASL_* (or set EVENTING_ENABLED=false)", timeout: timeout, into: &checks) {
+        _ = await probe("event bus \(names[.bus]!)", fix: fix(.bus, names), timeout: timeout, into: &checks) {
             let bus = try await Backends.registry.makeBus(names[.bus]!, config, in: lifetime)
             guard await bus.isHealthy() else { throw DoctorFailure("no broker answers") }
             return (bus, "reachable")
         }
         if let embedder, let storage {
-            _ = await probe("vector index \(names[.vector]!)", fix: fixes.vector, timeout: timeout, into: &checks) {
+            _ = await probe("vector index \(names[.vector]!)", fix: fix(.vector, names), timeout: timeout, into: &checks) {
                 let generation = try await EmbeddingState.check(storage, embedder)
                 let vectors = try await Backends.registry.makeVector(
                     names[.vector]!, EngineAssembly.vectorConfiguration(config, embedder, generation: generation), storage: storage, in: lifetime)
@@ -138,29 +135,7 @@ struct Doctor: AsyncParsableCommand {
             return Check(check: "data directory", ok: true, detail: "\(path) is writable", fix: nil)
         } catch {
             return Check(check: "data directory", ok: false, detail: "cannot write in \(path) as uid \(getuid())",
-                         fix: "give uid \(getuid()) write access to \(path) (chown, or the pod's fsGroup), or set SOMA_DATA_DIR to a writable directory")
-        }
-    }
-
-    static func embedderFix(_ name: String) -> String {
-        switch name {
-        case "minilm": "install the model with scripts/install-model.sh, or point SOMA_EMBEDDER_MODEL_DIR at its folder (SOMA_EMBEDDER=hash needs no model)"
-        case "openai": "check SOMA_EMBEDDINGS_URL, SOMA_EMBEDDINGS_MODEL and SOMA_EMBEDDINGS_API_KEY"
-        default: "check the embedder's settings (soma config)"
-        }
-    }
-
-    static func storageFix(_ name: String) -> String {
-        name == "postgres"
-            ? "check POSTGRES_URL (host, port, user, password, database, sslmode) and that the server runs; if the schema is behind, run `soma migrate`"
-            : "check SOMA_DATA_DIR and the data file's permissions"
-    }
-
-    static func vectorFix(_ name: String) -> String {
-        switch name {
-        case "qdrant": "check QDRANT_URL and QDRANT_API_KEY; a collection of another dimension belongs to another model: set QDRANT_COLLECTION to a new name or run `soma reindex`"
-        case "pgvector": "install the pgvector extension in the database (CREATE EXTENSION vector) and run `soma migrate`"
-        default: "the index holds another model's vectors: run `soma reindex`, or configure the model it was built with"
+                         fix: "give uid \(getuid()) write access to \(path) (chown, or the pod's fsGroup), or set \(SharedSettings.dataDirectory.name) to a writable directory")
         }
     }
 

@@ -56,7 +56,7 @@ struct MCPCommand: AsyncParsableCommand {
             request.httpBody = Data(line.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.setValue("application/json, text/event-stream", forHTTPHeaderField: "Accept")
-            if let token = client.token ?? ProcessInfo.processInfo.environment["SOMA_API_TOKEN"], !token.isEmpty {
+            if let token = client.token ?? ProcessInfo.processInfo.environment[ServiceSetting.apiToken.name], !token.isEmpty {
                 request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
             }
             if let namespace = client.namespace { request.setValue(namespace, forHTTPHeaderField: "X-Soma-Namespace") }

@@ -21,7 +21,7 @@ struct Reindex: AsyncParsableCommand {
         let (source, settings) = try await options.load()
         let config = source.backendConfiguration
         let names = try settings.backends.resolved(in: Backends.registry)
-        let batch = try batchSize ?? config.int("SOMA_REINDEX_BATCH_SIZE", default: 256)
+        let batch = try batchSize ?? config.value(ServiceSetting.reindexBatchSize)
         guard batch >= 1 else { throw StartupFailure("the batch size must be at least 1") }
         do {
             try await BackendLifetime.during(grace: settings.shutdownGrace, logger: .quiet("soma.reindex")) { lifetime in

@@ -21,9 +21,9 @@ struct ServerOptions: ParsableArguments {
 
     var flags: [String: String] {
         var flags: [String: String] = [:]
-        if let host { flags["SOMA_HOST"] = host }
-        if let port { flags["SOMA_PORT"] = String(port) }
-        if let dataDirectory { flags["SOMA_DATA_DIR"] = dataDirectory }
+        if let host { flags[ServiceSetting.host.name] = host }
+        if let port { flags[ServiceSetting.port.name] = String(port) }
+        if let dataDirectory { flags[ServiceSetting.dataDirectory.name] = dataDirectory }
         return flags
     }
 
@@ -158,8 +158,7 @@ struct Migrate: AsyncParsableCommand {
         do {
             // Opening a storage backend applies its migrations (under a lock where several replicas may race),
             // whatever SOMA_AUTO_MIGRATE says: applying them is this command's job.
-            let configuration = source.backendConfiguration
-            let forced = BackendConfiguration { $0 == "SOMA_AUTO_MIGRATE" ? "true" : configuration.string($0) }
+            let forced = source.backendConfiguration.overriding([SharedSettings.autoMigrate.name: "true"])
             try await BackendLifetime.during(logger: .quiet("soma.migrate")) { lifetime in
                 let storage = try await Backends.registry.makeStorage(name, forced, in: lifetime)
                 guard await storage.isHealthy() else { throw StartupFailure("storage backend \(name) does not answer") }

@@ -9,76 +9,6 @@ public enum Capability: String, Sendable, CaseIterable, CustomStringConvertible 
     public var selectionSetting: String { "SOMA_\(rawValue.uppercased())" }
 }
 
-/// Settings a backend factory reads, by the service's variable names (`REDIS_URL`, `SOMA_VECTOR_DIM`).
-/// The service backs it with its configuration reader; tests back it with a dictionary.
-public struct BackendConfiguration: Sendable {
-    private let lookup: @Sendable (String) -> String?
-
-    public init(lookup: @escaping @Sendable (String) -> String?) {
-        self.lookup = lookup
-    }
-
-    public init(_ values: [String: String]) {
-        self.lookup = { values[$0] }
-    }
-
-    public func string(_ name: String) -> String? {
-        guard let value = lookup(name), !value.isEmpty else { return nil }
-        return value
-    }
-
-    /// These values in place of the configured ones (the index generation the service found in storage).
-    public func overriding(_ values: [String: String]) -> BackendConfiguration {
-        let lookup = lookup
-        return BackendConfiguration { values[$0] ?? lookup($0) }
-    }
-
-    /// A vector collection's or table's name for the index generation the service found in storage:
-    /// the configured name for generation 0, `<name>_g<N>` for the ones `soma reindex` builds.
-    public func vectorCollection(_ base: String) throws -> String {
-        let generation = try int(EmbeddingState.generationSetting, default: 0)
-        return generation == 0 ? base : "\(base)_g\(generation)"
-    }
-
-    public func int(_ name: String, default fallback: Int) throws -> Int {
-        guard let text = string(name) else { return fallback }
-        guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
-            throw BackendError.invalidSetting(name: name, reason: "expected an integer, got '\(text)'")
-        }
-        return value
-    }
-
-    /// An integer that must lie in `range`: a setting outside it fails start-up with its name.
-    public func int(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws -> Int {
-        let value = try int(name, default: fallback)
-        guard range.contains(value) else {
-            throw BackendError.invalidSetting(name: name, reason: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
-        }
-        return value
-    }
-
-    /// A finite number that must lie in `range`.
-    public func double(_ name: String, default fallback: Double, in range: ClosedRange<Double>) throws -> Double {
-        guard let text = string(name) else { return fallback }
-        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
-            throw BackendError.invalidSetting(name: name, reason: "expected a number, got '\(text)'")
-        }
-        guard range.contains(value) else {
-            throw BackendError.invalidSetting(name: name, reason: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
-        }
-        return value
-    }
-
-    public func bool(_ name: String, default fallback: Bool) throws -> Bool {
-        guard let text = string(name)?.lowercased() else { return fallback }
-        switch text {
-        case "1", "true", "yes", "on": return true
-        case "0", "false", "no", "off": return false
-        default: throw BackendError.invalidSetting(name: name, reason: "expected true or false, got '\(text)'")
-        }
-    }
-}
-
 public enum BackendError: Error, Equatable, CustomStringConvertible {
     case unknownBackend(capability: Capability, name: String, known: [String])
     case invalidSetting(name: String, reason: String)
@@ -111,32 +41,6 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// A setting the service or a backend reads, as `soma config`, the redaction of logs and answers,
-/// and the Helm chart's drift test know it.
-public struct SettingDescription: Sendable, Equatable {
-    /// The environment-variable name (`REDIS_URL`).
-    public let name: String
-    /// The value used when it is unset, as text; nil when unset means "not used" or is computed.
-    public let defaultValue: String?
-    public let meaning: String
-    /// Never printed or logged (URLs are shown with their password masked).
-    public let isSecret: Bool
-
-    public init(_ name: String, default defaultValue: String? = nil, secret: Bool = false, _ meaning: String) {
-        self.name = name
-        self.defaultValue = defaultValue
-        self.meaning = meaning
-        self.isSecret = secret
-    }
-}
-
-extension SettingDescription {
-    /// Read by every backend that sizes vectors (the hash embedder, the in-process indexes, pgvector).
-    public static let vectorDimension = SettingDescription(
-        "SOMA_VECTOR_DIM", default: "384",
-        "The embedder's dimension (the hash embedder's; for the `openai` embedder the model's, learned from the server when unset; `minilm` is always 384)")
-}
-
 /// When a backend is chosen for its capability without `SOMA_<CAPABILITY>` naming it: the highest
 /// priority whose condition holds wins (a capability's fallback holds always, at the lowest).
 public struct AutomaticChoice: Sendable {
@@ -153,8 +57,9 @@ public struct AutomaticChoice: Sendable {
     }
 
     /// Chosen when one of these settings is set.
-    public static func whenSet(_ names: String..., priority: Int = 100) -> AutomaticChoice {
-        AutomaticChoice(priority: priority, when: "\(names.joined(separator: " or ")) is set") { configuration, _ in
+    public static func whenSet(_ settings: any DeclaredSetting..., priority: Int = 100) -> AutomaticChoice {
+        let names = settings.map(\.described.name)
+        return AutomaticChoice(priority: priority, when: "\(names.joined(separator: " or ")) is set") { configuration, _ in
             names.contains { configuration.string($0) != nil }
         }
     }
@@ -172,15 +77,24 @@ public struct BackendDescription: Sendable {
     public let settings: [SettingDescription]
     public let automatic: [AutomaticChoice]
     public let location: @Sendable (BackendConfiguration) -> String
+    /// What an operator should check when the backend cannot be built or does not answer: `soma
+    /// doctor` prints it under the failed check.
+    public let diagnosis: String
 
     public init(
-        name: String, settings: [SettingDescription] = [], automatic: [AutomaticChoice] = [],
-        location: @escaping @Sendable (BackendConfiguration) -> String = { _ in "configured" }
+        name: String, settings: [any DeclaredSetting] = [], automatic: [AutomaticChoice] = [],
+        diagnosis: String? = nil, location: @escaping @Sendable (BackendConfiguration) -> String = { _ in "configured" }
     ) {
         self.name = name
-        self.settings = settings
+        self.settings = settings.map(\.described)
         self.automatic = automatic
         self.location = location
+        self.diagnosis = diagnosis ?? "check its settings: \(settings.map(\.described.name).joined(separator: ", ")) (`soma config --describe` says what each means)"
+    }
+
+    /// Reads `setting`: the service checks what such a backend needs (a data directory) by this, not by its name.
+    public func reads(_ setting: any DeclaredSetting) -> Bool {
+        settings.contains { $0.name == setting.described.name }
     }
 }
 
@@ -276,6 +190,9 @@ public struct BackendRegistry: Sendable {
         var chosen: [Capability: ChosenBackend] = [:]
         for capability in Capability.allCases {
             if let name = named[capability] {
+                guard has(capability, name) else {
+                    throw BackendError.unknownBackend(capability: capability, name: name, known: names(capability))
+                }
                 chosen[capability] = ChosenBackend(name: name, reason: "\(capability.selectionSetting) names it")
                 continue
             }

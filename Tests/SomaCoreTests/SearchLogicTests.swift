@@ -66,12 +66,30 @@ import Testing
         #expect(BackendError.unknownBackend(capability: .storage, name: "x", known: ["a", "b"]).description.contains("a, b"))
     }
 
-    @Test func configurationRejectsBadNumbers() throws {
-        let config = BackendConfiguration(["N": "12", "BAD": "twelve", "FLAG": "maybe"])
-        #expect(try config.int("N", default: 1) == 12)
-        #expect(try config.int("MISSING", default: 1) == 1)
-        #expect(throws: BackendError.self) { try config.int("BAD", default: 1) }
-        #expect(throws: BackendError.self) { try config.bool("FLAG", default: true) }
+    @Test func typedSettingsReadTheirTypeAndRefuseOthersByName() throws {
+        let config = BackendConfiguration(["N": "12", "BAD": "twelve", "FLAG": "maybe", "FAR": "99", "LIST": " a, ,b ", "MODE": "RRF"])
+        #expect(try config.value(Setting<Int>("N", default: 1, "n")) == 12)
+        #expect(try config.value(Setting<Int>("MISSING", default: 1, "n")) == 1)
+        #expect(try config.value(Setting<Int?>("MISSING", "n")) == nil)
+        #expect(try config.value(Setting<SettingList>("LIST", default: SettingList([]), "l")).items == ["a", "b"])
+        #expect(try config.value(Setting<HybridFusion>("MODE", default: .weighted, "m")) == .rrf)
+        #expect(throws: BackendError.invalidSetting(name: "BAD", reason: "expected an integer, got 'twelve'")) {
+            try config.value(Setting<Int>("BAD", default: 1, "n"))
+        }
+        #expect(throws: BackendError.invalidSetting(name: "FAR", reason: "must be between 1 and 10, got 99")) {
+            try config.value(Setting<Int>("FAR", default: 1, in: 1...10, "n"))
+        }
+        #expect(throws: BackendError.self) { try config.value(Setting<Bool>("FLAG", default: true, "f")) }
+        #expect(throws: BackendError.invalidSetting(name: "N", reason: "must be one of: weighted, rrf, got '12'")) {
+            try config.value(Setting<HybridFusion>("N", default: .weighted, "m"))
+        }
+        // A file's typed values are read as their type, not flattened to text first.
+        let typed = BackendConfiguration(raw: { ["N": .int(7), "X": .double(0.25), "B": .bool(false)][$0] })
+        #expect(try typed.value(Setting<Int>("N", default: 1, "n")) == 7)
+        #expect(try typed.value(Setting<Double>("X", default: 1, "x")) == 0.25)
+        #expect(try typed.value(Setting<Bool>("B", default: true, "b")) == false)
+        #expect(Setting<Int>("N", default: 5, "n").described.defaultValue == "5")
+        #expect(Setting<Int?>("N", shownDefault: "the cores", "n").described.defaultValue == "the cores")
     }
 
     @Test func eventJSONCarriesRFC3339Times() throws {

@@ -124,14 +124,13 @@ import Testing
 /// A backend registered from outside: its settings reach the catalogue, the secrets, the automatic
 /// choice, the start-up choice's reason and `soma config`, with nothing else edited.
 @Suite struct RegisteredBackendTests {
+    static let directory = Setting<String?>("FILECACHE_DIR", shownDefault: "/var/cache/soma", "Where the cache keeps its files")
+    static let key = Setting<String?>("FILECACHE_KEY", secret: true, "The key the files are sealed with")
     static let fileCache = BackendDescription(
         name: "filecache",
-        settings: [
-            SettingDescription("FILECACHE_DIR", default: "/var/cache/soma", "Where the cache keeps its files"),
-            SettingDescription("FILECACHE_KEY", secret: true, "The key the files are sealed with"),
-        ],
-        automatic: [.whenSet("FILECACHE_DIR", priority: 150)],
-        location: { $0.string("FILECACHE_DIR") ?? "/var/cache/soma" })
+        settings: [directory, key],
+        automatic: [.whenSet(directory, priority: 150)],
+        location: { (try? $0.value(directory)).flatMap { $0 } ?? "/var/cache/soma" })
 
     @Test func aNewBackendsSettingsAppearEverywhere() async throws {
         var registry = BackendRegistry()
@@ -182,8 +181,14 @@ import Testing
         var registry = BackendRegistry()
         registry.registerStorage(BackendDescription(name: "manual")) { _ in Provisioned(InProcessStorage()) }
         #expect(throws: BackendError.self) { try registry.choose(named: [:], BackendConfiguration([:])) }
-        let named = try registry.choose(named: [.storage: "manual", .cache: "x", .vector: "x", .bus: "x", .embedder: "x"], BackendConfiguration([:]))
+        InProcessBackends.register(into: &registry)
+        let others: [Capability: String] = [.cache: "inprocess", .vector: "inprocess", .bus: "inprocess", .embedder: "hash"]
+        let named = try registry.choose(named: others.merging([.storage: "manual"]) { a, _ in a }, BackendConfiguration([:]))
         #expect(named[.storage] == ChosenBackend(name: "manual", reason: "SOMA_STORAGE names it"))
+        // A name nothing registered fails the choice itself, listing what this build has.
+        #expect(throws: BackendError.unknownBackend(capability: .storage, name: "mongo", known: ["inprocess", "manual"])) {
+            try registry.choose(named: others.merging([.storage: "mongo"]) { a, _ in a }, BackendConfiguration([:]))
+        }
     }
 }
 

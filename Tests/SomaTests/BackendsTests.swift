@@ -35,37 +35,45 @@ import Testing
 
     static let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "../../Sources").standardized
 
-    /// Setting names quoted in Swift files under `directory`.
-    static func namesRead(under directory: URL) throws -> Set<String> {
-        let pattern = try Regex(#""((?:SOMA|POSTGRES|PGVECTOR|REDIS|QDRANT|KAFKA|EVENTING|VECTOR|LOG|CONSUMER|UVICORN)_[A-Z0-9_]+)""#)
-        var seen: Set<String> = []
+    /// Names of the environment that are not ours to declare.
+    static let foreign: Set<String> = ["NO_COLOR"]
+
+    /// Every quoted name shaped like a setting (`"REDIS_URL"`) in Swift files under `directory`,
+    /// with how many times each is written.
+    static func quotedNames(under directory: URL) throws -> [String: Int] {
+        let pattern = try Regex(#""([A-Z][A-Z0-9]*_[A-Z0-9_]+)""#)
+        var seen: [String: Int] = [:]
         let files = try #require(FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil))
         for case let file as URL in files where file.pathExtension == "swift" {
             for match in try String(contentsOf: file, encoding: .utf8).matches(of: pattern) {
-                seen.insert(String(match.output[1].substring!))
+                seen[String(match.output[1].substring!), default: 0] += 1
             }
         }
-        return seen
+        return seen.filter { !foreign.contains($0.key) }
     }
 
-    /// Fails when code reads a setting the catalogue (and so `soma config`, the redaction and the
-    /// Helm chart's drift test) does not know.
-    @Test func everyNameReadInTheSourcesIsCatalogued() throws {
-        let seen = try Self.namesRead(under: Self.sources)
-        #expect(seen.count > 50, "the scan found the settings")
-        let unknown = seen.subtracting(Backends.catalogue.names)
-        #expect(unknown.isEmpty, "read but not catalogued: \(unknown.sorted())")
+    /// A setting is written once, in its declaration, which both describes and reads it: a name
+    /// quoted twice is a second place that reads it by hand or restates it. Every quoted name is
+    /// in the catalogue (`soma config`, the redaction, the chart's drift test).
+    @Test func everySettingNameIsWrittenOnceAndCatalogued() throws {
+        let seen = try Self.quotedNames(under: Self.sources)
+        #expect(seen.count > 80, "the scan found the settings")
+        let twice = seen.filter { $0.value > 1 }.keys.sorted()
+        #expect(twice.isEmpty, "written more than once: \(twice)")
+        let unknown = Set(seen.keys).subtracting(Backends.catalogue.names)
+        #expect(unknown.isEmpty, "quoted but not catalogued: \(unknown.sorted())")
+        let names = Backends.catalogue.names
+        #expect(Set(names).count == names.count, "the catalogue lists a name twice")
     }
 
-    /// Backends declare what they read themselves: no name a backend target reads is known only
-    /// from the service's own list.
+    /// Backends declare what they read themselves: no name a backend target quotes is known only
+    /// from the service's own list, and the service quotes none of a backend's own settings.
     @Test func backendTargetsDeclareEverySettingTheyRead() throws {
-        let seen = try Self.namesRead(under: Self.sources.appending(path: "Backends"))
+        let seen = Set(try Self.quotedNames(under: Self.sources.appending(path: "Backends")).keys)
         #expect(seen.count > 30, "the scan found the backends' settings")
         let undeclared = seen.subtracting(Backends.registry.settings.map(\.name))
         #expect(undeclared.isEmpty, "read by a backend but not declared by one: \(undeclared.sorted())")
-        // And the service names none of the backends' own connection settings.
-        let service = try Self.namesRead(under: Self.sources.appending(path: "Service"))
+        let service = Set(try Self.quotedNames(under: Self.sources.appending(path: "Service")).keys)
         let backendOnly = Set(Backends.registry.settings.map(\.name)).subtracting(SettingCatalogue.service.map(\.name))
         #expect(service.intersection(backendOnly).isEmpty, "the service reads a backend's setting: \(service.intersection(backendOnly).sorted())")
     }

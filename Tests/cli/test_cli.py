@@ -165,6 +165,16 @@ def test_doctor_names_each_broken_part_and_its_fix(broken, failing, fix):
     assert not checks[failing]["ok"] and fix in checks[failing]["fix"], checks[failing]
 
 
+def test_doctor_names_an_unknown_storage_and_the_known_ones():
+    status, checks, run = doctor(clean_environment(SOMA_STORAGE="mongo", SOMA_EMBEDDER="hash", SOMA_DATA_DIR=tempfile.mkdtemp()))
+    assert status != 0, run.stdout
+    settings = checks["settings"]
+    assert not settings["ok"] and "'mongo'" in settings["detail"] and "SOMA_STORAGE" in settings["detail"], settings
+    assert all(name in settings["fix"] for name in ("sqlite", "postgres", "inprocess")), settings
+    # Only the settings were wrong: no backend's hint (a data file's permissions) is offered for them.
+    assert list(checks) == ["settings"] and "permission" not in run.stdout, run.stdout
+
+
 @needs_stack
 def test_doctor_finds_a_qdrant_collection_of_another_dimension():
     collection = f"doctor_dim_{uuid.uuid4().hex[:8]}"

@@ -29,9 +29,10 @@ public final class OpenAIEmbedder: Embedder {
 
     /// The dimension from the settings, or else from one small request to the server.
     public static func make(_ settings: OpenAIEmbedderSettings, configuredDimension: Int?, http: HTTPClient) async throws -> OpenAIEmbedder {
+        let dimension = SharedSettings.vectorDimension.name
         if let requested = settings.requestedDimensions, let configuredDimension, requested != configuredDimension {
             throw BackendError.invalidSetting(
-                name: "SOMA_VECTOR_DIM", reason: "is \(configuredDimension) but SOMA_EMBEDDINGS_DIMENSIONS asks the model for \(requested)")
+                name: dimension, reason: "is \(configuredDimension) but \(OpenAIEmbedderSettings.dimensionsSetting.name) asks the model for \(requested)")
         }
         if let known = settings.requestedDimensions ?? configuredDimension {
             return OpenAIEmbedder(settings: settings, dimension: known, http: http)
@@ -41,8 +42,8 @@ public final class OpenAIEmbedder: Embedder {
             probe = try await EmbeddingsClient(settings: settings, http: http).embed(["dimension probe"], expecting: nil)
         } catch {
             throw BackendError.invalidSetting(
-                name: "SOMA_VECTOR_DIM",
-                reason: "not set, and asking \(settings.redactedEndpoint) for one vector to learn it failed (\(error)); set SOMA_VECTOR_DIM to the model's dimension")
+                name: dimension,
+                reason: "not set, and asking \(settings.redactedEndpoint) for one vector to learn it failed (\(error)); set \(dimension) to the model's dimension")
         }
         return OpenAIEmbedder(settings: settings, dimension: probe[0].count, http: http)
     }

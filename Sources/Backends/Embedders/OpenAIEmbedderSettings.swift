@@ -32,31 +32,52 @@ public struct OpenAIEmbedderSettings: Sendable {
         self.requestedDimensions = requestedDimensions
     }
 
+    static let url = Setting<String?>(
+        "SOMA_EMBEDDINGS_URL", "Selects the `openai` embedder: the API base of any server with OpenAI's embeddings API")
+    static let modelSetting = Setting<String?>("SOMA_EMBEDDINGS_MODEL", "The model the server is asked for")
+    static let apiKeySetting = Setting<String?>("SOMA_EMBEDDINGS_API_KEY", secret: true, "Sent as the bearer token")
+    static let dimensionsSetting = Setting<Int?>(
+        "SOMA_EMBEDDINGS_DIMENSIONS", "Sent as `dimensions`, for models that shorten their vectors",
+        problem: { value in value.map { (1...65_536).contains($0) } == false ? "must be between 1 and 65536" : nil })
+    static let batchSizeSetting = Setting<Int>("SOMA_EMBEDDINGS_BATCH_SIZE", default: 64, in: 1...2048, "Texts per request")
+    static let concurrencySetting = Setting<Int>(
+        "SOMA_EMBEDDINGS_CONCURRENCY", default: 4, in: 1...256, "Requests in flight at once, for the whole process")
+    static let timeoutSetting = Setting<Int>("SOMA_EMBEDDINGS_TIMEOUT_MS", default: 30_000, in: 1...600_000, "Deadline per request")
+    static let maxAttemptsSetting = Setting<Int>(
+        "SOMA_EMBEDDINGS_MAX_ATTEMPTS", default: 4, in: 1...100, "Tries per batch (429, 5xx, timeouts and refused connections are retried)")
+    static let retryBackoffSetting = Setting<Int>(
+        "SOMA_EMBEDDINGS_RETRY_BACKOFF_MS", default: 200, in: 1...60_000, "The first retry's delay, doubling")
+    static let maxCharactersSetting = Setting<Int>(
+        "SOMA_EMBEDDINGS_MAX_CHARS", default: 8000, in: 1...10_000_000, "Texts are cut to this many characters before embedding")
+    static let settings: [any DeclaredSetting] = [
+        url, modelSetting, apiKeySetting, dimensionsSetting, batchSizeSetting, concurrencySetting, timeoutSetting, maxAttemptsSetting,
+        retryBackoffSetting, maxCharactersSetting,
+    ]
+
     public init(_ configuration: BackendConfiguration) throws {
-        guard let url = configuration.string("SOMA_EMBEDDINGS_URL") else {
-            throw BackendError.invalidSetting(name: "SOMA_EMBEDDINGS_URL", reason: "the openai embedder needs the API base, e.g. http://localhost:11434/v1")
+        guard let url = try configuration.value(Self.url) else {
+            throw BackendError.invalidSetting(name: Self.url.name, reason: "the openai embedder needs the API base, e.g. http://localhost:11434/v1")
         }
         guard let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host?.isEmpty == false else {
-            throw BackendError.invalidSetting(name: "SOMA_EMBEDDINGS_URL", reason: "expected http(s)://host[:port]/path")
+            throw BackendError.invalidSetting(name: Self.url.name, reason: "expected http(s)://host[:port]/path")
         }
         guard parsed.user == nil, parsed.password == nil else {
-            throw BackendError.invalidSetting(name: "SOMA_EMBEDDINGS_URL", reason: "put credentials in SOMA_EMBEDDINGS_API_KEY, not in the URL")
+            throw BackendError.invalidSetting(name: Self.url.name, reason: "put credentials in \(Self.apiKeySetting.name), not in the URL")
         }
         var base = url
         while base.hasSuffix("/") { base.removeLast() }
-        guard let model = configuration.string("SOMA_EMBEDDINGS_MODEL") else {
-            throw BackendError.invalidSetting(name: "SOMA_EMBEDDINGS_MODEL", reason: "the openai embedder needs the model name the server knows")
+        guard let model = try configuration.value(Self.modelSetting) else {
+            throw BackendError.invalidSetting(name: Self.modelSetting.name, reason: "the openai embedder needs the model name the server knows")
         }
-        let dimensions = try configuration.string("SOMA_EMBEDDINGS_DIMENSIONS").map { _ in
-            try configuration.int("SOMA_EMBEDDINGS_DIMENSIONS", default: 0, in: 1...65_536)
-        }
-        self.init(baseURL: base, model: model, apiKey: configuration.string("SOMA_EMBEDDINGS_API_KEY"), requestedDimensions: dimensions)
-        batchSize = try configuration.int("SOMA_EMBEDDINGS_BATCH_SIZE", default: batchSize, in: 1...2048)
-        concurrency = try configuration.int("SOMA_EMBEDDINGS_CONCURRENCY", default: concurrency, in: 1...256)
-        timeout = .milliseconds(try configuration.int("SOMA_EMBEDDINGS_TIMEOUT_MS", default: 30_000, in: 1...600_000))
-        maxAttempts = try configuration.int("SOMA_EMBEDDINGS_MAX_ATTEMPTS", default: maxAttempts, in: 1...100)
-        retryBackoff = .milliseconds(try configuration.int("SOMA_EMBEDDINGS_RETRY_BACKOFF_MS", default: 200, in: 1...60_000))
-        maxCharacters = try configuration.int("SOMA_EMBEDDINGS_MAX_CHARS", default: maxCharacters, in: 1...10_000_000)
+        self.init(
+            baseURL: base, model: model, apiKey: try configuration.value(Self.apiKeySetting),
+            requestedDimensions: try configuration.value(Self.dimensionsSetting))
+        batchSize = try configuration.value(Self.batchSizeSetting)
+        concurrency = try configuration.value(Self.concurrencySetting)
+        timeout = .milliseconds(try configuration.value(Self.timeoutSetting))
+        maxAttempts = try configuration.value(Self.maxAttemptsSetting)
+        retryBackoff = .milliseconds(try configuration.value(Self.retryBackoffSetting))
+        maxCharacters = try configuration.value(Self.maxCharactersSetting)
     }
 
     public var endpoint: String { baseURL + "/embeddings" }

@@ -23,7 +23,7 @@ public final class OriginalKVStore: Sendable {
 
     /// The store at `url` (the original's `POSTGRES_URL`), with its connection pool as a service.
     public static func open(url: String) throws -> Provisioned<OriginalKVStore> {
-        let endpoint = try PostgresEndpoint(BackendConfiguration { $0 == "POSTGRES_URL" ? url : nil })
+        let endpoint = try PostgresEndpoint(BackendConfiguration { $0 == PostgresEndpoint.url.name ? url : nil })
         let store = OriginalKVStore(
             client: PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: Logger(label: "soma.original")), endpoint: endpoint)
         return Provisioned(store, services: [store.client])

@@ -16,16 +16,18 @@ public final class PgVectorIndex: RecordBoundVectorIndex {
     private var client: PostgresClient { storage.client }
     private var logger: Logger { storage.logger }
 
-    public init(storage: PostgresStorage, table: String = "soma_vectors") throws {
+    public static let tableSetting = Setting<String>("PGVECTOR_TABLE", default: "soma_vectors", "pgvector's table (created for the embedder's dimension)")
+
+    public init(storage: PostgresStorage, table: String = tableSetting.defaultValue) throws {
         guard table.range(of: "^[a-z_][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
-            throw BackendError.invalidSetting(name: "PGVECTOR_TABLE", reason: "'\(table)' is not a plain lower-case SQL name")
+            throw BackendError.invalidSetting(name: Self.tableSetting.name, reason: "'\(table)' is not a plain lower-case SQL name")
         }
         self.storage = storage
         self.table = table
     }
 
     public func ensureCollection(dimension: Int) async throws {
-        guard (1...16_000).contains(dimension) else { throw BackendError.invalidSetting(name: "SOMA_VECTOR_DIM", reason: "\(dimension) is out of range") }
+        guard (1...16_000).contains(dimension) else { throw BackendError.invalidSetting(name: SharedSettings.vectorDimension.name, reason: "\(dimension) is out of range") }
         let table = table, logger = logger
         try await storage.call.run { [client] in
             try await client.withConnection { connection in

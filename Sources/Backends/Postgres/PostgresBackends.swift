@@ -8,28 +8,28 @@ public enum PostgresBackends {
     public static let storageName = "postgres"
     public static let vectorName = "pgvector"
 
-    static let connection = [
-        SettingDescription("POSTGRES_URL", secret: true, "`postgres://user:password@host:5432/db?sslmode=prefer` (sslmode as libpq's)"),
-        SettingDescription("POSTGRES_POOL_SIZE", default: "10", "Connections per process"),
-        SettingDescription("POSTGRES_TIMEOUT_MS", default: "5000", "Deadline per database call (an outage answers 503 at the deadline)"),
-        SettingDescription("SOMA_AUTO_MIGRATE", default: "true", "Apply migrations at start-up; `false`: run `soma migrate` first"),
-    ]
+    static let connection: [any DeclaredSetting] = PostgresEndpoint.settings + [SharedSettings.autoMigrate]
 
-    static func described(_ name: String, _ settings: [SettingDescription], _ automatic: AutomaticChoice) -> BackendDescription {
-        BackendDescription(name: name, settings: connection + settings, automatic: [automatic]) { configuration in
-            configuration.string("POSTGRES_URL").map(Redaction.url) ?? "configured"
+    static func described(_ name: String, _ settings: [any DeclaredSetting], _ automatic: AutomaticChoice, diagnosis: String) -> BackendDescription {
+        BackendDescription(name: name, settings: connection + settings, automatic: [automatic], diagnosis: diagnosis) { configuration in
+            (try? configuration.value(PostgresEndpoint.url)).flatMap { $0 }.map(Redaction.url) ?? "configured"
         }
     }
 
     public static func register(into registry: inout BackendRegistry) {
-        registry.registerStorage(described(storageName, [], .whenSet("POSTGRES_URL"))) { configuration in
+        registry.registerStorage(described(
+            storageName, [], .whenSet(PostgresEndpoint.url),
+            diagnosis: "check \(PostgresEndpoint.url.name) (host, port, user, password, database, sslmode) and that the server runs; "
+                + "if the schema is behind, run `soma migrate`")) { configuration in
             try storage(configuration).map { $0 as any MemoryStorage }
         }
-        let table = SettingDescription("PGVECTOR_TABLE", default: "soma_vectors", "pgvector's table (created for the embedder's dimension)")
+        let table = PgVectorIndex.tableSetting
         let besideStorage = AutomaticChoice(priority: 50, when: "the storage is postgres") { _, chosen in chosen[.storage] == storageName }
-        registry.registerVector(described(vectorName, [table, .vectorDimension], besideStorage)) { configuration, storage in
+        registry.registerVector(described(
+            vectorName, [table, SharedSettings.vectorDimension], besideStorage,
+            diagnosis: "install the pgvector extension in the database (CREATE EXTENSION vector) and run `soma migrate`; the index holds another model's vectors: run `soma reindex`, or configure the model it was built with")) { configuration, storage in
             let postgres = try (storage as? PostgresStorage).map { Provisioned($0) } ?? Self.storage(configuration)
-            let table = try configuration.vectorCollection(configuration.string("PGVECTOR_TABLE") ?? "soma_vectors")
+            let table = try configuration.vectorCollection(configuration.value(table))
             return try postgres.map { try PgVectorIndex(storage: $0, table: table) as any VectorIndex }
         }
     }
@@ -54,13 +54,13 @@ public enum PostgresBackends {
         } catch {
             throw BackendError.unreachable(backend: "postgres", reason: "cannot connect to \(endpoint.description): \(error)")
         }
-        if try configuration.bool("SOMA_AUTO_MIGRATE", default: true) {
+        if try configuration.value(SharedSettings.autoMigrate) {
             try await migrate(storage)
         } else {
             let missing = try await pendingMigrations(storage)
             guard missing.isEmpty else {
                 throw BackendError.migrationsMissing(
-                    backend: "postgres", versions: missing, remedy: "run `soma migrate` (SOMA_AUTO_MIGRATE is false)")
+                    backend: "postgres", versions: missing, remedy: "run `soma migrate` (\(SharedSettings.autoMigrate.name) is false)")
             }
         }
     }

@@ -21,12 +21,19 @@ public struct PostgresEndpoint: Sendable {
     public var poolSize: Int
     public var timeout: Duration
 
+    public static let url = Setting<String?>(
+        "POSTGRES_URL", secret: true, "`postgres://user:password@host:5432/db?sslmode=prefer` (sslmode as libpq's)")
+    static let poolSize = Setting<Int>("POSTGRES_POOL_SIZE", default: 10, in: 1...10_000, "Connections per process")
+    static let timeoutMilliseconds = Setting<Int>(
+        "POSTGRES_TIMEOUT_MS", default: 5000, in: 1...3_600_000, "Deadline per database call (an outage answers 503 at the deadline)")
+    static let settings: [any DeclaredSetting] = [url, poolSize, timeoutMilliseconds]
+
     public init(_ configuration: BackendConfiguration) throws {
-        guard let text = configuration.string("POSTGRES_URL") else {
-            throw BackendError.invalidSetting(name: "POSTGRES_URL", reason: "required for the postgres and pgvector backends")
+        guard let text = try configuration.value(Self.url) else {
+            throw BackendError.invalidSetting(name: Self.url.name, reason: "required for the postgres and pgvector backends")
         }
         guard let url = URLComponents(string: text), ["postgres", "postgresql"].contains(url.scheme ?? ""), let host = url.host, !host.isEmpty else {
-            throw BackendError.invalidSetting(name: "POSTGRES_URL", reason: "expected postgres://user:password@host:port/database")
+            throw BackendError.invalidSetting(name: Self.url.name, reason: "expected postgres://user:password@host:port/database")
         }
         self.host = host
         port = url.port ?? 5432
@@ -38,13 +45,10 @@ public struct PostgresEndpoint: Sendable {
         sslMode = query["sslmode"] ?? "prefer"
         rootCertificate = query["sslrootcert"]
         guard ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].contains(sslMode) else {
-            throw BackendError.invalidSetting(name: "POSTGRES_URL", reason: "unknown sslmode '\(sslMode)'")
+            throw BackendError.invalidSetting(name: Self.url.name, reason: "unknown sslmode '\(sslMode)'")
         }
-        poolSize = try configuration.int("POSTGRES_POOL_SIZE", default: 10)
-        guard poolSize >= 1 else { throw BackendError.invalidSetting(name: "POSTGRES_POOL_SIZE", reason: "must be at least 1") }
-        let milliseconds = try configuration.int("POSTGRES_TIMEOUT_MS", default: 5000)
-        guard milliseconds > 0 else { throw BackendError.invalidSetting(name: "POSTGRES_TIMEOUT_MS", reason: "must be positive") }
-        timeout = .milliseconds(milliseconds)
+        poolSize = try configuration.value(Self.poolSize)
+        timeout = .milliseconds(try configuration.value(Self.timeoutMilliseconds))
     }
 
     /// Where, without credentials: for logs and errors.

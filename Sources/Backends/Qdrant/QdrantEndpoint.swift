@@ -16,26 +16,41 @@ public struct QdrantEndpoint: Sendable {
         self.timeout = timeout
     }
 
+    static let url = Setting<String?>("QDRANT_URL", "Selects the `qdrant` vector backend: `http(s)://host:port`")
+    static let host = Setting<String?>("QDRANT_HOST", "The Qdrant host, when QDRANT_URL is unset")
+    static let port = Setting<Int>("QDRANT_PORT", default: 6333, in: 1...65535, "The Qdrant port, with QDRANT_HOST")
+    static let apiKeySetting = Setting<String?>("QDRANT_API_KEY", secret: true, "Sent as the `api-key` header")
+    static let collectionSetting = Setting<String>(
+        "QDRANT_COLLECTION", default: "soma_memories", "Collection name (created when missing, cosine, the embedder's dimension)")
+    static let timeoutSetting = Setting<Int>("QDRANT_TIMEOUT_MS", default: 5000, in: 1...3_600_000, "Deadline per request")
+    static let settings: [any DeclaredSetting] = [url, host, port, apiKeySetting, collectionSetting, timeoutSetting]
+
     public init(_ configuration: BackendConfiguration) throws {
         var base: String
-        if let url = configuration.string("QDRANT_URL") {
+        if let url = try configuration.value(Self.url) {
             guard let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host?.isEmpty == false else {
-                throw BackendError.invalidSetting(name: "QDRANT_URL", reason: "expected http(s)://host:port")
+                throw BackendError.invalidSetting(name: Self.url.name, reason: "expected http(s)://host:port")
             }
             base = url
-        } else if let host = configuration.string("QDRANT_HOST") {
-            base = "http://\(host):\(try configuration.int("QDRANT_PORT", default: 6333))"
+        } else if let host = try configuration.value(Self.host) {
+            base = "http://\(host):\(try configuration.value(Self.port))"
         } else {
-            throw BackendError.invalidSetting(name: "QDRANT_URL", reason: "set QDRANT_URL, or QDRANT_HOST and QDRANT_PORT")
+            throw BackendError.invalidSetting(name: Self.url.name, reason: "set \(Self.url.name), or \(Self.host.name) and \(Self.port.name)")
         }
         while base.hasSuffix("/") { base.removeLast() }
-        let collection = try configuration.vectorCollection(configuration.string("QDRANT_COLLECTION") ?? "soma_memories")
+        let collection = try configuration.vectorCollection(configuration.value(Self.collectionSetting))
         guard collection.range(of: "^[A-Za-z0-9_.-]{1,255}$", options: .regularExpression) != nil else {
-            throw BackendError.invalidSetting(name: "QDRANT_COLLECTION", reason: "letters, digits, '_', '-', '.' only")
+            throw BackendError.invalidSetting(name: Self.collectionSetting.name, reason: "letters, digits, '_', '-', '.' only")
         }
-        let milliseconds = try configuration.int("QDRANT_TIMEOUT_MS", default: 5000)
-        guard milliseconds > 0 else { throw BackendError.invalidSetting(name: "QDRANT_TIMEOUT_MS", reason: "must be positive") }
-        self.init(baseURL: base, apiKey: configuration.string("QDRANT_API_KEY"), collection: collection, timeout: .milliseconds(milliseconds))
+        self.init(
+            baseURL: base, apiKey: try configuration.value(Self.apiKeySetting), collection: collection,
+            timeout: .milliseconds(try configuration.value(Self.timeoutSetting)))
+    }
+
+    /// Where it connects, for the start-up log: the URL (credentials masked) or host and port.
+    static func location(_ configuration: BackendConfiguration) -> String {
+        if let url = (try? configuration.value(url)).flatMap({ $0 }) { return Redaction.url(url) }
+        return "\((try? configuration.value(host)).flatMap { $0 } ?? "?"):\((try? configuration.value(port)).map(String.init) ?? "?")"
     }
 
     /// Where, without the key: for logs and errors.

@@ -12,28 +12,28 @@ public enum SQLiteBackends {
         return Provisioned(database, services: [CloseAtShutdown { try? database.pool.close() }])
     }
 
-    static let dataDirectory = SettingDescription(
-        "SOMA_DATA_DIR", default: "./data",
-        "Data directory of the SQLite default (`soma.sqlite`, saved HNSW graphs `ann-*.hnsw`); a corrupt file or unwritable directory stops start-up")
+    static let dataDirectory = SharedSettings.dataDirectory
 
-    static func described(_ settings: [SettingDescription], _ automatic: AutomaticChoice) -> BackendDescription {
-        BackendDescription(name: name, settings: [dataDirectory] + settings, automatic: [automatic]) { configuration in
-            configuration.string("SOMA_DATA_DIR") ?? "./data"
+    static func described(_ settings: [any DeclaredSetting], _ automatic: AutomaticChoice, diagnosis: String) -> BackendDescription {
+        BackendDescription(name: name, settings: [dataDirectory] + settings, automatic: [automatic], diagnosis: diagnosis) { configuration in
+            (try? configuration.value(dataDirectory)) ?? dataDirectory.defaultValue
         }
     }
 
     public static func register(into registry: inout BackendRegistry) {
-        registry.registerStorage(described([], .fallback(priority: 10, "the default: a file in SOMA_DATA_DIR"))) { configuration in
-            let database = try database(in: configuration.string("SOMA_DATA_DIR") ?? "./data")
+        registry.registerStorage(described(
+            [], .fallback(priority: 10, "the default: a file in \(dataDirectory.name)"),
+            diagnosis: "check \(dataDirectory.name) and the data file's permissions; a file another build migrated further cannot be opened by this one")) { configuration in
+            let database = try database(in: configuration.value(dataDirectory))
             return Provisioned(SQLiteStorage(database: database.backend), services: database.services)
         }
         let besideStorage = AutomaticChoice(priority: 50, when: "the storage is sqlite") { _, chosen in chosen[.storage] == name }
-        registry.registerVector(described([.vectorDimension] + ANNBackends.settings, besideStorage)) { configuration, storage in
+        registry.registerVector(described([SharedSettings.vectorDimension] + ANNBackends.settings, besideStorage, diagnosis: ANNBackends.diagnosis)) { configuration, storage in
             // Beside SQLite storage the file is the storage's (closed with it); else its own.
-            let database = try (storage as? SQLiteStorage).map { Provisioned($0.database) } ?? database(in: configuration.string("SOMA_DATA_DIR") ?? "./data")
+            let database = try (storage as? SQLiteStorage).map { Provisioned($0.database) } ?? database(in: configuration.value(dataDirectory))
             let parameters = try ANNBackends.parameters(configuration)
-            let dimension = try configuration.int("SOMA_VECTOR_DIM", default: HashEmbedder.defaultDimension)
-            let generation = try configuration.int(EmbeddingState.generationSetting, default: 0)
+            let dimension = try configuration.value(SharedSettings.vectorDimension)
+            let generation = try configuration.value(EmbeddingState.generation)
             let vectors = try await SQLiteVectorIndex(database: database.backend, dimension: dimension, parameters: parameters, generation: generation)
             // Reverse order at shutdown: the graphs are saved before the file is closed.
             return Provisioned(vectors, services: database.services + [vectors.graphSaver])

@@ -9,7 +9,8 @@ public enum EmbeddingState {
     public static let reindexGenerationKey = "reindex.generation"
     /// The value vector backends read to name their collection (see `BackendConfiguration.vectorCollection`).
     /// The service sets it from storage; it is not a setting an operator gives.
-    public static let generationSetting = "soma.internal.vector-generation"
+    public static let generation = Setting<Int>(
+        "soma.internal.vector-generation", default: 0, "The vector collection's generation, from storage (internal)")
 
     public struct Active: Sendable, Equatable {
         public var model: String

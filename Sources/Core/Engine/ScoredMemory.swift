@@ -24,7 +24,7 @@ public enum SearchMode: String, Sendable, Codable, CaseIterable {
 ///   are absolute, so the score means the same across queries of a namespace and can be thresholded.
 /// - rrf: reciprocal rank fusion, sum of weight / (60 + rank), divided by its largest possible value;
 ///   in [0, 1] but a rank, not a measure of relevance.
-public enum HybridFusion: String, Sendable, Codable, CaseIterable {
+public enum HybridFusion: String, Sendable, Codable, CaseIterable, SettingChoice {
     case weighted, rrf
 }
 

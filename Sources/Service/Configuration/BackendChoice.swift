@@ -13,12 +13,12 @@ public struct BackendChoice: Sendable {
         named = [.storage: storage, .cache: cache, .vector: vector, .bus: bus, .embedder: embedder].compactMapValues { $0 }
     }
 
-    static func read(_ source: SettingsSource) -> BackendChoice {
+    static func read(_ configuration: BackendConfiguration) -> BackendChoice {
         var choice = BackendChoice()
         for capability in Capability.allCases {
-            choice.named[capability] = source.string(capability.selectionSetting)
+            choice.named[capability] = configuration.string(capability.selectionSetting)
         }
-        choice.configuration = source.backendConfiguration
+        choice.configuration = configuration
         return choice
     }
 

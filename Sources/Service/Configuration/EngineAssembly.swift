@@ -41,7 +41,7 @@ public enum EngineAssembly {
     /// The vector backend's settings for one generation, at the embedder's dimension (which an
     /// HTTP embedder may have learned from its server rather than from SOMA_VECTOR_DIM).
     public static func vectorConfiguration(_ config: BackendConfiguration, _ embedder: any Embedder, generation: Int) -> BackendConfiguration {
-        config.overriding([EmbeddingState.generationSetting: String(generation), SettingDescription.vectorDimension.name: String(embedder.dimension)])
+        config.overriding([EmbeddingState.generation.name: String(generation), SharedSettings.vectorDimension.name: String(embedder.dimension)])
     }
 }
 

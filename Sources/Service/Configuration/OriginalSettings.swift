@@ -28,8 +28,10 @@ public enum OriginalSettings {
         var lines = ignored.compactMap { name, reason in
             source.string(name).map { _ in "\(name) is set but ignored: \(reason)" }
         }
-        if let model = source.string("SOMA_MODEL_NAME"), !inProcessModelNames.contains(model.lowercased()) {
-            lines.append("SOMA_MODEL_NAME=\(model) is set but ignored: this build runs all-MiniLM-L6-v2 in process; set SOMA_EMBEDDINGS_URL and SOMA_EMBEDDINGS_MODEL to use another model")
+        if let model = source.string(ServiceSetting.originalModelName.name), !inProcessModelNames.contains(model.lowercased()) {
+            lines.append(
+                "\(ServiceSetting.originalModelName.name)=\(model) is set but ignored: this build runs all-MiniLM-L6-v2 in process; "
+                    + "set SOMA_EMBEDDINGS_URL and SOMA_EMBEDDINGS_MODEL to use another model")
         }
         return lines
     }

@@ -45,20 +45,24 @@ public struct SettingsSource: Sendable {
         return SettingsSource(reader: ConfigReader(providers: providers), secretNames: secretNames)
     }
 
-    public func string(_ name: String) -> String? {
+    /// The value as its provider holds it: text from flags and the environment, a number or a
+    /// boolean as a YAML or JSON file typed it (each `Setting` reads its own type from either).
+    func raw(_ name: String) -> RawSetting? {
         let key = ConfigKey([name.lowercased()])
         let secret = secretNames.contains(name)
-        if let text = reader.string(forKey: key, isSecret: secret), !text.isEmpty { return text }
-        // A YAML file may hold numbers and booleans; read them back as text.
-        if let number = reader.int(forKey: key, isSecret: secret) { return String(number) }
-        if let number = reader.double(forKey: key, isSecret: secret) { return String(number) }
-        if let flag = reader.bool(forKey: key, isSecret: secret) { return String(flag) }
+        if let text = reader.string(forKey: key, isSecret: secret), !text.isEmpty { return .text(text) }
+        if let number = reader.int(forKey: key, isSecret: secret) { return .int(number) }
+        if let number = reader.double(forKey: key, isSecret: secret) { return .double(number) }
+        if let flag = reader.bool(forKey: key, isSecret: secret) { return .bool(flag) }
         return nil
     }
 
+    /// As text, for listings (`soma config`).
+    public func string(_ name: String) -> String? { raw(name)?.text }
+
     public var backendConfiguration: BackendConfiguration {
         let source = self
-        return BackendConfiguration { source.string($0) }
+        return BackendConfiguration(raw: { source.raw($0) })
     }
 }
 

@@ -21,20 +21,36 @@ public struct KafkaSettings: Sendable, CustomStringConvertible {
         self.bootstrapServers = bootstrapServers
     }
 
+    static let servers = Setting<String?>("KAFKA_BOOTSTRAP_SERVERS", "Setting the brokers (with eventing on) selects the Kafka bus")
+    static let topicSetting = Setting<String>(
+        "KAFKA_MEMORY_EVENTS_TOPIC", default: "memory.events", "The events' topic; dead letters go to `<topic>.dlq`")
+    static let securityProtocolSetting = Setting<String?>("KAFKA_SECURITY_PROTOCOL", "librdkafka's `security.protocol`")
+    static let saslMechanismSetting = Setting<String?>("KAFKA_SASL_MECHANISM", "librdkafka's `sasl.mechanism`")
+    static let saslUsernameSetting = Setting<String?>("KAFKA_SASL_USERNAME", "librdkafka's `sasl.username`")
+    static let saslPasswordSetting = Setting<String?>("KAFKA_SASL_PASSWORD", secret: true, "librdkafka's `sasl.password`")
+    static let sslCALocationSetting = Setting<String?>("KAFKA_SSL_CA_LOCATION", "librdkafka's `ssl.ca.location`")
+    static let sessionTimeoutSetting = Setting<Int>(
+        "KAFKA_SESSION_TIMEOUT_MS", default: 45_000, in: 1...3_600_000, "How long the group waits for a silent member")
+    static let deliveryTimeoutSetting = Setting<Int>(
+        "KAFKA_DELIVERY_TIMEOUT_MS", default: 30_000, in: 1...3_600_000, "How long a publish may take before it fails")
+    static let settings: [any DeclaredSetting] = [
+        servers, topicSetting, securityProtocolSetting, saslMechanismSetting, saslUsernameSetting, saslPasswordSetting, sslCALocationSetting,
+        sessionTimeoutSetting, deliveryTimeoutSetting, SharedSettings.eventingEnabled,
+    ]
+
     public init(_ configuration: BackendConfiguration) throws {
-        guard let servers = configuration.string("KAFKA_BOOTSTRAP_SERVERS"), !servers.isEmpty else {
-            throw BackendError.invalidSetting(name: "KAFKA_BOOTSTRAP_SERVERS", reason: "required for SOMA_BUS=kafka (host:port[,host:port])")
+        guard let servers = try configuration.value(Self.servers) else {
+            throw BackendError.invalidSetting(name: Self.servers.name, reason: "required for SOMA_BUS=kafka (host:port[,host:port])")
         }
         bootstrapServers = servers
-        topic = configuration.string("KAFKA_MEMORY_EVENTS_TOPIC") ?? topic
-        securityProtocol = configuration.string("KAFKA_SECURITY_PROTOCOL")
-        saslMechanism = configuration.string("KAFKA_SASL_MECHANISM")
-        saslUsername = configuration.string("KAFKA_SASL_USERNAME")
-        saslPassword = configuration.string("KAFKA_SASL_PASSWORD")
-        sslCALocation = configuration.string("KAFKA_SSL_CA_LOCATION")
-        sessionTimeout = .milliseconds(try configuration.int("KAFKA_SESSION_TIMEOUT_MS", default: 45_000))
-        deliveryTimeout = .milliseconds(try configuration.int("KAFKA_DELIVERY_TIMEOUT_MS", default: 30_000))
-        guard !topic.isEmpty else { throw BackendError.invalidSetting(name: "KAFKA_MEMORY_EVENTS_TOPIC", reason: "must not be empty") }
+        topic = try configuration.value(Self.topicSetting)
+        securityProtocol = try configuration.value(Self.securityProtocolSetting)
+        saslMechanism = try configuration.value(Self.saslMechanismSetting)
+        saslUsername = try configuration.value(Self.saslUsernameSetting)
+        saslPassword = try configuration.value(Self.saslPasswordSetting)
+        sslCALocation = try configuration.value(Self.sslCALocationSetting)
+        sessionTimeout = .milliseconds(try configuration.value(Self.sessionTimeoutSetting))
+        deliveryTimeout = .milliseconds(try configuration.value(Self.deliveryTimeoutSetting))
     }
 
     /// Where events that failed every retry go, with the error in a header.

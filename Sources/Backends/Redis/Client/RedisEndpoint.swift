@@ -38,35 +38,52 @@ public struct RedisEndpoint: Sendable, Equatable {
         self.tls = tls
     }
 
+    public static let url = Setting<String?>(
+        "REDIS_URL", secret: true, "`redis://[user][:password]@host:port/db`; the separate settings override its parts")
+    static let hostSetting = Setting<String?>("REDIS_HOST", "The Redis host, when REDIS_URL is unset")
+    // Optional, with the defaults shown: unset, they leave what the URL says.
+    static let portSetting = Setting<Int?>("REDIS_PORT", shownDefault: "6379", "The Redis port")
+    static let databaseSetting = Setting<Int?>("REDIS_DB", shownDefault: "0", "The Redis database number")
+    static let passwordSetting = Setting<String?>("REDIS_PASSWORD", secret: true, "The Redis password")
+    static let timeoutSetting = Setting<Int>("REDIS_TIMEOUT_MS", default: 1000, in: 1...3_600_000, "Connect and command timeout")
+    static let poolSizeSetting = Setting<Int>(
+        "REDIS_POOL_SIZE", default: 8, in: 1...10_000,
+        "Connections the cache's (or the bus's) commands share, many in flight on each; a blocking stream read takes one of its own")
+    static let tlsSetting = Setting<Bool?>("REDIS_TLS", shownDefault: "false", "TLS without a rediss:// URL (with REDIS_HOST)")
+    static let caFileSetting = Setting<String?>("REDIS_TLS_CA_FILE", "PEM certificates to trust for Redis's TLS instead of the system's")
+    static let settings: [any DeclaredSetting] = [
+        url, hostSetting, portSetting, databaseSetting, passwordSetting, timeoutSetting, poolSizeSetting, tlsSetting, caFileSetting,
+    ]
+
     public init(_ configuration: BackendConfiguration) throws {
         self.init()
-        if let url = configuration.string("REDIS_URL") { try apply(url: url) }
-        if let host = configuration.string("REDIS_HOST") { self.host = host }
-        port = try configuration.int("REDIS_PORT", default: port)
-        database = try configuration.int("REDIS_DB", default: database)
-        if let password = configuration.string("REDIS_PASSWORD") { self.password = password }
-        timeout = .milliseconds(try configuration.int("REDIS_TIMEOUT_MS", default: 1000))
-        poolSize = try configuration.int("REDIS_POOL_SIZE", default: poolSize)
-        if try configuration.bool("REDIS_TLS", default: tls != nil) { tls = tls ?? TLS() } else { tls = nil }
-        if let file = configuration.string("REDIS_TLS_CA_FILE") {
-            guard tls != nil else { throw BackendError.invalidSetting(name: "REDIS_TLS_CA_FILE", reason: "needs TLS: a rediss:// URL or REDIS_TLS=true") }
-            guard FileManager.default.isReadableFile(atPath: file) else { throw BackendError.invalidSetting(name: "REDIS_TLS_CA_FILE", reason: "cannot read \(file)") }
+        if let url = try configuration.value(Self.url) { try apply(url: url) }
+        if let host = try configuration.value(Self.hostSetting) { self.host = host }
+        if let port = try configuration.value(Self.portSetting) { self.port = port }
+        if let database = try configuration.value(Self.databaseSetting) { self.database = database }
+        if let password = try configuration.value(Self.passwordSetting) { self.password = password }
+        timeout = .milliseconds(try configuration.value(Self.timeoutSetting))
+        poolSize = try configuration.value(Self.poolSizeSetting)
+        if let tls = try configuration.value(Self.tlsSetting) { self.tls = tls ? self.tls ?? TLS() : nil }
+        if let file = try configuration.value(Self.caFileSetting) {
+            guard tls != nil else {
+                throw BackendError.invalidSetting(name: Self.caFileSetting.name, reason: "needs TLS: a rediss:// URL or \(Self.tlsSetting.name)=true")
+            }
+            guard FileManager.default.isReadableFile(atPath: file) else { throw BackendError.invalidSetting(name: Self.caFileSetting.name, reason: "cannot read \(file)") }
             tls?.caFile = file
         }
-        guard (1...65535).contains(port) else { throw BackendError.invalidSetting(name: "REDIS_PORT", reason: "\(port) is not a TCP port") }
-        guard database >= 0 else { throw BackendError.invalidSetting(name: "REDIS_DB", reason: "must be 0 or more") }
-        guard poolSize >= 1 else { throw BackendError.invalidSetting(name: "REDIS_POOL_SIZE", reason: "must be at least 1") }
-        guard timeout > .zero else { throw BackendError.invalidSetting(name: "REDIS_TIMEOUT_MS", reason: "must be positive") }
+        guard (1...65535).contains(port) else { throw BackendError.invalidSetting(name: Self.portSetting.name, reason: "\(port) is not a TCP port") }
+        guard database >= 0 else { throw BackendError.invalidSetting(name: Self.databaseSetting.name, reason: "must be 0 or more") }
     }
 
     private mutating func apply(url text: String) throws {
         guard let url = URLComponents(string: text), let host = url.host, !host.isEmpty else {
-            throw BackendError.invalidSetting(name: "REDIS_URL", reason: "expected redis[s]://[user][:password]@host[:port][/db]")
+            throw BackendError.invalidSetting(name: Self.url.name, reason: "expected redis[s]://[user][:password]@host[:port][/db]")
         }
         switch url.scheme {
         case "redis": tls = nil
         case "rediss": tls = TLS()
-        default: throw BackendError.invalidSetting(name: "REDIS_URL", reason: "the scheme must be redis:// or rediss:// (TLS)")
+        default: throw BackendError.invalidSetting(name: Self.url.name, reason: "the scheme must be redis:// or rediss:// (TLS)")
         }
         self.host = host
         if let port = url.port { self.port = port }
@@ -75,7 +92,7 @@ public struct RedisEndpoint: Sendable, Equatable {
         let path = url.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         if !path.isEmpty {
             guard let database = Int(path), database >= 0 else {
-                throw BackendError.invalidSetting(name: "REDIS_URL", reason: "the path must be a database number, got '\(path)'")
+                throw BackendError.invalidSetting(name: Self.url.name, reason: "the path must be a database number, got '\(path)'")
             }
             self.database = database
         }

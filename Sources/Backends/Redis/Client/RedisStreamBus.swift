@@ -15,15 +15,20 @@ public final class RedisStreamBus: EventBus {
         public var maxLength = 1_000_000
         public var claimIdle: Duration = .seconds(30)
 
+        static let keySetting = Setting<String>("REDIS_STREAM_KEY", default: Settings().key, "The Redis Streams bus's stream")
+        // At least 1000, or unconsumed events are trimmed.
+        static let maxLengthSetting = Setting<Int>(
+            "REDIS_STREAM_MAX_LENGTH", default: Settings().maxLength, in: 1000...Int(Int32.max), "The stream's approximate length cap")
+        static let claimIdleSetting = Setting<Int>(
+            "REDIS_STREAM_CLAIM_IDLE_MS", default: 30_000, in: 1...86_400_000, "Idle time after which another consumer takes over a dead one's deliveries")
+        static let declared: [any DeclaredSetting] = [keySetting, maxLengthSetting, claimIdleSetting]
+
         public init() {}
 
         public init(_ configuration: BackendConfiguration) throws {
-            if let key = configuration.string("REDIS_STREAM_KEY") { self.key = key }
-            maxLength = try configuration.int("REDIS_STREAM_MAX_LENGTH", default: maxLength)
-            claimIdle = .milliseconds(try configuration.int("REDIS_STREAM_CLAIM_IDLE_MS", default: 30_000))
-            guard maxLength >= 1000 else {
-                throw BackendError.invalidSetting(name: "REDIS_STREAM_MAX_LENGTH", reason: "at least 1000, or unconsumed events are trimmed")
-            }
+            key = try configuration.value(Self.keySetting)
+            maxLength = try configuration.value(Self.maxLengthSetting)
+            claimIdle = .milliseconds(try configuration.value(Self.claimIdleSetting))
         }
     }
 

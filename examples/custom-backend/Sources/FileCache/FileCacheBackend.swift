@@ -6,17 +6,20 @@ import SomaCore
 public enum FileCacheBackend {
     public static let name = "filecache"
 
+    /// The one declaration of its setting: it describes it and reads it.
+    public static let directory = Setting<String?>("FILECACHE_DIR", "Selects the file cache: the directory that holds one file per cached entry")
+
     public static let description = BackendDescription(
         name: name,
-        settings: [SettingDescription("FILECACHE_DIR", "Selects the file cache: the directory that holds one file per cached entry")],
+        settings: [directory],
         // Above Redis (100): with both configured, the file cache is the one chosen.
-        automatic: [.whenSet("FILECACHE_DIR", priority: 150)],
-        location: { configuration in configuration.string("FILECACHE_DIR") ?? "no directory set" })
+        automatic: [.whenSet(directory, priority: 150)],
+        location: { configuration in (try? configuration.value(directory)).flatMap { $0 } ?? "no directory set" })
 
     @Sendable public static func register(into registry: inout BackendRegistry) {
         registry.registerCache(description) { configuration in
-            guard let directory = configuration.string("FILECACHE_DIR") else {
-                throw BackendError.invalidSetting(name: "FILECACHE_DIR", reason: "the file cache needs a directory")
+            guard let directory = try configuration.value(directory) else {
+                throw BackendError.invalidSetting(name: Self.directory.name, reason: "the file cache needs a directory")
             }
             // Nothing runs beside a file cache; a backend with a pool or a loop lists it here as a
             // `Service` (`CloseAtShutdown { ... }` for what only needs closing at the end).
