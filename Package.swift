@@ -258,7 +258,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SomaMiniLMTests",
-            dependencies: ["SomaMiniLM", "SomaCore"],
+            dependencies: ["SomaMiniLM", "SomaCore", "ConformanceKit"],
             path: "Tests/SomaMiniLMTests",
             swiftSettings: strictSettings
         ),

@@ -48,24 +48,30 @@ public enum CacheConformance {
             try await Task.sleep(for: .milliseconds(6500))
             #expect(try await cache.get(key) == nil)
         },
-        Check("counter counts within a window and starts anew after it") { cache in
+    ]
+
+    /// For caches that declare `sharedCounters` (the rate limit then counts in them).
+    public static let sharedCounterChecks: [Check] = [
+        Check("shared counters count within a window and start anew after it") { cache in
+            let counters = try #require(cache.sharedCounters, "runs for caches that declare shared counters")
             // Counting uses a long window so a loaded machine cannot cross its end between calls.
             let counted = "test:counter:\(UUID())"
-            let first = try await cache.increment(counted, window: .seconds(30))
+            let first = try await counters.increment(counted, window: .seconds(30))
             #expect(first.count == 1)
             #expect(first.resetsIn > .zero && first.resetsIn <= .seconds(30))
-            #expect(try await cache.increment(counted, window: .seconds(30)).count == 2)
-            #expect(try await cache.increment(counted, window: .seconds(30)).count == 3)
+            #expect(try await counters.increment(counted, window: .seconds(30)).count == 2)
+            #expect(try await counters.increment(counted, window: .seconds(30)).count == 3)
             let short = "test:counter:\(UUID())"
-            #expect(try await cache.increment(short, window: .seconds(1)).count == 1)
+            #expect(try await counters.increment(short, window: .seconds(1)).count == 1)
             try await Task.sleep(for: .milliseconds(1500))
-            #expect(try await cache.increment(short, window: .seconds(1)).count == 1)
+            #expect(try await counters.increment(short, window: .seconds(1)).count == 1)
         },
-        Check("counters are independent") { cache in
+        Check("shared counters are independent") { cache in
+            let counters = try #require(cache.sharedCounters, "runs for caches that declare shared counters")
             let a = "test:a:\(UUID())", b = "test:b:\(UUID())"
-            _ = try await cache.increment(a, window: .seconds(30))
-            _ = try await cache.increment(a, window: .seconds(30))
-            #expect(try await cache.increment(b, window: .seconds(30)).count == 1)
+            _ = try await counters.increment(a, window: .seconds(30))
+            _ = try await counters.increment(a, window: .seconds(30))
+            #expect(try await counters.increment(b, window: .seconds(30)).count == 1)
         },
     ]
 }

@@ -6,7 +6,6 @@ public struct NoCache: MemoryCache {
     public func get(_ key: String) async throws -> [UInt8]? { nil }
     public func put(_ key: String, value: [UInt8]?, order: Int64, ttl: Duration) async throws {}
     public func delete(_ keys: [String]) async throws {}
-    public func increment(_ key: String, window: Duration) async throws -> CounterValue { CounterValue(count: 1, resetsIn: window) }
     public func isHealthy() async -> Bool { true }
 }
 

@@ -21,6 +21,13 @@ let testHTTP = BackendHTTPClient.make()
         return OpenAIEmbedder(settings: settings, dimension: server.dimension, http: testHTTP)
     }
 
+    @Test(arguments: EmbedderConformance.checks)
+    func conformance(_ check: EmbedderConformance.Check) async throws {
+        let server = try await EmbeddingsStandIn()
+        try await check.run(embedder(server))
+        #expect(try await server.stats().refused.isEmpty, "every request had the shape OpenAI documents")
+    }
+
     @Test func batchesTextsAndSendsWellFormedRequests() async throws {
         let server = try await EmbeddingsStandIn()
         let embedder = embedder(server) { $0.batchSize = 8; $0.concurrency = 1 }

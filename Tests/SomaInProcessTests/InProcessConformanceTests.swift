@@ -27,8 +27,22 @@ struct InProcessConformanceTests {
         try await check.run(InProcessVectorIndex())
     }
 
-    @Test(arguments: BusConformance.checks)
+    @Test(arguments: BusConformance.checks + VolatileBusConformance.checks)
     func bus(_ check: BusConformance.Check) async throws {
         try await check.run(InProcessEventBus())
+    }
+
+    @Test(arguments: EmbedderConformance.checks)
+    func hashEmbedder(_ check: EmbedderConformance.Check) async throws {
+        try await check.run(HashEmbedder(dimension: 64))
+    }
+
+    /// Their row of the ability matrix: what each declares, so the suites above run for it.
+    @Test func declaredAbilities() {
+        #expect(Abilities.of(InProcessStorage()) == [.wordSearch])
+        #expect(Abilities.of(InProcessCache()).isEmpty)
+        #expect(Abilities.of(InProcessVectorIndex()).isEmpty)
+        #expect(Abilities.of(InProcessEventBus()) == [.volatileLog])
+        #expect(Abilities.of(StorageWithoutWordSearch(InProcessStorage())).isEmpty)
     }
 }

@@ -18,4 +18,9 @@ struct KafkaEventBusTests {
     func conformance(_ check: BusConformance.Check) async throws {
         try await check.run(try Self.bus())
     }
+
+    /// Its row of the ability matrix: a durable log, nothing else declared.
+    @Test func declaredAbilities() throws {
+        #expect(Abilities.of(try Self.bus()).isEmpty)
+    }
 }

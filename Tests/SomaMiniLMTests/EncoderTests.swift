@@ -1,3 +1,4 @@
+import ConformanceKit
 import Foundation
 import SomaCore
 import Testing
@@ -14,6 +15,11 @@ func settingsForTests() -> MiniLMEmbedder.Settings {
 }
 
 @Suite struct EncoderTests {
+    @Test(arguments: EmbedderConformance.checks)
+    func conformance(_ check: EmbedderConformance.Check) async throws {
+        try await check.run(try sharedEmbedder.get())
+    }
+
     /// The similarity matrix the sentence-transformers README publishes for this model.
     @Test func publishedSimilarities() async throws {
         let embedder = try sharedEmbedder.get()

@@ -42,6 +42,20 @@ struct PgVectorTests {
         try await check.run(RecordFirstVectors(index: index, storage: storage))
     }
 
+    @Test(arguments: RecordBoundConformance.checks)
+    func vectorsInTheRecordsTransaction(_ check: RecordBoundConformance.Check) async throws {
+        let storage = try await PostgresTestSupport.storage()
+        let index = try PgVectorIndex(storage: storage, table: "test_vectors_\(UUID().uuidString.prefix(8).lowercased())")
+        try await check.run(BoundPair(storage: storage, vectors: index))
+    }
+
+    /// Their row of the ability matrix.
+    @Test func declaredAbilities() async throws {
+        let storage = try await PostgresTestSupport.storage()
+        #expect(Abilities.of(storage) == [.wordSearch, .sharedTransactions])
+        #expect(Abilities.of(try PgVectorIndex(storage: storage)) == [.vectorsInRecordTransaction])
+    }
+
     @Test func deletingARecordDeletesItsVectorAndStaleVectorsAreIgnored() async throws {
         let storage = try await PostgresTestSupport.storage()
         let index = try PgVectorIndex(storage: storage, table: "test_vectors_cascade")

@@ -27,6 +27,11 @@ struct QdrantVectorTests {
         return (stats?["invalid_examples"] as? [String]) ?? ["unreadable stats"]
     }
 
+    /// Its row of the ability matrix: an index in its own server shares no transaction.
+    @Test func declaredAbilities() {
+        #expect(Abilities.of(Self.index()).isEmpty)
+    }
+
     @Test(arguments: VectorConformance.checks)
     func conformance(_ check: VectorConformance.Check) async throws {
         try await check.run(Self.index())

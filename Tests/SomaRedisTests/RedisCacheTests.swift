@@ -11,9 +11,15 @@ struct RedisCacheTests {
         try RedisClient(try RedisEndpoint(BackendConfiguration(["REDIS_URL": TestServers.redisURL!])))
     }
 
-    @Test(arguments: CacheConformance.checks)
+    @Test(arguments: CacheConformance.checks + CacheConformance.sharedCounterChecks)
     func conformance(_ check: CacheConformance.Check) async throws {
         try await check.run(RedisCache(client: try Self.client()))
+    }
+
+    /// Its row of the ability matrix (the stream bus is durable: it declares nothing).
+    @Test func declaredAbilities() throws {
+        #expect(Abilities.of(RedisCache(client: try Self.client())) == [.sharedCounters])
+        #expect(Abilities.of(RedisStreamBus(client: try Self.client(), settings: .init())).isEmpty)
     }
 
     @Test func endpointReadsURLAndOverrides() throws {

@@ -24,6 +24,21 @@ struct SQLiteConformanceTests {
         try await check.run(try await SQLiteVectorIndex(database: database, dimension: VectorConformance.dimension))
     }
 
+    @Test(arguments: RecordBoundConformance.checks)
+    func vectorsInTheRecordsTransaction(_ check: RecordBoundConformance.Check) async throws {
+        let database = try SQLiteDatabase(directory: temporaryDirectory())
+        let vectors = try await SQLiteVectorIndex(database: database, dimension: VectorConformance.dimension)
+        try await check.run(BoundPair(storage: SQLiteStorage(database: database), vectors: vectors))
+    }
+
+    /// Their row of the ability matrix.
+    @Test func declaredAbilities() async throws {
+        let database = try SQLiteDatabase(directory: temporaryDirectory())
+        #expect(Abilities.of(SQLiteStorage(database: database)) == [.wordSearch, .sharedTransactions])
+        #expect(Abilities.of(try await SQLiteVectorIndex(database: database, dimension: 4)) == [.vectorsInRecordTransaction])
+        #expect(Abilities.of(InMemoryANNIndex(dimension: 4)).isEmpty)
+    }
+
     @Test(arguments: VectorConformance.checks)
     func inMemoryGraph(_ check: VectorConformance.Check) async throws {
         var parameters = ANNParameters()

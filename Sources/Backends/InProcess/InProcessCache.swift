@@ -2,7 +2,7 @@ import Foundation
 import SomaCore
 import Synchronization
 
-/// An LRU cache with per-entry expiry and fixed-window counters, in process memory.
+/// An LRU cache with per-entry expiry, in process memory. Its process counts rate limits itself.
 public final class InProcessCache: MemoryCache {
     private struct Entry {
         /// nil: a tombstone.
@@ -16,7 +16,6 @@ public final class InProcessCache: MemoryCache {
     }
 
     private let state: Mutex<State>
-    private let counters = WindowCounters()
     private let clock = ContinuousClock()
 
     public init(capacity: Int = 10_000) {
@@ -49,10 +48,6 @@ public final class InProcessCache: MemoryCache {
 
     public func delete(_ keys: [String]) async throws {
         state.withLock { state in for key in keys { state.entries.remove(key) } }
-    }
-
-    public func increment(_ key: String, window: Duration) async throws -> CounterValue {
-        counters.increment(key, window: window)
     }
 
     public func isHealthy() async -> Bool { true }

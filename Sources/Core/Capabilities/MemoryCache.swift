@@ -1,6 +1,7 @@
 import Foundation
 
-/// A shared cache of encoded records, and the atomic counters rate limits need.
+/// A shared cache of encoded records; a cache shared between processes may also declare the
+/// counters rate limits need (`sharedCounters`).
 ///
 /// Entries carry an `order` (for records, their update time in microseconds) so that a slow
 /// read-through fill can never put back a record older than a write that already invalidated it:
@@ -15,10 +16,17 @@ public protocol MemoryCache: Sendable {
     func get(_ keys: [String]) async throws -> [[UInt8]?]
     func put(_ entries: [CacheEntry], ttl: Duration) async throws
     func delete(_ keys: [String]) async throws
+    func isHealthy() async -> Bool
+    /// Its counters when every process using the cache sees the same ones (Redis): rate limits
+    /// then hold across replicas. nil: each process counts its own requests (`WindowCounters`).
+    var sharedCounters: (any SharedCounters)? { get }
+}
+
+/// Atomic fixed-window counters shared between processes, for rate limits.
+public protocol SharedCounters: Sendable {
     /// Adds one to the counter `key`, creating it with the given lifetime; the window is fixed from
     /// the first increment. Returns the new count and the time left until the counter expires.
     func increment(_ key: String, window: Duration) async throws -> CounterValue
-    func isHealthy() async -> Bool
 }
 
 /// One entry of a batched `put`.
@@ -36,6 +44,8 @@ public struct CacheEntry: Sendable {
 }
 
 extension MemoryCache {
+    public var sharedCounters: (any SharedCounters)? { nil }
+
     /// Values for several keys (nil where absent); a networked cache answers in one round trip.
     public func get(_ keys: [String]) async throws -> [[UInt8]?] {
         var values: [[UInt8]?] = []

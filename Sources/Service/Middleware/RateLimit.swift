@@ -32,7 +32,8 @@ struct RateLimitMiddleware: RouterMiddleware {
 
     let policy: RateLimitPolicy
     let cache: any MemoryCache
-    /// Counts in this process while the shared cache is away, so the limit still holds per replica.
+    /// Counts in this process when the cache shares no counters, or while it is away, so the limit
+    /// still holds per replica.
     let localCounters = WindowCounters()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -41,7 +42,7 @@ struct RateLimitMiddleware: RouterMiddleware {
         }
         // A cache that is away must not take the API down with it: the limit falls back to this process.
         let key = "soma:rl:\(context.principal)"
-        var counter = try? await cache.increment(key, window: policy.window)
+        var counter = try? await cache.sharedCounters?.increment(key, window: policy.window)
         if counter == nil { counter = localCounters.increment(key, window: policy.window) }
         if let counter, case .refuse(let retryAfter) = policy.decide(counter) {
             throw APIError(

@@ -9,7 +9,10 @@ import Synchronization
 /// tombstones, so after any failure the client raises the shared generation before it uses the cache
 /// again: every entry written before the outage then reads as a miss, and no replica serves a record
 /// older than a write it did not see.
-public final class RedisCache: MemoryCache {
+public final class RedisCache: MemoryCache, SharedCounters {
+    /// Every replica on this Redis counts in the same keys.
+    public var sharedCounters: (any SharedCounters)? { self }
+
     static let generationKey = "soma:cache:generation"
 
     private let client: RedisClient

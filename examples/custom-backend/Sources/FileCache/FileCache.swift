@@ -5,8 +5,8 @@ import Synchronization
 /// A `MemoryCache` kept in files, one per key, so a restarted process finds its records warm. An
 /// entry is written to a temporary file and renamed over the old one, so a reader sees a whole
 /// entry or none. One process owns a directory: a lock in its memory orders the read-compare-write
-/// of `put` (two processes sharing one directory could interleave), and counters for the rate limit
-/// are counted in that process's memory.
+/// of `put` (two processes sharing one directory could interleave). It declares no shared counters,
+/// so each process counts its own rate limits.
 public final class FileCache: MemoryCache {
     struct Entry: Codable {
         /// nil: a tombstone.
@@ -18,7 +18,6 @@ public final class FileCache: MemoryCache {
 
     public let directory: URL
     private let writing = Mutex(())
-    private let counters = WindowCounters()
 
     public init(directory: String) throws {
         self.directory = URL(filePath: directory, directoryHint: .isDirectory)
@@ -56,10 +55,6 @@ public final class FileCache: MemoryCache {
         writing.withLock { _ in
             for key in keys { try? FileManager.default.removeItem(at: file(key)) }
         }
-    }
-
-    public func increment(_ key: String, window: Duration) async throws -> CounterValue {
-        counters.increment(key, window: window)
     }
 
     public func isHealthy() async -> Bool {
