@@ -5,6 +5,11 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+// Products several targets import; every target declares each product it imports (a test checks).
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+
 let package = Package(
     name: "SomaFractalMemory",
     platforms: [.macOS(.v15)],
@@ -45,13 +50,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         .target(
             name: "SomaCore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), logging,
             ],
             path: "Sources/Core",
             swiftSettings: strictSettings
@@ -77,7 +83,7 @@ let package = Package(
         .target(
             name: "SomaSQLite",
             dependencies: [
-                "SomaCore", "SomaANN", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                "SomaCore", "SomaANN", .product(name: "GRDB", package: "GRDB.swift"), logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Backends/SQLite",
@@ -89,7 +95,7 @@ let package = Package(
                 "SomaCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
+                logging,
             ],
             path: "Sources/Backends/Postgres",
             swiftSettings: strictSettings
@@ -102,13 +108,13 @@ let package = Package(
         ),
         .target(
             name: "SomaQdrant",
-            dependencies: ["SomaCore", "SomaBackendHTTP", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: ["SomaCore", "SomaBackendHTTP", .product(name: "AsyncHTTPClient", package: "async-http-client"), nioCore, nioHTTP1],
             path: "Sources/Backends/Qdrant",
             swiftSettings: strictSettings
         ),
         .target(
             name: "SomaEmbedders",
-            dependencies: ["SomaCore", "SomaBackendHTTP", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: ["SomaCore", "SomaBackendHTTP", .product(name: "AsyncHTTPClient", package: "async-http-client"), nioCore, nioHTTP1],
             path: "Sources/Backends/Embedders",
             swiftSettings: strictSettings
         ),
@@ -135,11 +141,11 @@ let package = Package(
             dependencies: [
                 "SomaCore",
                 "CHiredis",
-                .product(name: "NIOCore", package: "swift-nio"),
+                nioCore,
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
+                logging,
             ],
             path: "Sources/Backends/Redis/Client",
             swiftSettings: strictSettings
@@ -165,12 +171,14 @@ let package = Package(
                 "SomaCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
+                logging,
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                nioCore,
             ],
             path: "Sources/Service",
             exclude: ["Console/assets"],
@@ -198,9 +206,12 @@ let package = Package(
                 .target(name: "SomaKafka", condition: .when(traits: ["Kafka"])),
                 .target(name: "SomaEmbedders", condition: .when(traits: ["OpenAIEmbedder"])),
                 .target(name: "SomaMiniLM", condition: .when(traits: ["MiniLM"])),
+                "SomaCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                logging,
             ],
             path: "Sources/Commands",
             swiftSettings: strictSettings
@@ -209,50 +220,50 @@ let package = Package(
             name: "ConformanceKit",
             dependencies: [
                 "SomaCore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), nioCore,
             ],
             path: "Tests/ConformanceKit",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SomaCoreTests",
-            dependencies: ["SomaCore"],
+            dependencies: ["SomaCore", logging],
             path: "Tests/SomaCoreTests",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SomaInProcessTests",
-            dependencies: ["SomaInProcess", "ConformanceKit"],
+            dependencies: ["SomaInProcess", "SomaCore", "ConformanceKit"],
             path: "Tests/SomaInProcessTests",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SomaSQLiteTests",
-            dependencies: ["SomaSQLite", "SomaANN", "ConformanceKit"],
+            dependencies: ["SomaSQLite", "SomaANN", "SomaCore", "ConformanceKit", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/SomaSQLiteTests",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SomaPostgresTests",
-            dependencies: ["SomaPostgres", "ConformanceKit"],
+            dependencies: ["SomaPostgres", "SomaCore", "ConformanceKit", .product(name: "PostgresNIO", package: "postgres-nio"), logging],
             path: "Tests/SomaPostgresTests",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SomaQdrantTests",
-            dependencies: ["SomaQdrant", "ConformanceKit"],
+            dependencies: ["SomaQdrant", "SomaBackendHTTP", "SomaCore", "ConformanceKit"],
             path: "Tests/SomaQdrantTests",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SomaKafkaTests",
-            dependencies: ["SomaKafka", "ConformanceKit"],
+            dependencies: ["SomaKafka", "SomaCore", "ConformanceKit"],
             path: "Tests/SomaKafkaTests",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SomaEmbeddersTests",
-            dependencies: ["SomaEmbedders", "ConformanceKit"],
+            dependencies: ["SomaEmbedders", "SomaBackendHTTP", "SomaCore", "ConformanceKit"],
             path: "Tests/SomaEmbeddersTests",
             swiftSettings: strictSettings
         ),
@@ -264,15 +275,15 @@ let package = Package(
         ),
         .testTarget(
             name: "SomaRedisTests",
-            dependencies: ["SomaRedis", "ConformanceKit"],
+            dependencies: ["SomaRedis", "SomaCore", "ConformanceKit"],
             path: "Tests/SomaRedisTests",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SomaStackTests",
             dependencies: [
-                "ConformanceKit", "SomaCore", "SomaRedis", "SomaQdrant", "SomaCommands", "SomaService",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "ConformanceKit", "SomaCore", "SomaRedis", "SomaQdrant", "SomaBackendHTTP", "SomaCommands", "SomaService",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), logging, nioCore,
             ],
             path: "Tests/SomaStackTests",
             swiftSettings: strictSettings
@@ -288,8 +299,12 @@ let package = Package(
             dependencies: [
                 "SomaService",
                 "SomaInProcess",
+                "SomaCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                logging,
             ],
             path: "Tests/SomaServiceTests",
             swiftSettings: strictSettings
