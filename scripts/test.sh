@@ -19,6 +19,9 @@ for variable in SOMA_TEST_POSTGRES_URL SOMA_TEST_POSTGRES_STACK_URL SOMA_TEST_PO
     SOMA_TEST_TLS_POSTGRES_URL SOMA_TEST_QDRANT_URL SOMA_TEST_KAFKA_BOOTSTRAP SOMA_TEST_SERVERS_SCRIPT; do
     [ -n "${!variable:-}" ] || { echo "scripts/servers.sh fresh did not provide $variable: its server did not start" >&2; exit 1; }
 done
+# The shape checks first: formatting (swift-format) and every import declared in Package.swift.
+scripts/format.sh --check
+python3 scripts/check_imports.py
 swift build --build-tests
 source scripts/lib/test_steps.sh
 # The embedder suites start Python stand-ins and `soma` processes; beside the other suites that load

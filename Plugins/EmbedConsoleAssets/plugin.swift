@@ -17,11 +17,13 @@ struct EmbedConsoleAssets: BuildToolPlugin {
         }
         files += [("vendor/d3.min.js", Self.d3), ("vendor/d3.LICENSE.txt", Self.d3Licence)]
         let output = context.pluginWorkDirectoryURL.appending(path: "ConsoleAssets.swift")
-        return [.buildCommand(
-            displayName: "Embedding the console's \(files.count) files",
-            executable: try context.tool(named: "embed-assets").url,
-            arguments: [output.path()] + files.map { "\($0.name)=\($0.url.path())" },
-            inputFiles: files.map(\.url),
-            outputFiles: [output])]
+        return [
+            .buildCommand(
+                displayName: "Embedding the console's \(files.count) files",
+                executable: try context.tool(named: "embed-assets").url,
+                arguments: [output.path()] + files.map { "\($0.name)=\($0.url.path())" },
+                inputFiles: files.map(\.url),
+                outputFiles: [output])
+        ]
     }
 }

@@ -6,7 +6,8 @@ import SomaCore
 /// Measures the approximate index on vectors from files (raw little-endian float32), so the same
 /// vectors can be given to another implementation. Driven by scripts/ann_bench.py.
 struct ANNBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ann-bench", abstract: "Benchmark the ANN index (see scripts/ann_bench.py).", shouldDisplay: false)
+    static let configuration = CommandConfiguration(
+        commandName: "ann-bench", abstract: "Benchmark the ANN index (see scripts/ann_bench.py).", shouldDisplay: false)
 
     @Option var vectors: String
     @Option var queries: String
@@ -52,7 +53,9 @@ struct ANNBench: AsyncParsableCommand {
     }
 
     /// Query time of exact and graph search at growing sizes: the exact threshold belongs where they cross.
-    static func crossover(_ data: [[Float]], _ probes: [[Float]], parameters: ANNParameters, dimension: Int, k: Int) async throws -> [[String: Double]] {
+    static func crossover(_ data: [[Float]], _ probes: [[Float]], parameters: ANNParameters, dimension: Int, k: Int) async throws -> [[String:
+        Double]]
+    {
         var rows: [[String: Double]] = []
         for size in [500, 1000, 2000, 4000, 8000, 16000] where size <= data.count {
             let subset = Array(data.prefix(size))
@@ -74,7 +77,9 @@ struct ANNBench: AsyncParsableCommand {
         let index = NearestNeighbourIndex(dimension: dimension, parameters: parameters)
         let clock = ContinuousClock(), started = clock.now
         for start in stride(from: 0, to: data.count, by: 1000) {
-            let chunk = (start..<min(start + 1000, data.count)).map { VectorPoint(id: id(for: $0), vector: data[$0], namespace: "bench", type: .episodic, version: 1, payload: [:]) }
+            let chunk = (start..<min(start + 1000, data.count)).map {
+                VectorPoint(id: id(for: $0), vector: data[$0], namespace: "bench", type: .episodic, version: 1, payload: [:])
+            }
             try index.upsert(chunk, labels: Array(start..<(start + chunk.count)))
         }
         await index.waitForMerge()

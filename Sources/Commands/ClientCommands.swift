@@ -30,12 +30,15 @@ struct ClientOptions: ParsableArguments {
     /// A GET whose answer is handed over chunk by chunk as it arrives (an export is as long as the namespace).
     func stream(_ path: String, _ each: (Data) throws -> Void) async throws {
         var request = HTTPClientRequest(url: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
-        if let token = token ?? ProcessInfo.processInfo.environment[ServiceSetting.apiToken.name], !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let token = token ?? ProcessInfo.processInfo.environment[ServiceSetting.apiToken.name], !token.isEmpty {
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
         if let namespace { request.headers.add(name: "X-Soma-Namespace", value: namespace) }
         let response = try await HTTPClient.shared.execute(request, timeout: .hours(24))
         guard (200..<300).contains(Int(response.status.code)) else {
             let body = try await response.body.collect(upTo: 1 << 20)
-            FileHandle.standardError.write(Data("soma: server answered \(response.status.code): ".utf8) + Data(body.readableBytesView) + Data("\n".utf8))
+            FileHandle.standardError.write(
+                Data("soma: server answered \(response.status.code): ".utf8) + Data(body.readableBytesView) + Data("\n".utf8))
             throw ExitCode(1)
         }
         for try await buffer in response.body { try each(Data(buffer.readableBytesView)) }
@@ -50,7 +53,9 @@ struct ClientOptions: ParsableArguments {
         request.httpMethod = method
         request.httpBody = body
         if body != nil { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        if let token = token ?? ProcessInfo.processInfo.environment[ServiceSetting.apiToken.name], !token.isEmpty { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let token = token ?? ProcessInfo.processInfo.environment[ServiceSetting.apiToken.name], !token.isEmpty {
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        }
         if let namespace { request.setValue(namespace, forHTTPHeaderField: "X-Soma-Namespace") }
         let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
@@ -94,8 +99,9 @@ struct StoreCommand: AsyncParsableCommand {
         let answer = try await client.send("POST", "/v1/memories", body: try ClientOptions.json(body))
         guard output.human, let memory = try? JSONSerialization.jsonObject(with: answer) as? [String: Any] else { return printData(answer) }
         let colour = Terminal.colour()
-        print("\(Terminal.styled("stored", .green, colour: colour)) \(memory["coord"] ?? coord) in \(memory["namespace"] ?? "?"): "
-              + "version \(memory["version"] ?? "?"), \(memory["type"] ?? type)")
+        print(
+            "\(Terminal.styled("stored", .green, colour: colour)) \(memory["coord"] ?? coord) in \(memory["namespace"] ?? "?"): "
+                + "version \(memory["version"] ?? "?"), \(memory["type"] ?? type)")
     }
 }
 
@@ -116,8 +122,10 @@ struct RecallCommand: AsyncParsableCommand {
         guard !results.isEmpty else { return print("no memories match \"\(query)\"") }
         let rows = results.enumerated().map { rank, hit -> [String] in
             let memory = hit["memory"] as? [String: Any] ?? [:]
-            return [String(rank + 1), String(format: "%.3f", hit["score"] as? Double ?? 0), hit["coord"] as? String ?? "",
-                    memory["type"] as? String ?? "", Terminal.preview(memory["payload"] as? [String: Any] ?? [:])]
+            return [
+                String(rank + 1), String(format: "%.3f", hit["score"] as? Double ?? 0), hit["coord"] as? String ?? "",
+                memory["type"] as? String ?? "", Terminal.preview(memory["payload"] as? [String: Any] ?? [:]),
+            ]
         }
         let lines = Terminal.table(header: ["RANK", "SCORE", "COORD", "TYPE", "TEXT"], rows: rows)
         print(Terminal.styled(lines[0], .bold, colour: Terminal.colour()))
@@ -126,7 +134,8 @@ struct RecallCommand: AsyncParsableCommand {
 }
 
 struct ExportCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "export", abstract: "Export a namespace as JSON Lines to standard output (progress on standard error).")
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Export a namespace as JSON Lines to standard output (progress on standard error).")
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
@@ -160,7 +169,8 @@ struct ImportCommand: AsyncParsableCommand {
             let (status, answer) = try await client.exchange("POST", "/v1/import", body: body, contentType: "application/x-ndjson")
             guard (200..<300).contains(status) else {
                 progress.finish("stopped after \(imported.formatted()) memories (earlier batches are stored)")
-                FileHandle.standardError.write(Data("soma: \(Self.locate(answer, batch: Array(batch.map(\.offset)), file: file, status: status))\n".utf8))
+                FileHandle.standardError.write(
+                    Data("soma: \(Self.locate(answer, batch: Array(batch.map(\.offset)), file: file, status: status))\n".utf8))
                 throw ExitCode(1)
             }
             imported += (try? JSONSerialization.jsonObject(with: answer) as? [String: Any])?["imported"] as? Int ?? batch.count
@@ -172,7 +182,9 @@ struct ImportCommand: AsyncParsableCommand {
 
     /// The service names a line of the batch; say which line of the file that is.
     static func locate(_ answer: Data, batch offsets: [Int], file: String, status: Int) -> String {
-        let detail = ((try? JSONSerialization.jsonObject(with: answer) as? [String: Any])?["detail"] as? String) ?? String(decoding: answer.prefix(300), as: UTF8.self)
+        let detail =
+            ((try? JSONSerialization.jsonObject(with: answer) as? [String: Any])?["detail"] as? String)
+            ?? String(decoding: answer.prefix(300), as: UTF8.self)
         guard let match = detail.firstMatch(of: /^line (\d+): (.*)$/), let line = Int(match.1), line >= 1, line <= offsets.count else {
             return "server answered \(status): \(detail)"
         }

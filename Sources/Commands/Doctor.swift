@@ -9,7 +9,8 @@ import SomaService
 /// migrations are checked, not applied; what `serve` would create at start (the SQLite file, a
 /// missing vector collection) is created as `serve` would.
 struct Doctor: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check the configuration and every configured backend, one line each, with a fix for each failure.")
+    static let configuration = CommandConfiguration(
+        abstract: "Check the configuration and every configured backend, one line each, with a fix for each failure.")
 
     @OptionGroup var options: ServerOptions
 
@@ -37,12 +38,17 @@ struct Doctor: AsyncParsableCommand {
             names = try settings.backends.resolved(in: Backends.registry)
             checks.append(Check(check: "settings", ok: true, detail: "read and valid", fix: nil))
         } catch let BackendError.unknownBackend(capability, name, known) {
-            checks.append(Check(
-                check: "settings", ok: false, detail: "\(capability.selectionSetting) names '\(name)', a \(capability) backend this build does not have",
-                fix: "set \(capability.selectionSetting) to one of: \(known.joined(separator: ", ")) (or unset it to let the settings choose)"))
+            checks.append(
+                Check(
+                    check: "settings", ok: false,
+                    detail: "\(capability.selectionSetting) names '\(name)', a \(capability) backend this build does not have",
+                    fix: "set \(capability.selectionSetting) to one of: \(known.joined(separator: ", ")) (or unset it to let the settings choose)"))
             return
         } catch {
-            checks.append(Check(check: "settings", ok: false, detail: "\(error)", fix: "correct the setting named above (`soma config` lists the effective ones)"))
+            checks.append(
+                Check(
+                    check: "settings", ok: false, detail: "\(error)", fix: "correct the setting named above (`soma config` lists the effective ones)")
+            )
             return
         }
         // Checked, never applied: a doctor that migrated would change what it examines.
@@ -52,8 +58,10 @@ struct Doctor: AsyncParsableCommand {
         }
         if let path = source.string(ServiceSetting.apiTokenFile.name) {
             let readable = FileManager.default.isReadableFile(atPath: path)
-            checks.append(Check(check: "token file", ok: readable, detail: readable ? "\(path) is readable" : "cannot read \(path)",
-                                fix: readable ? nil : "make \(ServiceSetting.apiTokenFile.name) point at a file this user can read"))
+            checks.append(
+                Check(
+                    check: "token file", ok: readable, detail: readable ? "\(path) is readable" : "cannot read \(path)",
+                    fix: readable ? nil : "make \(ServiceSetting.apiTokenFile.name) point at a file this user can read"))
         }
         let timeout = timeout
         let found = try? await BackendLifetime.during(logger: .quiet("soma.doctor")) { lifetime in
@@ -68,7 +76,8 @@ struct Doctor: AsyncParsableCommand {
     }
 
     /// Builds each backend (its services under `lifetime`) and asks it to answer, each within `timeout`.
-    static func checkBackends(names: [Capability: String], config: BackendConfiguration, timeout: Int, in lifetime: BackendLifetime) async -> [Check] {
+    static func checkBackends(names: [Capability: String], config: BackendConfiguration, timeout: Int, in lifetime: BackendLifetime) async -> [Check]
+    {
         var checks: [Check] = []
         let embedder = await probe("embedder \(names[.embedder]!)", fix: fix(.embedder, names), timeout: timeout, into: &checks) {
             let embedder = try await Backends.registry.makeEmbedder(names[.embedder]!, config, in: lifetime)
@@ -134,8 +143,11 @@ struct Doctor: AsyncParsableCommand {
             try FileManager.default.removeItem(atPath: probe)
             return Check(check: "data directory", ok: true, detail: "\(path) is writable", fix: nil)
         } catch {
-            return Check(check: "data directory", ok: false, detail: "cannot write in \(path) as uid \(getuid())",
-                         fix: "give uid \(getuid()) write access to \(path) (chown, or the pod's fsGroup), or set \(SharedSettings.dataDirectory.name) to a writable directory")
+            return Check(
+                check: "data directory", ok: false, detail: "cannot write in \(path) as uid \(getuid())",
+                fix:
+                    "give uid \(getuid()) write access to \(path) (chown, or the pod's fsGroup), or set \(SharedSettings.dataDirectory.name) to a writable directory"
+            )
         }
     }
 

@@ -34,7 +34,8 @@ struct MCPCommand: AsyncParsableCommand {
         try await server.withEngine(label: "soma.mcp", logToStandardError: true) { started, engine, _ in
             let settings = started.settings
             let mcp = await MemoryMCPServer.make(
-                engine: engine, namespace: namespace ?? settings.defaultNamespace, maxBodyBytes: settings.maxBodyBytes, maxJSONDepth: settings.maxJSONDepth)
+                engine: engine, namespace: namespace ?? settings.defaultNamespace, maxBodyBytes: settings.maxBodyBytes,
+                maxJSONDepth: settings.maxJSONDepth)
             try await mcp.start(transport: StdioTransport())
             await mcp.waitUntilCompleted()
             try? await engine.vectors.flush()
@@ -78,7 +79,9 @@ struct MCPCommand: AsyncParsableCommand {
             } else {
                 // The service refused the request itself (401, 403, 429, 503): a JSON-RPC error with its reason.
                 let detail = (reply?["detail"] as? String) ?? String(decoding: answer.prefix(500), as: UTF8.self)
-                let error: [String: Any] = ["jsonrpc": "2.0", "id": id, "error": ["code": -32000, "message": "the service answered \(status): \(detail)"]]
+                let error: [String: Any] = [
+                    "jsonrpc": "2.0", "id": id, "error": ["code": -32000, "message": "the service answered \(status): \(detail)"],
+                ]
                 FileHandle.standardOutput.write(try JSONSerialization.data(withJSONObject: error) + Data("\n".utf8))
             }
         }

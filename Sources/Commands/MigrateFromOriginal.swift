@@ -29,9 +29,12 @@ struct MigrateFromOriginal: AsyncParsableCommand {
     func run() async throws {
         guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000") }
         let (from, namespace, batchSize) = (from, namespace, batchSize)
-        try await options.withEngine(label: "soma.migrate", adjust: { settings in
-            settings.engine.indexSynchronously = true  // no consumer runs for a one-off copy
-        }) { started, engine, lifetime in
+        try await options.withEngine(
+            label: "soma.migrate",
+            adjust: { settings in
+                settings.engine.indexSynchronously = true  // no consumer runs for a one-off copy
+            }
+        ) { started, engine, lifetime in
             let original: OriginalKVStore
             do {
                 original = try await lifetime.start(try OriginalKVStore.open(url: from), name: "original postgres")
@@ -39,8 +42,9 @@ struct MigrateFromOriginal: AsyncParsableCommand {
                 throw StartupFailure("--from: \(error)")
             }
             var tally = MigrationTally(logger: started.logger, progress: ProgressReport("memories read"))
-            let migration = Migration(engine: engine, original: original, namespace: namespace, batchSize: batchSize,
-                                      maxDimensions: started.settings.engine.maxCoordinateDimensions)
+            let migration = Migration(
+                engine: engine, original: original, namespace: namespace, batchSize: batchSize,
+                maxDimensions: started.settings.engine.maxCoordinateDimensions)
             do {
                 let total = try await original.count(namespace: namespace)
                 tally.progress.total = total
@@ -115,7 +119,7 @@ struct Migration {
             after = last.key
             for row in rows {
                 guard let (namespace, values) = OriginalMemory.parseKey(row.key), let from = try? Coordinate(values, maxDimensions: maxDimensions),
-                      let value = try? JSONReader.value(Array(row.value.utf8))
+                    let value = try? JSONReader.value(Array(row.value.utf8))
                 else { continue }  // refused with its memory above
                 let links: [Link]
                 do {
@@ -153,7 +157,8 @@ struct Migration {
             guard let value = try? JSONReader.value(Array(row.value.utf8)) else { throw .init("the value is not JSON") }
             var draft = try OriginalMemory.draft(value, namespace: namespace, coordinate: coordinate, maxDimensions: maxDimensions)
             if value["importance"] == nil, let meta = row.meta.flatMap({ try? JSONReader.value(Array($0.utf8)) }),
-               let importance = meta["importance"]?.doubleValue, importance.isFinite {
+                let importance = meta["importance"]?.doubleValue, importance.isFinite
+            {
                 draft.importance = importance
             }
             do {
@@ -167,7 +172,8 @@ struct Migration {
 
     /// The drafts whose memory storage does not already hold with the same content.
     func changed(_ drafts: [MemoryDraft], in namespace: String) async throws -> [MemoryDraft] {
-        let held = try await engine.storage.get(namespace: namespace, ids: drafts.map { MemoryID.make(namespace: namespace, coordinate: $0.coordinate) })
+        let held = try await engine.storage.get(
+            namespace: namespace, ids: drafts.map { MemoryID.make(namespace: namespace, coordinate: $0.coordinate) })
         let byCoordinate = Dictionary(held.map { ($0.coordinate, $0) }, uniquingKeysWith: { first, _ in first })
         return drafts.filter { draft in
             guard let memory = byCoordinate[draft.coordinate] else { return true }

@@ -6,7 +6,8 @@ import SomaCore
 /// through the ordering script, then reads it back), as the service's requests use it. Driven by
 /// scripts/bench_redis.sh; reads REDIS_URL and the other REDIS_* settings from the environment.
 struct RedisBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "redis-bench", abstract: "Benchmark the Redis cache (see scripts/bench_redis.sh).", shouldDisplay: false)
+    static let configuration = CommandConfiguration(
+        commandName: "redis-bench", abstract: "Benchmark the Redis cache (see scripts/bench_redis.sh).", shouldDisplay: false)
 
     @Option(help: "Concurrent callers.") var callers = 64
     @Option(help: "Seconds to run.") var seconds = 10

@@ -82,8 +82,9 @@ struct Reindex: AsyncParsableCommand {
                 EmbeddingState.modelKey: model, EmbeddingState.generationKey: String(target),
                 EmbeddingState.reindexModelKey: nil, EmbeddingState.reindexGenerationKey: nil,
             ])
-            say("switched: generation \(target) (model \(model)) is now the index. Restart `soma serve` and `soma consume` with this configuration; "
-                + "the vectors of generation \(active.generation) are kept until you drop them.")
+            say(
+                "switched: generation \(target) (model \(model)) is now the index. Restart `soma serve` and `soma consume` with this configuration; "
+                    + "the vectors of generation \(active.generation) are kept until you drop them.")
         }
     }
 }

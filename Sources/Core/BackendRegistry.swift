@@ -89,7 +89,9 @@ public struct BackendDescription: Sendable {
         self.settings = settings.map(\.described)
         self.automatic = automatic
         self.location = location
-        self.diagnosis = diagnosis ?? "check its settings: \(settings.map(\.described.name).joined(separator: ", ")) (`soma config --describe` says what each means)"
+        self.diagnosis =
+            diagnosis
+            ?? "check its settings: \(settings.map(\.described.name).joined(separator: ", ")) (`soma config --describe` says what each means)"
     }
 
     /// Reads `setting`: the service checks what such a backend needs (a data directory) by this, not by its name.

@@ -43,7 +43,9 @@ extension MemoryEvent {
     public init(json bytes: some Collection<UInt8>) throws {
         guard case .object(let fields) = try JSONReader.value(bytes) else { throw JSONReader.Malformed(description: "an event is a JSON object") }
         func field<T>(_ name: String, _ read: (JSONValue) -> T?) throws -> T {
-            guard let value = fields[name].flatMap(read) else { throw JSONReader.Malformed(description: "event field '\(name)' is missing or invalid") }
+            guard let value = fields[name].flatMap(read) else {
+                throw JSONReader.Malformed(description: "event field '\(name)' is missing or invalid")
+            }
             return value
         }
         func optional<T>(_ name: String, _ read: (JSONValue) -> T?) throws -> T? {

@@ -11,10 +11,11 @@ public enum SomaApplication {
         router.add(middleware: ResponseMiddleware(backends: engine.options.backendNames))
         if !settings.corsOrigins.isEmpty {
             let origins = settings.corsOrigins
-            router.add(middleware: CORSMiddleware(
-                allowOrigin: origins.contains("*") ? .all : .custom(origins.joined(separator: ", ")),
-                allowHeaders: [.authorization, .contentType, AuthMiddleware.namespaceHeader, ResponseMiddleware.requestIDHeader],
-                allowMethods: [.get, .post, .patch, .delete, .options]))
+            router.add(
+                middleware: CORSMiddleware(
+                    allowOrigin: origins.contains("*") ? .all : .custom(origins.joined(separator: ", ")),
+                    allowHeaders: [.authorization, .contentType, AuthMiddleware.namespaceHeader, ResponseMiddleware.requestIDHeader],
+                    allowMethods: [.get, .post, .patch, .delete, .options]))
         }
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: OriginalMetricsMiddleware(registry: MetricsBootstrap.registry))
@@ -31,8 +32,10 @@ public enum SomaApplication {
 
     /// What the consumer pod runs: the consumer, and the repair of indexing that failed.
     public static func consumerServices(engine: MemoryEngine, settings: ServiceSettings, logger: Logger) -> [any Service] {
-        [ConsumerService(engine: engine, group: settings.consumerGroup, policy: settings.consumer, logger: logger),
-         PeriodicService.indexRepair(engine, every: settings.repairInterval, logger: logger)]
+        [
+            ConsumerService(engine: engine, group: settings.consumerGroup, policy: settings.consumer, logger: logger),
+            PeriodicService.indexRepair(engine, every: settings.repairInterval, logger: logger),
+        ]
     }
 
     /// Probes and metrics only: the consumer pod's HTTP surface.

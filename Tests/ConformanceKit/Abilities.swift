@@ -80,7 +80,7 @@ public enum RecordBoundConformance {
             #expect(updated.first?.version == 2)
             let moved = try await pair.vectors.search(VectorQuery(vector: unit(2), namespace: ns, limit: 2)).map(\.id)
             #expect(Set(moved) == Set([stored[0].id, stored[2].id]))
-        },
+        }
     ]
 }
 
@@ -102,6 +102,6 @@ public enum VolatileBusConformance {
             #expect(received.count == 3)
             #expect((log.acknowledgedBelow() ?? 0) >= offsets.upperBound, "all three acknowledged")
             await reader.close()
-        },
+        }
     ]
 }

@@ -43,7 +43,10 @@ public enum EmbedderConformance {
         },
         Check("a very long text and unusual characters embed without error") { embedder in
             let long = String(repeating: "a long memory about rockets, weather and launch windows. ", count: 1000)
-            let unusual = ["nul\u{0}inside", "😀 👍🏽 🏳️‍🌈", "e\u{301}\u{302}\u{303} combining", "שלום עולם", "\u{FEFF}\u{200B}zero width", String(repeating: "x", count: 5000)]
+            let unusual = [
+                "nul\u{0}inside", "😀 👍🏽 🏳️‍🌈", "e\u{301}\u{302}\u{303} combining", "שלום עולם", "\u{FEFF}\u{200B}zero width",
+                String(repeating: "x", count: 5000),
+            ]
             expectUsable(try await embedder.embed([long] + unusual), count: unusual.count + 1, embedder, "long and unusual")
         },
     ]

@@ -47,7 +47,9 @@ public enum StorageConformance {
         },
         Check("bulk upsert writes every record") { storage in
             let ns = Fixture.namespace()
-            let drafts = (0..<50).map { Fixture.draft(ns, Fixture.coordinate(Double($0)), ["i": .int(Int64($0))], type: $0 % 2 == 0 ? .episodic : .semantic) }
+            let drafts = (0..<50).map {
+                Fixture.draft(ns, Fixture.coordinate(Double($0)), ["i": .int(Int64($0))], type: $0 % 2 == 0 ? .episodic : .semantic)
+            }
             let stored = try await storage.upsert(drafts, at: Fixture.now)
             #expect(stored.count == 50)
             #expect(try await storage.counts(namespace: ns) == MemoryCounts(episodic: 25, semantic: 25))
@@ -77,14 +79,18 @@ public enum StorageConformance {
             #expect(try await storage.get(namespace: two, ids: [idOfOne]).isEmpty)
             #expect(try await storage.list(namespace: one, type: nil, after: nil, limit: 10).memories.count == 1)
             #expect(try await storage.keywordSearch(namespace: one, query: KeywordQuery(term: "two"), type: nil, limit: 10).isEmpty)
-            #expect(try await storage.range(namespace: one, min: Fixture.coordinate(0, 0), max: Fixture.coordinate(9, 9), type: nil, limit: 10).count == 1)
+            #expect(
+                try await storage.range(namespace: one, min: Fixture.coordinate(0, 0), max: Fixture.coordinate(9, 9), type: nil, limit: 10).count == 1
+            )
             _ = try await storage.delete(namespace: one, coordinates: [coordinate], at: Fixture.now)
             #expect(try await storage.get(namespace: two, coordinate: coordinate) != nil)
             #expect(try await storage.counts(namespace: two).total == 1)
         },
         Check("list pages with a cursor") { storage in
             let ns = Fixture.namespace()
-            let drafts = (0..<25).map { Fixture.draft(ns, Fixture.coordinate(Double($0), 0), ["i": .int(Int64($0))], type: $0 < 5 ? .semantic : .episodic) }
+            let drafts = (0..<25).map {
+                Fixture.draft(ns, Fixture.coordinate(Double($0), 0), ["i": .int(Int64($0))], type: $0 < 5 ? .semantic : .episodic)
+            }
             _ = try await storage.upsert(drafts, at: Fixture.now)
             var seen: [UUID] = []
             var cursor: String?
@@ -107,17 +113,19 @@ public enum StorageConformance {
             _ = try await storage.upsert((inside + outside).map { Fixture.draft(ns, $0, ["p": "x"]) }, at: Fixture.now)
             let found = try await storage.range(namespace: ns, min: Fixture.coordinate(0, 0), max: Fixture.coordinate(1, 1), type: nil, limit: 100)
             #expect(Set(found.map(\.coordinate)) == Set(inside))
-            let none = try await storage.range(namespace: ns, min: Fixture.coordinate(0, 0), max: Fixture.coordinate(1, 1), type: .semantic, limit: 100)
+            let none = try await storage.range(
+                namespace: ns, min: Fixture.coordinate(0, 0), max: Fixture.coordinate(1, 1), type: .semantic, limit: 100)
             #expect(none.isEmpty)
         },
         Check("keyword search: exact, substring, case") { storage in
             let ns = Fixture.namespace()
-            _ = try await storage.upsert([
-                Fixture.draft(ns, Fixture.coordinate(1), ["title": "Apple pie", "tags": ["dessert"]]),
-                Fixture.draft(ns, Fixture.coordinate(2), ["title": "apple"]),
-                Fixture.draft(ns, Fixture.coordinate(3), ["title": "pear"], type: .semantic),
-                Fixture.draft(ns, Fixture.coordinate(4), ["note": ["deep": "pineapple"]]),
-            ], at: Fixture.now)
+            _ = try await storage.upsert(
+                [
+                    Fixture.draft(ns, Fixture.coordinate(1), ["title": "Apple pie", "tags": ["dessert"]]),
+                    Fixture.draft(ns, Fixture.coordinate(2), ["title": "apple"]),
+                    Fixture.draft(ns, Fixture.coordinate(3), ["title": "pear"], type: .semantic),
+                    Fixture.draft(ns, Fixture.coordinate(4), ["note": ["deep": "pineapple"]]),
+                ], at: Fixture.now)
             func coords(_ query: KeywordQuery, _ type: MemoryType? = nil) async throws -> [Coordinate] {
                 try await storage.keywordSearch(namespace: ns, query: query, type: type, limit: 10).map(\.coordinate)
             }

@@ -12,7 +12,9 @@ public struct StorageWithoutWordSearch: MemoryStorage {
     }
 
     public func upsert(_ drafts: [MemoryDraft], at now: Date) async throws -> [Memory] { try await base.upsert(drafts, at: now) }
-    public func get(namespace: String, coordinate: Coordinate) async throws -> Memory? { try await base.get(namespace: namespace, coordinate: coordinate) }
+    public func get(namespace: String, coordinate: Coordinate) async throws -> Memory? {
+        try await base.get(namespace: namespace, coordinate: coordinate)
+    }
     public func get(namespace: String, ids: [UUID]) async throws -> [Memory] { try await base.get(namespace: namespace, ids: ids) }
     public func delete(namespace: String, coordinates: [Coordinate], at now: Date) async throws -> [Memory] {
         try await base.delete(namespace: namespace, coordinates: coordinates, at: now)

@@ -15,7 +15,8 @@ public enum VectorConformance {
         Check("nearest first, scores descending") { index in
             try await index.ensureCollection(dimension: dimension)
             let ns = Fixture.namespace()
-            let exact = point(ns, [1, 0, 0, 0]), near = point(ns, [0.9, 0.1, 0, 0]), far = point(ns, [0, 0, 1, 0]), opposite = point(ns, [-1, 0, 0, 0])
+            let exact = point(ns, [1, 0, 0, 0]), near = point(ns, [0.9, 0.1, 0, 0]), far = point(ns, [0, 0, 1, 0]),
+                opposite = point(ns, [-1, 0, 0, 0])
             try await index.upsert([far, opposite, exact, near])
             let hits = try await index.search(VectorQuery(vector: [1, 0, 0, 0], namespace: ns, limit: 10))
             #expect(hits.map(\.id) == [exact.id, near.id, far.id, opposite.id])
@@ -29,7 +30,8 @@ public enum VectorConformance {
             let a = point(ns, [1, 0, 0, 0]), b = point(ns, [0.6, 0.8, 0, 0]), c = point(ns, [0, 0, 1, 0]), elsewhere = point(other, [1, 0, 0, 0])
             try await index.upsert([a, b, c, elsewhere])
             let query: [Float] = [0.8, 0.6, 0, 0]
-            let searched = Dictionary(uniqueKeysWithValues: try await index.search(VectorQuery(vector: query, namespace: ns, limit: 10)).map { ($0.id, $0.score) })
+            let searched = Dictionary(
+                uniqueKeysWithValues: try await index.search(VectorQuery(vector: query, namespace: ns, limit: 10)).map { ($0.id, $0.score) })
             let found = try await index.similarities(to: query, ids: [a.id, b.id, elsewhere.id, UUID()], namespace: ns)
             #expect(Set(found.keys) == [a.id, b.id], "only the asked points of the namespace")
             for (id, score) in found { #expect(abs(score - searched[id]!) < 1e-4) }

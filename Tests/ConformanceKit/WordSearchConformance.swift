@@ -57,8 +57,9 @@ public enum WordSearchConformance {
             }
             let tuned = BM25(k1: 0.9, b: 0.4)
             let query = WordQuery(parsing: "w5 w40 w9")
-            expectSame(try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: query, scoring: tuned, type: nil, limit: 10),
-                       reference.search(query, scoring: tuned, limit: 10), "k1 0.9, b 0.4")
+            expectSame(
+                try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: query, scoring: tuned, type: nil, limit: 10),
+                reference.search(query, scoring: tuned, limit: 10), "k1 0.9, b 0.4")
         },
         Check("word search follows updates and deletes, filters by type, requires phrase words") { storage in
             let ns = Fixture.namespace()
@@ -73,8 +74,9 @@ public enum WordSearchConformance {
             reference.remove(drafts[6].id)
             for text in ["priya coffee", "w1 w2", "w0"] {
                 let query = WordQuery(parsing: text)
-                expectSame(try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: query, scoring: .standard, type: nil, limit: 20),
-                           reference.search(query, scoring: .standard, limit: 20), text)
+                expectSame(
+                    try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: query, scoring: .standard, type: nil, limit: 20),
+                    reference.search(query, scoring: .standard, limit: 20), text)
             }
             let semantic = Set(drafts.filter { $0.type == .semantic }.map(\.id))
             let query = WordQuery(parsing: "w0 w1")
@@ -82,12 +84,19 @@ public enum WordSearchConformance {
             #expect(!typed.hits.isEmpty && typed.hits.allSatisfy { $0.memory.type == .semantic })
             expectSame(typed, reference.search(query, scoring: .standard, limit: 20) { semantic.contains($0) }, "semantic only")
             let phrase = WordQuery(parsing: "\"coffee with priya\"")
-            let withPhraseWords = try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: phrase, scoring: .standard, type: nil, limit: 20)
+            let withPhraseWords = try await storage.wordSearchOrScan.wordSearch(
+                namespace: ns, query: phrase, scoring: .standard, type: nil, limit: 20)
             #expect(Set(withPhraseWords.hits.map(\.memory.coordinate)) == [drafts[3].coordinate, drafts[4].coordinate])
-            let missing = try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: WordQuery(parsing: "\"priya zzz\" coffee"), scoring: .standard, type: nil, limit: 20)
+            let missing = try await storage.wordSearchOrScan.wordSearch(
+                namespace: ns, query: WordQuery(parsing: "\"priya zzz\" coffee"), scoring: .standard, type: nil, limit: 20)
             #expect(missing.hits.isEmpty, "a phrase word held by no memory matches nothing")
-            #expect(try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: WordQuery(parsing: "zzz"), scoring: .standard, type: nil, limit: 20).hits.isEmpty)
-            #expect(try await storage.wordSearchOrScan.wordSearch(namespace: Fixture.namespace(), query: query, scoring: .standard, type: nil, limit: 20).hits.isEmpty)
+            #expect(
+                try await storage.wordSearchOrScan.wordSearch(
+                    namespace: ns, query: WordQuery(parsing: "zzz"), scoring: .standard, type: nil, limit: 20
+                ).hits.isEmpty)
+            #expect(
+                try await storage.wordSearchOrScan.wordSearch(namespace: Fixture.namespace(), query: query, scoring: .standard, type: nil, limit: 20)
+                    .hits.isEmpty)
         },
     ]
 }

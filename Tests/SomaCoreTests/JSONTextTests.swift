@@ -55,12 +55,14 @@ import Testing
 
     @Test func cachedRecordsRoundTripAndReadWhatCodableWrote() throws {
         let records = [
-            Memory(namespace: "ns", coordinate: try Coordinate([1, -2.5, 1e-3]), type: .semantic,
-                   payload: ["text": "a \"quoted\" / line\n", "n": 3, "x": 0.1, "tags": ["a", .null, true]], importance: 4.25,
-                   createdAt: Date(timeIntervalSinceReferenceDate: 786_000_000.123456), updatedAt: Date(timeIntervalSinceReferenceDate: 786_000_001.5),
-                   version: 7, expiresAt: Date(timeIntervalSinceReferenceDate: 800_000_000.25), embeddingModel: "model@384"),
-            Memory(namespace: "other/ns", coordinate: try Coordinate([0]), type: .episodic, payload: [:],
-                   createdAt: Date(timeIntervalSinceReferenceDate: 1), updatedAt: Date(timeIntervalSinceReferenceDate: 2), version: 1),
+            Memory(
+                namespace: "ns", coordinate: try Coordinate([1, -2.5, 1e-3]), type: .semantic,
+                payload: ["text": "a \"quoted\" / line\n", "n": 3, "x": 0.1, "tags": ["a", .null, true]], importance: 4.25,
+                createdAt: Date(timeIntervalSinceReferenceDate: 786_000_000.123456), updatedAt: Date(timeIntervalSinceReferenceDate: 786_000_001.5),
+                version: 7, expiresAt: Date(timeIntervalSinceReferenceDate: 800_000_000.25), embeddingModel: "model@384"),
+            Memory(
+                namespace: "other/ns", coordinate: try Coordinate([0]), type: .episodic, payload: [:],
+                createdAt: Date(timeIntervalSinceReferenceDate: 1), updatedAt: Date(timeIntervalSinceReferenceDate: 2), version: 1),
         ]
         for record in records {
             #expect(MemoryCacheCodec.decode(MemoryCacheCodec.encode(record)) == record)

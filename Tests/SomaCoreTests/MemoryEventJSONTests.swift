@@ -39,7 +39,8 @@ import SomaCore
     @Test func readsOlderAndLooserEvents() throws {
         let id = UUID()
         // Written before importance and the model were recorded; unknown fields, nulls, lower-case ids.
-        let text = #"{"coordinate":[1,2],"event":"updated","event_id":"\#(id.uuidString.lowercased())","id":"\#(id.uuidString)","#
+        let text =
+            #"{"coordinate":[1,2],"event":"updated","event_id":"\#(id.uuidString.lowercased())","id":"\#(id.uuidString)","#
             + #""namespace":"ns","payload":{},"timestamp":"2025-11-24T16:00:00Z","type":"episodic","version":2,"importance":null,"later":true}"#
         let read = try MemoryEvent(json: Array(text.utf8))
         let decoded = try SomaJSON.decoder().decode(MemoryEvent.self, from: Data(text.utf8))

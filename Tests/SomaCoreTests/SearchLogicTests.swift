@@ -15,14 +15,18 @@ import Testing
     }
 
     @Test func cheapestPathWinsOverFewestHops() {
-        let links = [Link(from: a, to: d, weight: 10), Link(from: a, to: b, weight: 1), Link(from: b, to: c, weight: 1), Link(from: c, to: d, weight: 1)]
+        let links = [
+            Link(from: a, to: d, weight: 10), Link(from: a, to: b, weight: 1), Link(from: b, to: c, weight: 1), Link(from: c, to: d, weight: 1),
+        ]
         let path = run(links, from: a, to: d, maxDepth: 5)
         #expect(path?.coordinates == [a, b, c, d])
         #expect(path?.totalWeight == 3)
     }
 
     @Test func depthBoundLimitsHops() {
-        let links = [Link(from: a, to: d, weight: 10), Link(from: a, to: b, weight: 1), Link(from: b, to: c, weight: 1), Link(from: c, to: d, weight: 1)]
+        let links = [
+            Link(from: a, to: d, weight: 10), Link(from: a, to: b, weight: 1), Link(from: b, to: c, weight: 1), Link(from: c, to: d, weight: 1),
+        ]
         #expect(run(links, from: a, to: d, maxDepth: 2)?.coordinates == [a, d])
         #expect(run([Link(from: a, to: b), Link(from: b, to: c)], from: a, to: c, maxDepth: 1) == nil)
     }

@@ -30,7 +30,9 @@ let testHTTP = BackendHTTPClient.make()
 
     @Test func batchesTextsAndSendsWellFormedRequests() async throws {
         let server = try await EmbeddingsStandIn()
-        let embedder = embedder(server) { $0.batchSize = 8; $0.concurrency = 1 }
+        let embedder = embedder(server) {
+            $0.batchSize = 8; $0.concurrency = 1
+        }
         let texts = (0..<20).map { "memory number \($0)" }
         let vectors = try await embedder.embed(texts)
         #expect(vectors.count == 20)
@@ -60,7 +62,9 @@ let testHTTP = BackendHTTPClient.make()
     @Test func neverHasMoreRequestsInFlightThanTheLimit() async throws {
         let server = try await EmbeddingsStandIn()
         try await server.control(delayMilliseconds: 200)
-        let embedder = embedder(server) { $0.batchSize = 1; $0.concurrency = 2 }
+        let embedder = embedder(server) {
+            $0.batchSize = 1; $0.concurrency = 2
+        }
         async let first = embedder.embed((0..<5).map { "first \($0)" })
         async let second = embedder.embed((0..<5).map { "second \($0)" })
         let answers = try await [first, second]
@@ -100,14 +104,19 @@ let testHTTP = BackendHTTPClient.make()
         try await server.control(script: [["delay_ms": 30_000]])
         let started = ContinuousClock.now
         let error = await #expect(throws: BackendError.self) {
-            try await embedder(server) { $0.timeout = .milliseconds(300); $0.maxAttempts = 1 }.embed(["slow"])
+            try await embedder(server) {
+                $0.timeout = .milliseconds(300); $0.maxAttempts = 1
+            }.embed(["slow"])
         }
         #expect(String(describing: error).contains("timed out"))
         // Far from both figures, so a loaded machine cannot blur them: 300 ms allowed, 30 s answer.
         #expect(ContinuousClock.now - started < .seconds(15))
         // With a second attempt, the next (fast) answer is used.
         try await server.control(script: [["delay_ms": 3000]])
-        #expect(try await embedder(server) { $0.timeout = .milliseconds(300); $0.maxAttempts = 2 }.embed(["slow"]).count == 1)
+        #expect(
+            try await embedder(server) {
+                $0.timeout = .milliseconds(300); $0.maxAttempts = 2
+            }.embed(["slow"]).count == 1)
     }
 
     @Test func refusesVectorsOfTheWrongDimensionWithoutRetrying() async throws {
@@ -154,10 +163,11 @@ let testHTTP = BackendHTTPClient.make()
     }
 
     @Test func readsItsSettingsAndRefusesBadOnes() throws {
-        let settings = try OpenAIEmbedderSettings(BackendConfiguration([
-            "SOMA_EMBEDDINGS_URL": "http://localhost:11434/v1/", "SOMA_EMBEDDINGS_MODEL": "nomic-embed-text",
-            "SOMA_EMBEDDINGS_BATCH_SIZE": "16", "SOMA_EMBEDDINGS_CONCURRENCY": "3", "SOMA_EMBEDDINGS_DIMENSIONS": "256",
-        ]))
+        let settings = try OpenAIEmbedderSettings(
+            BackendConfiguration([
+                "SOMA_EMBEDDINGS_URL": "http://localhost:11434/v1/", "SOMA_EMBEDDINGS_MODEL": "nomic-embed-text",
+                "SOMA_EMBEDDINGS_BATCH_SIZE": "16", "SOMA_EMBEDDINGS_CONCURRENCY": "3", "SOMA_EMBEDDINGS_DIMENSIONS": "256",
+            ]))
         #expect(settings.endpoint == "http://localhost:11434/v1/embeddings")
         #expect(settings.batchSize == 16 && settings.concurrency == 3 && settings.requestedDimensions == 256)
         let refused: [[String: String]] = [

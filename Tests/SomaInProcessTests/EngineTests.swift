@@ -61,7 +61,9 @@ func draft(_ ns: String, _ text: String, _ payload: JSONObject, type: MemoryType
     }
 
     @Test func capsAreEnforcedBeforeAnythingIsWritten() async throws {
-        let engine = try await makeEngine { $0.maxBulkItems = 3; $0.maxPayloadDepth = 2 }
+        let engine = try await makeEngine {
+            $0.maxBulkItems = 3; $0.maxPayloadDepth = 2
+        }
         await #expect(throws: EngineError.self) { try await engine.store((1...4).map { draft("ns", "\($0)", [:]) }) }
         let deep: JSONObject = ["a": ["b": ["c": 1]]]
         await #expect(throws: EngineError.self) { try await engine.store([draft("ns", "1", [:]), draft("ns", "2", deep)]) }
@@ -90,8 +92,12 @@ func draft(_ ns: String, _ text: String, _ payload: JSONObject, type: MemoryType
         let hits = try await engine.recall(RecallRequest(namespace: "ns", query: "cat on a mat", topK: 3))
         #expect(hits.first?.memory.coordinate == coord("1"))
         #expect(hits.map(\.score) == hits.map(\.score).sorted(by: >))
-        #expect(try await engine.recall(RecallRequest(namespace: "ns", query: "cat", topK: 3, type: .semantic)).map(\.memory.coordinate) == [coord("2")])
-        #expect(try await engine.recall(RecallRequest(namespace: "ns", query: "cat", topK: 3, filters: ["tag": "pets"])).map(\.memory.coordinate) == [coord("3")])
+        #expect(
+            try await engine.recall(RecallRequest(namespace: "ns", query: "cat", topK: 3, type: .semantic)).map(\.memory.coordinate) == [coord("2")])
+        #expect(
+            try await engine.recall(RecallRequest(namespace: "ns", query: "cat", topK: 3, filters: ["tag": "pets"])).map(\.memory.coordinate) == [
+                coord("3")
+            ])
         let strict = try await engine.recall(RecallRequest(namespace: "ns", query: "cat on a mat", topK: 3, minScore: 0.5))
         #expect(strict.allSatisfy { $0.score >= 0.5 } && !strict.isEmpty)
         await #expect(throws: EngineError.self) { try await engine.recall(RecallRequest(namespace: "ns", query: "x", topK: 0)) }
@@ -133,7 +139,8 @@ func draft(_ ns: String, _ text: String, _ payload: JSONObject, type: MemoryType
         let plain = try await engine.recall(RecallRequest(namespace: "ns", query: "meeting notes budget", topK: 2))
         #expect(plain.count == 2)
         for project in ["alpha", "beta"] {
-            let hits = try await engine.recallWithContext(RecallRequest(namespace: "ns", query: "meeting notes budget", topK: 2), context: ["project": .string(project)])
+            let hits = try await engine.recallWithContext(
+                RecallRequest(namespace: "ns", query: "meeting notes budget", topK: 2), context: ["project": .string(project)])
             #expect(hits.first?.memory.payload["project"] == .string(project))
             #expect(hits[0].score > hits[1].score)
         }
@@ -254,7 +261,9 @@ func draft(_ ns: String, _ text: String, _ payload: JSONObject, type: MemoryType
         try await drain()
         #expect(try await engine.recall(RecallRequest(namespace: "ns", query: "indexed later", topK: 1)).map(\.memory.coordinate) == [coord("1")])
         // Replaying the old `created` event after an update and a delete must not bring anything back.
-        let stale = MemoryEvent(kind: .created, id: MemoryID.make(namespace: "ns", coordinate: coord("1")), namespace: "ns", coordinate: [1], type: .episodic, timestamp: Date(), version: 1, payload: [:])
+        let stale = MemoryEvent(
+            kind: .created, id: MemoryID.make(namespace: "ns", coordinate: coord("1")), namespace: "ns", coordinate: [1], type: .episodic,
+            timestamp: Date(), version: 1, payload: [:])
         _ = try await engine.delete(namespace: "ns", coordinates: [coord("1")])
         try await drain()
         try await consumer.apply(stale)

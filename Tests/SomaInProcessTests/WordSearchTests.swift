@@ -25,7 +25,8 @@ import Testing
     }
 
     func search(_ engine: MemoryEngine, _ query: String, topK: Int = 10, minScore: Double? = nil) async throws -> [String] {
-        try await engine.keywordSearch(RecallRequest(namespace: "ns", query: query, topK: topK, minScore: minScore)).map(\.memory.coordinate.canonical)
+        try await engine.keywordSearch(RecallRequest(namespace: "ns", query: query, topK: topK, minScore: minScore)).map(
+            \.memory.coordinate.canonical)
     }
 
     /// A storage that declares no word search gets keyword and hybrid recall through the engine's

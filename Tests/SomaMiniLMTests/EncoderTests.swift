@@ -35,8 +35,10 @@ func settingsForTests() -> MiniLMEmbedder.Settings {
     @Test func agreesWithReferenceForwardPass() async throws {
         let embedder = try sharedEmbedder.get()
         var texts = try await Reference.tokenCases(count: 200, seed: 7).map(\.text)
-        texts += ["", "東京 北京大学 한국어", "😀 👍🏽", String(repeating: "a long memory about rockets and weather ", count: 60),
-                  "Falcon launch moved to Friday", "when does the rocket go up?"]
+        texts += [
+            "", "東京 北京大学 한국어", "😀 👍🏽", String(repeating: "a long memory about rockets and weather ", count: 60),
+            "Falcon launch moved to Friday", "when does the rocket go up?",
+        ]
         #expect(texts.count >= 200)
         let expected = try await Reference.embeddings(texts)
         let actual = try await embedder.embed(texts)

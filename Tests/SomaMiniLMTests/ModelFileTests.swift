@@ -79,7 +79,8 @@ import Testing
     /// A configuration whose shapes the weights do not have.
     @Test func wrongShape() async throws {
         let config = URL(fileURLWithPath: Reference.modelDirectory).appendingPathComponent("config.json")
-        let edited = try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "\"intermediate_size\": 1536", with: "\"intermediate_size\": 1024")
+        let edited = try String(contentsOf: config, encoding: .utf8).replacingOccurrences(
+            of: "\"intermediate_size\": 1536", with: "\"intermediate_size\": 1024")
         let directory = try brokenCopy { try replace("config.json", in: $0, with: Data(edited.utf8)) }
         let message = await loadError(directory)
         #expect(message.contains("of shape [1536, 384]; config.json implies [1024, 384]"), "\(message)")

@@ -21,7 +21,8 @@ import Testing
         for item in cases {
             let ids = tokenizer.encode(item.text)
             if ids != item.ids {
-                mismatches.append("\(item.text.unicodeScalars.prefix(40).map { String($0.value, radix: 16) }): \(ids.prefix(40)) != \(item.ids.prefix(40))")
+                mismatches.append(
+                    "\(item.text.unicodeScalars.prefix(40).map { String($0.value, radix: 16) }): \(ids.prefix(40)) != \(item.ids.prefix(40))")
             }
         }
         #expect(mismatches.isEmpty, "\(mismatches.count) of \(cases.count) differ; first: \(mismatches.prefix(3).joined(separator: "\n"))")

@@ -32,7 +32,9 @@ struct RecordFirstVectors: VectorIndex {
     func isHealthy() async -> Bool { await index.isHealthy() }
 }
 
-@Suite("pgvector against a real PostgreSQL 16 with pgvector", .enabled(if: TestServers.postgresURL != nil, Comment(rawValue: TestServers.postgresMissing)))
+@Suite(
+    "pgvector against a real PostgreSQL 16 with pgvector",
+    .enabled(if: TestServers.postgresURL != nil, Comment(rawValue: TestServers.postgresMissing)))
 struct PgVectorTests {
     @Test(arguments: VectorConformance.checks)
     func conformance(_ check: VectorConformance.Check) async throws {
@@ -90,7 +92,8 @@ struct PgVectorTests {
         for version in 1...2 {
             let stored = try await engine.store(Fixture.draft(ns, Fixture.coordinate(1), ["text": .string("version \(version)")]))
             let rows = try await storage.client.query(
-                "SELECT m.xmin::text = v.xmin::text, v.version FROM soma_memories m JOIN \(unescaped: table) v ON v.id = m.id WHERE m.id = \(stored.id)")
+                "SELECT m.xmin::text = v.xmin::text, v.version FROM soma_memories m JOIN \(unescaped: table) v ON v.id = m.id WHERE m.id = \(stored.id)"
+            )
             var found: [(Bool, Int)] = []
             for try await row in rows.decode((Bool, Int).self) { found.append(row) }
             #expect(found.count == 1 && found[0].0 && found[0].1 == version, "\(found)")

@@ -31,11 +31,12 @@ struct PostgresServiceValueTests {
         let keys = (0..<6).map { "test.order.\(UUID().uuidString.prefix(8)).\($0)" }
         let first = Dictionary(uniqueKeysWithValues: keys.map { ($0, Optional("a")) })
         // The same keys in another iteration order (a dictionary's order depends on its capacity).
-        let reordered = try #require([8, 64, 512, 4096].lazy.map { capacity -> [String: String?] in
-            var dictionary = [String: String?](minimumCapacity: capacity)
-            for key in keys { dictionary[key] = "b" }
-            return dictionary
-        }.first { Array($0.keys) != Array(first.keys) })
+        let reordered = try #require(
+            [8, 64, 512, 4096].lazy.map { capacity -> [String: String?] in
+                var dictionary = [String: String?](minimumCapacity: capacity)
+                for key in keys { dictionary[key] = "b" }
+                return dictionary
+            }.first { Array($0.keys) != Array(first.keys) })
         let one = try await PostgresTestSupport.storage(), other = try await PostgresTestSupport.storage()
         for _ in 0..<20 {
             async let a: Void = one.setServiceValues(first)

@@ -6,9 +6,11 @@ import SomaPostgres
 import Testing
 
 /// `sslmode` against a PostgreSQL that serves TLS (Debian's 15, a self-signed certificate).
-@Suite("PostgreSQL sslmode against a TLS server", .enabled(
-    if: ProcessInfo.processInfo.environment["SOMA_TEST_TLS_POSTGRES_URL"] != nil,
-    "needs SOMA_TEST_TLS_POSTGRES_URL: `scripts/servers.sh start` starts Debian's PostgreSQL 15 with TLS"))
+@Suite(
+    "PostgreSQL sslmode against a TLS server",
+    .enabled(
+        if: ProcessInfo.processInfo.environment["SOMA_TEST_TLS_POSTGRES_URL"] != nil,
+        "needs SOMA_TEST_TLS_POSTGRES_URL: `scripts/servers.sh start` starts Debian's PostgreSQL 15 with TLS"))
 struct PostgresTLSTests {
     static let url = ProcessInfo.processInfo.environment["SOMA_TEST_TLS_POSTGRES_URL"] ?? ""
     static let authority = ProcessInfo.processInfo.environment["SOMA_TEST_TLS_POSTGRES_CA"] ?? ""
@@ -38,7 +40,9 @@ struct PostgresTLSTests {
 
     @Test func verifyFullRefusesAnUntrustedCertificateAtStartUp() async throws {
         await #expect {
-            _ = try await PostgresBackends.storage(BackendConfiguration(["POSTGRES_URL": Self.url + "?sslmode=verify-full", "POSTGRES_TIMEOUT_MS": "3000"])).startedForTests()
+            _ = try await PostgresBackends.storage(
+                BackendConfiguration(["POSTGRES_URL": Self.url + "?sslmode=verify-full", "POSTGRES_TIMEOUT_MS": "3000"])
+            ).startedForTests()
         } throws: { error in
             let text = "\(error)"
             // The reason names the certificate check, and no credential leaks into it.

@@ -13,11 +13,14 @@ import Testing
 
 /// Against the Qdrant stand-in (no Qdrant server runs here): every request this adapter makes is
 /// checked against Qdrant's OpenAPI document there, so each test also expects none was refused.
-@Suite("Qdrant adapter against the OpenAPI-checked stand-in", .enabled(if: TestServers.qdrantURL != nil, Comment(rawValue: TestServers.qdrantMissing)))
+@Suite(
+    "Qdrant adapter against the OpenAPI-checked stand-in", .enabled(if: TestServers.qdrantURL != nil, Comment(rawValue: TestServers.qdrantMissing)))
 struct QdrantVectorTests {
     static func index(apiKey: String? = TestServers.qdrantAPIKey) -> QdrantVectorIndex {
-        QdrantVectorIndex(endpoint: QdrantEndpoint(
-            baseURL: TestServers.qdrantURL!, apiKey: apiKey, collection: "test_\(UUID().uuidString.prefix(8).lowercased())"), http: qdrantTestHTTP)
+        QdrantVectorIndex(
+            endpoint: QdrantEndpoint(
+                baseURL: TestServers.qdrantURL!, apiKey: apiKey, collection: "test_\(UUID().uuidString.prefix(8).lowercased())"), http: qdrantTestHTTP
+        )
     }
 
     /// Requests the stand-in refused for breaking Qdrant's OpenAPI document, since it started.
@@ -74,8 +77,9 @@ struct QdrantVectorTests {
 /// No server needed: the adapter against a port nothing listens on.
 @Suite struct QdrantRefusedConnectionTests {
     @Test func aRefusedConnectionIsAnOutageAtOnceNotAfterTheTimeout() async throws {
-        let index = QdrantVectorIndex(endpoint: QdrantEndpoint(
-            baseURL: "http://127.0.0.1:\(try Spawn.freePort())", collection: "nobody", timeout: .seconds(90)), http: qdrantTestHTTP)
+        let index = QdrantVectorIndex(
+            endpoint: QdrantEndpoint(
+                baseURL: "http://127.0.0.1:\(try Spawn.freePort())", collection: "nobody", timeout: .seconds(90)), http: qdrantTestHTTP)
         let started = ContinuousClock.now
         await #expect {
             _ = try await index.search(VectorQuery(vector: [1, 0, 0, 0], namespace: "ns", limit: 3))

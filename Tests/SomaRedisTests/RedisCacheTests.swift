@@ -32,8 +32,12 @@ struct RedisCacheTests {
         #expect(endpoint.tls == nil)
         #expect(try RedisEndpoint(BackendConfiguration(["REDIS_URL": "rediss://cache:6380"])).tls == RedisEndpoint.TLS())
         #expect(try RedisEndpoint(BackendConfiguration(["REDIS_HOST": "cache", "REDIS_TLS": "true"])).tls == RedisEndpoint.TLS())
-        #expect(throws: BackendError.self) { try RedisEndpoint(BackendConfiguration(["REDIS_URL": "redis://cache", "REDIS_TLS_CA_FILE": "/etc/hostname"])) }
-        #expect(throws: BackendError.self) { try RedisEndpoint(BackendConfiguration(["REDIS_URL": "rediss://cache", "REDIS_TLS_CA_FILE": "/no/such/file"])) }
+        #expect(throws: BackendError.self) {
+            try RedisEndpoint(BackendConfiguration(["REDIS_URL": "redis://cache", "REDIS_TLS_CA_FILE": "/etc/hostname"]))
+        }
+        #expect(throws: BackendError.self) {
+            try RedisEndpoint(BackendConfiguration(["REDIS_URL": "rediss://cache", "REDIS_TLS_CA_FILE": "/no/such/file"]))
+        }
         #expect(throws: BackendError.self) { try RedisEndpoint(BackendConfiguration(["REDIS_URL": "http://cache:6380"])) }
         #expect(throws: BackendError.self) { try RedisEndpoint(BackendConfiguration(["REDIS_URL": "redis://cache/notanumber"])) }
     }
@@ -95,7 +99,9 @@ struct RedisCacheTests {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && listen(listener, 8) == 0 && getsockname(listener, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && listen(listener, 8) == 0 && getsockname(listener, $0, &length) == 0
+            }
         }
         #expect(bound)
         // The kernel completes the connection from the backlog; nobody ever reads or writes.
@@ -117,7 +123,8 @@ struct RedisCacheTests {
         // From the start of a stream that does not exist yet: it blocks until the entry below is added.
         let blocked = Task {
             defer { answered.store(true, ordering: .releasing) }
-            return try await client.command(bytes: ["XREAD", "BLOCK", "20000", "STREAMS", stream, "0-0"].map { Array($0.utf8) }, timeout: .seconds(25))
+            return try await client.command(
+                bytes: ["XREAD", "BLOCK", "20000", "STREAMS", stream, "0-0"].map { Array($0.utf8) }, timeout: .seconds(25))
         }
         try await Task.sleep(for: .milliseconds(200))
         for _ in 0..<20 { #expect(try await client.command("PING") == .status("PONG")) }
@@ -157,7 +164,9 @@ struct RedisCacheTests {
     }
 }
 
-@Suite("Redis over TLS (rediss://)", .enabled(if: TestServers.redisTLSURL != nil, "needs SOMA_TEST_REDIS_TLS_URL: run `eval \"$(scripts/servers.sh start)\"` first"))
+@Suite(
+    "Redis over TLS (rediss://)",
+    .enabled(if: TestServers.redisTLSURL != nil, "needs SOMA_TEST_REDIS_TLS_URL: run `eval \"$(scripts/servers.sh start)\"` first"))
 struct RedisTLSTests {
     static func configuration(caFile: String?) -> BackendConfiguration {
         BackendConfiguration(["REDIS_URL": TestServers.redisTLSURL!].merging(caFile.map { ["REDIS_TLS_CA_FILE": $0] } ?? [:]) { $1 })
@@ -186,4 +195,3 @@ struct RedisTLSTests {
         await #expect(throws: RedisError.self) { try await RedisClient(endpoint).command("PING") }
     }
 }
-

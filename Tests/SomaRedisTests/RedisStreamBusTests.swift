@@ -23,7 +23,8 @@ struct RedisStreamBusTests {
         let bus = try Self.bus(claimIdle: .milliseconds(300))
         let ns = Fixture.namespace()
         let dying = try await bus.subscribe(group: "workers", consumer: "dying")
-        let event = MemoryEvent(kind: .created, id: UUID(), namespace: ns, coordinate: [1], type: .episodic, timestamp: Fixture.now, version: 1, payload: [:])
+        let event = MemoryEvent(
+            kind: .created, id: UUID(), namespace: ns, coordinate: [1], type: .episodic, timestamp: Fixture.now, version: 1, payload: [:])
         try await bus.publish([event])
         let taken = try #require(try await dying.next(timeout: .seconds(2)))
         #expect(taken.event == event)

@@ -58,7 +58,9 @@ import ConformanceKit
         let index = NearestNeighbourIndex(dimension: 16, parameters: parameters)
         let vectors = Self.randomVectors(1000, dimension: 16, seed: 5)
         for start in stride(from: 0, to: 1000, by: 100) {
-            let points = vectors[start..<start + 100].map { VectorPoint(id: UUID(), vector: $0, namespace: "ns", type: .episodic, version: 1, payload: [:]) }
+            let points = vectors[start..<start + 100].map {
+                VectorPoint(id: UUID(), vector: $0, namespace: "ns", type: .episodic, version: 1, payload: [:])
+            }
             try index.upsert(points, labels: index.labels(for: points))
             #expect(index.pendingCount <= parameters.maxBuffer + parameters.mergeBatch)
         }
@@ -161,7 +163,9 @@ import ConformanceKit
         let slots = index.graphSlots(namespace: "ns"), live = index.count(namespace: "ns")
         #expect(slots * 2 <= live * 3, "rebuilt: \(slots) slots for \(live) vectors")
         let unaccounted = index.unaccounted(namespace: "ns")
-        #expect(unaccounted.entries == 0 && unaccounted.labels == 0, "every live vector is buffered or in the graph as it is now; no stray label: \(unaccounted)")
+        #expect(
+            unaccounted.entries == 0 && unaccounted.labels == 0,
+            "every live vector is buffered or in the graph as it is now; no stray label: \(unaccounted)")
         // Approximate search under churn misses a few points (a third of the slots may be deleted
         // before a rebuild); the strict check is the bookkeeping above.
         let sample = ids.indices.filter { !deleted.contains(ids[$0]) && ($0 % 13 == 0 || $0 >= 2000 || $0 % 7 == 0) }
@@ -192,7 +196,8 @@ import ConformanceKit
         let replacement = vectors[6].map { -$0 }
         entries[4].entry.vector = replacement
         let added = UUID()
-        entries.append((namespace: "ns", entry: .init(id: added, label: 5000, vector: vectors[0].map { -$0 }, type: .episodic, version: 1, payload: [:])))
+        entries.append(
+            (namespace: "ns", entry: .init(id: added, label: 5000, vector: vectors[0].map { -$0 }, type: .episodic, version: 1, payload: [:])))
         reloaded.load(entries, from: directory)
         #expect(reloaded.pendingCount <= 2, "only the vector the graph lacks and the replaced one are rebuilt")
         #expect(try reloaded.search(VectorQuery(vector: replacement, namespace: "ns", limit: 1)).first?.id == ids[5])

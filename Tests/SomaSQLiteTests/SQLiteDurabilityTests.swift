@@ -29,11 +29,14 @@ import Testing
         database.pool.add(transactionObserver: commits, extent: .observerLifetime)
         let coordinate = try Coordinate([1, 2])
         for version in 1...2 {
-            let stored = try await engine.store(MemoryDraft(namespace: "ns", coordinate: coordinate, payload: ["text": .string("version \(version)")]))
+            let stored = try await engine.store(
+                MemoryDraft(namespace: "ns", coordinate: coordinate, payload: ["text": .string("version \(version)")]))
             #expect(commits.count == version, "one commit per store, not \(commits.count - version + 1)")
             let (model, vectorVersion) = try await database.pool.read { db in
-                (try String.fetchOne(db, sql: "SELECT embedding_model FROM memories WHERE id = ?", arguments: [SQLiteRecords.id(stored.id)]),
-                 try Int.fetchOne(db, sql: "SELECT version FROM vectors WHERE id = ?", arguments: [SQLiteRecords.id(stored.id)]))
+                (
+                    try String.fetchOne(db, sql: "SELECT embedding_model FROM memories WHERE id = ?", arguments: [SQLiteRecords.id(stored.id)]),
+                    try Int.fetchOne(db, sql: "SELECT version FROM vectors WHERE id = ?", arguments: [SQLiteRecords.id(stored.id)])
+                )
             }
             #expect(model == engine.embedder.modelID && vectorVersion == version)
         }
@@ -59,9 +62,12 @@ import Testing
         let coordinates = (0..<40).map { try! Coordinate([Double($0), 1]) }
         do {
             let first = try await engine(directory, threshold: threshold)
-            _ = try await first.store(coordinates.enumerated().map { index, coordinate in
-                MemoryDraft(namespace: "ns", coordinate: coordinate, type: index % 4 == 0 ? .semantic : .episodic, payload: ["text": .string("note number \(index) about topic \(index % 5)")])
-            })
+            _ = try await first.store(
+                coordinates.enumerated().map { index, coordinate in
+                    MemoryDraft(
+                        namespace: "ns", coordinate: coordinate, type: index % 4 == 0 ? .semantic : .episodic,
+                        payload: ["text": .string("note number \(index) about topic \(index % 5)")])
+                })
             try await first.link(namespace: "ns", Link(from: coordinates[0], to: coordinates[1], type: "next", weight: 2))
             _ = try await first.delete(namespace: "ns", coordinates: [coordinates[39]])
             try await first.vectors.flush()
@@ -113,10 +119,11 @@ import Testing
         let old = try DatabaseQueue(path: (directory as NSString).appendingPathComponent(SQLiteDatabase.fileName))
         try SQLiteMigrations.migrator.migrate(old, upTo: "v1_records")
         try await old.write { db in
-            try db.execute(sql: """
-                INSERT INTO memories(id, namespace, coord, coordinate, dims, c0, type, payload, importance, created_at, updated_at, version)
-                VALUES (?, 'ns', '1,2', '[1,2]', 2, 1, 'semantic', '{"title":"Legacy pineapple"}', 1, 0, 0, 3)
-                """, arguments: [SQLiteRecords.id(MemoryID.make(namespace: "ns", coordinate: try Coordinate([1, 2])))])
+            try db.execute(
+                sql: """
+                    INSERT INTO memories(id, namespace, coord, coordinate, dims, c0, type, payload, importance, created_at, updated_at, version)
+                    VALUES (?, 'ns', '1,2', '[1,2]', 2, 1, 'semantic', '{"title":"Legacy pineapple"}', 1, 0, 0, 3)
+                    """, arguments: [SQLiteRecords.id(MemoryID.make(namespace: "ns", coordinate: try Coordinate([1, 2])))])
         }
         try old.close()
         let upgraded = try SQLiteDatabase(directory: directory)
@@ -125,7 +132,8 @@ import Testing
         #expect(try await storage.counts(namespace: "ns") == MemoryCounts(episodic: 0, semantic: 1))
         let found = try await storage.keywordSearch(namespace: "ns", query: KeywordQuery(term: "apple"), type: nil, limit: 5)
         #expect(found.map(\.version) == [3])
-        #expect(try await storage.keywordSearch(namespace: "ns", query: KeywordQuery(term: "title"), type: nil, limit: 5).isEmpty, "keys are not indexed")
+        #expect(
+            try await storage.keywordSearch(namespace: "ns", query: KeywordQuery(term: "title"), type: nil, limit: 5).isEmpty, "keys are not indexed")
     }
 
     @Test func corruptOrUnwritableDataDirectoriesFailClearly() throws {
@@ -152,7 +160,9 @@ import Testing
         var parameters = ANNParameters()
         parameters.exactThreshold = 16
         let points = (0..<600).map { index in
-            VectorPoint(id: UUID(), vector: HashEmbedder(dimension: 32).vector(for: "item \(index) topic \(index % 7)"), namespace: "ns", type: .episodic, version: 1, payload: [:])
+            VectorPoint(
+                id: UUID(), vector: HashEmbedder(dimension: 32).vector(for: "item \(index) topic \(index % 7)"), namespace: "ns", type: .episodic,
+                version: 1, payload: [:])
         }
         do {
             let vectors = try await SQLiteVectorIndex(database: try SQLiteDatabase(directory: directory), dimension: 32, parameters: parameters)
@@ -176,7 +186,9 @@ import Testing
         parameters.exactThreshold = 16
         parameters.saveInterval = saving ? .milliseconds(100) : nil
         let points = (0..<600).map { index in
-            VectorPoint(id: UUID(), vector: HashEmbedder(dimension: 32).vector(for: "item \(index) topic \(index % 7)"), namespace: "ns", type: .episodic, version: 1, payload: [:])
+            VectorPoint(
+                id: UUID(), vector: HashEmbedder(dimension: 32).vector(for: "item \(index) topic \(index % 7)"), namespace: "ns", type: .episodic,
+                version: 1, payload: [:])
         }
         let running = try await SQLiteVectorIndex(database: try SQLiteDatabase(directory: directory), dimension: 32, parameters: parameters)
         // The saver as `soma serve` runs it; cancelled, never shut down gracefully (that would save).

@@ -36,7 +36,8 @@ struct ConsumerServiceTests {
             embedder: HashEmbedder(dimension: 64), options: options)
         try await engine.prepare()
         for (coordinate, text) in [("1", "before"), ("2", "poison"), ("3", "after")] {
-            _ = try await engine.store(MemoryDraft(namespace: "ns", coordinate: try Coordinate(parsing: coordinate), payload: ["text": .string(text)]))
+            _ = try await engine.store(
+                MemoryDraft(namespace: "ns", coordinate: try Coordinate(parsing: coordinate), payload: ["text": .string(text)]))
         }
         try await OutboxRelay(storage: engine.storage, bus: bus).relayOnce()
 
@@ -69,6 +70,9 @@ struct ConsumerServiceTests {
         var policy = ConsumerPolicy()
         policy.backoff = .milliseconds(100)
         policy.maxBackoff = .milliseconds(500)
-        #expect([1, 2, 3, 4, 10].map(policy.delay(after:)) == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(500), .milliseconds(500)])
+        #expect(
+            [1, 2, 3, 4, 10].map(policy.delay(after:)) == [
+                .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(500), .milliseconds(500),
+            ])
     }
 }

@@ -190,7 +190,10 @@ import Testing
 @Suite struct IsolationTests {
     @Test func nothingCrossesNamespaces() async throws {
         try await withApp { client in
-            _ = try await client.call(.post, "/store_bulk", #"{"items":[{"coord":"1,1","payload":{"secret":"alpha-only","text":"alpha secret plan"}},{"coord":"2,2","payload":{"text":"alpha second"}}]}"#, namespace: "alpha")
+            _ = try await client.call(
+                .post, "/store_bulk",
+                #"{"items":[{"coord":"1,1","payload":{"secret":"alpha-only","text":"alpha secret plan"}},{"coord":"2,2","payload":{"text":"alpha second"}}]}"#,
+                namespace: "alpha")
             _ = try await client.call(.post, "/link", #"{"from_coord":"1,1","to_coord":"2,2"}"#, namespace: "alpha")
             let b = "beta"
             let reads: [(HTTPRequest.Method, String, String?)] = [
@@ -202,7 +205,8 @@ import Testing
                 (.post, "/recall", #"{"query":"alpha secret plan"}"#), (.get, "/recall?query=alpha", nil),
                 (.post, "/recall_batch", #"{"queries":["alpha"]}"#), (.post, "/recall_with_scores", #"{"query":"alpha"}"#),
                 (.post, "/recall_with_context", #"{"query":"alpha","context":{"secret":"alpha-only"}}"#),
-                (.post, "/keyword_search", #"{"term":"alpha","exact":false}"#), (.post, "/hybrid_recall_with_scores", #"{"query":"alpha-only","exact":false}"#),
+                (.post, "/keyword_search", #"{"term":"alpha","exact":false}"#),
+                (.post, "/hybrid_recall_with_scores", #"{"query":"alpha-only","exact":false}"#),
                 (.get, "/range?min=0,0&max=9,9", nil), (.get, "/neighbors?coord=1,1", nil), (.get, "/shortest_path?frm=1,1&to=2,2", nil),
             ]
             for (method, path, body) in reads {
@@ -253,7 +257,9 @@ import Testing
         #expect(line.level == .error)
         #expect(line.metadata["capability"] == "storage")
         #expect(line.metadata["operation"]?.hasPrefix("store") == true, "operation: \(line.metadata["operation"] ?? "none")")
-        #expect(line.metadata["cause"]?.contains("connection refused by postgres://soma:***@db.internal:5432/soma") == true, "cause: \(line.metadata["cause"] ?? "none")")
+        #expect(
+            line.metadata["cause"]?.contains("connection refused by postgres://soma:***@db.internal:5432/soma") == true,
+            "cause: \(line.metadata["cause"] ?? "none")")
         #expect(!log.all.contains { record in record.metadata.values.contains { $0.contains("hunter2") } || record.message.contains("hunter2") })
     }
 }
@@ -266,7 +272,8 @@ import Testing
             let fresh = try await client.call(.get, "/health", headers: [HTTPField.Name("X-Request-ID")!: "bad\u{1}id"])
             #expect(fresh.headers[HTTPField.Name("X-Request-ID")!].map { $0 != "bad\u{1}id" && !$0.isEmpty } == true)
             #expect(echoed.headers[.xContentTypeOptions] == "nosniff")
-            let preflight = try await client.call(.options, "/v1/stats", headers: [.origin: "https://evil.example", .accessControlRequestMethod: "GET"])
+            let preflight = try await client.call(
+                .options, "/v1/stats", headers: [.origin: "https://evil.example", .accessControlRequestMethod: "GET"])
             #expect(preflight.headers[.accessControlAllowOrigin] == nil, "CORS is closed by default")
         }
         try await withApp(testSettings { $0.corsOrigins = ["https://app.example"] }) { client in

@@ -5,7 +5,9 @@ import Testing
 
 /// The search and memory answers are written by hand for speed; they must be the bytes JSONEncoder writes.
 @Suite struct JSONWriterTests {
-    static func memory(_ coordinate: [Double], payload: JSONObject, expires: Date? = nil, model: String? = nil, importance: Double = 0.5) throws -> Memory {
+    static func memory(_ coordinate: [Double], payload: JSONObject, expires: Date? = nil, model: String? = nil, importance: Double = 0.5) throws
+        -> Memory
+    {
         Memory(
             namespace: "ns/ü \"q\"", coordinate: try Coordinate(coordinate), type: .semantic, payload: payload, importance: importance,
             createdAt: Date(timeIntervalSince1970: 1_764_000_000.123456), updatedAt: Date(timeIntervalSince1970: 1_764_000_100),
@@ -21,7 +23,9 @@ import Testing
             "Zeta": "capital keys sort first", "a": "",
         ]
         let hits = [
-            ScoredMemory(memory: try Self.memory([1, 2.5, -3], payload: awkward, expires: Date(timeIntervalSince1970: 1_800_000_000.5), model: "text-embedding@384"), score: 0.875),
+            ScoredMemory(
+                memory: try Self.memory(
+                    [1, 2.5, -3], payload: awkward, expires: Date(timeIntervalSince1970: 1_800_000_000.5), model: "text-embedding@384"), score: 0.875),
             ScoredMemory(memory: try Self.memory([0], payload: [:], importance: 7), score: 1),
             ScoredMemory(memory: try Self.memory([1e-3, 1e6], payload: ["text": "plain"]), score: -0.0001220703125),
         ]

@@ -4,7 +4,8 @@ import Testing
 
 /// The original service's routes keep their request and response shapes.
 @Suite struct LegacyRouteTests {
-    static let seed = #"{"items":[{"coord":"1,2,3","payload":{"text":"the cat sat on the mat","project":"alpha"},"type":"episodic"},{"coord":"4,5,6","payload":{"text":"dogs chase cats","project":"beta"},"type":"semantic"},{"coord":"7,8,9","payload":{"text":"revenue grew"}}]}"#
+    static let seed =
+        #"{"items":[{"coord":"1,2,3","payload":{"text":"the cat sat on the mat","project":"alpha"},"type":"episodic"},{"coord":"4,5,6","payload":{"text":"dogs chase cats","project":"beta"},"type":"semantic"},{"coord":"7,8,9","payload":{"text":"revenue grew"}}]}"#
 
     @Test func storeAndRecallShapes() async throws {
         try await withApp { client in
@@ -47,7 +48,8 @@ import Testing
             #expect((keyword["results"] as? [[String: Any]])?.map { $0["text"] as? String } == ["dogs chase cats"])
             let exact = try await client.call(.post, "/keyword_search", #"{"term":"cat","exact":true}"#)
             #expect((exact["results"] as? [Any])?.isEmpty == true)
-            let hybrid = try await client.call(.post, "/hybrid_recall_with_scores", #"{"query":"revenue grew","terms":["revenue"],"boost":2,"top_k":2}"#)
+            let hybrid = try await client.call(
+                .post, "/hybrid_recall_with_scores", #"{"query":"revenue grew","terms":["revenue"],"boost":2,"top_k":2}"#)
             let fused = try #require(hybrid["results"] as? [[String: Any]])
             #expect((fused.first?["payload"] as? [String: Any])?["text"] as? String == "revenue grew")
         }
@@ -58,7 +60,9 @@ import Testing
             _ = try await client.call(.post, "/store_bulk", Self.seed)
             let range = try await client.call(.get, "/range?min=0,0,0&max=5,5,6")
             #expect(Set((range["coords"] as? [[Double]]) ?? []) == [[1, 2, 3], [4, 5, 6]])
-            #expect(try await client.call(.post, "/link", #"{"from_coord":"1,2,3","to_coord":"4,5,6","type":"related","weight":1.5}"#)["ok"] as? Bool == true)
+            #expect(
+                try await client.call(.post, "/link", #"{"from_coord":"1,2,3","to_coord":"4,5,6","type":"related","weight":1.5}"#)["ok"] as? Bool
+                    == true)
             _ = try await client.call(.post, "/link", #"{"from_coord":"4,5,6","to_coord":"7,8,9"}"#)
             let neighbors = try await client.call(.get, "/neighbors?coord=1,2,3&link_type=related&limit=5")
             // The original's [coordinate, edge data] pairs.
@@ -87,7 +91,7 @@ import Testing
             _ = try await client.call(.get, "/stats")
             let metrics = try await client.call(.get, "/metrics")
             #expect(metrics.status == .ok)
-            #expect(metrics.text.contains("hb_requests{http_route=\"/stats\"")) // per-route request counter
+            #expect(metrics.text.contains("hb_requests{http_route=\"/stats\""))  // per-route request counter
             #expect(metrics.text.contains("http_server_request_duration_bucket"))
             let document = try await client.call(.get, "/openapi.json")
             #expect(document["openapi"] as? String == "3.1.0")

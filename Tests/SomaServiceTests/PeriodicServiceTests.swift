@@ -21,7 +21,9 @@ import Testing
 
     func run(_ script: Script, drains: Bool, until passes: Int) async throws -> Int {
         // An hour between passes: any pass beyond the first ones must come from draining.
-        let service = PeriodicService(description: "test", interval: .seconds(3600), drains: drains, handled: "handled", logger: Logger(label: "test")) {
+        let service = PeriodicService(
+            description: "test", interval: .seconds(3600), drains: drains, handled: "handled", logger: Logger(label: "test")
+        ) {
             try script.pass()
         }
         let running = Task { try await service.run() }

@@ -43,7 +43,9 @@ import Testing
     }
 
     @Test func anInProcessBusNobodyReadsIsNotFilled() async throws {
-        let settings = testSettings { $0.eventingEnabled = true; $0.engine.indexSynchronously = true }
+        let settings = testSettings {
+            $0.eventingEnabled = true; $0.engine.indexSynchronously = true
+        }
         let engine = try await inProcessEngine(settings.engine)
         for number in 0..<3 {
             _ = try await engine.store(MemoryDraft(namespace: "ns", coordinate: try Coordinate([Double(number)]), payload: ["text": "x"]))
@@ -72,13 +74,16 @@ import Testing
         let (_, overridden) = try await settings(["SOMA_PORT": "7100"], file: path)
         #expect(overridden.port == 7100 && overridden.defaultNamespace == "from_file")
         await #expect(throws: SettingsError.self) {
-            _ = try await SettingsSource.load(environment: [:], file: "/nonexistent/soma.yaml", catalogue: SettingCatalogue(registry: BackendRegistry()))
+            _ = try await SettingsSource.load(
+                environment: [:], file: "/nonexistent/soma.yaml", catalogue: SettingCatalogue(registry: BackendRegistry()))
         }
     }
 
     @Test func badValuesFailWithClearMessages() async throws {
-        for environment in [["SOMA_PORT": "eighty"], ["SOMA_PORT": "70000"], ["LOG_LEVEL": "loud"], ["SOMA_MEMORY_NAMESPACE": "no spaces"],
-                            ["SOMA_RATE_LIMIT_MAX": "-1"], ["SOMA_API_TOKEN_FILE": "/nonexistent/token"], ["VECTOR_INDEX_ASYNC": "perhaps"]] {
+        for environment in [
+            ["SOMA_PORT": "eighty"], ["SOMA_PORT": "70000"], ["LOG_LEVEL": "loud"], ["SOMA_MEMORY_NAMESPACE": "no spaces"],
+            ["SOMA_RATE_LIMIT_MAX": "-1"], ["SOMA_API_TOKEN_FILE": "/nonexistent/token"], ["VECTOR_INDEX_ASYNC": "perhaps"],
+        ] {
             await #expect(throws: (any Error).self, "\(environment)") { _ = try await settings(environment) }
         }
     }
@@ -98,7 +103,10 @@ import Testing
         var registry = BackendRegistry()
         InProcessBackends.register(into: &registry)
         let (_, plain) = try await settings(["POSTGRES_URL": "postgresql://u:p@db/x"])
-        #expect(try plain.backends.resolved(in: registry) == [.storage: "inprocess", .cache: "inprocess", .vector: "inprocess", .bus: "inprocess", .embedder: "hash"])
+        #expect(
+            try plain.backends.resolved(in: registry) == [
+                .storage: "inprocess", .cache: "inprocess", .vector: "inprocess", .bus: "inprocess", .embedder: "hash",
+            ])
         #expect(try plain.backends.chosen(in: registry)[.storage]?.reason == "nothing else is configured")
         let (_, forced) = try await settings(["SOMA_FORCE_HASH_EMBEDDINGS": "1"])
         #expect(try forced.backends.chosen(in: registry)[.embedder] == ChosenBackend(name: "hash", reason: "SOMA_FORCE_HASH_EMBEDDINGS is true"))
@@ -170,7 +178,8 @@ import Testing
         let source = try await SettingsSource.load(environment: ["FILECACHE_DIR": "/srv/cache"], catalogue: SettingCatalogue(registry: registry))
         let settings = try ServiceSettings.read(source)
         try await BackendLifetime.during(logger: .init(label: "test")) { [registry] lifetime in
-            let engine = try await EngineAssembly.build(registry: registry, source: source, settings: settings, logger: .init(label: "test"), in: lifetime)
+            let engine = try await EngineAssembly.build(
+                registry: registry, source: source, settings: settings, logger: .init(label: "test"), in: lifetime)
             #expect(await engine.cache.isHealthy())
             events.withLock { $0.append("job") }
         }

@@ -19,7 +19,9 @@ struct Reply: @unchecked Sendable {
 }
 
 extension TestClientProtocol {
-    func call(_ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil, token: String? = nil, namespace: String? = nil, headers: HTTPFields = [:]) async throws -> Reply {
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil, token: String? = nil, namespace: String? = nil, headers: HTTPFields = [:]
+    ) async throws -> Reply {
         var fields = headers
         if body != nil { fields[.contentType] = "application/json" }
         if let token { fields[.authorization] = "Bearer \(token)" }
@@ -67,7 +69,9 @@ struct UnreachableStorage: MemoryStorage {
     func get(namespace: String, ids: [UUID]) async throws -> [Memory] { throw ConnectionRefused() }
     func delete(namespace: String, coordinates: [Coordinate], at now: Date) async throws -> [Memory] { throw ConnectionRefused() }
     func list(namespace: String, type: MemoryType?, after cursor: String?, limit: Int) async throws -> MemoryPage { throw ConnectionRefused() }
-    func range(namespace: String, min: Coordinate, max: Coordinate, type: MemoryType?, limit: Int) async throws -> [Memory] { throw ConnectionRefused() }
+    func range(namespace: String, min: Coordinate, max: Coordinate, type: MemoryType?, limit: Int) async throws -> [Memory] {
+        throw ConnectionRefused()
+    }
     func keywordSearch(namespace: String, query: KeywordQuery, type: MemoryType?, limit: Int) async throws -> [Memory] { throw ConnectionRefused() }
     func addLink(namespace: String, link: Link) async throws { throw ConnectionRefused() }
     func links(namespace: String, from: Coordinate, type: String?, limit: Int) async throws -> [Link] { throw ConnectionRefused() }

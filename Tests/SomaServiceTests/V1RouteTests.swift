@@ -5,7 +5,8 @@ import Testing
 @Suite struct V1RouteTests {
     @Test func createReadUpdateDelete() async throws {
         try await withApp { client in
-            let created = try await client.call(.post, "/v1/memories", #"{"coord":"1, 2.5,-3","payload":{"text":"hello world"},"type":"semantic","importance":2}"#)
+            let created = try await client.call(
+                .post, "/v1/memories", #"{"coord":"1, 2.5,-3","payload":{"text":"hello world"},"type":"semantic","importance":2}"#)
             #expect(created.status == .created)
             #expect(created["coord"] as? String == "1,2.5,-3")
             #expect(created["version"] as? Int == 1)
@@ -47,7 +48,10 @@ import Testing
 
     @Test func searchModesReturnScoresAndCoordinates() async throws {
         try await withApp { client in
-            _ = try await client.call(.post, "/v1/memories/bulk", #"{"items":[{"coord":"1","payload":{"text":"the cat sat on the mat","project":"a"}},{"coord":"2","payload":{"text":"quarterly revenue report","project":"b"},"type":"semantic"},{"coord":"3","payload":{"text":"cat","project":"b"}}]}"#)
+            _ = try await client.call(
+                .post, "/v1/memories/bulk",
+                #"{"items":[{"coord":"1","payload":{"text":"the cat sat on the mat","project":"a"}},{"coord":"2","payload":{"text":"quarterly revenue report","project":"b"},"type":"semantic"},{"coord":"3","payload":{"text":"cat","project":"b"}}]}"#
+            )
             for mode in ["vector", "keyword", "hybrid"] {
                 let reply = try await client.call(.post, "/v1/memories/search", #"{"query":"cat","top_k":5,"mode":"\#(mode)"}"#)
                 let results = try #require(reply["results"] as? [[String: Any]], "mode \(mode)")
@@ -98,7 +102,9 @@ import Testing
 
     @Test func exportThenImport() async throws {
         try await withApp { client in
-            _ = try await client.call(.post, "/v1/memories/bulk", #"{"items":[{"coord":"1","payload":{"text":"one"}},{"coord":"2","payload":{"text":"two"},"type":"semantic"}]}"#)
+            _ = try await client.call(
+                .post, "/v1/memories/bulk",
+                #"{"items":[{"coord":"1","payload":{"text":"one"}},{"coord":"2","payload":{"text":"two"},"type":"semantic"}]}"#)
             let export = try await client.call(.get, "/v1/export", namespace: "src")
             #expect(export.text.isEmpty)
             let full = try await client.call(.get, "/v1/export")

@@ -85,7 +85,8 @@ struct FaultTests {
         }
         #expect(cacheBack, "the cache is used again without a restart")
         let after = try await server.call("GET", "/v1/memories/9,9")
-        #expect(after.text.contains("during the outage") && after.text.contains("\"version\":2"), "no stale record from before the outage: \(after.text)")
+        #expect(
+            after.text.contains("during the outage") && after.text.contains("\"version\":2"), "no stale record from before the outage: \(after.text)")
         try await Task.sleep(for: .milliseconds(500))
         load.running.store(false, ordering: .relaxed)
         await loadTask.value

@@ -39,7 +39,8 @@ struct MiniLMStackTests {
                 let reply = try await server.call("POST", "/v1/memories/search", #"{"query":"\#(question)","top_k":3,"mode":"\#(mode)"}"#)
                 let hits = (reply["results"] as? [[String: Any]]) ?? []
                 let first = (hits.first?["memory"] as? [String: Any])?["coord"] as? String
-                #expect(first == coordinate, "\(mode): '\(question)' ranked \(first ?? "nothing") first, not \(coordinate): \(reply.text.prefix(400))")
+                #expect(
+                    first == coordinate, "\(mode): '\(question)' ranked \(first ?? "nothing") first, not \(coordinate): \(reply.text.prefix(400))")
             }
         }
     }
@@ -51,16 +52,20 @@ struct MiniLMStackTests {
         defer { #expect(server.stop()) }
         try await server.ready()
         // Events on 24 days of one month and 16 tickets with near codes: the model blurs the numbers.
-        let events = ["the server room lost power", "the quarterly board meeting was held", "the new office opened downtown",
-                      "the payroll system was upgraded", "a water leak flooded the basement", "the product launch was postponed",
-                      "the audit team visited", "the client signed the renewal contract"]
+        let events = [
+            "the server room lost power", "the quarterly board meeting was held", "the new office opened downtown",
+            "the payroll system was upgraded", "a water leak flooded the basement", "the product launch was postponed",
+            "the audit team visited", "the client signed the renewal contract",
+        ]
         let tickets = ["login page times out", "invoice totals are rounded wrongly", "export drops the last row", "mobile app crashes on start"]
         var memories: [(coord: String, text: String, question: String?)] = (0..<24).map { day in
             ("1,\(day)", "On \(day + 1) March 2024 \(events[day % 8])", "what happened on \(day + 1) March 2024?")
         }
         memories += (0..<16).map { index in ("2,\(index)", "Ticket QX-\(4800 + index * 7): \(tickets[index % 4])", "QX-\(4800 + index * 7)") }
-        memories += [("3,1", "Falcon launch moved to Friday", nil), ("3,2", "Alice is allergic to peanuts", nil),
-                     ("3,3", "The database password rotates every 90 days", nil), ("3,4", "Heavy rain is forecast for the weekend", nil)]
+        memories += [
+            ("3,1", "Falcon launch moved to Friday", nil), ("3,2", "Alice is allergic to peanuts", nil),
+            ("3,3", "The database password rotates every 90 days", nil), ("3,4", "Heavy rain is forecast for the weekend", nil),
+        ]
         let items = memories.map { #"{"coord":"\#($0.coord)","payload":{"text":"\#($0.text)"}}"# }.joined(separator: ",")
         #expect(try await server.call("POST", "/v1/memories/bulk", #"{"items":[\#(items)]}"#).status == 200)
         func search(_ query: String, _ mode: String, minScore: Double? = nil) async throws -> [(coord: String, score: Double)] {
@@ -80,7 +85,9 @@ struct MiniLMStackTests {
         // Measured: the model alone ranks 11 of the 40 first, hybrid 39.
         #expect(firstByVector <= 20, "the model alone should miss most dates and codes (else this checks nothing): \(firstByVector) of 40")
         #expect(firstByHybrid >= 36, "hybrid should rank dates and codes first: \(firstByHybrid) of 40")
-        for (question, answer) in [("when does the rocket go up?", "3,1"), ("what food makes her sick?", "3,2"), ("how often do credentials change?", "3,3")] {
+        for (question, answer) in [
+            ("when does the rocket go up?", "3,1"), ("what food makes her sick?", "3,2"), ("how often do credentials change?", "3,3"),
+        ] {
             let hybrid = try await search(question, "hybrid")
             #expect(hybrid.first?.coord == answer, "meaning alone finds '\(question)'; hybrid should too: \(hybrid)")
         }
@@ -127,7 +134,8 @@ struct MiniLMStackTests {
 
     /// Missing or broken model files stop start-up with a message that says what to do; nothing is written.
     @Test func badModelFilesFailStartUp() throws {
-        let source = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SOMA_EMBEDDER_MODEL_DIR"] ?? "/usr/local/share/soma/models/all-MiniLM-L6-v2")
+        let source = URL(
+            fileURLWithPath: ProcessInfo.processInfo.environment["SOMA_EMBEDDER_MODEL_DIR"] ?? "/usr/local/share/soma/models/all-MiniLM-L6-v2")
         let broken = URL(fileURLWithPath: try temporaryDirectory())
         try FileManager.default.createDirectory(at: broken.appendingPathComponent("1_Pooling"), withIntermediateDirectories: true)
         for file in ["config.json", "sentence_bert_config.json", "1_Pooling/config.json", "model.safetensors"] {
@@ -135,16 +143,23 @@ struct MiniLMStackTests {
         }
         let cases: [(String, (URL) throws -> Void, String)] = [
             ("missing tokenizer", { _ in }, "tokenizer.json is missing"),
-            ("wrong checksum", { directory in
-                try FileManager.default.copyItem(at: source.appendingPathComponent("tokenizer.json"), to: directory.appendingPathComponent("tokenizer.json"))
-                let weights = try FileHandle(forUpdating: directory.appendingPathComponent("model.safetensors"))
-                try weights.seek(toOffset: 20_000_000)
-                try weights.write(contentsOf: Data([0x42, 0x42, 0x42, 0x42]))
-                try weights.close()
-            }, "SHA-256"),
-            ("truncated weights", { directory in
-                try FileHandle(forUpdating: directory.appendingPathComponent("model.safetensors")).truncate(atOffset: 1_000_000)
-            }, "model.safetensors is truncated"),
+            (
+                "wrong checksum",
+                { directory in
+                    try FileManager.default.copyItem(
+                        at: source.appendingPathComponent("tokenizer.json"), to: directory.appendingPathComponent("tokenizer.json"))
+                    let weights = try FileHandle(forUpdating: directory.appendingPathComponent("model.safetensors"))
+                    try weights.seek(toOffset: 20_000_000)
+                    try weights.write(contentsOf: Data([0x42, 0x42, 0x42, 0x42]))
+                    try weights.close()
+                }, "SHA-256"
+            ),
+            (
+                "truncated weights",
+                { directory in
+                    try FileHandle(forUpdating: directory.appendingPathComponent("model.safetensors")).truncate(atOffset: 1_000_000)
+                }, "model.safetensors is truncated"
+            ),
         ]
         for (name, breakIt, expected) in cases {
             try breakIt(broken)
@@ -152,7 +167,9 @@ struct MiniLMStackTests {
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("soma-bad-model-\(UUID().uuidString).txt")
             let status = try Spawn.run(
                 [SomaServer.binary.path, "serve"],
-                environment: ["SOMA_DATA_DIR": data, "SOMA_EMBEDDER_MODEL_DIR": broken.path, "SOMA_PORT": String(try Spawn.freePort()), "PATH": "/usr/bin:/bin"],
+                environment: [
+                    "SOMA_DATA_DIR": data, "SOMA_EMBEDDER_MODEL_DIR": broken.path, "SOMA_PORT": String(try Spawn.freePort()), "PATH": "/usr/bin:/bin",
+                ],
                 output: output.path)
             let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
             #expect(status != 0, "\(name): start-up succeeded")

@@ -73,8 +73,9 @@ enum Pipeline {
 
         /// Points in this test's namespace, as Qdrant holds them.
         func indexed() async throws -> Int {
-            let index = QdrantVectorIndex(endpoint: QdrantEndpoint(
-                baseURL: TestServers.qdrantURL!, apiKey: TestServers.qdrantAPIKey, collection: collection), http: qdrantTestHTTP)
+            let index = QdrantVectorIndex(
+                endpoint: QdrantEndpoint(
+                    baseURL: TestServers.qdrantURL!, apiKey: TestServers.qdrantAPIKey, collection: collection), http: qdrantTestHTTP)
             return try await index.count(namespace: namespace)
         }
 
@@ -120,8 +121,9 @@ enum Pipeline {
     }
 }
 
-@Suite("Pipeline: serve + Kafka + consume + Qdrant as processes", .serialized, .timeLimit(.minutes(3)),
-       .enabled(if: Pipeline.available, Comment(rawValue: Pipeline.missing)))
+@Suite(
+    "Pipeline: serve + Kafka + consume + Qdrant as processes", .serialized, .timeLimit(.minutes(3)),
+    .enabled(if: Pipeline.available, Comment(rawValue: Pipeline.missing)))
 struct PipelineTests {
     @Test func aStoredMemoryIsFoundByRecallOnceTheConsumerIndexedIt() async throws {
         let setup = Pipeline.Setup()
@@ -154,7 +156,8 @@ struct PipelineTests {
         }
         // Updates too: the index must end at the newest version, whatever order replays come in.
         for index in 1...10 {
-            let reply = try await api.call("POST", "/v1/memories", #"{"coord":"\#(index),1","payload":{"text":"pipeline event \#(index) updated egret"}}"#)
+            let reply = try await api.call(
+                "POST", "/v1/memories", #"{"coord":"\#(index),1","payload":{"text":"pipeline event \#(index) updated egret"}}"#)
             #expect(reply.status < 300)
         }
         let took = try await setup.waitForIndexed(total, within: 60)
@@ -203,12 +206,17 @@ struct PipelineTests {
         var parked = ""
         for _ in 0..<50 where !parked.contains("not an event") {
             _ = try Spawn.run(
-                [Pipeline.kcat!, "-C", "-b", TestServers.kafkaBootstrap!, "-t", setup.topic + ".dlq", "-o", "beginning", "-e", "-q", "-f", "%s|%h\n"],
+                [
+                    Pipeline.kcat!, "-C", "-b", TestServers.kafkaBootstrap!, "-t", setup.topic + ".dlq", "-o", "beginning", "-e", "-q", "-f",
+                    "%s|%h\n",
+                ],
                 output: deadLetters)
             parked = (try? String(contentsOfFile: deadLetters, encoding: .utf8)) ?? ""
             if !parked.contains("not an event") { try await Task.sleep(for: .milliseconds(200)) }
         }
-        #expect(parked.contains("not an event") && parked.contains("error=undecodable event"), "the poison record is in \(setup.topic).dlq with its error: \(parked)")
+        #expect(
+            parked.contains("not an event") && parked.contains("error=undecodable event"),
+            "the poison record is in \(setup.topic).dlq with its error: \(parked)")
         #expect(try await Pipeline.metric("soma_consumer_events_dead_lettered_total", of: consumer) == 1)
     }
 
@@ -223,13 +231,16 @@ struct PipelineTests {
         // Keyed by coordinate, one memory's events on one partition: the original's producer sent no
         // key, so across partitions a `deleted` could be read before its `created` (README says so).
         func original(_ type: String, _ payload: String, key: String, importance: String = "") -> String {
-            key + "|" + #"{"event_id":"\#(UUID().uuidString.lowercased())","id":"\#(UUID().uuidString.lowercased())","namespace":"\#(setup.namespace)","type":"\#(type)","timestamp":"2026-12-01T06:00:00Z","payload":\#(payload)\#(importance)}"#
+            key + "|"
+                + #"{"event_id":"\#(UUID().uuidString.lowercased())","id":"\#(UUID().uuidString.lowercased())","namespace":"\#(setup.namespace)","type":"\#(type)","timestamp":"2026-12-01T06:00:00Z","payload":\#(payload)\#(importance)}"#
         }
         func produce(_ lines: [String]) throws {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("original-\(UUID().uuidString).jsonl")
             try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: file) }
-            #expect(try Spawn.run(["/bin/sh", "-c", "\(Pipeline.kcat!) -P -b \(TestServers.kafkaBootstrap!) -t \(setup.topic) -K '|' < \(file.path)"]) == 0)
+            #expect(
+                try Spawn.run(["/bin/sh", "-c", "\(Pipeline.kcat!) -P -b \(TestServers.kafkaBootstrap!) -t \(setup.topic) -K '|' < \(file.path)"])
+                    == 0)
         }
         #expect(try await Pipeline.store(api, 1) == 201)
         try produce([
@@ -253,8 +264,10 @@ struct PipelineTests {
         let osprey = try await api.call("GET", "/v1/memories/8,2")
         #expect(osprey.json["importance"] as? Double == 4 && osprey.json["version"] as? Int == 1)
         // A replay of the osprey's event, then a new memory: once that is indexed the replay was read.
-        try produce([original("created", #"{"text":"osprey over the river","coordinate":"8,2"}"#, key: "8,2", importance: #","importance":4"#),
-                     original("created", #"{"text":"kingfisher","coordinate":[10,1]}"#, key: "10,1")])
+        try produce([
+            original("created", #"{"text":"osprey over the river","coordinate":"8,2"}"#, key: "8,2", importance: #","importance":4"#),
+            original("created", #"{"text":"kingfisher","coordinate":[10,1]}"#, key: "10,1"),
+        ])
         #expect(try await setup.waitForIndexed(5, within: 30) != nil)
         #expect(try await api.call("GET", "/v1/memories/8,2").json["version"] as? Int == 1, "a replayed event changes nothing")
         #expect(try await Pipeline.metric("soma_consumer_events_dead_lettered_total", of: consumer) == 0)

@@ -13,14 +13,15 @@ enum Stack {
     /// every service relays every pending outbox row of its database, so a test that counts its
     /// events must not share one with a service running beside it.
     static func server(_ extra: [String: String] = [:], database: String? = nil) async throws -> SomaServer {
-        let server = try SomaServer(environment: [
-            "POSTGRES_URL": url(database: database),
-            "REDIS_URL": TestServers.redisURL!,
-            "POSTGRES_TIMEOUT_MS": "2000",
-            "SOMA_RATE_LIMIT_MAX": "0",
-            "PGVECTOR_TABLE": "stack_vectors",
-            "SOMA_MEMORY_NAMESPACE": "stack-\(UUID().uuidString.prefix(8).lowercased())",
-        ].merging(extra) { _, new in new })
+        let server = try SomaServer(
+            environment: [
+                "POSTGRES_URL": url(database: database),
+                "REDIS_URL": TestServers.redisURL!,
+                "POSTGRES_TIMEOUT_MS": "2000",
+                "SOMA_RATE_LIMIT_MAX": "0",
+                "PGVECTOR_TABLE": "stack_vectors",
+                "SOMA_MEMORY_NAMESPACE": "stack-\(UUID().uuidString.prefix(8).lowercased())",
+            ].merging(extra) { _, new in new })
         try await server.ready()
         return server
     }
@@ -48,7 +49,8 @@ struct PostgresRedisStackTests {
 
         let first = try await server.call("POST", "/v1/memories", #"{"coord":"1,0","payload":{"text":"falcon launch planned with Ada"}}"#)
         #expect(first.status == 200 || first.status == 201, "\(first.text)")
-        _ = try await server.call("POST", "/v1/memories", #"{"coord":"2,0","payload":{"text":"the falcon launch moved to Friday"},"type":"semantic"}"#)
+        _ = try await server.call(
+            "POST", "/v1/memories", #"{"coord":"2,0","payload":{"text":"the falcon launch moved to Friday"},"type":"semantic"}"#)
         _ = try await server.call("POST", "/v1/memories", #"{"coord":"3,0","payload":{"text":"lunch order: soup"}}"#)
 
         let vector = try await server.call("POST", "/v1/memories/search", #"{"query":"falcon launch","top_k":2}"#)

@@ -35,7 +35,8 @@ struct SecretsTests {
         environment["SOMA_EMBEDDINGS_URL"] = embeddings.baseURL
         environment["SOMA_EMBEDDINGS_MODEL"] = "standin"
         // A database kept from an earlier run may hold another model's vectors: move it to this one.
-        let reindexed = try SomaServer.run(["reindex"], environment: environment.merging(["POSTGRES_URL": Stack.url(database: "soma_secrets")]) { $1 })
+        let reindexed = try SomaServer.run(
+            ["reindex"], environment: environment.merging(["POSTGRES_URL": Stack.url(database: "soma_secrets")]) { $1 })
         #expect(reindexed.contains("standin@384"), "\(reindexed)")
         let server = try await Stack.server(environment, database: "soma_secrets")
         let bearer = "Bearer \(Self.token)"
@@ -71,7 +72,9 @@ struct SecretsTests {
         print("SecretsTests: \(lines) log lines at trace level, \(answers.count) answers and `soma config` checked for \(Self.secrets.count) secrets")
         #expect(lines >= 100, "trace logging should cover the run: only \(lines) lines")
         #expect(log.contains("listening") && log.contains("stopped"), "the log covers start-up and shutdown")
-        #expect(config.contains("SOMA_API_TOKEN=***") && config.contains("KAFKA_SASL_PASSWORD=***") && config.contains("SOMA_EMBEDDINGS_API_KEY=***"), "`soma config` shows the secrets are set: \(config.prefix(400))")
+        #expect(
+            config.contains("SOMA_API_TOKEN=***") && config.contains("KAFKA_SASL_PASSWORD=***") && config.contains("SOMA_EMBEDDINGS_API_KEY=***"),
+            "`soma config` shows the secrets are set: \(config.prefix(400))")
         for secret in Self.secrets {
             #expect(!log.contains(secret), "a secret is in the log")
             #expect(!answers.joined().contains(secret), "a secret is in an answer")

@@ -34,7 +34,9 @@ import Testing
         #expect(Self.terminate(again).status == 0)
     }
 
-    @Test(.enabled(if: Self.stackIsUp, "needs PostgreSQL, Redis, the Qdrant stand-in and the Kafka mock: run `eval \"$(scripts/servers.sh start)\"` first"))
+    @Test(
+        .enabled(
+            if: Self.stackIsUp, "needs PostgreSQL, Redis, the Qdrant stand-in and the Kafka mock: run `eval \"$(scripts/servers.sh start)\"` first"))
     func sigtermOnTheStack() async throws {
         let server = try SomaServer(environment: Self.stackEnvironment(collection: "shutdown_\(UUID().uuidString.prefix(8).lowercased())"))
         try await server.ready()
@@ -70,15 +72,21 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).contains { $0.hasSuffix(".hnsw") }, "the graph was saved at the end")
     }
 
-    @Test(.enabled(if: Self.stackIsUp, "needs PostgreSQL, Redis, the Qdrant stand-in and the Kafka mock: run `eval \"$(scripts/servers.sh start)\"` first"))
+    @Test(
+        .enabled(
+            if: Self.stackIsUp, "needs PostgreSQL, Redis, the Qdrant stand-in and the Kafka mock: run `eval \"$(scripts/servers.sh start)\"` first"))
     func aLifetimeClosesEveryConnectionOfTheStack() async throws {
         let before = Self.backendThreads()
-        let (postgres, redis, engine) = try await Self.withEngine(Self.stackEnvironment(collection: "lifetime_\(UUID().uuidString.prefix(8).lowercased())")) { engine in
+        let (postgres, redis, engine) = try await Self.withEngine(
+            Self.stackEnvironment(collection: "lifetime_\(UUID().uuidString.prefix(8).lowercased())")
+        ) { engine in
             _ = try await engine.store((0..<20).map { Self.draft($0) })
             _ = try await engine.recall(RecallRequest(namespace: "shutdown", query: "memory 3", topK: 3))
             let pid = getpid()
-            return (try Self.connections(of: pid, toPort: Self.port(Self.database)),
-                    try Self.connections(of: pid, toPort: Self.port(TestServers.redisURL!)), engine)
+            return (
+                try Self.connections(of: pid, toPort: Self.port(Self.database)),
+                try Self.connections(of: pid, toPort: Self.port(TestServers.redisURL!)), engine
+            )
         }
         #expect(!postgres.isEmpty && !redis.isEmpty, "the lifetime's pools were connected")
         #expect(try Self.postgresSessions(ports: postgres) == 0, "PostgreSQL still sees the pool's sessions")
@@ -106,9 +114,11 @@ import Testing
     }()
 
     static func stackEnvironment(collection: String) -> [String: String] {
-        ["POSTGRES_URL": database, "REDIS_URL": TestServers.redisURL!, "REDIS_DB": "11",
-         "QDRANT_URL": TestServers.qdrantURL!, "QDRANT_API_KEY": TestServers.qdrantAPIKey ?? "", "QDRANT_COLLECTION": collection,
-         "KAFKA_BOOTSTRAP_SERVERS": TestServers.kafkaBootstrap!, "KAFKA_TOPIC": collection, "SOMA_EMBEDDER": "hash", "LOG_LEVEL": "info"]
+        [
+            "POSTGRES_URL": database, "REDIS_URL": TestServers.redisURL!, "REDIS_DB": "11",
+            "QDRANT_URL": TestServers.qdrantURL!, "QDRANT_API_KEY": TestServers.qdrantAPIKey ?? "", "QDRANT_COLLECTION": collection,
+            "KAFKA_BOOTSTRAP_SERVERS": TestServers.kafkaBootstrap!, "KAFKA_TOPIC": collection, "SOMA_EMBEDDER": "hash", "LOG_LEVEL": "info",
+        ]
     }
 
     static func draft(_ index: Int) -> MemoryDraft {
@@ -116,11 +126,15 @@ import Testing
     }
 
     static func memory() -> Memory {
-        Memory(namespace: "shutdown", coordinate: Fixture.coordinate(0, 1), type: .episodic, payload: [:], createdAt: Date(), updatedAt: Date(), version: 1)
+        Memory(
+            namespace: "shutdown", coordinate: Fixture.coordinate(0, 1), type: .episodic, payload: [:], createdAt: Date(), updatedAt: Date(),
+            version: 1)
     }
 
     /// Runs `job` with an engine built as `soma` builds it, under a lifetime that ends when it returns.
-    static func withEngine<T: Sendable>(_ environment: [String: String], _ job: @escaping @Sendable (MemoryEngine) async throws -> T) async throws -> T {
+    static func withEngine<T: Sendable>(_ environment: [String: String], _ job: @escaping @Sendable (MemoryEngine) async throws -> T) async throws
+        -> T
+    {
         let registry = Backends.standard
         let source = try await SettingsSource.load(environment: environment, catalogue: SettingCatalogue(registry: registry))
         let settings = try ServiceSettings.read(source)
@@ -191,17 +205,20 @@ import Testing
     /// Local ports of the process's established TCP connections to `port` on loopback.
     static func connections(of pid: pid_t, toPort port: Int) throws -> [Int] {
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
-        let inodes = Set(fds.compactMap { fd -> String? in
-            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
-                  target.hasPrefix("socket:[") else { return nil }
-            return String(target.dropFirst(8).dropLast())
-        })
+        let inodes = Set(
+            fds.compactMap { fd -> String? in
+                guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
+                    target.hasPrefix("socket:[")
+                else { return nil }
+                return String(target.dropFirst(8).dropLast())
+            })
         let table = try procFile("/proc/\(pid)/net/tcp") + procFile("/proc/\(pid)/net/tcp6")
         return table.split(separator: "\n").dropFirst().compactMap { line in
             let fields = line.split(separator: " ")
             guard fields.count > 9, fields[3] == "01", inodes.contains(String(fields[9])),
-                  let remote = fields[2].split(separator: ":").last.flatMap({ Int($0, radix: 16) }), remote == port,
-                  let local = fields[1].split(separator: ":").last.flatMap({ Int($0, radix: 16) }) else { return nil }
+                let remote = fields[2].split(separator: ":").last.flatMap({ Int($0, radix: 16) }), remote == port,
+                let local = fields[1].split(separator: ":").last.flatMap({ Int($0, radix: 16) })
+            else { return nil }
             return local
         }
     }
@@ -217,8 +234,10 @@ import Testing
     /// server notices a closed connection a moment later).
     static func postgresSessions(ports: [Int]) throws -> Int {
         try settled {
-            let output = try run(["psql", database, "-Atc",
-                                  "SELECT count(*) FROM pg_stat_activity WHERE client_port IN (\(ports.map(String.init).joined(separator: ",")))"])
+            let output = try run([
+                "psql", database, "-Atc",
+                "SELECT count(*) FROM pg_stat_activity WHERE client_port IN (\(ports.map(String.init).joined(separator: ",")))",
+            ])
             return Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         }
     }
@@ -227,8 +246,10 @@ import Testing
     static func redisClients(ports: [Int]) throws -> Int {
         try settled {
             let url = URLComponents(string: TestServers.redisURL!)!
-            let output = try run(["redis-cli", "-h", url.host ?? "127.0.0.1", "-p", String(url.port ?? 6379), "-a", url.password ?? "",
-                                  "--no-auth-warning", "CLIENT", "LIST"])
+            let output = try run([
+                "redis-cli", "-h", url.host ?? "127.0.0.1", "-p", String(url.port ?? 6379), "-a", url.password ?? "",
+                "--no-auth-warning", "CLIENT", "LIST",
+            ])
             guard output.contains("addr=") else { throw ServerControlError(message: "redis-cli: \(output)") }
             let addresses = Set(ports.map { "addr=127.0.0.1:\($0)" })
             return output.split(separator: "\n").count { line in line.split(separator: " ").contains { addresses.contains(String($0)) } }

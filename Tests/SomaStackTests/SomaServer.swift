@@ -26,7 +26,9 @@ final class SomaServer: @unchecked Sendable {
         }
         log = FileManager.default.temporaryDirectory.appendingPathComponent("soma-stack-\(command)-\(port).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SOMA_") && !$0.key.hasPrefix("POSTGRES") && !$0.key.hasPrefix("REDIS") }
+        var env = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("SOMA_") && !$0.key.hasPrefix("POSTGRES") && !$0.key.hasPrefix("REDIS")
+        }
         env["SOMA_HOST"] = "127.0.0.1"
         env[command == "consume" ? "CONSUMER_METRICS_PORT" : "SOMA_PORT"] = String(port)
         env["LOG_LEVEL"] = "info"
@@ -68,7 +70,8 @@ final class SomaServer: @unchecked Sendable {
             if !Spawn.isRunning(pid) { return true }
             usleep(50_000)
         }
-        FileHandle.standardError.write(Data("soma \(command) on port \(port) did not stop within \(grace) s; killed. Log tail:\n\(logText.suffix(2000))\n".utf8))
+        FileHandle.standardError.write(
+            Data("soma \(command) on port \(port) did not stop within \(grace) s; killed. Log tail:\n\(logText.suffix(2000))\n".utf8))
         kill(pid, SIGKILL)
         Spawn.wait(pid)
         return false

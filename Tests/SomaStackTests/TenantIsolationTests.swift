@@ -29,7 +29,8 @@ struct TenantIsolationTests {
             ("POST", "/recall", #"{"query":"secret plan"}"#), ("GET", "/recall?query=plan", nil),
             ("POST", "/recall_batch", #"{"queries":["plan","second"]}"#), ("POST", "/recall_with_scores", #"{"query":"plan"}"#),
             ("POST", "/recall_with_context", #"{"query":"plan","context":{"text":"\#(marker) secret plan"}}"#),
-            ("POST", "/keyword_search", #"{"term":"plan","exact":false}"#), ("POST", "/hybrid_recall_with_scores", #"{"query":"secret plan","exact":false}"#),
+            ("POST", "/keyword_search", #"{"term":"plan","exact":false}"#),
+            ("POST", "/hybrid_recall_with_scores", #"{"query":"secret plan","exact":false}"#),
             ("POST", "/link", #"{"from_coord":"2,2","to_coord":"3,3"}"#),
             ("GET", "/range?min=0,0&max=9,9", nil), ("GET", "/neighbors?coord=1,1", nil), ("GET", "/shortest_path?frm=1,1&to=3,3", nil),
             ("GET", "/stats", nil),
@@ -48,7 +49,9 @@ struct TenantIsolationTests {
         ]
     }
 
-    func call(_ server: SomaServer, _ tenant: Tenant, namespace: String?, _ route: (method: String, path: String, body: String?)) async throws -> SomaServer.Reply {
+    func call(_ server: SomaServer, _ tenant: Tenant, namespace: String?, _ route: (method: String, path: String, body: String?)) async throws
+        -> SomaServer.Reply
+    {
         var headers = ["Authorization": "Bearer \(tenant.token)"]
         if let namespace { headers["X-Soma-Namespace"] = namespace }
         return try await server.call(route.method, route.path, route.body, headers: headers)
@@ -56,7 +59,8 @@ struct TenantIsolationTests {
 
     func tokensFile() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("soma-tokens-\(UUID().uuidString)").path
-        try "\(Self.alpha.token): \(Self.alpha.namespace)\n\(Self.beta.token): \(Self.beta.namespace)\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "\(Self.alpha.token): \(Self.alpha.namespace)\n\(Self.beta.token): \(Self.beta.namespace)\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
@@ -69,7 +73,8 @@ struct TenantIsolationTests {
                 let stored = try await call(server, tenant, namespace: tenant.namespace, ("POST", "/v1/memories", body))
                 try #require(stored.status < 300, "\(stored.text)")
             }
-            let linked = try await call(server, tenant, namespace: tenant.namespace, ("POST", "/v1/links", #"{"from":"1,1","to":"2,2","type":"next","weight":1}"#))
+            let linked = try await call(
+                server, tenant, namespace: tenant.namespace, ("POST", "/v1/links", #"{"from":"1,1","to":"2,2","type":"next","weight":1}"#))
             try #require(linked.status < 300, "\(linked.text)")
         }
         for tenant in tenants {
@@ -77,12 +82,19 @@ struct TenantIsolationTests {
             for route in Self.routes(tenant) {
                 // Its own namespace: the route works and shows nothing of the other's.
                 let own = try await call(server, tenant, namespace: tenant.namespace, route)
-                #expect(own.status < 500 && own.status != 401 && own.status != 403, "\(route.method) \(route.path) as \(tenant.namespace): \(own.status) \(own.text.prefix(300))")
-                #expect(!own.text.contains(other.marker), "\(route.method) \(route.path) as \(tenant.namespace) showed \(other.namespace)'s memories: \(own.text.prefix(500))")
+                #expect(
+                    own.status < 500 && own.status != 401 && own.status != 403,
+                    "\(route.method) \(route.path) as \(tenant.namespace): \(own.status) \(own.text.prefix(300))")
+                #expect(
+                    !own.text.contains(other.marker),
+                    "\(route.method) \(route.path) as \(tenant.namespace) showed \(other.namespace)'s memories: \(own.text.prefix(500))")
                 // The other's namespace, and the default one: refused before anything is read or written.
                 for namespace in [other.namespace, nil] {
                     let refused = try await call(server, tenant, namespace: namespace, route)
-                    #expect(refused.status == 403, "\(route.method) \(route.path) with \(tenant.namespace)'s token in \(namespace ?? "the default namespace"): \(refused.status) \(refused.text.prefix(300))")
+                    #expect(
+                        refused.status == 403,
+                        "\(route.method) \(route.path) with \(tenant.namespace)'s token in \(namespace ?? "the default namespace"): \(refused.status) \(refused.text.prefix(300))"
+                    )
                     #expect(!refused.text.contains(other.marker))
                 }
             }
@@ -90,7 +102,9 @@ struct TenantIsolationTests {
         // Nothing one tenant did changed the other's memories.
         for tenant in tenants {
             let first = try await call(server, tenant, namespace: tenant.namespace, ("GET", "/v1/memories/1,1", nil))
-            #expect((first["payload"] as? [String: Any])?["text"] as? String == "\(tenant.marker) secret plan" && first["version"] as? Int == 1, "\(first.text)")
+            #expect(
+                (first["payload"] as? [String: Any])?["text"] as? String == "\(tenant.marker) secret plan" && first["version"] as? Int == 1,
+                "\(first.text)")
             let exported = try await call(server, tenant, namespace: tenant.namespace, ("GET", "/v1/export", nil))
             let lines = exported.text.split(separator: "\n")
             // 1,1 2,2 3,3, then 6,6 (deleted), 7,7, 8,8, 9,9 (imported); 5,5 deleted.
@@ -109,7 +123,8 @@ struct TenantIsolationTests {
 
     @Test(.enabled(if: Stack.available, Comment(rawValue: Stack.missing)))
     func onPostgreSQLAndRedis() async throws {
-        let server = try await Stack.server(["SOMA_API_TOKENS_FILE": try tokensFile(), "PGVECTOR_TABLE": "isolation_vectors"], database: "soma_isolation")
+        let server = try await Stack.server(
+            ["SOMA_API_TOKENS_FILE": try tokensFile(), "PGVECTOR_TABLE": "isolation_vectors"], database: "soma_isolation")
         defer { #expect(server.stop()) }
         try await check(server)
     }

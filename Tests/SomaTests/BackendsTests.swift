@@ -13,7 +13,9 @@ import Testing
 
     @Test func eachCapabilityFollowsTheSettingsItsBackendsDeclare() async throws {
         #expect(try await chosen([:]) == [.storage: "sqlite", .cache: "inprocess", .vector: "sqlite", .bus: "inprocess", .embedder: "minilm"])
-        let managed = ["POSTGRES_URL": "postgresql://u:p@db/x", "REDIS_HOST": "cache", "QDRANT_URL": "http://q:6333", "KAFKA_BOOTSTRAP_SERVERS": "k:9092"]
+        let managed = [
+            "POSTGRES_URL": "postgresql://u:p@db/x", "REDIS_HOST": "cache", "QDRANT_URL": "http://q:6333", "KAFKA_BOOTSTRAP_SERVERS": "k:9092",
+        ]
         #expect(try await chosen(managed) == [.storage: "postgres", .cache: "redis", .vector: "qdrant", .bus: "kafka", .embedder: "minilm"])
         #expect(try await chosen(["POSTGRES_URL": "postgresql://u:p@db/x"])[.vector] == "pgvector", "pgvector follows PostgreSQL storage")
         #expect(try await chosen(["SOMA_STORAGE": "postgres"])[.vector] == "pgvector", "also when the storage is named")
@@ -27,7 +29,9 @@ import Testing
     }
 
     @Test func secretsAreTheOnesBackendsDeclare() {
-        for name in ["POSTGRES_URL", "REDIS_URL", "REDIS_PASSWORD", "QDRANT_API_KEY", "KAFKA_SASL_PASSWORD", "SOMA_EMBEDDINGS_API_KEY", "SOMA_API_TOKEN"] {
+        for name in [
+            "POSTGRES_URL", "REDIS_URL", "REDIS_PASSWORD", "QDRANT_API_KEY", "KAFKA_SASL_PASSWORD", "SOMA_EMBEDDINGS_API_KEY", "SOMA_API_TOKEN",
+        ] {
             #expect(Backends.catalogue.isSecret(name), "\(name)")
         }
         #expect(!Backends.catalogue.isSecret("REDIS_HOST"))

@@ -10,7 +10,7 @@ let package = Package(
         // In your own package: .package(url: "<where SomaFractalMemory lives>", from: "<version>").
         // Traits: the backends `soma-filecache` is built with. This one needs only the embedded default
         // (SQLite, the ANN index, the in-process backends) and MiniLM; add "Postgres", "Redis", ... to have them.
-        .package(name: "SomaFractalMemory", path: "../..", traits: ["MiniLM"]),
+        .package(name: "SomaFractalMemory", path: "../..", traits: ["MiniLM"])
     ],
     targets: [
         .target(name: "FileCache", dependencies: [.product(name: "SomaCore", package: "SomaFractalMemory")]),

@@ -10,7 +10,8 @@ public enum EmbedderBackends {
             name: openAI,
             settings: OpenAIEmbedderSettings.settings + [SharedSettings.vectorDimension],
             automatic: [.whenSet(OpenAIEmbedderSettings.url)],
-            diagnosis: "check \(OpenAIEmbedderSettings.url.name), \(OpenAIEmbedderSettings.modelSetting.name) and \(OpenAIEmbedderSettings.apiKeySetting.name)",
+            diagnosis:
+                "check \(OpenAIEmbedderSettings.url.name), \(OpenAIEmbedderSettings.modelSetting.name) and \(OpenAIEmbedderSettings.apiKeySetting.name)",
             location: { configuration in (try? configuration.value(OpenAIEmbedderSettings.url)).flatMap { $0 }.map(Redaction.url) ?? "configured" })
         registry.registerEmbedder(description) { configuration in
             let settings = try OpenAIEmbedderSettings(configuration)

@@ -32,7 +32,8 @@ public final class OpenAIEmbedder: Embedder {
         let dimension = SharedSettings.vectorDimension.name
         if let requested = settings.requestedDimensions, let configuredDimension, requested != configuredDimension {
             throw BackendError.invalidSetting(
-                name: dimension, reason: "is \(configuredDimension) but \(OpenAIEmbedderSettings.dimensionsSetting.name) asks the model for \(requested)")
+                name: dimension,
+                reason: "is \(configuredDimension) but \(OpenAIEmbedderSettings.dimensionsSetting.name) asks the model for \(requested)")
         }
         if let known = settings.requestedDimensions ?? configuredDimension {
             return OpenAIEmbedder(settings: settings, dimension: known, http: http)
@@ -43,7 +44,9 @@ public final class OpenAIEmbedder: Embedder {
         } catch {
             throw BackendError.invalidSetting(
                 name: dimension,
-                reason: "not set, and asking \(settings.redactedEndpoint) for one vector to learn it failed (\(error)); set \(dimension) to the model's dimension")
+                reason:
+                    "not set, and asking \(settings.redactedEndpoint) for one vector to learn it failed (\(error)); set \(dimension) to the model's dimension"
+            )
         }
         return OpenAIEmbedder(settings: settings, dimension: probe[0].count, http: http)
     }

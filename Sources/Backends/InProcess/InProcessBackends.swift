@@ -8,7 +8,8 @@ public enum InProcessBackends {
     static func described(_ settings: [any DeclaredSetting] = []) -> BackendDescription {
         BackendDescription(
             name: name, settings: settings, automatic: [.fallback("nothing else is configured")],
-            diagnosis: "it lives in this process's memory: a failure here is a bug, please report it with the log", location: { _ in "process memory" })
+            diagnosis: "it lives in this process's memory: a failure here is a bug, please report it with the log",
+            location: { _ in "process memory" })
     }
 
     public static func register(into registry: inout BackendRegistry) {

@@ -38,7 +38,8 @@ public final class InProcessCache: MemoryCache {
         let now = clock.now
         state.withLock { state in
             if let existing = state.entries.get(key), existing.expires > now,
-               !CacheOrdering.replaces(newOrder: order, newIsValue: value != nil, existingOrder: existing.order, existingIsValue: existing.bytes != nil)
+                !CacheOrdering.replaces(
+                    newOrder: order, newIsValue: value != nil, existingOrder: existing.order, existingIsValue: existing.bytes != nil)
             {
                 return
             }

@@ -102,7 +102,8 @@ public final class InProcessStorage: MemoryStorage, WordSearching {
             let found = (state.words[namespace] ?? WordIndex()).search(query, scoring: scoring, limit: limit) { id in
                 type == nil || records[id]?.type == type
             }
-            return WordMatches(hits: found.hits.compactMap { hit in records[hit.id].map { ScoredMemory(memory: $0, score: hit.score) } }, fullScore: found.fullScore)
+            return WordMatches(
+                hits: found.hits.compactMap { hit in records[hit.id].map { ScoredMemory(memory: $0, score: hit.score) } }, fullScore: found.fullScore)
         }
     }
 
@@ -124,9 +125,10 @@ public final class InProcessStorage: MemoryStorage, WordSearching {
     public func links(namespace: String, from: Coordinate, type: String?, limit: Int) async throws -> [Link] {
         state.withLock { state in
             let all = state.links[namespace]?[from]?.values.map { $0 } ?? []
-            return Array(all.filter { type == nil || $0.type == type }
-                .sorted { ($0.weight, $0.to.canonical, $0.type) < ($1.weight, $1.to.canonical, $1.type) }
-                .prefix(limit))
+            return Array(
+                all.filter { type == nil || $0.type == type }
+                    .sorted { ($0.weight, $0.to.canonical, $0.type) < ($1.weight, $1.to.canonical, $1.type) }
+                    .prefix(limit))
         }
     }
 

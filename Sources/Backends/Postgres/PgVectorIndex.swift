@@ -16,7 +16,8 @@ public final class PgVectorIndex: RecordBoundVectorIndex {
     private var client: PostgresClient { storage.client }
     private var logger: Logger { storage.logger }
 
-    public static let tableSetting = Setting<String>("PGVECTOR_TABLE", default: "soma_vectors", "pgvector's table (created for the embedder's dimension)")
+    public static let tableSetting = Setting<String>(
+        "PGVECTOR_TABLE", default: "soma_vectors", "pgvector's table (created for the embedder's dimension)")
 
     public init(storage: PostgresStorage, table: String = tableSetting.defaultValue) throws {
         guard table.range(of: "^[a-z_][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
@@ -27,23 +28,26 @@ public final class PgVectorIndex: RecordBoundVectorIndex {
     }
 
     public func ensureCollection(dimension: Int) async throws {
-        guard (1...16_000).contains(dimension) else { throw BackendError.invalidSetting(name: SharedSettings.vectorDimension.name, reason: "\(dimension) is out of range") }
+        guard (1...16_000).contains(dimension) else {
+            throw BackendError.invalidSetting(name: SharedSettings.vectorDimension.name, reason: "\(dimension) is out of range")
+        }
         let table = table, logger = logger
         try await storage.call.run { [client] in
             try await client.withConnection { connection in
                 let existing = try await PostgresMigrations.underLock(connection, logger: logger) { () async throws -> Int in
                     try await connection.query("CREATE EXTENSION IF NOT EXISTS vector", logger: logger)
                     try await connection.query(
-                        PostgresQuery(unsafeSQL: """
-                            CREATE TABLE IF NOT EXISTS \(table) (
-                                id uuid PRIMARY KEY REFERENCES soma_memories(id) ON DELETE CASCADE,
-                                namespace text NOT NULL,
-                                type text NOT NULL,
-                                version integer NOT NULL,
-                                payload jsonb NOT NULL,
-                                embedding vector(\(dimension)) NOT NULL
-                            )
-                            """), logger: logger)
+                        PostgresQuery(
+                            unsafeSQL: """
+                                CREATE TABLE IF NOT EXISTS \(table) (
+                                    id uuid PRIMARY KEY REFERENCES soma_memories(id) ON DELETE CASCADE,
+                                    namespace text NOT NULL,
+                                    type text NOT NULL,
+                                    version integer NOT NULL,
+                                    payload jsonb NOT NULL,
+                                    embedding vector(\(dimension)) NOT NULL
+                                )
+                                """), logger: logger)
                     try await connection.query(
                         PostgresQuery(unsafeSQL: "CREATE INDEX IF NOT EXISTS \(table)_hnsw ON \(table) USING hnsw (embedding vector_cosine_ops)"),
                         logger: logger)

@@ -17,17 +17,23 @@ public enum PostgresBackends {
     }
 
     public static func register(into registry: inout BackendRegistry) {
-        registry.registerStorage(described(
-            storageName, [], .whenSet(PostgresEndpoint.url),
-            diagnosis: "check \(PostgresEndpoint.url.name) (host, port, user, password, database, sslmode) and that the server runs; "
-                + "if the schema is behind, run `soma migrate`")) { configuration in
+        registry.registerStorage(
+            described(
+                storageName, [], .whenSet(PostgresEndpoint.url),
+                diagnosis: "check \(PostgresEndpoint.url.name) (host, port, user, password, database, sslmode) and that the server runs; "
+                    + "if the schema is behind, run `soma migrate`")
+        ) { configuration in
             try storage(configuration).map { $0 as any MemoryStorage }
         }
         let table = PgVectorIndex.tableSetting
         let besideStorage = AutomaticChoice(priority: 50, when: "the storage is postgres") { _, chosen in chosen[.storage] == storageName }
-        registry.registerVector(described(
-            vectorName, [table, SharedSettings.vectorDimension], besideStorage,
-            diagnosis: "install the pgvector extension in the database (CREATE EXTENSION vector) and run `soma migrate`; the index holds another model's vectors: run `soma reindex`, or configure the model it was built with")) { configuration, storage in
+        registry.registerVector(
+            described(
+                vectorName, [table, SharedSettings.vectorDimension], besideStorage,
+                diagnosis:
+                    "install the pgvector extension in the database (CREATE EXTENSION vector) and run `soma migrate`; the index holds another model's vectors: run `soma reindex`, or configure the model it was built with"
+            )
+        ) { configuration, storage in
             let postgres = try (storage as? PostgresStorage).map { Provisioned($0) } ?? Self.storage(configuration)
             let table = try configuration.vectorCollection(configuration.value(table))
             return try postgres.map { try PgVectorIndex(storage: $0, table: table) as any VectorIndex }
@@ -79,7 +85,9 @@ public enum PostgresBackends {
         let applied: [String] = try await storage.call.run { [client = storage.client, logger = storage.logger] in
             // A database never migrated has no table to read.
             var exists = false
-            for try await found in try await client.query("SELECT to_regclass('soma_schema_migrations') IS NOT NULL", logger: logger).decode(Bool.self) {
+            for try await found in try await client.query("SELECT to_regclass('soma_schema_migrations') IS NOT NULL", logger: logger).decode(
+                Bool.self)
+            {
                 exists = found
             }
             guard exists else { return [] }

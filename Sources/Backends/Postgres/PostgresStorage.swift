@@ -271,7 +271,9 @@ public final class PostgresStorage: MemoryStorage, WordSearching {
     /// pg_trgm is there); `KeywordQuery` decides the final match and order.
     public func keywordSearch(namespace: String, query: KeywordQuery, type: MemoryType?, limit: Int) async throws -> [Memory] {
         guard !query.term.isEmpty else { return [] }
-        let pattern = "%" + query.term.lowercased()
+        let pattern =
+            "%"
+            + query.term.lowercased()
             .replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
         let candidates = try await select(
             """
@@ -294,24 +296,26 @@ public final class PostgresStorage: MemoryStorage, WordSearching {
     /// Links leaving (or, `incoming`, reaching) `coordinate`, cheapest first.
     private func links(namespace: String, at coordinate: Coordinate, incoming: Bool, type: String?, limit: Int) async throws -> [Link] {
         let logger = logger
-        let query: PostgresQuery = incoming
+        let query: PostgresQuery =
+            incoming
             ? """
-                SELECT from_coord, to_coord, type, weight, created_us FROM soma_links
-                WHERE namespace = \(namespace) AND to_coord = \(coordinate.canonical) AND (\(type)::text IS NULL OR type = \(type))
-                ORDER BY weight, from_coord, type LIMIT \(limit)
-                """
+            SELECT from_coord, to_coord, type, weight, created_us FROM soma_links
+            WHERE namespace = \(namespace) AND to_coord = \(coordinate.canonical) AND (\(type)::text IS NULL OR type = \(type))
+            ORDER BY weight, from_coord, type LIMIT \(limit)
+            """
             : """
-                SELECT from_coord, to_coord, type, weight, created_us FROM soma_links
-                WHERE namespace = \(namespace) AND from_coord = \(coordinate.canonical) AND (\(type)::text IS NULL OR type = \(type))
-                ORDER BY weight, to_coord, type LIMIT \(limit)
-                """
+            SELECT from_coord, to_coord, type, weight, created_us FROM soma_links
+            WHERE namespace = \(namespace) AND from_coord = \(coordinate.canonical) AND (\(type)::text IS NULL OR type = \(type))
+            ORDER BY weight, to_coord, type LIMIT \(limit)
+            """
         return try await call.run { [client] in
             let rows = try await client.query(query, logger: logger)
             var links: [Link] = []
             for try await (from, to, linkType, weight, created) in rows.decode((String, String, String, Double, Int64).self) {
-                links.append(Link(
-                    from: try Coordinate(parsing: from, maxDimensions: .max), to: try Coordinate(parsing: to, maxDimensions: .max),
-                    type: linkType, weight: weight, createdAt: PostgresRecords.date(created)))
+                links.append(
+                    Link(
+                        from: try Coordinate(parsing: from, maxDimensions: .max), to: try Coordinate(parsing: to, maxDimensions: .max),
+                        type: linkType, weight: weight, createdAt: PostgresRecords.date(created)))
             }
             return links
         }
@@ -384,10 +388,11 @@ public final class PostgresStorage: MemoryStorage, WordSearching {
 
     public func isHealthy() async -> Bool {
         let logger = logger
-        return (try? await call.run { [client] in
-            for try await one in try await client.query("SELECT 1", logger: logger).decode(Int.self) { return one }
-            return 0
-        }) == 1
+        return
+            (try? await call.run { [client] in
+                for try await one in try await client.query("SELECT 1", logger: logger).decode(Int.self) { return one }
+                return 0
+            }) == 1
     }
 
     /// Ranges of the (embedding_model, id) index rather than `<>`, which would scan the table on
@@ -395,13 +400,15 @@ public final class PostgresStorage: MemoryStorage, WordSearching {
     public func memoriesToEmbed(notEmbeddedWith model: String?, after cursor: UUID?, limit: Int) async throws -> [Memory] {
         let after = cursor ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
         if let model {
-            return try await select("""
+            return try await select(
+                """
                 SELECT \(unescaped: PostgresRecords.columns) FROM soma_memories
                 WHERE (embedding_model IS NULL OR embedding_model < \(model) OR embedding_model > \(model)) AND id > \(after)
                 ORDER BY id LIMIT \(limit)
                 """)
         }
-        return try await select("""
+        return try await select(
+            """
             SELECT \(unescaped: PostgresRecords.columns) FROM soma_memories
             WHERE embedding_model IS NULL AND id > \(after) ORDER BY id LIMIT \(limit)
             """)
@@ -411,7 +418,8 @@ public final class PostgresStorage: MemoryStorage, WordSearching {
         guard !versions.isEmpty else { return }
         let logger = logger
         try await call.run { [client] in
-            try await client.query("""
+            try await client.query(
+                """
                 UPDATE soma_memories AS m SET embedding_model = \(model)
                 FROM unnest(\(versions.map(\.id)), \(versions.map(\.version))) AS v(id, version)
                 WHERE m.id = v.id AND m.version = v.version
@@ -422,7 +430,9 @@ public final class PostgresStorage: MemoryStorage, WordSearching {
     public func serviceValue(_ key: String) async throws -> String? {
         let logger = logger
         return try await call.run { [client] in
-            for try await value in try await client.query("SELECT value FROM soma_service_values WHERE key = \(key)", logger: logger).decode(String.self) {
+            for try await value in try await client.query("SELECT value FROM soma_service_values WHERE key = \(key)", logger: logger).decode(
+                String.self)
+            {
                 return value
             }
             return nil
@@ -437,7 +447,8 @@ public final class PostgresStorage: MemoryStorage, WordSearching {
                 // dictionary's order differs between processes) deadlocked at start-up.
                 for key in values.keys.sorted() {
                     if let value = values[key]! {
-                        try await connection.query("""
+                        try await connection.query(
+                            """
                             INSERT INTO soma_service_values(key, value) VALUES (\(key), \(value))
                             ON CONFLICT (key) DO UPDATE SET value = excluded.value
                             """, logger: logger)

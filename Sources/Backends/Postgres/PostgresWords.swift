@@ -61,7 +61,8 @@ enum PostgresWords {
         mutating func of(_ namespace: String, on connection: PostgresConnection, logger: Logger) async throws -> Double {
             if let average = known[namespace] { return average }
             var average = 0.0
-            for try await (documents, length) in try await connection.query(statistics(namespace), logger: logger).decode((Int, Int).self) where documents > 0 {
+            for try await (documents, length) in try await connection.query(statistics(namespace), logger: logger).decode((Int, Int).self)
+            where documents > 0 {
                 average = Double(length) / Double(documents)
             }
             known[namespace] = average

@@ -40,26 +40,33 @@ public final class QdrantVectorIndex: VectorIndex {
         let reply = try await call(.GET, collectionPath, nil, allow: [404])
         guard reply.status != 404 else { return nil }
         guard case .int(let size)? = reply.result?["config"]?["params"]?["vectors"]?["size"] else {
-            throw BackendError.unreachable(backend: "qdrant", reason: "collection \(endpoint.collection) has no single unnamed vector; this service needs one")
+            throw BackendError.unreachable(
+                backend: "qdrant", reason: "collection \(endpoint.collection) has no single unnamed vector; this service needs one")
         }
         return Int(size)
     }
 
     public func upsert(_ points: [VectorPoint]) async throws {
         guard !points.isEmpty else { return }
-        let body: JSONValue = ["points": .array(points.map { point -> JSONValue in
-            var payload: JSONObject = [
-                "namespace": .string(point.namespace), "type": .string(point.type.rawValue), "version": .int(Int64(point.version)),
-                "payload": .object(point.payload),
-            ]
-            if let record = point.record {
-                payload["coordinate"] = .array(record.coordinate.map(JSONValue.double))
-                payload["importance"] = .double(record.importance)
-                payload["created_at"] = .string(RFC3339.string(from: record.createdAt))
-                payload["updated_at"] = .string(RFC3339.string(from: record.updatedAt))
-            }
-            return ["id": .string(point.id.uuidString.lowercased()), "vector": .array(point.vector.map { .double(Double($0)) }), "payload": .object(payload)]
-        })]
+        let body: JSONValue = [
+            "points": .array(
+                points.map { point -> JSONValue in
+                    var payload: JSONObject = [
+                        "namespace": .string(point.namespace), "type": .string(point.type.rawValue), "version": .int(Int64(point.version)),
+                        "payload": .object(point.payload),
+                    ]
+                    if let record = point.record {
+                        payload["coordinate"] = .array(record.coordinate.map(JSONValue.double))
+                        payload["importance"] = .double(record.importance)
+                        payload["created_at"] = .string(RFC3339.string(from: record.createdAt))
+                        payload["updated_at"] = .string(RFC3339.string(from: record.updatedAt))
+                    }
+                    return [
+                        "id": .string(point.id.uuidString.lowercased()), "vector": .array(point.vector.map { .double(Double($0)) }),
+                        "payload": .object(payload),
+                    ]
+                })
+        ]
         _ = try await call(.PUT, collectionPath + "/points?wait=true", body)
     }
 
@@ -90,9 +97,11 @@ public final class QdrantVectorIndex: VectorIndex {
     /// The query restricted to the given points (`has_id`): Qdrant scores each exactly.
     public func similarities(to vector: [Float], ids: [UUID], namespace: String) async throws -> [UUID: Double] {
         guard !ids.isEmpty else { return [:] }
-        let filter: JSONValue = ["must": [
-            ["key": "namespace", "match": ["value": .string(namespace)]], ["has_id": .array(ids.map { .string($0.uuidString.lowercased()) })],
-        ]]
+        let filter: JSONValue = [
+            "must": [
+                ["key": "namespace", "match": ["value": .string(namespace)]], ["has_id": .array(ids.map { .string($0.uuidString.lowercased()) })],
+            ]
+        ]
         let body: JSONValue = [
             "query": .array(vector.map { .double(Double($0)) }), "filter": filter, "limit": .int(Int64(ids.count)), "with_payload": false,
         ]

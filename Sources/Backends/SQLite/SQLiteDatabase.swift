@@ -39,7 +39,8 @@ public final class SQLiteDatabase: Sendable {
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try SQLiteMigrations.migrator.migrate(pool)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT {
-            throw SQLiteOpenError("\(file) is corrupt or not a SomaFractalMemory database (\(error.resultCode)); restore it from a backup or move it away")
+            throw SQLiteOpenError(
+                "\(file) is corrupt or not a SomaFractalMemory database (\(error.resultCode)); restore it from a backup or move it away")
         } catch let error as DatabaseError {
             throw SQLiteOpenError("cannot open \(file): \(error.message ?? "\(error.resultCode)")")
         }

@@ -25,90 +25,95 @@ enum SQLiteMigrations {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1_records") { db in
-            try db.execute(sql: """
-                CREATE TABLE memories (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    namespace TEXT NOT NULL,
-                    coord TEXT NOT NULL,
-                    coordinate TEXT NOT NULL,
-                    dims INTEGER NOT NULL,
-                    c0 REAL NOT NULL,
-                    type TEXT NOT NULL,
-                    payload TEXT NOT NULL,
-                    importance REAL NOT NULL,
-                    created_at REAL NOT NULL,
-                    updated_at REAL NOT NULL,
-                    version INTEGER NOT NULL,
-                    expires_at REAL,
-                    embedding_model TEXT
-                );
-                CREATE UNIQUE INDEX memories_namespace_coord ON memories(namespace, coord);
-                CREATE INDEX memories_namespace_box ON memories(namespace, dims, c0);
-                CREATE TABLE links (
-                    namespace TEXT NOT NULL,
-                    from_coord TEXT NOT NULL,
-                    to_coord TEXT NOT NULL,
-                    type TEXT NOT NULL,
-                    weight REAL NOT NULL,
-                    created_at REAL NOT NULL,
-                    PRIMARY KEY (namespace, from_coord, to_coord, type)
-                );
-                CREATE INDEX links_target ON links(namespace, to_coord);
-                CREATE TABLE outbox (
-                    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
-                    namespace TEXT NOT NULL,
-                    event TEXT NOT NULL
-                );
-                """ + vectorTables(vectors: "vectors", meta: "vector_meta", ifMissing: false))
+            try db.execute(
+                sql: """
+                    CREATE TABLE memories (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        namespace TEXT NOT NULL,
+                        coord TEXT NOT NULL,
+                        coordinate TEXT NOT NULL,
+                        dims INTEGER NOT NULL,
+                        c0 REAL NOT NULL,
+                        type TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        importance REAL NOT NULL,
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL,
+                        version INTEGER NOT NULL,
+                        expires_at REAL,
+                        embedding_model TEXT
+                    );
+                    CREATE UNIQUE INDEX memories_namespace_coord ON memories(namespace, coord);
+                    CREATE INDEX memories_namespace_box ON memories(namespace, dims, c0);
+                    CREATE TABLE links (
+                        namespace TEXT NOT NULL,
+                        from_coord TEXT NOT NULL,
+                        to_coord TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        weight REAL NOT NULL,
+                        created_at REAL NOT NULL,
+                        PRIMARY KEY (namespace, from_coord, to_coord, type)
+                    );
+                    CREATE INDEX links_target ON links(namespace, to_coord);
+                    CREATE TABLE outbox (
+                        sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                        namespace TEXT NOT NULL,
+                        event TEXT NOT NULL
+                    );
+                    """ + vectorTables(vectors: "vectors", meta: "vector_meta", ifMissing: false))
         }
         migrator.registerMigration("v2_search_and_counts") { db in
             // Full-text search over payload string values (trigram: substring and exact matching),
             // counters for /stats, and an index for the expiry sweep.
-            try db.execute(sql: """
-                CREATE VIRTUAL TABLE memory_text USING fts5(text, tokenize = 'trigram');
-                INSERT INTO memory_text(rowid, text) SELECT rowid, payload FROM memories;
-                CREATE TABLE counts (
-                    namespace TEXT NOT NULL,
-                    type TEXT NOT NULL,
-                    total INTEGER NOT NULL,
-                    PRIMARY KEY (namespace, type)
-                );
-                INSERT INTO counts(namespace, type, total) SELECT namespace, type, COUNT(*) FROM memories GROUP BY namespace, type;
-                CREATE INDEX memories_expiry ON memories(expires_at) WHERE expires_at IS NOT NULL;
-                CREATE INDEX memories_namespace_id ON memories(namespace, id);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE VIRTUAL TABLE memory_text USING fts5(text, tokenize = 'trigram');
+                    INSERT INTO memory_text(rowid, text) SELECT rowid, payload FROM memories;
+                    CREATE TABLE counts (
+                        namespace TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        total INTEGER NOT NULL,
+                        PRIMARY KEY (namespace, type)
+                    );
+                    INSERT INTO counts(namespace, type, total) SELECT namespace, type, COUNT(*) FROM memories GROUP BY namespace, type;
+                    CREATE INDEX memories_expiry ON memories(expires_at) WHERE expires_at IS NOT NULL;
+                    CREATE INDEX memories_namespace_id ON memories(namespace, id);
+                    """)
             // Rows written by v1 indexed their raw payload JSON; index their string values instead.
             let rows = try Row.fetchAll(db, sql: "SELECT rowid, payload FROM memories")
             for row in rows {
                 let payload: String = row["payload"]
-                try db.execute(sql: "UPDATE memory_text SET text = ? WHERE rowid = ?", arguments: [SearchText.of(payloadJSON: payload), row["rowid"] as Int64])
+                try db.execute(
+                    sql: "UPDATE memory_text SET text = ? WHERE rowid = ?", arguments: [SearchText.of(payloadJSON: payload), row["rowid"] as Int64])
             }
         }
         migrator.registerMigration("v3_embedding_upkeep") { db in
             // Finding records to (re)embed without a scan, and the service's own values.
-            try db.execute(sql: """
-                CREATE INDEX memories_embedding_model ON memories(embedding_model, id);
-                CREATE TABLE service_values (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE INDEX memories_embedding_model ON memories(embedding_model, id);
+                    CREATE TABLE service_values (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                    """)
         }
         migrator.registerMigration("v4_word_index") { db in
             // Word search (BM25): see SQLiteWords. Existing records are indexed here, in the
             // migration's transaction.
-            try db.execute(sql: """
-                CREATE TABLE word_postings (
-                    namespace TEXT NOT NULL,
-                    term TEXT NOT NULL,
-                    impact REAL NOT NULL,
-                    doc INTEGER NOT NULL,
-                    frequency INTEGER NOT NULL,
-                    length INTEGER NOT NULL,
-                    PRIMARY KEY (namespace, term, impact DESC, doc)
-                ) WITHOUT ROWID;
-                CREATE INDEX word_postings_doc ON word_postings(doc, term, frequency, length);
-                CREATE TABLE word_terms (namespace TEXT NOT NULL, term TEXT NOT NULL, documents INTEGER NOT NULL, PRIMARY KEY (namespace, term)) WITHOUT ROWID;
-                CREATE TABLE word_documents (doc INTEGER PRIMARY KEY, namespace TEXT NOT NULL, length INTEGER NOT NULL);
-                CREATE TABLE word_stats (namespace TEXT PRIMARY KEY NOT NULL, documents INTEGER NOT NULL, length INTEGER NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE word_postings (
+                        namespace TEXT NOT NULL,
+                        term TEXT NOT NULL,
+                        impact REAL NOT NULL,
+                        doc INTEGER NOT NULL,
+                        frequency INTEGER NOT NULL,
+                        length INTEGER NOT NULL,
+                        PRIMARY KEY (namespace, term, impact DESC, doc)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX word_postings_doc ON word_postings(doc, term, frequency, length);
+                    CREATE TABLE word_terms (namespace TEXT NOT NULL, term TEXT NOT NULL, documents INTEGER NOT NULL, PRIMARY KEY (namespace, term)) WITHOUT ROWID;
+                    CREATE TABLE word_documents (doc INTEGER PRIMARY KEY, namespace TEXT NOT NULL, length INTEGER NOT NULL);
+                    CREATE TABLE word_stats (namespace TEXT PRIMARY KEY NOT NULL, documents INTEGER NOT NULL, length INTEGER NOT NULL);
+                    """)
             let rows = try Row.fetchCursor(db, sql: "SELECT rowid, namespace, payload FROM memories")
             while let row = try rows.next() {
                 try SQLiteWords.index(db, doc: row["rowid"], namespace: row["namespace"], payload: try SQLiteRecords.payload(row["payload"]))

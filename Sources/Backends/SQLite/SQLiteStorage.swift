@@ -76,10 +76,13 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
         return try await pool.read { db in
             // Written as ranges of the (embedding_model, id) index rather than `IS NOT ?`, which scans.
             if let model {
-                return try Row.fetchAll(db, sql: """
-                    SELECT * FROM memories WHERE (embedding_model IS NULL OR embedding_model < ? OR embedding_model > ?) AND id > ?
-                    ORDER BY id LIMIT ?
-                    """, arguments: [model, model, after, limit]).map(SQLiteRecords.memory)
+                return try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM memories WHERE (embedding_model IS NULL OR embedding_model < ? OR embedding_model > ?) AND id > ?
+                        ORDER BY id LIMIT ?
+                        """, arguments: [model, model, after, limit]
+                ).map(SQLiteRecords.memory)
             }
             return try Row.fetchAll(
                 db, sql: "SELECT * FROM memories WHERE embedding_model IS NULL AND id > ? ORDER BY id LIMIT ?", arguments: [after, limit]
@@ -121,12 +124,12 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
     static func save(_ db: Database, _ memory: Memory, replacing existing: Memory?) throws {
         try db.run(
             """
-                INSERT INTO memories(id, namespace, coord, coordinate, dims, c0, type, payload, importance, created_at, updated_at, version, expires_at, embedding_model)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET type = excluded.type, payload = excluded.payload, importance = excluded.importance,
-                    updated_at = excluded.updated_at, version = excluded.version, expires_at = excluded.expires_at,
-                    embedding_model = excluded.embedding_model
-                """,
+            INSERT INTO memories(id, namespace, coord, coordinate, dims, c0, type, payload, importance, created_at, updated_at, version, expires_at, embedding_model)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET type = excluded.type, payload = excluded.payload, importance = excluded.importance,
+                updated_at = excluded.updated_at, version = excluded.version, expires_at = excluded.expires_at,
+                embedding_model = excluded.embedding_model
+            """,
             [
                 SQLiteRecords.id(memory.id), memory.namespace, memory.coordinate.canonical,
                 SQLiteRecords.json(memory.coordinate), memory.coordinate.dimensions,
@@ -229,13 +232,15 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
         let useIndex = query.term.count >= 3
         let phrase = "\"" + query.term.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         let memories = try await pool.read { db in
-            let sql = useIndex
+            let sql =
+                useIndex
                 ? """
-                  SELECT m.* FROM memory_text JOIN memories m ON m.rowid = memory_text.rowid
-                  WHERE memory_text MATCH ? AND +m.namespace = ? AND (? IS NULL OR m.type = ?) LIMIT ?
-                  """
+                SELECT m.* FROM memory_text JOIN memories m ON m.rowid = memory_text.rowid
+                WHERE memory_text MATCH ? AND +m.namespace = ? AND (? IS NULL OR m.type = ?) LIMIT ?
+                """
                 : "SELECT * FROM memories WHERE namespace = ? AND (? IS NULL OR type = ?) LIMIT ?"
-            let arguments: StatementArguments = useIndex
+            let arguments: StatementArguments =
+                useIndex
                 ? [phrase, namespace, type?.rawValue, type?.rawValue, candidateCap]
                 : [namespace, type?.rawValue, type?.rawValue, candidateCap * 10]
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map(SQLiteRecords.memory)
@@ -255,14 +260,16 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
     private func links(namespace: String, at coordinate: Coordinate, end: String, other: String, type: String?, limit: Int) async throws -> [Link] {
         try await pool.read { db in
             try Row.fetchAll(
-                db, sql: """
+                db,
+                sql: """
                     SELECT * FROM links WHERE namespace = ? AND \(end) = ? AND (? IS NULL OR type = ?)
                     ORDER BY weight, \(other), type LIMIT ?
                     """,
                 arguments: [namespace, coordinate.canonical, type, type, limit]
             ).map { row in
                 Link(
-                    from: try Coordinate(parsing: row["from_coord"], maxDimensions: .max), to: try Coordinate(parsing: row["to_coord"], maxDimensions: .max),
+                    from: try Coordinate(parsing: row["from_coord"], maxDimensions: .max),
+                    to: try Coordinate(parsing: row["to_coord"], maxDimensions: .max),
                     type: row["type"], weight: row["weight"], createdAt: Date(timeIntervalSinceReferenceDate: row["created_at"]))
             }
         }

@@ -58,15 +58,19 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
         let entries = try rows.map { row -> (namespace: String, entry: NearestNeighbourIndex.Entry) in
             let blob: Data = row["vector"]
             let vector = blob.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-            return (row["namespace"], NearestNeighbourIndex.Entry(
-                id: UUID(uuidString: row["id"])!, label: row["label"], vector: vector,
-                type: MemoryType(rawValue: row["type"]) ?? .episodic, version: row["version"], payload: try SQLiteRecords.payload(row["payload"])))
+            return (
+                row["namespace"],
+                NearestNeighbourIndex.Entry(
+                    id: UUID(uuidString: row["id"])!, label: row["label"], vector: vector,
+                    type: MemoryType(rawValue: row["type"]) ?? .episodic, version: row["version"], payload: try SQLiteRecords.payload(row["payload"]))
+            )
         }
         index.load(entries, from: tables.graphs)
         let waiting = index.pendingCount
         if waiting > 0 {
             // Searches scan these exactly until the merge has put them into the graph.
-            Self.logger.notice("vectors not in the saved graph are being merged into it", metadata: ["vectors": "\(waiting)", "stored": "\(entries.count)"])
+            Self.logger.notice(
+                "vectors not in the saved graph are being merged into it", metadata: ["vectors": "\(waiting)", "stored": "\(entries.count)"])
         }
     }
 

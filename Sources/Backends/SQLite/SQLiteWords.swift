@@ -26,7 +26,8 @@ enum SQLiteWords {
     }
 
     static func unindex(_ db: Database, doc: Int64) throws {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT namespace, length FROM word_documents WHERE doc = ?"), arguments: [doc]) else { return }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT namespace, length FROM word_documents WHERE doc = ?"), arguments: [doc])
+        else { return }
         let namespace: String = row["namespace"]
         for term in try String.fetchAll(db.cachedStatement(sql: "SELECT term FROM word_postings WHERE doc = ?"), arguments: [doc]) {
             try db.run("UPDATE word_terms SET documents = documents - 1 WHERE namespace = ? AND term = ?", [namespace, term])
@@ -47,15 +48,17 @@ enum SQLiteWords {
     static func search(_ db: Database, namespace: String, query: WordQuery, scoring bm25: BM25, type: MemoryType?, limit: Int) throws -> WordMatches {
         let terms = Array(query.terms.prefix(WordSearchBounds.queryWords))
         guard !terms.isEmpty,
-              let stats = try Row.fetchOne(db.cachedStatement(sql: "SELECT documents, length FROM word_stats WHERE namespace = ?"), arguments: [namespace]),
-              (stats["documents"] as Int) > 0
+            let stats = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT documents, length FROM word_stats WHERE namespace = ?"), arguments: [namespace]),
+            (stats["documents"] as Int) > 0
         else { return .none }
         let documents: Int = stats["documents"]
         let averageLength = Double(stats["length"] as Int) / Double(documents)
         var holding: [String: Int] = [:]
         for term in terms {
-            let held = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT documents FROM word_terms WHERE namespace = ? AND term = ?"), arguments: [namespace, term]) ?? 0
+            let held =
+                try Int.fetchOne(
+                    db.cachedStatement(sql: "SELECT documents FROM word_terms WHERE namespace = ? AND term = ?"), arguments: [namespace, term]) ?? 0
             if held > 0 { holding[term] = held }
         }
         let idf = terms.map { bm25.idf(documents: documents, holding: holding[$0] ?? 0) }
@@ -83,11 +86,13 @@ enum SQLiteWords {
             let marks = Array(repeating: "?", count: unread.terms.count).joined(separator: ",")
             for row in try Row.fetchAll(
                 // The covering (doc, term, ...) index: a few entries per memory instead of the words' long runs.
-                db, sql: """
+                db,
+                sql: """
                     SELECT doc, term, frequency, length FROM word_postings INDEXED BY word_postings_doc
                     WHERE doc IN (\(docs)) AND term IN (\(marks)) AND +namespace = ?
                     """,
-                arguments: StatementArguments(unread.terms + [namespace])) {
+                arguments: StatementArguments(unread.terms + [namespace]))
+            {
                 tally.add(.init(term: row["term"], document: row["doc"], frequency: row["frequency"], length: row["length"]))
             }
         }
@@ -100,7 +105,9 @@ enum SQLiteWords {
             next = next.dropFirst(chunk.count)
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
             var records: [Int64: Memory] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT rowid AS doc, * FROM memories WHERE rowid IN (\(marks))", arguments: StatementArguments(chunk.map(\.document))) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT rowid AS doc, * FROM memories WHERE rowid IN (\(marks))", arguments: StatementArguments(chunk.map(\.document)))
+            {
                 records[row["doc"]] = try SQLiteRecords.memory(row)
             }
             hits += chunk.compactMap { hit in

@@ -81,7 +81,8 @@ public struct VectorPoint: Sendable, Equatable {
     public init(_ memory: Memory, vector: [Float]) {
         self.init(
             id: memory.id, vector: vector, namespace: memory.namespace, type: memory.type, version: memory.version, payload: memory.payload,
-            record: .init(coordinate: memory.coordinate.values, importance: memory.importance, createdAt: memory.createdAt, updatedAt: memory.updatedAt))
+            record: .init(
+                coordinate: memory.coordinate.values, importance: memory.importance, createdAt: memory.createdAt, updatedAt: memory.updatedAt))
     }
 }
 

@@ -32,10 +32,11 @@ struct HybridScoring {
         var fused: [UUID: ScoredMemory] = [:]
         func add(_ hits: [ScoredMemory], weight: Double, side: Side) {
             for (rank, hit) in hits.enumerated() {
-                let part = switch fusion {
-                case .weighted: weight * Self.contribution(hit.score, side: side)
-                case .rrf: weight * (rrfK + 1) / (rrfK + Double(rank + 1))
-                }
+                let part =
+                    switch fusion {
+                    case .weighted: weight * Self.contribution(hit.score, side: side)
+                    case .rrf: weight * (rrfK + 1) / (rrfK + Double(rank + 1))
+                    }
                 fused[hit.memory.id, default: ScoredMemory(memory: hit.memory, score: 0)].score += part
             }
         }

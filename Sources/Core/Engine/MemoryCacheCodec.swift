@@ -40,12 +40,12 @@ enum MemoryCacheCodec {
     /// The record, or nil when the bytes are not a record this codec (or Codable) wrote.
     static func decode(_ bytes: [UInt8]) -> Memory? {
         guard case .object(let fields)? = try? JSONReader.value(bytes),
-              case .string(let namespace)? = fields["namespace"],
-              case .array(let numbers)? = fields["coordinate"],
-              case .string(let typeName)? = fields["type"], let type = MemoryType(rawValue: typeName),
-              case .object(let payload)? = fields["payload"],
-              let created = fields["created_at"]?.doubleValue, let updated = fields["updated_at"]?.doubleValue,
-              case .int(let version)? = fields["version"]
+            case .string(let namespace)? = fields["namespace"],
+            case .array(let numbers)? = fields["coordinate"],
+            case .string(let typeName)? = fields["type"], let type = MemoryType(rawValue: typeName),
+            case .object(let payload)? = fields["payload"],
+            let created = fields["created_at"]?.doubleValue, let updated = fields["updated_at"]?.doubleValue,
+            case .int(let version)? = fields["version"]
         else { return nil }
         let values = numbers.compactMap(\.doubleValue)
         guard values.count == numbers.count, let coordinate = try? Coordinate(values) else { return nil }

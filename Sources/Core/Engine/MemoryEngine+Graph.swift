@@ -31,7 +31,9 @@ extension MemoryEngine {
     }
 
     /// Cheapest path by summed link weight using at most `maxDepth` links, or nil when there is none.
-    public func shortestPath(namespace: String, from start: Coordinate, to goal: Coordinate, type: String?, maxDepth: Int? = nil) async throws -> PathResult? {
+    public func shortestPath(namespace: String, from start: Coordinate, to goal: Coordinate, type: String?, maxDepth: Int? = nil) async throws
+        -> PathResult?
+    {
         let depth = maxDepth ?? options.maxPathDepth
         guard depth >= 1, depth <= options.maxPathDepth else {
             throw EngineError.invalid("max_depth must be between 1 and \(options.maxPathDepth)")

@@ -22,7 +22,8 @@ extension MemoryEngine {
         return page
     }
 
-    public func range(namespace: String, min lower: Coordinate, max upper: Coordinate, type: MemoryType?, limit: Int = 1000) async throws -> [Memory] {
+    public func range(namespace: String, min lower: Coordinate, max upper: Coordinate, type: MemoryType?, limit: Int = 1000) async throws -> [Memory]
+    {
         guard lower.dimensions == upper.dimensions else {
             throw EngineError.invalid(CoordinateError.dimensionMismatch(lower.dimensions, upper.dimensions).description)
         }

@@ -117,7 +117,8 @@ public final class MemoryEngine: Sendable {
     /// Refuses a draft that `store` would refuse, without writing anything.
     public func validate(_ draft: MemoryDraft) throws {
         guard draft.coordinate.dimensions <= options.maxCoordinateDimensions else {
-            throw EngineError.invalid(CoordinateError.tooManyDimensions(draft.coordinate.dimensions, max: options.maxCoordinateDimensions).description)
+            throw EngineError.invalid(
+                CoordinateError.tooManyDimensions(draft.coordinate.dimensions, max: options.maxCoordinateDimensions).description)
         }
         guard JSONValue.object(draft.payload).depth <= options.maxPayloadDepth else {
             throw EngineError.invalid("payload is nested deeper than \(options.maxPayloadDepth) levels")

@@ -19,24 +19,29 @@ extension MemoryEvent {
 
     init(original value: JSONValue) throws {
         func malformed(_ problem: String) -> JSONReader.Malformed { JSONReader.Malformed(description: "original event: \(problem)") }
-        guard case .string(let namespace)? = value["namespace"], Namespace.isValid(namespace) else { throw malformed("'namespace' is missing or invalid") }
+        guard case .string(let namespace)? = value["namespace"], Namespace.isValid(namespace) else {
+            throw malformed("'namespace' is missing or invalid")
+        }
         guard case .string(let eventType)? = value["type"] else { throw malformed("'type' is missing") }
-        let kind: Kind = switch eventType.lowercased() {
-        case "created": .created
-        case "updated": .updated
-        case "deleted": .deleted
-        default: throw malformed("type '\(eventType)' is none of created, updated, deleted")
-        }
-        let timestamp: Date = switch value["timestamp"] {
-        case .string(let text)?: try RFC3339.date(from: text).orThrow(malformed("'timestamp' is not RFC 3339"))
-        case let number? where number.doubleValue != nil: Date(timeIntervalSince1970: number.doubleValue!)
-        default: throw malformed("'timestamp' is missing")
-        }
-        let payload: JSONValue = switch value["payload"] {
-        case .string(let text)?: .object(["text": .string(text)])
-        case .object(let fields)?: .object(fields)
-        default: throw malformed("'payload' must be an object (or a text) holding the memory and its coordinate")
-        }
+        let kind: Kind =
+            switch eventType.lowercased() {
+            case "created": .created
+            case "updated": .updated
+            case "deleted": .deleted
+            default: throw malformed("type '\(eventType)' is none of created, updated, deleted")
+            }
+        let timestamp: Date =
+            switch value["timestamp"] {
+            case .string(let text)?: try RFC3339.date(from: text).orThrow(malformed("'timestamp' is not RFC 3339"))
+            case let number? where number.doubleValue != nil: Date(timeIntervalSince1970: number.doubleValue!)
+            default: throw malformed("'timestamp' is missing")
+            }
+        let payload: JSONValue =
+            switch value["payload"] {
+            case .string(let text)?: .object(["text": .string(text)])
+            case .object(let fields)?: .object(fields)
+            default: throw malformed("'payload' must be an object (or a text) holding the memory and its coordinate")
+            }
         var draft: MemoryDraft
         do {
             draft = try OriginalMemory.draft(payload, namespace: namespace)
@@ -44,7 +49,10 @@ extension MemoryEvent {
             throw malformed(error.description)
         }
         if let importance = value["importance"]?.doubleValue, importance.isFinite { draft.importance = importance }
-        let eventID: UUID = if case .string(let text)? = value["event_id"], let id = UUID(uuidString: text) { id } else { MemoryID.uuid5(name: "original-event:\(value)") }
+        let eventID: UUID =
+            if case .string(let text)? = value["event_id"], let id = UUID(uuidString: text) { id } else {
+                MemoryID.uuid5(name: "original-event:\(value)")
+            }
         self.init(
             eventID: eventID, kind: kind, id: MemoryID.make(namespace: namespace, coordinate: draft.coordinate), namespace: namespace,
             coordinate: draft.coordinate.values, type: draft.type, timestamp: timestamp, version: 0, payload: draft.payload,

@@ -86,7 +86,9 @@ extension String: SettingValue {
 extension Int: SettingValue {
     public static func parse(_ raw: RawSetting) -> Result<Int, SettingProblem> {
         if case .int(let value) = raw { return .success(value) }
-        guard let value = Int(raw.text.trimmingCharacters(in: .whitespaces)) else { return .failure(SettingProblem("expected an integer, got '\(raw.text)'")) }
+        guard let value = Int(raw.text.trimmingCharacters(in: .whitespaces)) else {
+            return .failure(SettingProblem("expected an integer, got '\(raw.text)'"))
+        }
         return .success(value)
     }
     public var settingText: String? { String(self) }

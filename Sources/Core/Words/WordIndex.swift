@@ -27,7 +27,9 @@ public struct WordIndex: Sendable {
 
     /// Documents holding any query word (and every phrase word), best first; ties by id.
     /// `admits` filters after scoring, so statistics cover the whole namespace.
-    public func search(_ query: WordQuery, scoring bm25: BM25, limit: Int, admits: (UUID) -> Bool = { _ in true }) -> (hits: [(id: UUID, score: Double)], fullScore: Double) {
+    public func search(_ query: WordQuery, scoring bm25: BM25, limit: Int, admits: (UUID) -> Bool = { _ in true }) -> (
+        hits: [(id: UUID, score: Double)], fullScore: Double
+    ) {
         let count = documents.count
         let average = count > 0 ? Double(totalLength) / Double(count) : 0
         var scores: [UUID: Double] = [:]

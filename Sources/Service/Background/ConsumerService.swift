@@ -113,7 +113,9 @@ public struct ConsumerService: Service, CustomStringConvertible {
                     try await subscription.deadLetter(delivery, reason: "\(error)")
                     metrics.deadLettered.increment()
                 } else {
-                    logger.warning(outage ? "event not applied while a backend is down; it will be retried" : "event not applied; it will be retried", metadata: metadata)
+                    logger.warning(
+                        outage ? "event not applied while a backend is down; it will be retried" : "event not applied; it will be retried",
+                        metadata: metadata)
                     try? await Task.sleep(for: outage ? policy.maxBackoff : policy.delay(after: delivery.attempt))
                     try await subscription.reject(Array(batch[index...]))
                     return

@@ -18,18 +18,25 @@ public enum EngineAssembly {
         let cache = try await registry.makeCache(names[.cache]!, config, in: lifetime)
         // Refuses to start when the index holds another model's vectors; else names its generation.
         let generation = try await EmbeddingState.check(storage, embedder)
-        let vectors = try await registry.makeVector(names[.vector]!, vectorConfiguration(config, embedder, generation: generation), storage: storage, in: lifetime)
+        let vectors = try await registry.makeVector(
+            names[.vector]!, vectorConfiguration(config, embedder, generation: generation), storage: storage, in: lifetime)
         let bus = try await registry.makeBus(names[.bus]!, config, in: lifetime)
         for capability in Capability.allCases {
             let choice = chosen[capability]!
             let location = registry.description(capability, choice.name)?.location(config) ?? "configured"
-            logger.info("backend", metadata: [
-                "capability": .string(capability.rawValue), "name": .string(choice.name), "where": .string(location), "because": .string(choice.reason),
-            ])
-            MetricsBootstrap.registry.makeGauge(descriptor: ServiceInfoMetrics.backend, labels: [("capability", capability.rawValue), ("backend", choice.name)]).set(to: 1)
+            logger.info(
+                "backend",
+                metadata: [
+                    "capability": .string(capability.rawValue), "name": .string(choice.name), "where": .string(location),
+                    "because": .string(choice.reason),
+                ])
+            MetricsBootstrap.registry.makeGauge(
+                descriptor: ServiceInfoMetrics.backend, labels: [("capability", capability.rawValue), ("backend", choice.name)]
+            ).set(to: 1)
         }
         MetricsBootstrap.registry.makeGauge(
-            descriptor: ServiceInfoMetrics.embedder, labels: [("model", embedder.modelID), ("dimension", String(embedder.dimension))]).set(to: 1)
+            descriptor: ServiceInfoMetrics.embedder, labels: [("model", embedder.modelID), ("dimension", String(embedder.dimension))]
+        ).set(to: 1)
         OriginalSettings.logWarnings(source, logger: logger)
         var options = settings.engine
         options.backendNames = names
@@ -44,4 +51,3 @@ public enum EngineAssembly {
         config.overriding([EmbeddingState.generation.name: String(generation), SharedSettings.vectorDimension.name: String(embedder.dimension)])
     }
 }
-

@@ -18,6 +18,7 @@ public struct SettingCatalogue: Sendable {
     public func isSecret(_ name: String) -> Bool { secretNames.contains(name) }
 
     /// The service's own settings (`ServiceSetting`), then the original's that it ignores.
-    public static let service: [SettingDescription] = ServiceSetting.all.map(\.described)
+    public static let service: [SettingDescription] =
+        ServiceSetting.all.map(\.described)
         + OriginalSettings.ignored.map { SettingDescription($0.name, "the original's; ignored here: \($0.reason)") }
 }

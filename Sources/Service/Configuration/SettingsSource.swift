@@ -25,9 +25,10 @@ public struct SettingsSource: Sendable {
         let secretNames = catalogue.secretNames
         var providers: [any ConfigProvider] = []
         if !flags.isEmpty {
-            let values = Dictionary(uniqueKeysWithValues: flags.map { name, value in
-                (AbsoluteConfigKey([name.lowercased()]), ConfigValue(.string(value), isSecret: secretNames.contains(name)))
-            })
+            let values = Dictionary(
+                uniqueKeysWithValues: flags.map { name, value in
+                    (AbsoluteConfigKey([name.lowercased()]), ConfigValue(.string(value), isSecret: secretNames.contains(name)))
+                })
             providers.append(InMemoryProvider(name: "flags", values: values))
         }
         providers.append(EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(secretNames)))

@@ -21,7 +21,8 @@ struct CoordinateInput: Decodable, Sendable {
             raw = .numbers(numbers)
         } else {
             throw DecodingError.typeMismatch(
-                String.self, .init(codingPath: decoder.codingPath, debugDescription: "a coordinate is a string like \"1,2,3\" or an array of numbers"))
+                String.self, .init(codingPath: decoder.codingPath, debugDescription: "a coordinate is a string like \"1,2,3\" or an array of numbers")
+            )
         }
     }
 

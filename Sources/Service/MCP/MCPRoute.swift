@@ -59,13 +59,15 @@ struct MCPRoute {
     /// method goes to the SDK.
     func toolCall(_ message: JSONValue, _ request: MCP.HTTPRequest, namespace: String) async -> Response? {
         guard message["method"] == .string("tools/call"), let id = message["id"],
-              case .object(let params)? = message["params"], case .string(let name)? = params["name"]
+            case .object(let params)? = message["params"], case .string(let name)? = params["name"]
         else { return nil }
-        let context = HTTPValidationContext(httpMethod: "POST", sessionID: nil, isInitializationRequest: false, supportedProtocolVersions: Version.supported)
+        let context = HTTPValidationContext(
+            httpMethod: "POST", sessionID: nil, isInitializationRequest: false, supportedProtocolVersions: Version.supported)
         if let refusal = Self.validation.validate(request, context: context) { return Self.response(refusal) }
         let arguments = Data(JSONWriter.text(params["arguments"] ?? .object([:])).utf8)
         let tools = MemoryTools(env: env, namespace: namespace)
-        var answer = Array(#"{"jsonrpc":"2.0","id":"#.utf8) + Array(JSONWriter.text(id).utf8) + Array(#","result":{"content":[{"type":"text","text":"#.utf8)
+        var answer =
+            Array(#"{"jsonrpc":"2.0","id":"#.utf8) + Array(JSONWriter.text(id).utf8) + Array(#","result":{"content":[{"type":"text","text":"#.utf8)
         let outcome = await tools.run(name, arguments: arguments)
         switch outcome {
         case .output, .json:
@@ -104,7 +106,9 @@ struct MCPRoute {
     }
 
     static func invalidRequest(_ problem: String) -> Response {
-        let error: JSONValue = .object(["jsonrpc": "2.0", "id": .null, "error": .object(["code": .int(-32600), "message": .string("Invalid Request: \(problem)")])])
+        let error: JSONValue = .object([
+            "jsonrpc": "2.0", "id": .null, "error": .object(["code": .int(-32600), "message": .string("Invalid Request: \(problem)")]),
+        ])
         return JSONResponse.make(bytes: Array(JSONWriter.text(error).utf8), status: .badRequest)
     }
 }

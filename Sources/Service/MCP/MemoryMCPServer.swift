@@ -19,21 +19,27 @@ public enum MemoryMCPServer {
             name: "somafractalmemory", version: version, title: "SomaFractalMemory",
             instructions: "Long-term memory. Call recall before answering questions about anything the user may have said before; "
                 + "call store_memory to keep facts, preferences and decisions worth remembering.",
-            capabilities: .init(prompts: .init(listChanged: false), resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
+            capabilities: .init(
+                prompts: .init(listChanged: false), resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
         let tools = MemoryTools(env: env, namespace: namespace)
         await server.withMethodHandler(ListTools.self) { _ in .init(tools: ToolCatalogue.tools) }
         await server.withMethodHandler(CallTool.self) { params in await tools.call(params.name, params.arguments ?? [:]) }
         await server.withMethodHandler(ListResourceTemplates.self) { _ in
-            .init(templates: [Resource.Template(
-                uriTemplate: "\(resourceScheme){namespace}/memory/{coord}", name: "memory",
-                description: "A memory by its coordinate, as JSON", mimeType: "application/json")])
+            .init(templates: [
+                Resource.Template(
+                    uriTemplate: "\(resourceScheme){namespace}/memory/{coord}", name: "memory",
+                    description: "A memory by its coordinate, as JSON", mimeType: "application/json")
+            ])
         }
         await server.withMethodHandler(ListResources.self) { _ in
             let recent = try await env.engine.list(namespace: namespace, type: nil, cursor: nil, limit: 50)
-            return .init(resources: recent.memories.map { memory in
-                Resource(name: preview(memory), uri: uri(namespace, memory.coordinate), description: "\(memory.type.rawValue) memory, version \(memory.version)",
-                         mimeType: "application/json")
-            }, nextCursor: nil)
+            return .init(
+                resources: recent.memories.map { memory in
+                    Resource(
+                        name: preview(memory), uri: uri(namespace, memory.coordinate),
+                        description: "\(memory.type.rawValue) memory, version \(memory.version)",
+                        mimeType: "application/json")
+                }, nextCursor: nil)
         }
         await server.withMethodHandler(ReadResource.self) { params in
             let memory = try await read(params.uri, env: env, namespace: namespace)
@@ -41,16 +47,24 @@ public enum MemoryMCPServer {
             return .init(contents: [.text(json, uri: params.uri, mimeType: "application/json")])
         }
         await server.withMethodHandler(ListPrompts.self) { _ in
-            .init(prompts: [Prompt(
-                name: "recall_first", description: "Recall what you know about a topic before answering.",
-                arguments: [.init(name: "topic", description: "What the question is about", required: true)])])
+            .init(prompts: [
+                Prompt(
+                    name: "recall_first", description: "Recall what you know about a topic before answering.",
+                    arguments: [.init(name: "topic", description: "What the question is about", required: true)])
+            ])
         }
         await server.withMethodHandler(GetPrompt.self) { params in
             guard params.name == "recall_first" else { throw MCPError.invalidParams("no prompt named '\(params.name)'") }
             let topic = params.arguments?["topic"] ?? "the question"
-            return .init(description: "Recall before answering", messages: [.user(.text(text:
-                "Before you answer, call the recall tool with the query \"\(topic)\" and use what it returns; "
-                + "say so when nothing relevant is remembered."))])
+            return .init(
+                description: "Recall before answering",
+                messages: [
+                    .user(
+                        .text(
+                            text:
+                                "Before you answer, call the recall tool with the query \"\(topic)\" and use what it returns; "
+                                + "say so when nothing relevant is remembered."))
+                ])
         }
         return server
     }
@@ -67,7 +81,8 @@ public enum MemoryMCPServer {
     /// A memory URI of this namespace; another namespace's URI reads as not found, revealing nothing.
     static func read(_ uri: String, env: RouteEnvironment, namespace: String) async throws -> Memory {
         let prefix = "\(resourceScheme)\(namespace)/memory/"
-        guard uri.hasPrefix(prefix), let coordinate = try? env.coordinate(CoordinateInput(text: String(uri.dropFirst(prefix.count)).removingPercentEncoding ?? ""))
+        guard uri.hasPrefix(prefix),
+            let coordinate = try? env.coordinate(CoordinateInput(text: String(uri.dropFirst(prefix.count)).removingPercentEncoding ?? ""))
         else { throw MCPError.invalidParams("no memory at \(uri)") }
         guard let memory = try await env.engine.get(namespace: namespace, coordinate: coordinate) else {
             throw MCPError.invalidParams("no memory at \(uri)")

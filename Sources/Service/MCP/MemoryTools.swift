@@ -63,16 +63,17 @@ struct MemoryTools: Sendable {
             case "get_memory": return .json(try await get(env.body.decode(Place.self, from: data)))
             default: break
             }
-            let output: any Encodable = switch name {
-            case "store_memory": try await store(env.body.decode(StoreArguments.self, from: data))
-            case "update_memory": try await update(env.body.decode(UpdateArguments.self, from: data))
-            case "forget_memory": try await forget(env.body.decode(Place.self, from: data))
-            case "link_memories": try await LinkView(v1.link(env.body.decode(V1Routes.LinkBody.self, from: data), namespace: namespace))
-            case "neighbours": try await neighbours(env.body.decode(NeighbourArguments.self, from: data))
-            case "shortest_path": try await path(env.body.decode(PathArguments.self, from: data))
-            case "stats": try await stats()
-            default: throw APIError.notFound("no tool named '\(name)'; call tools/list for the tools this server has")
-            }
+            let output: any Encodable =
+                switch name {
+                case "store_memory": try await store(env.body.decode(StoreArguments.self, from: data))
+                case "update_memory": try await update(env.body.decode(UpdateArguments.self, from: data))
+                case "forget_memory": try await forget(env.body.decode(Place.self, from: data))
+                case "link_memories": try await LinkView(v1.link(env.body.decode(V1Routes.LinkBody.self, from: data), namespace: namespace))
+                case "neighbours": try await neighbours(env.body.decode(NeighbourArguments.self, from: data))
+                case "shortest_path": try await path(env.body.decode(PathArguments.self, from: data))
+                case "stats": try await stats()
+                default: throw APIError.notFound("no tool named '\(name)'; call tools/list for the tools this server has")
+                }
             return .output(output)
         } catch {
             return .failure(APIError.from(error))
@@ -103,7 +104,9 @@ struct MemoryTools: Sendable {
         // Read with our reader, not the SDK's Value decoder: that one matches every string against
         // a data-URL regex it compiles anew each time (measured: two thirds of a recall call's CPU).
         let structured = Value(try JSONReader.value(json))
-        return .init(content: [.text(text: String(decoding: json, as: UTF8.self), annotations: nil, _meta: nil)], structuredContent: structured as Value?, isError: false)
+        return .init(
+            content: [.text(text: String(decoding: json, as: UTF8.self), annotations: nil, _meta: nil)], structuredContent: structured as Value?,
+            isError: false)
     }
 
     private func store(_ arguments: StoreArguments) async throws -> MemoryView {
@@ -147,9 +150,10 @@ struct MemoryTools: Sendable {
         if arguments.text != nil || arguments.payload != nil {
             var payload = arguments.payload ?? current.payload
             if let text = arguments.text { payload["text"] = .string(text) }
-            current = try await env.engine.store(MemoryDraft(
-                namespace: namespace, coordinate: current.coordinate, type: current.type, payload: payload,
-                importance: try InputCheck.finite(arguments.importance, "importance") ?? current.importance, expiresAt: current.expiresAt))
+            current = try await env.engine.store(
+                MemoryDraft(
+                    namespace: namespace, coordinate: current.coordinate, type: current.type, payload: payload,
+                    importance: try InputCheck.finite(arguments.importance, "importance") ?? current.importance, expiresAt: current.expiresAt))
         } else if let importance = try InputCheck.finite(arguments.importance, "importance") {
             current = try await env.engine.setImportance(namespace: namespace, coordinate: current.coordinate, importance: importance)
         } else {

@@ -6,8 +6,10 @@ enum ToolCatalogue {
         "description": "Where the memory lives: numbers as \"1,2,3\" or [1, 2, 3].",
         "anyOf": [.object(["type": "string"]), .object(["type": "array", "items": .object(["type": "number"]), "minItems": 1])],
     ])
-    static let memoryType: Value = .object(["type": "string", "enum": ["episodic", "semantic"],
-                                            "description": "episodic: an event or conversation; semantic: a durable fact."])
+    static let memoryType: Value = .object([
+        "type": "string", "enum": ["episodic", "semantic"],
+        "description": "episodic: an event or conversation; semantic: a durable fact.",
+    ])
 
     static func schema(_ properties: [String: Value], required: [String] = []) -> Value {
         .object(["type": "object", "properties": .object(properties), "required": .array(required.map(Value.string)), "additionalProperties": false])
@@ -36,47 +38,58 @@ enum ToolCatalogue {
                 + "similarity), half from words (the share of the question's words the memory holds, squared; rare words such "
                 + "as names, codes and dates weigh most); a memory whose text equals the question scores 1. A question nothing "
                 + "answers usually tops out below 0.2; answers sharing words with the question usually score above 0.35.",
-            inputSchema: schema([
-                "query": describe("The question or topic, in words.", ["type": "string", "minLength": 1]),
-                "top_k": describe("How many memories to return (default 5).", ["type": "integer", "minimum": 1, "maximum": 100]),
-                "mode": describe("hybrid (default): meaning and words; vector: meaning only (score: cosine similarity); "
-                                 + "keyword: words only (\"quoted phrase\" must appear as written).",
-                                 ["type": "string", "enum": ["vector", "keyword", "hybrid"]]),
-                "min_score": describe("Leave out memories scoring below this (hybrid and keyword scores are 0 to 1).", ["type": "number"]),
-                "type": memoryType,
-                "filters": describe("Only memories whose payload has these field values, e.g. {\"project\": \"apollo\"}.", ["type": "object"]),
-            ], required: ["query"])),
-        Tool(name: "get_memory", description: "Read one memory by its coordinate.", inputSchema: schema(["coordinate": coordinate], required: ["coordinate"])),
+            inputSchema: schema(
+                [
+                    "query": describe("The question or topic, in words.", ["type": "string", "minLength": 1]),
+                    "top_k": describe("How many memories to return (default 5).", ["type": "integer", "minimum": 1, "maximum": 100]),
+                    "mode": describe(
+                        "hybrid (default): meaning and words; vector: meaning only (score: cosine similarity); "
+                            + "keyword: words only (\"quoted phrase\" must appear as written).",
+                        ["type": "string", "enum": ["vector", "keyword", "hybrid"]]),
+                    "min_score": describe("Leave out memories scoring below this (hybrid and keyword scores are 0 to 1).", ["type": "number"]),
+                    "type": memoryType,
+                    "filters": describe("Only memories whose payload has these field values, e.g. {\"project\": \"apollo\"}.", ["type": "object"]),
+                ], required: ["query"])),
+        Tool(
+            name: "get_memory", description: "Read one memory by its coordinate.",
+            inputSchema: schema(["coordinate": coordinate], required: ["coordinate"])),
         Tool(
             name: "update_memory",
             description: "Change a memory: new text or payload replaces its content (a new version); importance alone is set in place.",
-            inputSchema: schema([
-                "coordinate": coordinate, "text": .object(["type": "string"]), "payload": .object(["type": "object"]), "importance": .object(["type": "number"]),
-            ], required: ["coordinate"])),
-        Tool(name: "forget_memory", description: "Delete a memory for good.", inputSchema: schema(["coordinate": coordinate], required: ["coordinate"])),
+            inputSchema: schema(
+                [
+                    "coordinate": coordinate, "text": .object(["type": "string"]), "payload": .object(["type": "object"]),
+                    "importance": .object(["type": "number"]),
+                ], required: ["coordinate"])),
+        Tool(
+            name: "forget_memory", description: "Delete a memory for good.", inputSchema: schema(["coordinate": coordinate], required: ["coordinate"])
+        ),
         Tool(
             name: "link_memories",
             description: "Connect two memories with a directed, typed link (for example \"causes\", \"part_of\", \"related\"); "
                 + "the weight is the cost of following it.",
-            inputSchema: schema([
-                "from": coordinate, "to": coordinate,
-                "type": describe("The kind of link (default related).", ["type": "string", "minLength": 1, "maxLength": 64]),
-                "weight": describe("Cost of the hop, >= 0 (default 1).", ["type": "number", "minimum": 0]),
-            ], required: ["from", "to"])),
+            inputSchema: schema(
+                [
+                    "from": coordinate, "to": coordinate,
+                    "type": describe("The kind of link (default related).", ["type": "string", "minLength": 1, "maxLength": 64]),
+                    "weight": describe("Cost of the hop, >= 0 (default 1).", ["type": "number", "minimum": 0]),
+                ], required: ["from", "to"])),
         Tool(
             name: "neighbours",
             description: "The memories a memory links to, with each link's type and weight.",
-            inputSchema: schema([
-                "coordinate": coordinate, "link_type": .object(["type": "string"]),
-                "limit": .object(["type": "integer", "minimum": 1, "maximum": 1000]),
-            ], required: ["coordinate"])),
+            inputSchema: schema(
+                [
+                    "coordinate": coordinate, "link_type": .object(["type": "string"]),
+                    "limit": .object(["type": "integer", "minimum": 1, "maximum": 1000]),
+                ], required: ["coordinate"])),
         Tool(
             name: "shortest_path",
             description: "The cheapest chain of links from one memory to another, if there is one.",
-            inputSchema: schema([
-                "from": coordinate, "to": coordinate, "link_type": .object(["type": "string"]),
-                "max_depth": .object(["type": "integer", "minimum": 1, "maximum": 16]),
-            ], required: ["from", "to"])),
+            inputSchema: schema(
+                [
+                    "from": coordinate, "to": coordinate, "link_type": .object(["type": "string"]),
+                    "max_depth": .object(["type": "integer", "minimum": 1, "maximum": 16]),
+                ], required: ["from", "to"])),
         Tool(name: "stats", description: "How many memories this namespace holds, by type.", inputSchema: schema([:])),
     ]
 }

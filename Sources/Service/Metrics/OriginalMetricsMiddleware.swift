@@ -11,7 +11,9 @@ import Prometheus
 struct OriginalMetricsMiddleware: RouterMiddleware {
     typealias Context = SomaRequestContext
     let registry: PrometheusCollectorRegistry
-    static let latencyBuckets: [Duration] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10].map { .milliseconds(Int($0 * 1000)) }
+    static let latencyBuckets: [Duration] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10].map {
+        .milliseconds(Int($0 * 1000))
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = DispatchTime.now().uptimeNanoseconds
@@ -25,10 +27,18 @@ struct OriginalMetricsMiddleware: RouterMiddleware {
         }
     }
 
-    static var requests: MetricNameDescriptor { MetricNameDescriptor(metricName: "api_requests", unitName: "total", helpText: "Total number of API requests") }
-    static var latency: MetricNameDescriptor { MetricNameDescriptor(metricName: "api_request_latency", unitName: "seconds", helpText: "Latency of API requests in seconds") }
-    static var responses: MetricNameDescriptor { MetricNameDescriptor(metricName: "api_responses", unitName: "total", helpText: "API responses by status code") }
-    static var notFound: MetricNameDescriptor { MetricNameDescriptor(metricName: "http_404_requests", unitName: "total", helpText: "Total number of HTTP 404 (Not Found) responses") }
+    static var requests: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "api_requests", unitName: "total", helpText: "Total number of API requests")
+    }
+    static var latency: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "api_request_latency", unitName: "seconds", helpText: "Latency of API requests in seconds")
+    }
+    static var responses: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "api_responses", unitName: "total", helpText: "API responses by status code")
+    }
+    static var notFound: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "http_404_requests", unitName: "total", helpText: "Total number of HTTP 404 (Not Found) responses")
+    }
 
     private func record(_ request: Request, _ context: Context, status: HTTPResponse.Status, started: UInt64) {
         let endpoint = context.endpointPath ?? "NotFound"

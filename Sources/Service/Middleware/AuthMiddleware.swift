@@ -45,7 +45,8 @@ struct AuthMiddleware: RouterMiddleware {
         }
         let prefix = "bearer "
         guard authorization.count > prefix.count, authorization.lowercased().hasPrefix(prefix) else {
-            throw APIError(.unauthorized, code: "missing_token", "the Authorization header must be 'Bearer <token>'", headers: [.wwwAuthenticate: "Bearer"])
+            throw APIError(
+                .unauthorized, code: "missing_token", "the Authorization header must be 'Bearer <token>'", headers: [.wwwAuthenticate: "Bearer"])
         }
         guard let grant = tokens.grant(for: String(authorization.dropFirst(prefix.count))) else {
             throw APIError(.forbidden, code: "invalid_token", "the token is not valid")

@@ -26,7 +26,8 @@ struct ResponseMiddleware: RouterMiddleware {
             if apiError.status.code >= 500 {
                 context.logger.error("request failed", metadata: failureMetadata(error, request: request, status: apiError.status.code))
             }
-            response = (try? JSONResponse.make(ErrorBody(detail: apiError.detail, code: apiError.code), status: apiError.status, headers: apiError.headers))
+            response =
+                (try? JSONResponse.make(ErrorBody(detail: apiError.detail, code: apiError.code), status: apiError.status, headers: apiError.headers))
                 ?? Response(status: .internalServerError)
         }
         response.headers[Self.requestIDHeader] = requestID
@@ -34,7 +35,11 @@ struct ResponseMiddleware: RouterMiddleware {
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         response.headers[.cacheControl] = response.headers[.cacheControl] ?? "no-store"
-        context.logger.debug("request", metadata: ["method": .string(request.method.rawValue), "path": .string(request.uri.path), "status": .stringConvertible(response.status.code)])
+        context.logger.debug(
+            "request",
+            metadata: [
+                "method": .string(request.method.rawValue), "path": .string(request.uri.path), "status": .stringConvertible(response.status.code),
+            ])
         return response
     }
 
@@ -55,8 +60,8 @@ struct ResponseMiddleware: RouterMiddleware {
     /// Echo a client's id only when it is short and plain, so it cannot inject into logs or headers.
     static func sanitised(_ value: String) -> String? {
         guard (1...128).contains(value.count),
-              value.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.:".unicodeScalars.contains($0) }),
-              value.allSatisfy(\.isASCII)
+            value.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.:".unicodeScalars.contains($0) }),
+            value.allSatisfy(\.isASCII)
         else { return nil }
         return value
     }

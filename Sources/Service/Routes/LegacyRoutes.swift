@@ -162,7 +162,8 @@ struct LegacyRoutes {
             var batches: [[JSONObject]] = []
             for query in body.queries {
                 let single = RecallBody(query: query, topK: body.topK, type: body.type, filters: body.filters, hybrid: body.hybrid)
-                batches.append(try await recall(single, namespace: context.namespace, hybridDefault: hybridByDefault).map { LegacyPayload.of($0.memory) })
+                batches.append(
+                    try await recall(single, namespace: context.namespace, hybridDefault: hybridByDefault).map { LegacyPayload.of($0.memory) })
             }
             return try JSONResponse.make(["batches": batches])
         }
@@ -170,23 +171,28 @@ struct LegacyRoutes {
         // clients sent a body. Both work: the query string when it names a query.
         router.post("recall_with_scores") { request, context in
             let query = env.query(request)
-            let body = if let text = query.string("query") {
-                RecallBody(query: text, topK: try query.int("top_k"), type: query.string("type"), hybrid: try query.bool("hybrid"),
-                           exact: try query.bool("exact"), caseSensitive: try query.bool("case_sensitive"))
-            } else {
-                try await env.body.decode(RecallBody.self, from: request)
-            }
+            let body =
+                if let text = query.string("query") {
+                    RecallBody(
+                        query: text, topK: try query.int("top_k"), type: query.string("type"), hybrid: try query.bool("hybrid"),
+                        exact: try query.bool("exact"), caseSensitive: try query.bool("case_sensitive"))
+                } else {
+                    try await env.body.decode(RecallBody.self, from: request)
+                }
             let hits = try await recall(body, namespace: context.namespace, hybridDefault: false)
             return try JSONResponse.make(["results": hits.map(ScoredPayload.init)])
         }
         // As above: `?query=&top_k=&type=` with the context object as the body, or all in the body.
         router.post("recall_with_context") { request, context in
             let query = env.query(request)
-            let body = if let text = query.string("query") {
-                ContextBody(query: text, context: try await env.body.decode(JSONObject.self, from: request), topK: try query.int("top_k"), type: query.string("type"))
-            } else {
-                try await env.body.decode(ContextBody.self, from: request)
-            }
+            let body =
+                if let text = query.string("query") {
+                    ContextBody(
+                        query: text, context: try await env.body.decode(JSONObject.self, from: request), topK: try query.int("top_k"),
+                        type: query.string("type"))
+                } else {
+                    try await env.body.decode(ContextBody.self, from: request)
+                }
             let recall = RecallRequest(
                 namespace: context.namespace, query: body.query, topK: InputCheck.topK(body.topK), type: try InputCheck.memoryType(body.type))
             let hits = try await env.engine.recallWithContext(recall, context: body.context)
@@ -237,9 +243,13 @@ struct LegacyRoutes {
             // The original's shape: [coordinate, edge data] pairs, the edge as it kept it.
             let pairs: [JSONValue] = links.map { link in
                 let to = JSONValue.array(link.to.values.map(JSONValue.double))
-                return .array([to, .object([
-                    "to": to, "type": .string(link.type), "timestamp": .double(link.createdAt.timeIntervalSince1970), "weight": .double(link.weight),
-                ])])
+                return .array([
+                    to,
+                    .object([
+                        "to": to, "type": .string(link.type), "timestamp": .double(link.createdAt.timeIntervalSince1970),
+                        "weight": .double(link.weight),
+                    ]),
+                ])
             }
             return try JSONResponse.make(["neighbors": pairs])
         }

@@ -91,7 +91,8 @@ struct V1Routes {
             let stored = try await env.engine.store(try body.items.map { try draft($0, namespace: context.namespace) })
             struct Stored: Encodable { let coord: String; let id: UUID; let version: Int }
             struct Answer: Encodable { let stored: Int; let memories: [Stored] }
-            return try JSONResponse.make(Answer(stored: stored.count, memories: stored.map { Stored(coord: $0.coordinate.canonical, id: $0.id, version: $0.version) }))
+            return try JSONResponse.make(
+                Answer(stored: stored.count, memories: stored.map { Stored(coord: $0.coordinate.canonical, id: $0.id, version: $0.version) }))
         }
         v1.post("memories/delete") { request, context in
             let body = try await env.body.decode(DeleteManyBody.self, from: request)
@@ -188,7 +189,8 @@ struct V1Routes {
         v1.get("stats") { _, context in
             let counts = try await env.engine.stats(namespace: context.namespace)
             struct Answer: Encodable { let namespace: String; let total: Int; let episodic: Int; let semantic: Int }
-            return try JSONResponse.make(Answer(namespace: context.namespace, total: counts.total, episodic: counts.episodic, semantic: counts.semantic))
+            return try JSONResponse.make(
+                Answer(namespace: context.namespace, total: counts.total, episodic: counts.episodic, semantic: counts.semantic))
         }
         v1.get("export") { _, context in
             let records = env.engine.export(namespace: context.namespace)

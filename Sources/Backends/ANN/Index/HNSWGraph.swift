@@ -20,7 +20,8 @@ final class HNSWGraph: @unchecked Sendable {
     init(loading path: String, dimension: Int, efConstruction: Int, efSearch: Int) throws {
         var message = [CChar](repeating: 0, count: 256)
         guard let handle = chnsw_load(path, Int32(dimension), &message, message.count) else {
-            throw ANNError("cannot load HNSW index \(path): \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+            throw ANNError(
+                "cannot load HNSW index \(path): \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
         }
         self.handle = handle
         self.dimension = dimension

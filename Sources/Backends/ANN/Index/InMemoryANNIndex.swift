@@ -57,9 +57,12 @@ public enum ANNBackends {
     }
 
     public static func register(into registry: inout BackendRegistry) {
-        registry.registerVector(BackendDescription(
-            name: name, settings: [SharedSettings.vectorDimension] + settings, diagnosis: diagnosis, location: { _ in "process memory" })) { configuration, _ in
-            let vectors = InMemoryANNIndex(dimension: try configuration.value(SharedSettings.vectorDimension), parameters: try parameters(configuration))
+        registry.registerVector(
+            BackendDescription(
+                name: name, settings: [SharedSettings.vectorDimension] + settings, diagnosis: diagnosis, location: { _ in "process memory" })
+        ) { configuration, _ in
+            let vectors = InMemoryANNIndex(
+                dimension: try configuration.value(SharedSettings.vectorDimension), parameters: try parameters(configuration))
             return Provisioned(vectors, services: [CloseAtShutdown { await vectors.index.stopMerging() }])
         }
     }

@@ -85,7 +85,12 @@ public final class NearestNeighbourIndex: Sendable {
             throw BackendError.dimensionMismatch(expected: dimension, actual: point.vector.count)
         }
         let entries = zip(points, labels).map { point, label in
-            (point.namespace, Entry(id: point.id, label: label, vector: Self.normalised(point.vector), type: point.type, version: point.version, payload: point.payload))
+            (
+                point.namespace,
+                Entry(
+                    id: point.id, label: label, vector: Self.normalised(point.vector), type: point.type, version: point.version,
+                    payload: point.payload)
+            )
         }
         try state.withLock { state in
             for (namespace, entry) in entries {
@@ -172,7 +177,8 @@ public final class NearestNeighbourIndex: Sendable {
                     guard let partition = state.partitions[query.namespace] else { return [] }
                     return found.compactMap { label, similarity in
                         guard let id = partition.byLabel[label], partition.pending[id] == nil, let entry = partition.entries[id],
-                              query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload) else { return nil }
+                            query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload)
+                        else { return nil }
                         return VectorHit(id: id, score: similarity)
                     }
                 }
@@ -186,7 +192,8 @@ public final class NearestNeighbourIndex: Sendable {
                 graphHits = state.withLock { state in
                     guard let partition = state.partitions[query.namespace] else { return [] }
                     return partition.entries.values.compactMap { entry in
-                        guard partition.pending[entry.id] == nil, query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload) else { return nil }
+                        guard partition.pending[entry.id] == nil, query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload)
+                        else { return nil }
                         return VectorHit(id: entry.id, score: Self.dot(vector, entry.vector))
                     }
                 }
@@ -317,9 +324,10 @@ public final class NearestNeighbourIndex: Sendable {
     /// Builds a new graph from a snapshot of the live vectors (searches and writes go on against
     /// the old one), then swaps it in and reconciles it with what changed meanwhile.
     private func compact(_ namespace: String, replacing old: HNSWGraph, live: [(label: Int, vector: [Float])]) -> Bool {
-        guard let graph = try? HNSWGraph(
-            dimension: dimension, capacity: max(live.count, parameters.exactThreshold) * 2, m: parameters.m,
-            efConstruction: parameters.efConstruction, efSearch: parameters.efSearch)
+        guard
+            let graph = try? HNSWGraph(
+                dimension: dimension, capacity: max(live.count, parameters.exactThreshold) * 2, m: parameters.m,
+                efConstruction: parameters.efConstruction, efSearch: parameters.efSearch)
         else {
             return false
         }
@@ -438,7 +446,8 @@ public final class NearestNeighbourIndex: Sendable {
                 var index = 0
                 while index < wide {
                     let offset = index * MemoryLayout<Float>.stride
-                    lanes += xBytes.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                    lanes +=
+                        xBytes.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
                         * yBytes.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
                     index += stride / MemoryLayout<Float>.stride
                 }

@@ -13,7 +13,7 @@ public enum KafkaBackends {
                     priority: 100, when: "\(KafkaSettings.servers.name) is set and \(SharedSettings.eventingEnabled.name) is not false"
                 ) { configuration, _ in
                     configuration.isSet(KafkaSettings.servers) && ((try? configuration.value(SharedSettings.eventingEnabled)) ?? true)
-                },
+                }
             ],
             diagnosis: "check \(KafkaSettings.servers.name), \(KafkaSettings.securityProtocolSetting.name) and KAFKA_SASL_* "
                 + "(or set \(SharedSettings.eventingEnabled.name)=false)",

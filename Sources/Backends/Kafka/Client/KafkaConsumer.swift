@@ -23,17 +23,18 @@ final class KafkaConsumer: Sendable {
 
     init(settings: KafkaSettings, group: String, topic: String) throws {
         let session = settings.sessionTimeout.wholeMilliseconds
-        let conf = try KafkaClientFactory.configuration(settings.common + [
-            ("group.id", group),
-            ("enable.auto.commit", "false"),
-            ("enable.auto.offset.store", "false"),
-            // A new group starts at the oldest retained event, so a consumer deployed after the
-            // API still sees what was written before it.
-            ("auto.offset.reset", "earliest"),
-            ("session.timeout.ms", String(session)),
-            ("heartbeat.interval.ms", String(max(100, session / 3))),
-            ("enable.partition.eof", "false"),
-        ])
+        let conf = try KafkaClientFactory.configuration(
+            settings.common + [
+                ("group.id", group),
+                ("enable.auto.commit", "false"),
+                ("enable.auto.offset.store", "false"),
+                // A new group starts at the oldest retained event, so a consumer deployed after the
+                // API still sees what was written before it.
+                ("auto.offset.reset", "earliest"),
+                ("session.timeout.ms", String(session)),
+                ("heartbeat.interval.ms", String(max(100, session / 3))),
+                ("enable.partition.eof", "false"),
+            ])
         let pointer = try KafkaClientFactory.client(RD_KAFKA_CONSUMER, conf)
         handle = KafkaHandleReference(pointer: pointer)
         rd_kafka_poll_set_consumer(pointer)
@@ -118,7 +119,8 @@ final class KafkaConsumer: Sendable {
                 var low: Int64 = 0
                 var high: Int64 = 0
                 guard rd_kafka_get_watermark_offsets(handle.pointer, partition.topic, partition.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
-                      high >= 0 else { continue }
+                    high >= 0
+                else { continue }
                 known = true
                 total += Int(max(0, high - max(partition.offset, low)))
             }

@@ -24,7 +24,9 @@ public final class KafkaEventBus: EventBus {
         let records = events.map { event in
             KafkaRecord(
                 topic: settings.topic, key: Array(event.id.uuidString.lowercased().utf8), value: event.json,
-                headers: [("event_type", event.kind.rawValue), ("schema_version", String(MemoryEvent.schemaVersion)), ("content-type", "application/json")])
+                headers: [
+                    ("event_type", event.kind.rawValue), ("schema_version", String(MemoryEvent.schemaVersion)), ("content-type", "application/json"),
+                ])
         }
         try await producer.send(records)
     }
@@ -46,7 +48,10 @@ public final class KafkaEventBus: EventBus {
     /// Copies a record to the dead-letter topic with the reason it could not be processed.
     func deadLetter(_ message: KafkaMessage, reason: String) async throws {
         var headers = message.headers.map { ($0.key, $0.value) }.filter { $0.0 != "error" }
-        headers += [("error", reason), ("source_topic", message.topic), ("source_partition", String(message.partition)), ("source_offset", String(message.offset))]
+        headers += [
+            ("error", reason), ("source_topic", message.topic), ("source_partition", String(message.partition)),
+            ("source_offset", String(message.offset)),
+        ]
         try await producer.send([KafkaRecord(topic: settings.deadLetterTopic, key: message.key, value: message.value, headers: headers)])
     }
 }

@@ -22,12 +22,13 @@ final class KafkaProducer: @unchecked Sendable {
     private let poller = Poller()
 
     init(settings: KafkaSettings) throws {
-        let conf = try KafkaClientFactory.configuration(settings.common + [
-            ("enable.idempotence", "true"),
-            ("acks", "all"),
-            ("linger.ms", "5"),
-            ("message.timeout.ms", String(settings.deliveryTimeout.wholeMilliseconds)),
-        ])
+        let conf = try KafkaClientFactory.configuration(
+            settings.common + [
+                ("enable.idempotence", "true"),
+                ("acks", "all"),
+                ("linger.ms", "5"),
+                ("message.timeout.ms", String(settings.deliveryTimeout.wholeMilliseconds)),
+            ])
         rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
             guard let message, let opaque = message.pointee._private else { return }
             let batch = Unmanaged<DeliveryBatch>.fromOpaque(opaque).takeRetainedValue()

@@ -12,14 +12,16 @@ public enum MiniLMBackends {
     static let threads = Setting<Int>(
         "SOMA_EMBEDDER_THREADS", default: MiniLMEmbedder.Settings().threads, in: 1...256, shownDefault: "the cores",
         "Threads the model computes on (its own, never the request handlers')")
-    static let batch = Setting<Int>("SOMA_EMBEDDER_BATCH", default: MiniLMEmbedder.Settings().batchSize, in: 1...1024, "Texts per forward pass when stores queue up")
+    static let batch = Setting<Int>(
+        "SOMA_EMBEDDER_BATCH", default: MiniLMEmbedder.Settings().batchSize, in: 1...1024, "Texts per forward pass when stores queue up")
 
     public static func register(into registry: inout BackendRegistry) {
         let description = BackendDescription(
             name: name,
             settings: [modelDirectory, threads, batch],
             automatic: [.fallback(priority: 10, "the in-process all-MiniLM-L6-v2 model is the default")],
-            diagnosis: "install the model with scripts/install-model.sh, or point \(modelDirectory.name) at its folder (SOMA_EMBEDDER=hash needs no model)",
+            diagnosis:
+                "install the model with scripts/install-model.sh, or point \(modelDirectory.name) at its folder (SOMA_EMBEDDER=hash needs no model)",
             location: { configuration in (try? configuration.value(modelDirectory)) ?? defaultModelDirectory })
         registry.registerEmbedder(description) { configuration in
             var settings = MiniLMEmbedder.Settings()

@@ -31,7 +31,9 @@ public final class MiniLMEmbedder: Embedder {
         let tokenizer = try WordPieceTokenizer(contentsOf: directory.tokenizer, maxLength: directory.maxSequenceLength)
         let weights = try BertWeights(try directory.verifiedWeights(), directory.configuration)
         dimension = directory.configuration.hidden
-        let encoder = BertEncoder(weights: weights, tokenCapacity: max(settings.tokenCapacity, directory.maxSequenceLength), maxSequence: directory.maxSequenceLength, threads: settings.threads)
+        let encoder = BertEncoder(
+            weights: weights, tokenCapacity: max(settings.tokenCapacity, directory.maxSequenceLength), maxSequence: directory.maxSequenceLength,
+            threads: settings.threads)
         self.tokenizer = tokenizer
         let thread = EncoderThread(tokenizer: tokenizer, encoder: encoder)
         self.thread = thread

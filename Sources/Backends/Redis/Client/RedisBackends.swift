@@ -5,7 +5,9 @@ public enum RedisBackends {
     public static let name = "redis"
 
     /// A backend on a new client, whose connections and threads end at the backend's shutdown.
-    static func provisioned<Backend: Sendable>(_ configuration: BackendConfiguration, _ build: (RedisClient) throws -> Backend) throws -> Provisioned<Backend> {
+    static func provisioned<Backend: Sendable>(_ configuration: BackendConfiguration, _ build: (RedisClient) throws -> Backend) throws -> Provisioned<
+        Backend
+    > {
         let client = try RedisClient(try RedisEndpoint(configuration))
         return Provisioned(try build(client), services: [CloseAtShutdown { await client.close() }])
     }

@@ -113,7 +113,8 @@ public final class RedisCache: MemoryCache, SharedCounters {
     }
 
     // KEYS: entry, generation. ARGV: order, kind, ttl ms, value.
-    private static let putScript = RedisScript("""
+    private static let putScript = RedisScript(
+        """
         local generation = redis.call('GET', KEYS[2]) or '0'
         local current = redis.call('GET', KEYS[1])
         local order = tonumber(ARGV[1])
@@ -131,7 +132,8 @@ public final class RedisCache: MemoryCache, SharedCounters {
         """)
 
     // KEYS: counter. ARGV: window ms. Returns {count, ms left}.
-    private static let counterScript = RedisScript("""
+    private static let counterScript = RedisScript(
+        """
         local count = redis.call('INCR', KEYS[1])
         local left = redis.call('PTTL', KEYS[1])
         if left < 0 then

@@ -26,8 +26,10 @@ public struct RedisEndpoint: Sendable, Equatable {
     /// nil: plain TCP.
     public var tls: TLS?
 
-    public init(host: String = "127.0.0.1", port: Int = 6379, database: Int = 0, username: String? = nil, password: String? = nil,
-                timeout: Duration = .seconds(1), poolSize: Int = 8, tls: TLS? = nil) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 6379, database: Int = 0, username: String? = nil, password: String? = nil,
+        timeout: Duration = .seconds(1), poolSize: Int = 8, tls: TLS? = nil
+    ) {
         self.host = host
         self.port = port
         self.database = database
@@ -69,7 +71,9 @@ public struct RedisEndpoint: Sendable, Equatable {
             guard tls != nil else {
                 throw BackendError.invalidSetting(name: Self.caFileSetting.name, reason: "needs TLS: a rediss:// URL or \(Self.tlsSetting.name)=true")
             }
-            guard FileManager.default.isReadableFile(atPath: file) else { throw BackendError.invalidSetting(name: Self.caFileSetting.name, reason: "cannot read \(file)") }
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw BackendError.invalidSetting(name: Self.caFileSetting.name, reason: "cannot read \(file)")
+            }
             tls?.caFile = file
         }
         guard (1...65535).contains(port) else { throw BackendError.invalidSetting(name: Self.portSetting.name, reason: "\(port) is not a TCP port") }

@@ -20,7 +20,8 @@ public final class RedisStreamBus: EventBus {
         static let maxLengthSetting = Setting<Int>(
             "REDIS_STREAM_MAX_LENGTH", default: Settings().maxLength, in: 1000...Int(Int32.max), "The stream's approximate length cap")
         static let claimIdleSetting = Setting<Int>(
-            "REDIS_STREAM_CLAIM_IDLE_MS", default: 30_000, in: 1...86_400_000, "Idle time after which another consumer takes over a dead one's deliveries")
+            "REDIS_STREAM_CLAIM_IDLE_MS", default: 30_000, in: 1...86_400_000,
+            "Idle time after which another consumer takes over a dead one's deliveries")
         static let declared: [any DeclaredSetting] = [keySetting, maxLengthSetting, claimIdleSetting]
 
         public init() {}
@@ -101,7 +102,8 @@ final class RedisStreamSubscription: EventSubscription {
     /// Adds the event to `<stream>.dlq` with the reason, then acknowledges it (in one round trip).
     func deadLetter(_ delivery: EventDelivery, reason: String) async throws {
         let body = Array(try SomaJSON.encoder().encode(delivery.event))
-        let add = ["XADD", key + ".dlq", "MAXLEN", "~", String(bus.settings.maxLength), "*", "error", reason, "source_id", delivery.receipt, "event"]
+        let add =
+            ["XADD", key + ".dlq", "MAXLEN", "~", String(bus.settings.maxLength), "*", "error", reason, "source_id", delivery.receipt, "event"]
             .map { Array($0.utf8) } + [body]
         let ack = ["XACK", key, group, delivery.receipt].map { Array($0.utf8) }
         for reply in try await bus.client.pipeline([add, ack]) { _ = try reply.checked() }
@@ -148,7 +150,9 @@ final class RedisStreamSubscription: EventSubscription {
         guard !entries.isEmpty else { return }
         var attempts: [String: Int] = [:]
         if attemptsFromPending {
-            let pending = try await bus.client.command("XPENDING", key, group, entries[0].0, entries[entries.count - 1].0, String(entries.count + 64), consumer).checked()
+            let pending = try await bus.client.command(
+                "XPENDING", key, group, entries[0].0, entries[entries.count - 1].0, String(entries.count + 64), consumer
+            ).checked()
             for row in pending.elements {
                 let fields = row.elements
                 if fields.count >= 4, let id = fields[0].string, let count = fields[3].integer { attempts[id] = Int(count) }

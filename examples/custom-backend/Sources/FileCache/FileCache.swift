@@ -43,7 +43,8 @@ public final class FileCache: MemoryCache {
         let entry = Entry(value: value.map { Data($0) }, order: order, expires: Date().timeIntervalSince1970 + seconds)
         try writing.withLock { _ in
             if let existing = read(key),
-               !CacheOrdering.replaces(newOrder: order, newIsValue: value != nil, existingOrder: existing.order, existingIsValue: existing.value != nil)
+                !CacheOrdering.replaces(
+                    newOrder: order, newIsValue: value != nil, existingOrder: existing.order, existingIsValue: existing.value != nil)
             {
                 return
             }

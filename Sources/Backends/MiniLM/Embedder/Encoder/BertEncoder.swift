@@ -106,32 +106,40 @@ final class BertEncoder {
         for layer in weights.layers {
             team.run { member in
                 let share = columns(member, of: 3 * width)
-                Kernels.productInBlocks(hidden, rows: tokens, inner: width, weights: layer.queryKeyValue.baseAddress!, outputs: share,
+                Kernels.productInBlocks(
+                    hidden, rows: tokens, inner: width, weights: layer.queryKeyValue.baseAddress!, outputs: share,
                     into: queryKeyValue, stride: 3 * width, block: block)
-                Kernels.addBias(queryKeyValue + share.lowerBound, rows: tokens, width: share.count, layer.queryKeyValueBias.baseAddress! + share.lowerBound,
+                Kernels.addBias(
+                    queryKeyValue + share.lowerBound, rows: tokens, width: share.count, layer.queryKeyValueBias.baseAddress! + share.lowerBound,
                     stride: 3 * width)
             }
             attention(sequences, offsets: offsets)
             team.run { member in
                 let share = columns(member, of: width)
-                Kernels.productInBlocks(context, rows: tokens, inner: width, weights: layer.attentionOutput.baseAddress!, outputs: share,
+                Kernels.productInBlocks(
+                    context, rows: tokens, inner: width, weights: layer.attentionOutput.baseAddress!, outputs: share,
                     into: projected, stride: width, block: block)
             }
-            Kernels.addBiasResidualNorm(projected, bias: layer.attentionOutputBias.baseAddress!, residual: hidden, rows: tokens, width: width,
+            Kernels.addBiasResidualNorm(
+                projected, bias: layer.attentionOutputBias.baseAddress!, residual: hidden, rows: tokens, width: width,
                 norm: layer.attentionNorm, epsilon: epsilon)
             team.run { member in
                 let share = columns(member, of: inner)
-                Kernels.productInBlocks(hidden, rows: tokens, inner: width, weights: layer.intermediate.baseAddress!, outputs: share,
+                Kernels.productInBlocks(
+                    hidden, rows: tokens, inner: width, weights: layer.intermediate.baseAddress!, outputs: share,
                     into: intermediate, stride: inner, block: block)
-                Kernels.addBiasGELU(intermediate + share.lowerBound, rows: tokens, width: share.count, bias: layer.intermediateBias.baseAddress! + share.lowerBound,
+                Kernels.addBiasGELU(
+                    intermediate + share.lowerBound, rows: tokens, width: share.count, bias: layer.intermediateBias.baseAddress! + share.lowerBound,
                     stride: inner)
             }
             team.run { member in
                 let share = columns(member, of: width)
-                Kernels.productInBlocks(intermediate, rows: tokens, inner: inner, weights: layer.output.baseAddress!, outputs: share,
+                Kernels.productInBlocks(
+                    intermediate, rows: tokens, inner: inner, weights: layer.output.baseAddress!, outputs: share,
                     into: projected, stride: width, block: block / 4)
             }
-            Kernels.addBiasResidualNorm(projected, bias: layer.outputBias.baseAddress!, residual: hidden, rows: tokens, width: width,
+            Kernels.addBiasResidualNorm(
+                projected, bias: layer.outputBias.baseAddress!, residual: hidden, rows: tokens, width: width,
                 norm: layer.outputNorm, epsilon: epsilon)
         }
     }
@@ -167,7 +175,9 @@ final class BertEncoder {
         guard !rows.isEmpty else { return }
         let width = configuration.hidden
         let output = queryKeyValue + rows.lowerBound * 3 * width
-        Kernels.product(hidden + rows.lowerBound * width, rows: rows.count, inner: width, weights: layer.queryKeyValue.baseAddress!, outputs: 3 * width, into: output)
+        Kernels.product(
+            hidden + rows.lowerBound * width, rows: rows.count, inner: width, weights: layer.queryKeyValue.baseAddress!, outputs: 3 * width,
+            into: output)
         Kernels.addBias(output, rows: rows.count, width: 3 * width, layer.queryKeyValueBias.baseAddress!)
     }
 
@@ -183,7 +193,8 @@ final class BertEncoder {
         let scale = 1 / Float(headSize).squareRoot()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, Int32(headSize), scale, query, stride, key, stride, 0, scratch, n)
         for row in 0..<length { Kernels.softmax(scratch + row * length, count: length) }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, Int32(headSize), n, 1, scratch, n, value, stride, 0,
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, n, Int32(headSize), n, 1, scratch, n, value, stride, 0,
             context + offset * width + head * headSize, Int32(width))
     }
 
@@ -196,13 +207,17 @@ final class BertEncoder {
         let states = hidden + rows.lowerBound * width
         let scratch = projected + rows.lowerBound * width
         let expanded = intermediate + rows.lowerBound * inner
-        Kernels.product(context + rows.lowerBound * width, rows: rows.count, inner: width, weights: layer.attentionOutput.baseAddress!, outputs: width, into: scratch)
-        Kernels.addBiasResidualNorm(scratch, bias: layer.attentionOutputBias.baseAddress!, residual: states, rows: rows.count, width: width,
+        Kernels.product(
+            context + rows.lowerBound * width, rows: rows.count, inner: width, weights: layer.attentionOutput.baseAddress!, outputs: width,
+            into: scratch)
+        Kernels.addBiasResidualNorm(
+            scratch, bias: layer.attentionOutputBias.baseAddress!, residual: states, rows: rows.count, width: width,
             norm: layer.attentionNorm, epsilon: epsilon)
         Kernels.product(states, rows: rows.count, inner: width, weights: layer.intermediate.baseAddress!, outputs: inner, into: expanded)
         Kernels.addBiasGELU(expanded, rows: rows.count, width: inner, bias: layer.intermediateBias.baseAddress!)
         Kernels.product(expanded, rows: rows.count, inner: inner, weights: layer.output.baseAddress!, outputs: width, into: scratch)
-        Kernels.addBiasResidualNorm(scratch, bias: layer.outputBias.baseAddress!, residual: states, rows: rows.count, width: width,
+        Kernels.addBiasResidualNorm(
+            scratch, bias: layer.outputBias.baseAddress!, residual: states, rows: rows.count, width: width,
             norm: layer.outputNorm, epsilon: epsilon)
     }
 

@@ -35,7 +35,9 @@ final class BertWeights: @unchecked Sendable {
         self.configuration = configuration
         let hidden = configuration.hidden
         func norm(_ prefix: String) throws -> Norm {
-            Norm(weight: try file.floats("\(prefix).LayerNorm.weight", shape: [hidden]), bias: try file.floats("\(prefix).LayerNorm.bias", shape: [hidden]))
+            Norm(
+                weight: try file.floats("\(prefix).LayerNorm.weight", shape: [hidden]),
+                bias: try file.floats("\(prefix).LayerNorm.bias", shape: [hidden]))
         }
         words = try file.floats("embeddings.word_embeddings.weight", shape: [configuration.vocabularySize, hidden])
         positions = try file.floats("embeddings.position_embeddings.weight", shape: [configuration.maxPositions, hidden])
@@ -44,8 +46,10 @@ final class BertWeights: @unchecked Sendable {
         layers = try (0..<configuration.layers).map { index in
             let prefix = "encoder.layer.\(index)"
             let projections = try ["query", "key", "value"].map { name in
-                (try file.floats("\(prefix).attention.self.\(name).weight", shape: [hidden, hidden]),
-                 try file.floats("\(prefix).attention.self.\(name).bias", shape: [hidden]))
+                (
+                    try file.floats("\(prefix).attention.self.\(name).weight", shape: [hidden, hidden]),
+                    try file.floats("\(prefix).attention.self.\(name).bias", shape: [hidden])
+                )
             }
             let stacked = UnsafeMutableBufferPointer<Float>.allocate(capacity: 3 * hidden * hidden)
             let stackedBias = UnsafeMutableBufferPointer<Float>.allocate(capacity: 3 * hidden)

@@ -10,14 +10,16 @@ enum Kernels {
         _ input: UnsafePointer<Float>, rows: Int, inner: Int, weights: UnsafePointer<Float>, outputs: Int, into output: UnsafeMutablePointer<Float>,
         stride: Int? = nil
     ) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inner), 1, input, Int32(inner), weights,
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inner), 1, input, Int32(inner), weights,
             Int32(inner), 0, output, Int32(stride ?? outputs))
     }
 
     /// The same product in blocks of `block` output columns: few rows by a small block stay under
     /// OpenBLAS's small-matrix threshold, whose kernel reads the weights in place instead of packing them.
     static func productInBlocks(
-        _ input: UnsafePointer<Float>, rows: Int, inner: Int, weights: UnsafePointer<Float>, outputs: Range<Int>, into output: UnsafeMutablePointer<Float>,
+        _ input: UnsafePointer<Float>, rows: Int, inner: Int, weights: UnsafePointer<Float>, outputs: Range<Int>,
+        into output: UnsafeMutablePointer<Float>,
         stride: Int, block: Int
     ) {
         for start in Swift.stride(from: outputs.lowerBound, to: outputs.upperBound, by: block) {

@@ -31,7 +31,8 @@ struct ModelDirectory {
         maxSequenceLength = length
         let pooling = try Self.object(url.appendingPathComponent("1_Pooling/config.json"))
         guard pooling["pooling_mode_mean_tokens"] as? Bool == true else {
-            throw ModelFileError(url.appendingPathComponent("1_Pooling/config.json"), "does not configure mean pooling, which this encoder implements")
+            throw ModelFileError(
+                url.appendingPathComponent("1_Pooling/config.json"), "does not configure mean pooling, which this encoder implements")
         }
     }
 

@@ -23,7 +23,8 @@ struct SafeTensors: @unchecked Sendable {
         guard bytes.count >= 8 else { throw ModelFileError(url, "is truncated: \(bytes.count) bytes, shorter than its header length") }
         let headerLength = Int(clamping: bytes.loadUnaligned(as: UInt64.self).littleEndian)
         guard headerLength <= bytes.count - 8 else {
-            throw ModelFileError(url, "is truncated or corrupt: its header claims \(headerLength) bytes, the file holds \(bytes.count - 8) after the length")
+            throw ModelFileError(
+                url, "is truncated or corrupt: its header claims \(headerLength) bytes, the file holds \(bytes.count - 8) after the length")
         }
         let dataStart = 8 + headerLength
         let header = Data(bytes[8..<dataStart])
