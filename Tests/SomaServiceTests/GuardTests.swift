@@ -262,6 +262,19 @@ import Testing
             "cause: \(line.metadata["cause"] ?? "none")")
         #expect(!log.all.contains { record in record.metadata.values.contains { $0.contains("hunter2") } || record.message.contains("hunter2") })
     }
+
+    /// An MCP tool's failure is a tool result, not an HTTP error, so it is logged where it happens.
+    @Test func anMCPToolsBackendFailureIsLoggedWithItsCause() async throws {
+        let log = RecordedLog()
+        try await withApp(storage: UnreachableStorage(), logger: log.logger) { client in
+            let call = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"recall","arguments":{"query":"coffee"}}}"#
+            let reply = try await client.call(.post, "/mcp", call, headers: [.accept: "application/json, text/event-stream"])
+            #expect(reply.status == .ok && reply.text.contains("backend_unavailable") && reply.text.contains(#""isError":true"#), "\(reply.text)")
+        }
+        let line = try #require(log.all.first { $0.message == "tool call failed" })
+        #expect(line.metadata["tool"] == "recall" && line.metadata["capability"] == "storage")
+        #expect(line.metadata["cause"]?.contains("postgres://soma:***@db.internal") == true, "cause: \(line.metadata["cause"] ?? "none")")
+    }
 }
 
 @Suite struct HeaderTests {

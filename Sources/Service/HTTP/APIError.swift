@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Logging
 import SomaCore
 
 /// An error answered as `{"detail": "...", "code": "..."}` with its status. Every error that leaves
@@ -50,5 +51,19 @@ public struct APIError: Error, Sendable, Equatable {
         default:
             return APIError(.internalServerError, code: "internal_error", "internal error")
         }
+    }
+}
+
+/// What an operator needs to find the cause of a 5xx in its log line: for a backend's failure,
+/// which capability and backend, in what operation, and why (secrets masked); else the error.
+enum FailureLog {
+    static func metadata(_ error: any Error, backends: [Capability: String]) -> Logger.Metadata {
+        guard case .unavailable(let failure) = error as? EngineError else {
+            return ["cause": .string(Redaction.text(String(describing: error)))]
+        }
+        return [
+            "capability": .string(failure.capability.rawValue), "backend": .string(backends[failure.capability] ?? failure.capability.rawValue),
+            "operation": .string(failure.operation), "cause": .string(failure.cause),
+        ]
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import MCP
 import SomaCore
 
@@ -15,12 +16,12 @@ struct MCPRoute {
     func add(to router: Router<SomaRequestContext>) {
         for method: HTTPTypes.HTTPRequest.Method in [.post, .get, .delete] {
             router.on("mcp", method: method) { request, context in
-                try await answer(request, namespace: context.namespace)
+                try await answer(request, namespace: context.namespace, logger: context.logger)
             }
         }
     }
 
-    func answer(_ request: Request, namespace: String) async throws -> Response {
+    func answer(_ request: Request, namespace: String, logger: Logger) async throws -> Response {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let body = request.method == .post ? Data(try await env.body.bytes(request).readableBytesView) : nil
@@ -29,7 +30,7 @@ struct MCPRoute {
             return Self.invalidRequest(problem)
         }
         let sdkRequest = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body, path: "/mcp")
-        if let message, let answer = await toolCall(message, sdkRequest, namespace: namespace) {
+        if let message, let answer = await toolCall(message, sdkRequest, namespace: namespace, logger: logger) {
             return answer
         }
         let server = await MemoryMCPServer.make(env: env, namespace: namespace)
@@ -57,7 +58,7 @@ struct MCPRoute {
     /// (three quarters of a recall call's CPU, measured with perf), so the hot path writes the
     /// same JSON-RPC answer itself. The request passes the SDK's own validators first; every other
     /// method goes to the SDK.
-    func toolCall(_ message: JSONValue, _ request: MCP.HTTPRequest, namespace: String) async -> Response? {
+    func toolCall(_ message: JSONValue, _ request: MCP.HTTPRequest, namespace: String, logger: Logger) async -> Response? {
         guard message["method"] == .string("tools/call"), let id = message["id"],
             case .object(let params)? = message["params"], case .string(let name)? = params["name"]
         else { return nil }
@@ -65,7 +66,7 @@ struct MCPRoute {
             httpMethod: "POST", sessionID: nil, isInitializationRequest: false, supportedProtocolVersions: Version.supported)
         if let refusal = Self.validation.validate(request, context: context) { return Self.response(refusal) }
         let arguments = Data(JSONWriter.text(params["arguments"] ?? .object([:])).utf8)
-        let tools = MemoryTools(env: env, namespace: namespace)
+        let tools = MemoryTools(env: env, namespace: namespace, logger: logger)
         var answer =
             Array(#"{"jsonrpc":"2.0","id":"#.utf8) + Array(JSONWriter.text(id).utf8) + Array(#","result":{"content":[{"type":"text","text":"#.utf8)
         let outcome = await tools.run(name, arguments: arguments)

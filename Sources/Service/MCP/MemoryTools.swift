@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MCP
 import SomaCore
 
@@ -8,6 +9,8 @@ import SomaCore
 struct MemoryTools: Sendable {
     let env: RouteEnvironment
     let namespace: String
+    /// A tool's failure is an answer, not an HTTP error: a server-side one is logged here with its cause.
+    var logger = Logger(label: "soma.mcp")
     var v1: V1Routes { V1Routes(env: env) }
 
     // MARK: Arguments
@@ -76,7 +79,13 @@ struct MemoryTools: Sendable {
                 }
             return .output(output)
         } catch {
-            return .failure(APIError.from(error))
+            let failure = APIError.from(error)
+            if failure.status.code >= 500 {
+                var metadata = FailureLog.metadata(error, backends: env.engine.options.backendNames)
+                metadata["tool"] = .string(name)
+                logger.error("tool call failed", metadata: metadata)
+            }
+            return .failure(failure)
         }
     }
 

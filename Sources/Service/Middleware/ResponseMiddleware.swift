@@ -24,7 +24,10 @@ struct ResponseMiddleware: RouterMiddleware {
         } catch {
             let apiError = APIError.from(error)
             if apiError.status.code >= 500 {
-                context.logger.error("request failed", metadata: failureMetadata(error, request: request, status: apiError.status.code))
+                var metadata = FailureLog.metadata(error, backends: backends)
+                metadata["path"] = .string(request.uri.path)
+                metadata["status"] = .stringConvertible(apiError.status.code)
+                context.logger.error("request failed", metadata: metadata)
             }
             response =
                 (try? JSONResponse.make(ErrorBody(detail: apiError.detail, code: apiError.code), status: apiError.status, headers: apiError.headers))
@@ -41,20 +44,6 @@ struct ResponseMiddleware: RouterMiddleware {
                 "method": .string(request.method.rawValue), "path": .string(request.uri.path), "status": .stringConvertible(response.status.code),
             ])
         return response
-    }
-
-    /// What an operator needs to find the cause of a 5xx: for a backend, which one, in what, and why.
-    func failureMetadata(_ error: any Error, request: Request, status: Int) -> Logger.Metadata {
-        var metadata: Logger.Metadata = ["path": .string(request.uri.path), "status": .stringConvertible(status)]
-        if case .unavailable(let failure) = error as? EngineError {
-            metadata["capability"] = .string(failure.capability.rawValue)
-            metadata["backend"] = .string(backends[failure.capability] ?? failure.capability.rawValue)
-            metadata["operation"] = .string(failure.operation)
-            metadata["cause"] = .string(failure.cause)
-        } else {
-            metadata["cause"] = .string(Redaction.text(String(describing: error)))
-        }
-        return metadata
     }
 
     /// Echo a client's id only when it is short and plain, so it cannot inject into logs or headers.
