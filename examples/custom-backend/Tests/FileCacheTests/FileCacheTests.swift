@@ -23,6 +23,12 @@ import Testing
     @Test func itIsChosenWhenItsDirectoryIsSetAndDescribesItself() throws {
         var registry = BackendRegistry()
         FileCacheBackend.register(into: &registry)
+        // The other capabilities need a backend of some name to be named (never built here).
+        struct NeverBuilt: Error {}
+        registry.registerStorage(BackendDescription(name: "x")) { _ in throw NeverBuilt() }
+        registry.registerVector(BackendDescription(name: "x")) { _, _ in throw NeverBuilt() }
+        registry.registerBus(BackendDescription(name: "x")) { _ in throw NeverBuilt() }
+        registry.registerEmbedder(BackendDescription(name: "x")) { _ in throw NeverBuilt() }
         #expect(registry.settings.map(\.name) == ["FILECACHE_DIR"])
         let named: [Capability: String] = [.storage: "x", .vector: "x", .bus: "x", .embedder: "x"]
         let chosen = try registry.choose(named: named, BackendConfiguration(["FILECACHE_DIR": "/srv/cache"]))
