@@ -170,6 +170,7 @@ let package = Package(
             dependencies: [
                 "SomaCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 logging,
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -54,6 +54,9 @@ bounded 600 python3 -m pytest -q Tests/search
 bounded 600 python3 -m pytest -q Tests/mcp
 # The command for people: tables on a pseudo-terminal, JSON to pipes, progress, soma doctor.
 CI=true bounded 900 python3 -m pytest -q Tests/cli
+# Edges against soma serve processes: an over-limit chunked body, stalled and idle clients, one
+# owner per data directory, SIGTERM while the Kafka mock's brokers are down, a Redis Cluster refused.
+bounded 600 python3 -m pytest -q Tests/edges
 # The web console in headless Chromium (screenshots to .artifacts/console).
 bounded 600 python3 -m pytest -q Tests/console
 # The out-of-tree backend example: built against this checkout, its conformance suite, served.

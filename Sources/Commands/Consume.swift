@@ -23,6 +23,7 @@ struct Consume: AsyncParsableCommand {
             logger.info("consuming", metadata: ["group": .string(settings.consumerGroup), "metrics_port": .stringConvertible(port)])
             return Application(
                 router: SomaApplication.operationsRouter(engine: engine),
+                server: SomaApplication.httpServer(settings),
                 configuration: .init(address: .hostname(settings.host, port: port), serverName: "soma-consume"),
                 services: SomaApplication.consumerServices(engine: engine, settings: settings, logger: logger),
                 logger: logger)

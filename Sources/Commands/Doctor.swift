@@ -129,6 +129,14 @@ struct Doctor: AsyncParsableCommand {
         case .success(let (value, detail)):
             checks.append(Check(check: name, ok: true, detail: detail, fix: nil))
             return value
+        case .failure(let held as HeldByAnotherProcess):
+            // A running service owns it: that is the normal state of a served directory, not a fault.
+            checks.append(
+                Check(
+                    check: name, ok: true,
+                    detail: "in use by a running service: \(held.resource), held by "
+                        + "\(held.holder.map { "process \($0)" } ?? "another process"); not opened a second time", fix: nil))
+            return nil
         case .failure(let error):
             checks.append(Check(check: name, ok: false, detail: "\(error)", fix: fix))
             return nil

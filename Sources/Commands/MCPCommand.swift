@@ -36,8 +36,11 @@ struct MCPCommand: AsyncParsableCommand {
             let mcp = await MemoryMCPServer.make(
                 engine: engine, namespace: namespace ?? settings.defaultNamespace, maxBodyBytes: settings.maxBodyBytes,
                 maxJSONDepth: settings.maxJSONDepth)
-            try await mcp.start(transport: StdioTransport())
+            let transport = AnsweringStdioTransport()
+            try await mcp.start(transport: transport)
             await mcp.waitUntilCompleted()
+            // Input ended; the last requests may still be in their handlers.
+            await transport.drained(within: settings.shutdownGrace)
             try? await engine.vectors.flush()
         }
     }

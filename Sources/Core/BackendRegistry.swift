@@ -41,6 +41,25 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// Another process holds what a backend needs for itself alone (the embedded default's data
+/// directory): the opener stops at once, naming the holder, instead of sharing it unsafely.
+public struct HeldByAnotherProcess: Error, Sendable, Equatable, CustomStringConvertible {
+    public let resource: String
+    /// The holder's process id, when it could be read.
+    public let holder: Int32?
+    public let remedy: String
+
+    public init(resource: String, holder: Int32?, remedy: String) {
+        self.resource = resource
+        self.holder = holder
+        self.remedy = remedy
+    }
+
+    public var description: String {
+        "\(resource) is in use by \(holder.map { "process \($0)" } ?? "another process") (a running soma serve, consume or mcp --local): \(remedy)"
+    }
+}
+
 /// When a backend is chosen for its capability without `SOMA_<CAPABILITY>` naming it: the highest
 /// priority whose condition holds wins (a capability's fallback holds always, at the lowest).
 public struct AutomaticChoice: Sendable {

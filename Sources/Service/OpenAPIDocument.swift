@@ -119,7 +119,7 @@ enum OpenAPIDocument {
                 [
                     "coord": ref("Coordinate"), "payload": anyObject, "type": ref("MemoryType"), "importance": number,
                     "ttl_seconds": ["type": "number", "exclusiveMinimum": 0], "expires_at": ["type": "string", "format": "date-time"],
-                ], required: ["coord", "payload"], additional: true),
+                ], required: ["coord", "payload"]),
             "LegacyStoreItem": object(
                 ["coord": ref("Coordinate"), "payload": anyObject, "type": ref("MemoryType")], required: ["coord", "payload"], additional: true),
             "ScoredMemory": object(["coord": string, "score": number, "memory": ref("Memory")], required: ["coord", "score", "memory"]),

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import SomaCore
@@ -66,9 +67,16 @@ public enum SomaApplication {
         }
         return Application(
             router: router(engine: engine, settings: settings),
+            server: httpServer(settings),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "soma"),
             services: services,
             logger: logger)
+    }
+
+    /// HTTP/1.1 with the idle timeout: it closes idle keep-alive connections and requests stalled
+    /// in their headers or body alike (Hummingbird keeps one timer per connection for both).
+    public static func httpServer(_ settings: ServiceSettings) -> HTTPServerBuilder {
+        .http1(configuration: .init(idleTimeout: .nanoseconds(settings.idleTimeout.components.seconds * 1_000_000_000)))
     }
 
     /// Drains the outbox: to the bus, or nowhere when the plan publishes nothing (the outbox must not grow).

@@ -91,6 +91,33 @@ import Testing
     }
 }
 
+@Suite struct UnknownFieldTests {
+    /// The /v1 document says `additionalProperties: false`: a misspelt field is refused, by name
+    /// (nested ones by path), and nothing is written. The original's routes stay lenient.
+    @Test func unknownFieldsOnV1BodiesAre400NamingThem() async throws {
+        try await withApp { client in
+            let cases: [(HTTPRequest.Method, String, String, String)] = [
+                (.post, "/v1/memories", #"{"coord":"1","payload":{},"improtance":3}"#, "improtance"),
+                (.post, "/v1/memories/bulk", #"{"items":[{"coord":"1","payload":{}},{"coord":"2","payload":{},"ttl":5}]}"#, "items[1].ttl"),
+                (.post, "/v1/memories/delete", #"{"coords":["1"],"all":true}"#, "all"),
+                (.post, "/v1/memories/search", #"{"query":"x","topk":3}"#, "topk"),
+                (.patch, "/v1/memories/1", #"{"importance":2,"note":"x"}"#, "note"),
+                (.post, "/v1/links", #"{"from":"1","to":"2","kind":"x"}"#, "kind"),
+            ]
+            for (method, path, body, field) in cases {
+                let reply = try await client.call(method, path, body)
+                #expect(reply.status == .badRequest && reply["code"] as? String == "unknown_field", "\(path): \(reply.text)")
+                #expect((reply["detail"] as? String)?.contains("'\(field)'") == true, "\(path): \(reply.text)")
+            }
+            let search = try await client.call(.post, "/v1/memories/search", #"{"query":"x","topk":3}"#)
+            #expect((search["detail"] as? String)?.contains("top_k") == true, "the known fields are listed: \(search.text)")
+            #expect(try await client.call(.get, "/v1/stats")["total"] as? Int == 0, "nothing was stored")
+            #expect(try await client.call(.post, "/v1/memories", #"{"coord":"1","payload":{"any":{"nested":1}},"importance":3}"#).status.code < 300)
+            #expect(try await client.call(.post, "/store", #"{"coord":"2","payload":{},"improtance":3}"#).status == .ok)
+        }
+    }
+}
+
 @Suite struct BadInputTests {
     /// Every route that takes input, with inputs that must be refused with a 4xx JSON error.
     static let cases: [(HTTPRequest.Method, String, String?)] = [

@@ -8,6 +8,7 @@ namespace-limited token sees nothing of another namespace.
 import json
 import os
 import pathlib
+import subprocess
 import sys
 import tempfile
 
@@ -161,6 +162,25 @@ def test_stdio_local_on_the_embedded_default():
         assert status == 200 and memory["payload"]["text"] == "the user's cat is called Miso"
     finally:
         served.stop()
+
+
+def test_stdio_local_answers_every_request_it_read_before_input_ends():
+    """Requests written all at once, then end of input at once (a host that pipes a script): each
+    is answered before the process exits, the last one included."""
+    data = tempfile.mkdtemp(prefix="soma-mcp-eof-")
+    lines = [{"jsonrpc": "2.0", "id": 0, "method": "initialize",
+              "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "pipe", "version": "1"}}},
+             {"jsonrpc": "2.0", "method": "notifications/initialized"}]
+    lines += [{"jsonrpc": "2.0", "id": index, "method": "tools/call",
+               "params": {"name": "store_memory", "arguments": {"text": f"piped memory {index}", "coordinate": [index, 0]}}}
+              for index in range(1, 21)]
+    environment = {**{key: value for key, value in os.environ.items() if not key.startswith("SOMA_")},
+                   "SOMA_DATA_DIR": data, "SOMA_EMBEDDER": "hash"}
+    run = subprocess.run([BINARY, "mcp", "--local"], input="".join(json.dumps(line) + "\n" for line in lines),
+                         env=environment, capture_output=True, text=True, timeout=60)
+    answered = {json.loads(line)["id"] for line in run.stdout.splitlines() if line.strip()}
+    assert answered == set(range(0, 21)), (sorted(answered), run.stderr[-2000:])
+    assert run.returncode == 0, run.stderr[-2000:]
 
 
 def test_bad_messages_get_a_json_rpc_error_or_a_tool_error_never_a_5xx(server):

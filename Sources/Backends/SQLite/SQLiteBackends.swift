@@ -9,7 +9,7 @@ public enum SQLiteBackends {
     /// The database in `directory`, closed at the shutdown of whoever opened it.
     static func database(in directory: String) throws -> Provisioned<SQLiteDatabase> {
         let database = try SQLiteDatabase(directory: directory)
-        return Provisioned(database, services: [CloseAtShutdown { try? database.pool.close() }])
+        return Provisioned(database, services: [CloseAtShutdown { database.close() }])
     }
 
     static let dataDirectory = SharedSettings.dataDirectory

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The data file `soma.sqlite` in the data directory, opened once and shared by the storage and
 /// vector backends. Problems with the directory or the file fail start-up with a clear message.
@@ -9,6 +10,9 @@ public final class SQLiteDatabase: Sendable {
     public let directory: String
     public let pool: DatabasePool
     let committer: GroupCommitter
+    /// This process's hold on the directory, for as long as the database is open.
+    private let lock: DataDirectoryLock
+    private let closed = Mutex(false)
 
     public var path: String { (directory as NSString).appendingPathComponent(Self.fileName) }
 
@@ -28,6 +32,10 @@ public final class SQLiteDatabase: Sendable {
         guard manager.isWritableFile(atPath: directory) else {
             throw SQLiteOpenError("data directory \(directory) is not writable by this user")
         }
+        let lock = try DataDirectoryLock.acquire(directory)
+        self.lock = lock
+        var opened = false
+        defer { if !opened { lock.release() } }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         let file = (directory as NSString).appendingPathComponent(Self.fileName)
@@ -45,6 +53,18 @@ public final class SQLiteDatabase: Sendable {
             throw SQLiteOpenError("cannot open \(file): \(error.message ?? "\(error.resultCode)")")
         }
         committer = GroupCommitter(writer: pool)
+        opened = true
+    }
+
+    /// Closes the file and lets the directory go (once; later calls do nothing).
+    public func close() {
+        guard
+            closed.withLock({ closed in
+                defer { closed = true }; return !closed
+            })
+        else { return }
+        try? pool.close()
+        lock.release()
     }
 
     /// Applied migration identifiers, oldest first.

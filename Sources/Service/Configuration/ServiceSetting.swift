@@ -18,6 +18,9 @@ public enum ServiceSetting {
     public static let corsOrigins = Setting<SettingList>("SOMA_CORS_ORIGINS", default: SettingList([]), "Comma-separated allowed origins, or `*`")
     public static let maxBodyBytes = Setting<Int?>(
         "SOMA_MAX_BODY_BYTES", shownDefault: "1048576", "Request body limit (413 above it)", problem: atLeastOne)
+    public static let idleTimeout = Setting<Int>(
+        "SOMA_HTTP_IDLE_TIMEOUT_SECONDS", default: 30, in: 1...86_400,
+        "Closes a connection silent this long: before its first request, between requests, or part-way through a request's headers or body")
     public static let consoleEnabled = Setting<Bool>("SOMA_CONSOLE_ENABLED", default: true, "Serve the web console at /console/")
     public static let maxTopK = Setting<Int>(
         "SOMA_MAX_TOP_K", default: EngineOptions().maxTopK, in: 1...1_000_000, "Largest top_k a request may ask for")
@@ -75,7 +78,8 @@ public enum ServiceSetting {
     /// Every one, in the order `soma config --describe` lists them.
     public static let all: [any DeclaredSetting] =
         [
-            host, port, namespace, apiToken, apiTokenFile, apiTokensFile, rateLimitMax, rateLimitWindow, corsOrigins, maxBodyBytes, consoleEnabled,
+            host, port, namespace, apiToken, apiTokenFile, apiTokensFile, rateLimitMax, rateLimitWindow, corsOrigins, maxBodyBytes, idleTimeout,
+            consoleEnabled,
             maxTopK, maxBulkItems, maxPayloadDepth, maxCoordinateDimensions, logLevel,
         ] + Capability.allCases.map(\.selection) + [
             dataDirectory, cacheTTL, bm25K1, bm25B, hybridFusion, hybridKeywordWeight, shutdownGrace, embedFields, repairInterval,

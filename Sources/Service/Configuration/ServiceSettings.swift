@@ -12,6 +12,9 @@ public struct ServiceSettings: Sendable {
     public var rateLimit = RateLimitPolicy(max: 600, window: .seconds(60))
     public var corsOrigins: [String] = []
     public var maxBodyBytes = 1024 * 1024
+    /// A connection silent this long is closed, whether idle or stalled inside a request, so slow
+    /// or vanished clients cannot hold every connection.
+    public var idleTimeout: Duration = .seconds(30)
     /// The original's `/recall` is hybrid unless `SOMA_HYBRID_RECALL_DEFAULT` is false.
     public var hybridRecallDefault = true
     /// The web console at /console (its files are open; the API behind it checks tokens).
@@ -52,6 +55,7 @@ public struct ServiceSettings: Sendable {
         settings.corsOrigins = try config.value(S.corsOrigins).items
         if let megabytes = try config.value(S.originalBodyMegabytes) { settings.maxBodyBytes = Int(megabytes * 1024 * 1024) }
         settings.maxBodyBytes = try config.value(S.maxBodyBytes) ?? settings.maxBodyBytes
+        settings.idleTimeout = .seconds(try config.value(S.idleTimeout))
         settings.hybridRecallDefault = try config.value(S.hybridRecallDefault)
         settings.consoleEnabled = try config.value(S.consoleEnabled)
         settings.logLevel = try config.value(S.logLevel)

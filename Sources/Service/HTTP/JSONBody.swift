@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import SomaCore
 
 /// Reads and decodes request bodies with the service's limits, and encodes responses.
@@ -15,17 +16,24 @@ struct JSONBody: Sendable {
             return try await request.body.collect(upTo: maxBytes)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw Self.tooLarge(maxBytes)
+        } catch is NIOTooManyBytesError {
+            // A chunked body carries no length: the limit is found while it is read.
+            throw Self.tooLarge(maxBytes)
         }
     }
 
-    func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+    /// `fields`: the body's schema; a field it does not name is refused (the /v1 routes).
+    func decode<T: Decodable>(_ type: T.Type, from request: Request, fields: JSONValue? = nil) async throws -> T {
         let buffer = try await bytes(request)
-        return try decode(type, from: Data(buffer.readableBytesView))
+        return try decode(type, from: Data(buffer.readableBytesView), fields: fields)
     }
 
-    func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, from data: Data, fields: JSONValue? = nil) throws -> T {
         guard !data.isEmpty else { throw APIError.badRequest("malformed_json", "the request body is empty; a JSON object is expected") }
         try check(data)
+        if let fields, let value = try? JSONReader.value(data), let unknown = KnownFields.unknown(in: value, fields) {
+            throw APIError.badRequest("unknown_field", unknown.message)
+        }
         do {
             return try SomaJSON.decoder().decode(type, from: data)
         } catch let error as APIError {

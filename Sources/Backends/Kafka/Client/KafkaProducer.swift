@@ -48,8 +48,10 @@ final class KafkaProducer: @unchecked Sendable {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let (handle, poller) = (KafkaHandleReference(pointer: handle), poller)
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            // Cancelled (the stop's grace is spent): no time left to wait for unreachable brokers.
+            let flushMilliseconds: Int32 = Task.isCancelled ? 500 : 5000
             NamedThread.start("kafka-close") {
-                rd_kafka_flush(handle.pointer, 5000)
+                rd_kafka_flush(handle.pointer, flushMilliseconds)
                 poller.stop()
                 rd_kafka_destroy(handle.pointer)
                 done.resume()
@@ -90,15 +92,21 @@ final class KafkaProducer: @unchecked Sendable {
         guard !records.isEmpty else { return }
         guard !closed.load(ordering: .acquiring) else { throw KafkaError("the producer is closed (the service is stopping)") }
         let batch = DeliveryBatch(count: records.count)
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            batch.start(continuation)
-            for record in records {
-                let opaque = Unmanaged.passRetained(batch).toOpaque()
-                if let failure = produce(record, opaque: opaque) {
-                    Unmanaged<DeliveryBatch>.fromOpaque(opaque).release()
-                    batch.report(failure.description)
+        // A stop cancels the wait (the brokers may be gone for good): the events stay in the outbox,
+        // and a report arriving later finds nobody waiting.
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                guard batch.start(continuation) else { return }
+                for record in records {
+                    let opaque = Unmanaged.passRetained(batch).toOpaque()
+                    if let failure = produce(record, opaque: opaque) {
+                        Unmanaged<DeliveryBatch>.fromOpaque(opaque).release()
+                        batch.report(failure.description)
+                    }
                 }
             }
+        } onCancel: {
+            batch.abandon()
         }
     }
 
@@ -160,6 +168,7 @@ final class DeliveryBatch: Sendable {
         var remaining: Int
         var failure: String?
         var continuation: CheckedContinuation<Void, any Error>?
+        var abandoned = false
     }
 
     private let state: Mutex<State>
@@ -168,8 +177,24 @@ final class DeliveryBatch: Sendable {
         state = Mutex(State(remaining: count))
     }
 
-    func start(_ continuation: CheckedContinuation<Void, any Error>) {
-        state.withLock { $0.continuation = continuation }
+    /// False when the send was cancelled before it began: the continuation is resumed here.
+    func start(_ continuation: CheckedContinuation<Void, any Error>) -> Bool {
+        let abandoned = state.withLock { state in
+            if !state.abandoned { state.continuation = continuation }
+            return state.abandoned
+        }
+        if abandoned { continuation.resume(throwing: CancellationError()) }
+        return !abandoned
+    }
+
+    /// The sender stops waiting (cancelled); reports still count down, and resume nobody.
+    func abandon() {
+        let waiting = state.withLock { state in
+            state.abandoned = true
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        waiting?.resume(throwing: CancellationError())
     }
 
     func report(_ failure: String?) {

@@ -8,8 +8,11 @@ public enum RedisBackends {
     static func provisioned<Backend: Sendable>(_ configuration: BackendConfiguration, _ build: (RedisClient) throws -> Backend) throws -> Provisioned<
         Backend
     > {
-        let client = try RedisClient(try RedisEndpoint(configuration))
-        return Provisioned(try build(client), services: [CloseAtShutdown { await client.close() }])
+        let endpoint = try RedisEndpoint(configuration)
+        let client = try RedisClient(endpoint)
+        return Provisioned(try build(client), services: [CloseAtShutdown { await client.close() }]) {
+            try await refuseCluster(client, endpoint)
+        }
     }
 
     static let diagnosis = {
@@ -23,6 +26,20 @@ public enum RedisBackends {
             (try? configuration.value(RedisEndpoint.url)).flatMap { $0 }.map(Redaction.url)
                 ?? (try? RedisEndpoint(configuration)).map { "\($0.host):\($0.port)/\($0.database)" } ?? "configured"
         }
+    }
+
+    /// A Redis Cluster node answers keys of other nodes' slots with MOVED and refuses scripts over
+    /// keys of several slots (CROSSSLOT): every cache call would fail. Refused at start, by name;
+    /// a Redis that does not answer yet is left to the cache's own reconnecting.
+    static func refuseCluster(_ client: RedisClient, _ endpoint: RedisEndpoint) async throws {
+        guard case .bulk(let info)? = try? await client.command("INFO", "cluster"),
+            String(decoding: info, as: UTF8.self).contains("cluster_enabled:1")
+        else { return }
+        throw BackendError.invalidSetting(
+            name: RedisEndpoint.url.name,
+            reason: "\(endpoint.host):\(endpoint.port) is a Redis Cluster node; the cache and the stream bus need a standalone Redis "
+                + "(or a primary with replicas): a cluster answers keys of other nodes' slots with MOVED and scripts over several keys with CROSSSLOT"
+        )
     }
 
     public static func register(into registry: inout BackendRegistry) {

@@ -17,6 +17,10 @@ public final class RedisCache: MemoryCache, SharedCounters {
 
     private let client: RedisClient
     private let outageSeen = Atomic<Bool>(false)
+    /// When a call last failed (uptime nanoseconds; 0: never): a cache whose calls fail is not ready
+    /// even while it answers PING.
+    private let lastFailure = Atomic<UInt64>(0)
+    static let failureMemory: UInt64 = 5_000_000_000
 
     public init(client: RedisClient) {
         self.client = client
@@ -66,7 +70,9 @@ public final class RedisCache: MemoryCache, SharedCounters {
     }
 
     public func isHealthy() async -> Bool {
-        (try? await run([Self.arguments(["PING"])])[0]) == .status("PONG")
+        guard (try? await run([Self.arguments(["PING"])])[0]) == .status("PONG") else { return false }
+        let failed = lastFailure.load(ordering: .acquiring)
+        return failed == 0 || DispatchTime.now().uptimeNanoseconds - failed > Self.failureMemory
     }
 
     /// Runs commands, first raising the generation if an outage was seen since the last success.
@@ -76,6 +82,8 @@ public final class RedisCache: MemoryCache, SharedCounters {
         if bump { batch.insert(Self.arguments(["INCR", Self.generationKey]), at: 0) }
         do {
             let replies = try await client.pipeline(batch, scripts: [Self.putScript, Self.counterScript])
+            // An error answer (MOVED from a cluster node, OOM, a read-only replica) is a failed call too.
+            if replies.contains(where: \.isError) { lastFailure.store(DispatchTime.now().uptimeNanoseconds, ordering: .releasing) }
             guard bump else { return replies }
             // A server still loading its data answers every command with an error: no bump yet.
             guard replies[0].integer != nil else { throw RedisError.unavailable("generation not raised: \(replies[0])") }
@@ -83,6 +91,7 @@ public final class RedisCache: MemoryCache, SharedCounters {
             return Array(replies.dropFirst())
         } catch {
             outageSeen.store(true, ordering: .releasing)
+            lastFailure.store(DispatchTime.now().uptimeNanoseconds, ordering: .releasing)
             throw error
         }
     }

@@ -32,6 +32,10 @@ public enum RedisReply: Sendable, Equatable {
         return text.withMemoryRebound(to: UInt8.self, capacity: node.len) { Array(UnsafeBufferPointer(start: $0, count: node.len)) }
     }
 
+    public var isError: Bool {
+        if case .error = self { true } else { false }
+    }
+
     public var bytes: [UInt8]? {
         if case .bulk(let bytes) = self { return bytes }
         return nil
