@@ -26,9 +26,13 @@ struct MigrateFromOriginal: AsyncParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Memories per transaction.")
     var batchSize = 200
 
+    @Option(name: .customLong("connect-timeout"), help: "Seconds to reach the original's PostgreSQL before giving up.")
+    var connectTimeout = 10
+
     func run() async throws {
         guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000") }
-        let (from, namespace, batchSize) = (from, namespace, batchSize)
+        guard (1...3600).contains(connectTimeout) else { throw ValidationError("--connect-timeout must be between 1 and 3600 seconds") }
+        let (from, namespace, batchSize, timeout) = (from, namespace, batchSize, Duration.seconds(connectTimeout))
         try await options.withEngine(
             label: "soma.migrate",
             adjust: { settings in
@@ -37,7 +41,7 @@ struct MigrateFromOriginal: AsyncParsableCommand {
         ) { started, engine, lifetime in
             let original: OriginalKVStore
             do {
-                original = try await lifetime.start(try OriginalKVStore.open(url: from), name: "original postgres")
+                original = try await lifetime.start(try OriginalKVStore.open(url: from, timeout: timeout), name: "original postgres")
             } catch {
                 throw StartupFailure("--from: \(error)")
             }

@@ -9,6 +9,7 @@ import json
 import os
 import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -218,3 +219,17 @@ def test_import_takes_the_originals_json_lines_export():
         assert server.call("GET", "/v1/memories/4,5")[0] == 200
     finally:
         server.stop()
+
+
+def test_an_unreachable_original_fails_at_once_naming_where():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    run = migrate(f"postgres://postgres:secret@127.0.0.1:{port}/somamemory?sslmode=disable", tempfile.mkdtemp(prefix="soma-migrate-"),
+                  "--connect-timeout", "3")
+    took = time.monotonic() - started
+    output = run.stdout + run.stderr
+    assert run.returncode != 0, output
+    assert took < 3 + 5, f"gave up after {took:.1f} s"
+    assert f"127.0.0.1:{port}" in output and "secret" not in output, output[-2000:]

@@ -22,11 +22,24 @@ public final class OriginalKVStore: Sendable {
     }
 
     /// The store at `url` (the original's `POSTGRES_URL`), with its connection pool as a service.
-    public static func open(url: String) throws -> Provisioned<OriginalKVStore> {
-        let endpoint = try PostgresEndpoint(BackendConfiguration { $0 == PostgresEndpoint.url.name ? url : nil })
+    /// Ready once one connection was made within `timeout` (the pool itself would keep retrying a
+    /// closed port for a minute): an unreachable or refusing server fails the command in seconds,
+    /// naming where it tried.
+    public static func open(url: String, timeout: Duration) throws -> Provisioned<OriginalKVStore> {
+        var endpoint = try PostgresEndpoint(BackendConfiguration { $0 == PostgresEndpoint.url.name ? url : nil })
+        endpoint.timeout = timeout
         let store = OriginalKVStore(
             client: PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: Logger(label: "soma.original")), endpoint: endpoint)
-        return Provisioned(store, services: [store.client])
+        let probe = endpoint
+        return Provisioned(store, services: [store.client]) {
+            do {
+                try await PostgresCall(endpoint: probe).run { try await probe.probe(logger: Logger(label: "soma.original")) }
+            } catch let error as BackendError {
+                throw error
+            } catch {
+                throw BackendError.unreachable(backend: "postgres", reason: "cannot connect to \(probe.description): \(error)")
+            }
+        }
     }
 
     public var description: String { endpoint.description }
