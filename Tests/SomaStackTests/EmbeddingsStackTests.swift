@@ -99,7 +99,8 @@ struct EmbeddingsStackTests {
 
         try await embeddings.control(delayMilliseconds: 0)
         let server = try SomaServer(environment: environment)
-        defer { #expect(server.stop()) }
+        var serving = true
+        defer { if serving { #expect(server.stop()) } }
         try await server.ready()
         for number in 0..<count {
             let hits = try await recall(server, "topic\(number)")
@@ -111,7 +112,9 @@ struct EmbeddingsStackTests {
         #expect(models.allSatisfy { $0 == "standin@1024" }, "memories still on the old model: \(models)")
         #expect(try await embeddings.stats().refused.isEmpty)
 
-        // And the old configuration is now the one refused.
+        // And the old configuration is now the one refused (once the server lets the data directory go).
+        #expect(server.stop())
+        serving = false
         var oldConfiguration = environment
         for name in environment.keys where name.hasPrefix("SOMA_EMBEDD") { oldConfiguration[name] = nil }
         let oldRefused = try await Self.exitOutput(environment: oldConfiguration)
