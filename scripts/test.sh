@@ -57,6 +57,8 @@ CI=true bounded 900 python3 -m pytest -q Tests/cli
 # Edges against soma serve processes: an over-limit chunked body, stalled and idle clients, one
 # owner per data directory, SIGTERM while the Kafka mock's brokers are down, a Redis Cluster refused.
 bounded 600 python3 -m pytest -q Tests/edges
+# Backups: export, import into an empty service, export again, on SQLite and on PostgreSQL + Redis.
+bounded 600 python3 -m pytest -q Tests/backup
 # The web console in headless Chromium (screenshots to .artifacts/console).
 bounded 600 python3 -m pytest -q Tests/console
 # The out-of-tree backend example: built against this checkout, its conformance suite, served.

@@ -145,7 +145,7 @@ struct ExportCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(chunk)
             progress.advance(by: chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) })
         }
-        progress.finish("exported \(progress.done.formatted()) memories")
+        progress.finish("exported \(progress.done.formatted()) lines (a header, the memories, their links)")
     }
 }
 
@@ -159,25 +159,31 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000") }
         let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
-        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
+        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
             .filter { !$0.element.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 } }
+        // A backup's header goes with every batch: each restores its memories as they were.
+        let header = lines.first.flatMap { String(decoding: $0.element, as: UTF8.self).contains("\"soma_export\"") ? $0 : nil }
+        if header != nil { lines.removeFirst() }
         let progress = ProgressReport("imported", total: lines.count)
-        var imported = 0
+        var imported = 0, links = 0, unchanged = 0
         for start in stride(from: 0, to: lines.count, by: batchSize) {
-            let batch = lines[start..<min(start + batchSize, lines.count)]
+            let batch = (header.map { [$0] } ?? []) + lines[start..<min(start + batchSize, lines.count)]
             let body = Data(batch.map { Data($0.element) }.joined(separator: Data("\n".utf8)))
             let (status, answer) = try await client.exchange("POST", "/v1/import", body: body, contentType: "application/x-ndjson")
             guard (200..<300).contains(status) else {
-                progress.finish("stopped after \(imported.formatted()) memories (earlier batches are stored)")
+                progress.finish("stopped after \(start.formatted()) lines (earlier batches are stored)")
                 FileHandle.standardError.write(
                     Data("soma: \(Self.locate(answer, batch: Array(batch.map(\.offset)), file: file, status: status))\n".utf8))
                 throw ExitCode(1)
             }
-            imported += (try? JSONSerialization.jsonObject(with: answer) as? [String: Any])?["imported"] as? Int ?? batch.count
-            progress.advance(by: batch.count)
+            let counts = (try? JSONSerialization.jsonObject(with: answer) as? [String: Any]) ?? [:]
+            imported += counts["imported"] as? Int ?? 0
+            links += counts["links"] as? Int ?? 0
+            unchanged += counts["unchanged"] as? Int ?? 0
+            progress.advance(by: batch.count - (header == nil ? 0 : 1))
         }
-        progress.finish("imported \(imported.formatted()) memories, 0 failed")
-        printData(try ClientOptions.json(["imported": imported]))
+        progress.finish("imported \(imported.formatted()) memories and \(links.formatted()) links, \(unchanged.formatted()) already held, 0 failed")
+        printData(try ClientOptions.json(["imported": imported, "links": links, "unchanged": unchanged]))
     }
 
     /// The service names a line of the batch; say which line of the file that is.

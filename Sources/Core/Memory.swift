@@ -80,7 +80,8 @@ public struct Memory: Sendable, Equatable, Codable {
     }
 }
 
-/// What a caller asks to store; storage assigns id, timestamps and version.
+/// What a caller asks to store; storage assigns id, timestamps and version (unless the draft
+/// restores a record from a backup, which carries its own).
 public struct MemoryDraft: Sendable, Equatable {
     public var namespace: String
     public var coordinate: Coordinate
@@ -89,6 +90,9 @@ public struct MemoryDraft: Sendable, Equatable {
     public var importance: Double
     public var expiresAt: Date?
     public var embeddingModel: String?
+    /// A record restored as it was (an import of this service's export, a migration that keeps the
+    /// original's times): these stamps instead of the storage's own.
+    public var restored: RestoredStamps?
 
     public init(
         namespace: String, coordinate: Coordinate, type: MemoryType = .episodic, payload: JSONObject,
@@ -115,8 +119,22 @@ public struct MemoryDraft: Sendable, Equatable {
     public func record(replacing existing: Memory?, at now: Date) -> Memory {
         Memory(
             namespace: namespace, coordinate: coordinate, type: type, payload: payload, importance: importance,
-            createdAt: existing?.createdAt ?? now, updatedAt: Self.updateTime(after: existing, at: now), version: (existing?.version ?? 0) + 1,
-            expiresAt: expiresAt, embeddingModel: embeddingModel)
+            createdAt: restored?.createdAt ?? existing?.createdAt ?? now, updatedAt: restored?.updatedAt ?? Self.updateTime(after: existing, at: now),
+            version: restored?.version ?? (existing?.version ?? 0) + 1, expiresAt: expiresAt, embeddingModel: embeddingModel)
+    }
+}
+
+/// A record's own times and version, kept when it is restored.
+public struct RestoredStamps: Sendable, Equatable {
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// nil: the storage's next version (a migration keeps the times, not a version it never had).
+    public var version: Int?
+
+    public init(createdAt: Date, updatedAt: Date, version: Int? = nil) {
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.version = version
     }
 }
 

@@ -235,13 +235,20 @@ enum OpenAPIDocument {
                     "summary": "Export", "operationId": "export",
                     "parameters": [["name": "X-Soma-Namespace", "in": "header", "required": false, "schema": string]],
                     "responses": errorResponses.merging([
-                        "200": ["description": "JSON Lines, one memory per line", "content": ["application/x-ndjson": ["schema": string]]]
+                        "200": [
+                            "description": "JSON Lines: a header line, one line per memory, one per link (README: backups)",
+                            "content": ["application/x-ndjson": ["schema": string]],
+                        ]
                     ]) { a, _ in a },
                 ] as Schema
             ],
             "/v1/import": [
                 "post": operation(
-                    "Import", body: string, bodyType: "application/x-ndjson", ok: ("Imported", object(["imported": integer], required: ["imported"])))
+                    "Import", body: string, bodyType: "application/x-ndjson",
+                    ok: (
+                        "Imported: memories and links written, lines already held exactly",
+                        object(["imported": integer, "links": integer, "unchanged": integer], required: ["imported", "links", "unchanged"])
+                    ))
             ],
             "/v1/stats": [
                 "get": operation(

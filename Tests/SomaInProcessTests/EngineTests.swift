@@ -207,21 +207,40 @@ func draft(_ ns: String, _ text: String, _ payload: JSONObject, type: MemoryType
     }
 
     @Test func exportThenImportIntoAnotherNamespace() async throws {
-        let engine = try await makeEngine()
+        let clock = TestClock()
+        let engine = try await makeEngine(clock: clock)
         var rich = draft("src", "1,2", ["text": "hello", "n": 2.5], type: .semantic)
         rich.importance = 3
         _ = try await engine.store([rich, draft("src", "3", ["text": "world"])])
-        var lines: [String] = []
-        for try await memory in engine.export(namespace: "src") {
-            lines.append(String(decoding: try SomaJSON.encoder().encode(memory), as: UTF8.self))
-        }
-        #expect(lines.count == 2)
-        #expect(try await engine.importLines(lines.joined(separator: "\n") + "\n", namespace: "dst") == 2)
-        let copied = try #require(try await engine.get(namespace: "dst", coordinate: coord("1,2")))
-        #expect(copied.payload == rich.payload && copied.type == .semantic && copied.importance == 3)
+        _ = try await engine.store(draft("src", "3", ["text": "world, again"]))
+        try await engine.link(namespace: "src", Link(from: coord("1,2"), to: coord("3"), type: "led_to", weight: 2))
+        let source = try await exported(engine, "src")
+        #expect(source.count == 4, "a header, two memories, one link")
+        clock.advance(3600)
+        let outcome = try await engine.importLines(source.joined(), namespace: "dst")
+        #expect(outcome == MemoryEngine.ImportOutcome(memories: 2, links: 1, unchanged: 0))
+        let copied = try #require(try await engine.get(namespace: "dst", coordinate: coord("3")))
+        let original = try #require(try await engine.get(namespace: "src", coordinate: coord("3")))
+        // As it was, to the millisecond the export format writes times in.
+        #expect(copied.version == 2 && abs(copied.createdAt.timeIntervalSince(original.createdAt)) < 0.001)
+        #expect(abs(copied.updatedAt.timeIntervalSince(original.updatedAt)) < 0.001)
         #expect(try await engine.recall(RecallRequest(namespace: "dst", query: "hello", topK: 1)).first?.memory.coordinate == coord("1,2"))
+        #expect(try await engine.neighbors(namespace: "dst", of: coord("1,2"), type: nil, limit: 10).map(\.to) == [coord("3")])
+        // Again: nothing changes.
+        #expect(try await engine.importLines(source.joined(), namespace: "dst") == MemoryEngine.ImportOutcome(memories: 0, links: 0, unchanged: 3))
+        #expect(try await engine.get(namespace: "dst", coordinate: coord("3"))?.version == 2)
+        // A line without a header (a version 1 export) is stored anew.
+        let plain = try #require(source.first { $0.contains(#""world, again""#) })
+        #expect(try await engine.importLines(plain, namespace: "fresh").memories == 1)
+        #expect(try await engine.get(namespace: "fresh", coordinate: coord("3"))?.version == 1)
         await #expect(throws: EngineError.self) { try await engine.importLines("{\"coordinate\":[1],\"payload\":{}}\nnot json", namespace: "bad") }
         #expect(try await engine.stats(namespace: "bad").total == 0, "a bad line rejects the whole import")
+    }
+
+    func exported(_ engine: MemoryEngine, _ namespace: String) async throws -> [String] {
+        var lines: [String] = []
+        for try await line in engine.exportLines(namespace: namespace) { lines.append(String(decoding: line, as: UTF8.self)) }
+        return lines
     }
 
     @Test func anInProcessBusKeepsEventsInTheOutboxUntilRead() async throws {

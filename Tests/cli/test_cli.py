@@ -104,14 +104,15 @@ def test_import_shows_progress_and_export_streams_with_a_summary(server):
     status, screen = on_terminal(["import", source.name, "--batch-size", "100"], client_environment(server))
     assert status == 0, screen
     assert "imported: " in screen and "of 1,200" in screen and "%" in screen, "live progress with the total"
-    assert "imported 1,200 memories, 0 failed in" in screen
+    assert "imported 1,200 memories and 0 links, 0 already held, 0 failed in" in screen
     bad = tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False)
     bad.write("\n".join(lines[:150] + ["{not json"] + lines[150:160]) + "\n")
     bad.close()
     failed = subprocess.run([BINARY, "import", bad.name, "--batch-size", "100"], env=client_environment(server), capture_output=True, text=True)
-    assert failed.returncode == 1 and f"{bad.name} line 151:" in failed.stderr and "stopped after 100 memories" in failed.stderr, failed.stderr
+    assert failed.returncode == 1 and f"{bad.name} line 151:" in failed.stderr and "stopped after 100 lines" in failed.stderr, failed.stderr
     exported = subprocess.run([BINARY, "export"], env=client_environment(server), capture_output=True, check=True)
-    assert len(exported.stdout.splitlines()) == 1200 + 4 and b"exported 1,204 memories in" in exported.stderr
+    # A header, then the memories (no links here).
+    assert len(exported.stdout.splitlines()) == 1 + 1200 + 4 and b"exported 1,205 lines" in exported.stderr
 
 
 def test_completion_scripts():

@@ -5,6 +5,7 @@ why, without it (CI always has it: scripts/test.sh checks).
 
     eval "$(scripts/servers.sh fresh)"; python3 -m pytest -q Tests/compat/test_migration.py
 """
+import datetime
 import json
 import os
 import random
@@ -81,7 +82,7 @@ def build_original():
             expected[(namespace, tuple(coordinate))] = {
                 "payload": {k: v for k, v in value.items() if k not in ("coordinate", "memory_type", "timestamp", "importance")} | (
                     {"importance": value["importance"]} if "importance" in value else {}),
-                "type": value["memory_type"], "importance": importance}
+                "type": value["memory_type"], "importance": importance, "time": value["timestamp"]}
     # Links kept inside the memory rows, as the original's link_memories wrote them.
     keys = [key for key in rows if key.startswith("api_ns:") and key.endswith(":data")]
     for source, target in zip(keys[:120], keys[1:121]):
@@ -133,6 +134,8 @@ def held(data):
             lines = text if isinstance(text, str) else ""
             for line in filter(None, lines.splitlines()):
                 memory = json.loads(line)
+                if "coordinate" not in memory:
+                    continue  # the export's header and link lines
                 memories[(namespace, tuple(memory["coordinate"]))] = memory
         for (namespace, coordinate), memory in memories.items():
             if namespace != "api_ns" or memory["version"] < 1:
@@ -156,6 +159,10 @@ def assert_matches(memories, expected):
         assert memory["type"] == want["type"], place
         if want["importance"] is not None:
             assert memory["importance"] == want["importance"], place
+        # The original's timestamp is the memory's history, not the time of the migration.
+        for field in ("created_at", "updated_at"):
+            kept = datetime.datetime.fromisoformat(memory[field].replace("Z", "+00:00")).timestamp()
+            assert abs(kept - want["time"]) < 1e-3, (place, field, memory[field], want["time"])
 
 
 def test_every_valid_memory_moves_and_malformed_rows_are_refused_by_key(original):

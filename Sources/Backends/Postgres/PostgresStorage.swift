@@ -100,7 +100,8 @@ public final class PostgresStorage: MemoryStorage, WordSearching {
             WITH changed AS (
                 UPDATE soma_memories SET type = \(memory.type.rawValue), payload = \(try PostgresRecords.json(memory.payload))::jsonb,
                     search_text = \(KeywordQuery.searchableText(memory.payload)), importance = \(memory.importance),
-                    updated_us = \(PostgresRecords.micros(memory.updatedAt)), version = \(memory.version),
+                    created_us = \(PostgresRecords.micros(memory.createdAt)), updated_us = \(PostgresRecords.micros(memory.updatedAt)),
+                    version = \(memory.version),
                     expires_us = \(memory.expiresAt.map(PostgresRecords.micros)), embedding_model = \(memory.embeddingModel)
                 WHERE id = \(memory.id)
             ), counted AS (

@@ -127,7 +127,7 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
             INSERT INTO memories(id, namespace, coord, coordinate, dims, c0, type, payload, importance, created_at, updated_at, version, expires_at, embedding_model)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET type = excluded.type, payload = excluded.payload, importance = excluded.importance,
-                updated_at = excluded.updated_at, version = excluded.version, expires_at = excluded.expires_at,
+                created_at = excluded.created_at, updated_at = excluded.updated_at, version = excluded.version, expires_at = excluded.expires_at,
                 embedding_model = excluded.embedding_model
             """,
             [

@@ -1,29 +1,40 @@
 import Foundation
 
-/// One line of an import: the export format (a `Memory` as JSON), of which only the content is
-/// kept; id, version and timestamps are assigned anew in the importing namespace.
+/// One memory line of an import, in the export format (a `Memory` as JSON). Its id and namespace
+/// are the importing namespace's; its times and version are kept when the file is a backup with a
+/// header (`ExportFormat`), assigned anew otherwise.
 struct ImportRecord: Decodable {
     var coordinate: [Double]
     var type: MemoryType?
     var payload: JSONObject
     var importance: Double?
     var expiresAt: Date?
+    var createdAt: Date?
+    var updatedAt: Date?
+    var version: Int?
 
     enum CodingKeys: String, CodingKey {
-        case coordinate, type, payload, importance
-        case expiresAt = "expires_at"
+        case coordinate, type, payload, importance, version
+        case expiresAt = "expires_at", createdAt = "created_at", updatedAt = "updated_at"
     }
 
-    func draft(namespace: String, maxDimensions: Int) throws -> MemoryDraft {
+    func draft(namespace: String, maxDimensions: Int, restoring: Bool) throws -> MemoryDraft {
         let coordinate: Coordinate
         do {
             coordinate = try Coordinate(self.coordinate, maxDimensions: maxDimensions)
         } catch {
             throw EngineError.invalid(error.description)
         }
-        return MemoryDraft(
+        var draft = MemoryDraft(
             namespace: namespace, coordinate: coordinate, type: type ?? .episodic, payload: payload,
             importance: importance ?? Importance.defaultRaw,
             expiresAt: expiresAt)
+        if restoring {
+            guard let createdAt, let updatedAt, let version, version >= 1 else {
+                throw EngineError.invalid("a backup's memory needs created_at, updated_at and a version of 1 or more")
+            }
+            draft.restored = RestoredStamps(createdAt: createdAt, updatedAt: updatedAt, version: version)
+        }
+        return draft
     }
 }

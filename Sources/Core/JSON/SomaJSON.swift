@@ -31,8 +31,11 @@ public enum RFC3339 {
     private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
     private static let withoutFraction = Date.ISO8601FormatStyle()
 
+    /// To the nearest millisecond: the format style truncates, and a time read back from its own
+    /// text is a hair below it (`.918` parses to `.91799...`), so truncation would lose a millisecond
+    /// on every round trip (a backup restored and exported again must read the same).
     public static func string(from date: Date) -> String {
-        withFraction.format(date)
+        withFraction.format(date.addingTimeInterval(0.0005))
     }
 
     public static func date(from text: String) -> Date? {

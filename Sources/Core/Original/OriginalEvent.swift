@@ -49,6 +49,8 @@ extension MemoryEvent {
             throw malformed(error.description)
         }
         if let importance = value["importance"]?.doubleValue, importance.isFinite { draft.importance = importance }
+        // An event is a change happening now (its order is the stream's), not a record restored with its history.
+        draft.restored = nil
         let eventID: UUID =
             if case .string(let text)? = value["event_id"], let id = UUID(uuidString: text) { id } else {
                 MemoryID.uuid5(name: "original-event:\(value)")

@@ -40,7 +40,13 @@ public enum OriginalMemory {
         let importance = fields["importance"]?.doubleValue ?? Importance.defaultRaw
         guard importance.isFinite else { throw Refused("importance is not a finite number") }
         let payload = fields.filter { !addedFields.contains($0.key) }
-        return MemoryDraft(namespace: namespace, coordinate: place, type: type, payload: payload, importance: importance)
+        var draft = MemoryDraft(namespace: namespace, coordinate: place, type: type, payload: payload, importance: importance)
+        // The original's time (seconds since 1970) is the memory's history: kept as its created and updated time.
+        if let seconds = fields["timestamp"]?.doubleValue, seconds.isFinite, seconds > 0 {
+            let time = Date(timeIntervalSince1970: seconds)
+            draft.restored = RestoredStamps(createdAt: time, updatedAt: time)
+        }
+        return draft
     }
 
     /// The links the original kept inside a memory's value: `[{"to": [..], "type", "weight", "timestamp"}]`.

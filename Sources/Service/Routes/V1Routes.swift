@@ -199,14 +199,9 @@ struct V1Routes {
                 Answer(namespace: context.namespace, total: counts.total, episodic: counts.episodic, semantic: counts.semantic))
         }
         v1.get("export") { _, context in
-            let records = env.engine.export(namespace: context.namespace)
-            let encoder = SomaJSON.encoder()
+            let lines = env.engine.exportLines(namespace: context.namespace)
             let body = ResponseBody { writer in
-                for try await memory in records {
-                    var line = try encoder.encode(memory)
-                    line.append(UInt8(ascii: "\n"))
-                    try await writer.write(ByteBuffer(bytes: line))
-                }
+                for try await line in lines { try await writer.write(ByteBuffer(bytes: line)) }
                 try await writer.finish(nil)
             }
             return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: body)
@@ -220,8 +215,8 @@ struct V1Routes {
                 throw APIError.badRequest("malformed_body", "the import body is empty; JSON Lines (one memory per line) are expected")
             }
             try env.body.check(Data(text.utf8))
-            let imported = try await env.engine.importLines(text, namespace: context.namespace)
-            return try JSONResponse.make(["imported": imported])
+            let outcome = try await env.engine.importLines(text, namespace: context.namespace)
+            return try JSONResponse.make(["imported": outcome.memories, "links": outcome.links, "unchanged": outcome.unchanged])
         }
     }
 }
