@@ -123,9 +123,20 @@ def test_completion_scripts():
 
 # soma doctor ---------------------------------------------------------------------------------
 
+DOCTOR_DATABASE = []
+
+
+def doctor_database():
+    """A database of the doctor's own: the shared test database holds records of other suites'
+    models, and the service adopts the model its records were embedded with."""
+    if not DOCTOR_DATABASE:
+        DOCTOR_DATABASE.append(subprocess.run([SERVERS, "database", "soma_doctor"], check=True, capture_output=True, text=True).stdout.strip())
+    return DOCTOR_DATABASE[0]
+
+
 def stack_environment(**overrides):
     environment = clean_environment(
-        POSTGRES_URL=os.environ["SOMA_TEST_POSTGRES_URL"], REDIS_URL=os.environ["SOMA_TEST_REDIS_URL"],
+        POSTGRES_URL=doctor_database(), REDIS_URL=os.environ["SOMA_TEST_REDIS_URL"],
         QDRANT_URL=os.environ["SOMA_TEST_QDRANT_URL"], QDRANT_API_KEY=os.environ["SOMA_TEST_QDRANT_API_KEY"],
         QDRANT_COLLECTION=f"doctor_{uuid.uuid4().hex[:8]}", KAFKA_BOOTSTRAP_SERVERS=os.environ["SOMA_TEST_KAFKA_BOOTSTRAP"],
         SOMA_EMBEDDER="hash", SOMA_DATA_DIR=tempfile.mkdtemp(prefix="soma-doctor-"))
