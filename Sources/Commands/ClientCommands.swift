@@ -137,11 +137,12 @@ struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Export a namespace as JSON Lines to standard output (progress on standard error).")
     @OptionGroup var client: ClientOptions
+    @Flag(help: "Carry each memory's vector, so an import with the same model embeds nothing.") var vectors = false
 
     func run() async throws {
         let total = (try? JSONSerialization.jsonObject(with: await client.send("GET", "/v1/stats")) as? [String: Any])?["total"] as? Int
         let progress = ProgressReport("exported", total: total)
-        try await client.stream("/v1/export") { chunk in
+        try await client.stream(vectors ? "/v1/export?vectors=true" : "/v1/export") { chunk in
             FileHandle.standardOutput.write(chunk)
             progress.advance(by: chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) })
         }
@@ -165,7 +166,7 @@ struct ImportCommand: AsyncParsableCommand {
         let header = lines.first.flatMap { String(decoding: $0.element, as: UTF8.self).contains("\"soma_export\"") ? $0 : nil }
         if header != nil { lines.removeFirst() }
         let progress = ProgressReport("imported", total: lines.count)
-        var imported = 0, links = 0, unchanged = 0
+        var imported = 0, links = 0, unchanged = 0, reused = 0
         for start in stride(from: 0, to: lines.count, by: batchSize) {
             let batch = (header.map { [$0] } ?? []) + lines[start..<min(start + batchSize, lines.count)]
             let body = Data(batch.map { Data($0.element) }.joined(separator: Data("\n".utf8)))
@@ -180,10 +181,11 @@ struct ImportCommand: AsyncParsableCommand {
             imported += counts["imported"] as? Int ?? 0
             links += counts["links"] as? Int ?? 0
             unchanged += counts["unchanged"] as? Int ?? 0
+            reused += counts["vectors_reused"] as? Int ?? 0
             progress.advance(by: batch.count - (header == nil ? 0 : 1))
         }
         progress.finish("imported \(imported.formatted()) memories and \(links.formatted()) links, \(unchanged.formatted()) already held, 0 failed")
-        printData(try ClientOptions.json(["imported": imported, "links": links, "unchanged": unchanged]))
+        printData(try ClientOptions.json(["imported": imported, "links": links, "unchanged": unchanged, "vectors_reused": reused]))
     }
 
     /// The service names a line of the batch; say which line of the file that is.

@@ -233,7 +233,10 @@ enum OpenAPIDocument {
             "/v1/export": [
                 "get": [
                     "summary": "Export", "operationId": "export",
-                    "parameters": [["name": "X-Soma-Namespace", "in": "header", "required": false, "schema": string]],
+                    "parameters": [
+                        ["name": "X-Soma-Namespace", "in": "header", "required": false, "schema": string],
+                        ["name": "vectors", "in": "query", "required": false, "schema": boolean],
+                    ],
                     "responses": errorResponses.merging([
                         "200": [
                             "description": "JSON Lines: a header line, one line per memory, one per link (README: backups)",
@@ -247,7 +250,9 @@ enum OpenAPIDocument {
                     "Import", body: string, bodyType: "application/x-ndjson",
                     ok: (
                         "Imported: memories and links written, lines already held exactly",
-                        object(["imported": integer, "links": integer, "unchanged": integer], required: ["imported", "links", "unchanged"])
+                        object(
+                            ["imported": integer, "links": integer, "unchanged": integer, "vectors_reused": integer],
+                            required: ["imported", "links", "unchanged", "vectors_reused"])
                     ))
             ],
             "/v1/stats": [

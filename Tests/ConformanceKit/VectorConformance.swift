@@ -12,6 +12,19 @@ public enum VectorConformance {
     }
 
     public static let checks: [Check] = [
+        Check("stored vectors read back, in their namespace only") { index in
+            try await index.ensureCollection(dimension: dimension)
+            let ns = Fixture.namespace(), other = Fixture.namespace()
+            let points = (0..<3).map { axis in point(ns, (0..<dimension).map { $0 == axis ? 2 : ($0 == axis + 1 ? 1 : 0) }) }
+            try await index.upsert(points + [point(other, [1, 1, 1, 1])])
+            let read = try await index.storedVectors(ids: points.map(\.id) + [UUID()], namespace: ns)
+            #expect(Set(read.keys) == Set(points.map(\.id)), "each point of the namespace, nothing else")
+            for point in points {
+                let back = try #require(read[point.id])
+                #expect(VectorMath.cosine(back, point.vector) > 0.9999, "the same direction (an index may keep it normalised)")
+            }
+            #expect(try await index.storedVectors(ids: points.map(\.id), namespace: other).isEmpty)
+        },
         Check("nearest first, scores descending") { index in
             try await index.ensureCollection(dimension: dimension)
             let ns = Fixture.namespace()

@@ -106,6 +106,11 @@ class StandIn:
                     name, scroll_filter=request.filter, limit=request.limit or 10, offset=request.offset,
                     with_payload=request.with_payload if request.with_payload is not None else True)
                 return {"points": [p.model_dump(mode="json", exclude_none=True) for p in points], "next_page_offset": next_offset}
+            if rest == ["points"] and method == "POST":  # retrieve points by id
+                request = models.PointRequest.model_validate(body)
+                points = self.client.retrieve(name, ids=request.ids, with_payload=request.with_payload if request.with_payload is not None else True,
+                                              with_vectors=request.with_vector if request.with_vector is not None else False)
+                return [p.model_dump(mode="json", exclude_none=True) for p in points]
             if rest == ["points", "count"] and method == "POST":
                 request = models.CountRequest.model_validate(body or {})
                 return {"count": self.client.count(name, count_filter=request.filter, exact=True).count}

@@ -28,6 +28,9 @@ struct RecordFirstVectors: VectorIndex {
     func similarities(to vector: [Float], ids: [UUID], namespace: String) async throws -> [UUID: Double] {
         try await index.similarities(to: vector, ids: ids, namespace: namespace)
     }
+    func storedVectors(ids: [UUID], namespace: String) async throws -> [UUID: [Float]] {
+        try await index.storedVectors(ids: ids, namespace: namespace)
+    }
     func count(namespace: String?) async throws -> Int { try await index.count(namespace: namespace) }
     func isHealthy() async -> Bool { await index.isHealthy() }
 }

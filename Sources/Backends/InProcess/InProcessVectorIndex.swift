@@ -59,6 +59,14 @@ public final class InProcessVectorIndex: VectorIndex {
         }
     }
 
+    public func storedVectors(ids: [UUID], namespace: String) async throws -> [UUID: [Float]] {
+        state.withLock { state in
+            var found: [UUID: [Float]] = [:]
+            for id in ids { if let point = state.points[id], point.namespace == namespace { found[id] = point.vector } }
+            return found
+        }
+    }
+
     public func count(namespace: String?) async throws -> Int {
         state.withLock { state in
             guard let namespace else { return state.points.count }

@@ -112,6 +112,22 @@ public final class PgVectorIndex: RecordBoundVectorIndex {
         }
     }
 
+    public func storedVectors(ids: [UUID], namespace: String) async throws -> [UUID: [Float]] {
+        guard !ids.isEmpty else { return [:] }
+        let table = table, logger = logger
+        var binds = PostgresBindings()
+        binds.append(namespace)
+        binds.append(ids)
+        let query = PostgresQuery(unsafeSQL: "SELECT id, embedding::text FROM \(table) WHERE namespace = $1 AND id = ANY($2)", binds: binds)
+        return try await storage.call.run { [client] in
+            var found: [UUID: [Float]] = [:]
+            for try await (id, text) in try await client.query(query, logger: logger).decode((UUID, String).self) {
+                found[id] = text.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).split(separator: ",").compactMap { Float($0) }
+            }
+            return found
+        }
+    }
+
     public func similarities(to vector: [Float], ids: [UUID], namespace: String) async throws -> [UUID: Double] {
         guard !ids.isEmpty else { return [:] }
         let table = table, logger = logger

@@ -115,6 +115,21 @@ public final class QdrantVectorIndex: VectorIndex {
         return found
     }
 
+    public func storedVectors(ids: [UUID], namespace: String) async throws -> [UUID: [Float]] {
+        guard !ids.isEmpty else { return [:] }
+        let body: JSONValue = ["ids": .array(ids.map { .string($0.uuidString.lowercased()) }), "with_vector": true, "with_payload": ["namespace"]]
+        let reply = try await call(.POST, collectionPath + "/points", body)
+        guard case .array(let points)? = reply.result else { return [:] }
+        var found: [UUID: [Float]] = [:]
+        for point in points {
+            guard case .string(let text)? = point["id"], let id = UUID(uuidString: text), point["payload"]?["namespace"] == .string(namespace),
+                case .array(let values)? = point["vector"]
+            else { continue }
+            found[id] = values.compactMap { $0.doubleValue.map(Float.init) }
+        }
+        return found
+    }
+
     public func count(namespace: String?) async throws -> Int {
         var body: JSONObject = ["exact": true]
         if let namespace { body["filter"] = ["must": [["key": "namespace", "match": ["value": .string(namespace)]]]] }

@@ -15,6 +15,9 @@ public protocol VectorIndex: Sendable {
     /// point are left out; an index that cannot look points up answers nothing (those memories then
     /// get no meaning score).
     func similarities(to vector: [Float], ids: [UUID], namespace: String) async throws -> [UUID: Double]
+    /// The vectors of `ids` in `namespace`, as the index keeps them (possibly normalised), for a
+    /// backup that carries them (`soma export --vectors`); ids without a point are left out.
+    func storedVectors(ids: [UUID], namespace: String) async throws -> [UUID: [Float]]
     /// Persists whatever makes the next start faster (a saved graph); called at clean shutdown.
     func flush() async throws
     /// Itself when it can write vectors in the records' transactions (`RecordBoundVectorIndex`);
@@ -26,6 +29,8 @@ public protocol VectorIndex: Sendable {
 
 extension VectorIndex {
     public func similarities(to vector: [Float], ids: [UUID], namespace: String) async throws -> [UUID: Double] { [:] }
+    /// An index that cannot read its vectors back: a backup then omits them and the import embeds.
+    public func storedVectors(ids: [UUID], namespace: String) async throws -> [UUID: [Float]] { [:] }
     public func flush() async throws {}
     public var recordBound: (any RecordBoundVectorIndex)? { nil }
     public func upkeep() async -> VectorIndexUpkeep? { nil }

@@ -39,7 +39,22 @@ public enum ExportFormat {
         try line(HeaderLine(somaExport: header))
     }
 
-    static func encode(_ memory: Memory) throws -> [UInt8] { try line(memory) }
+    static func encode(_ memory: Memory, vector: [Float]? = nil) throws -> [UInt8] { try line(MemoryLine(memory: memory, vector: vector)) }
+
+    /// A memory's line: the memory object, and its vector when the backup carries vectors.
+    struct MemoryLine: Encodable {
+        let memory: Memory
+        let vector: [Float]?
+
+        enum Key: String, CodingKey { case vector }
+
+        func encode(to encoder: any Encoder) throws {
+            try memory.encode(to: encoder)
+            guard let vector else { return }
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(vector, forKey: .vector)
+        }
+    }
     static func encode(_ link: Link) throws -> [UInt8] { try line(LinkLine(link: link)) }
 
     private static func line(_ value: some Encodable) throws -> [UInt8] {

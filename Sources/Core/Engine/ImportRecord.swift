@@ -12,10 +12,13 @@ struct ImportRecord: Decodable {
     var createdAt: Date?
     var updatedAt: Date?
     var version: Int?
+    /// Carried by a backup made with vectors (`soma export --vectors`), with the model that made it.
+    var vector: [Float]?
+    var embeddingModel: String?
 
     enum CodingKeys: String, CodingKey {
-        case coordinate, type, payload, importance, version
-        case expiresAt = "expires_at", createdAt = "created_at", updatedAt = "updated_at"
+        case coordinate, type, payload, importance, version, vector
+        case expiresAt = "expires_at", createdAt = "created_at", updatedAt = "updated_at", embeddingModel = "embedding_model"
     }
 
     func draft(namespace: String, maxDimensions: Int, restoring: Bool) throws -> MemoryDraft {

@@ -3,7 +3,8 @@ import Foundation
 /// Export and import of JSON Lines (`ExportFormat`: this build's backup, its version 1 export, the original's).
 extension MemoryEngine {
     /// The namespace as a backup: the header, every memory, then every link, one line each.
-    public func exportLines(namespace: String, pageSize: Int = 500) -> AsyncThrowingStream<[UInt8], any Error> {
+    /// `vectors`: each memory's line carries its vector as the index keeps it.
+    public func exportLines(namespace: String, vectors withVectors: Bool = false, pageSize: Int = 500) -> AsyncThrowingStream<[UInt8], any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
@@ -13,8 +14,11 @@ extension MemoryEngine {
                     var cursor: String?
                     repeat {
                         let page = try await self.list(namespace: namespace, type: nil, cursor: cursor, limit: pageSize)
+                        let stored =
+                            withVectors
+                            ? try await backend(.vector) { try await vectors.storedVectors(ids: page.memories.map(\.id), namespace: namespace) } : [:]
                         for memory in page.memories {
-                            continuation.yield(try ExportFormat.encode(memory))
+                            continuation.yield(try ExportFormat.encode(memory, vector: stored[memory.id]))
                             links += try await backend(.storage) {
                                 try await storage.links(namespace: namespace, from: memory.coordinate, type: nil, limit: Self.linksPerMemoryExported)
                             }
@@ -41,11 +45,14 @@ extension MemoryEngine {
         public var memories = 0
         public var links = 0
         public var unchanged = 0
+        /// Memories written with the vector their line carried (same model), not embedded again.
+        public var vectorsReused = 0
 
-        public init(memories: Int = 0, links: Int = 0, unchanged: Int = 0) {
+        public init(memories: Int = 0, links: Int = 0, unchanged: Int = 0, vectorsReused: Int = 0) {
             self.memories = memories
             self.links = links
             self.unchanged = unchanged
+            self.vectorsReused = vectorsReused
         }
     }
 
@@ -56,6 +63,7 @@ extension MemoryEngine {
         let decoder = SomaJSON.decoder()
         var restoring = false
         var drafts: [MemoryDraft] = []
+        var known: [UUID: [Float]] = [:]
         var links: [Link] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -70,7 +78,14 @@ extension MemoryEngine {
                 case .original(let original):
                     drafts.append(try OriginalMemory.draft(original, namespace: namespace, maxDimensions: options.maxCoordinateDimensions))
                 case .memory(let record):
-                    drafts.append(try record.draft(namespace: namespace, maxDimensions: options.maxCoordinateDimensions, restoring: restoring))
+                    let draft = try record.draft(namespace: namespace, maxDimensions: options.maxCoordinateDimensions, restoring: restoring)
+                    // A vector of this embedder's model is as good as embedding again; another model's is not.
+                    if let vector = record.vector, record.embeddingModel == embedder.modelID, vector.count == embedder.dimension,
+                        vector.allSatisfy(\.isFinite)
+                    {
+                        known[draft.id] = vector
+                    }
+                    drafts.append(draft)
                 case .link(let link):
                     links.append(link)
                 }
@@ -86,8 +101,12 @@ extension MemoryEngine {
         var outcome = ImportOutcome()
         let fresh = try await changed(drafts, namespace: namespace)
         outcome.unchanged = drafts.count - fresh.count
-        let stored = try await store(fresh)
+        let freshIDs = Set(fresh.map(\.id))
+        let reusable = known.filter { freshIDs.contains($0.key) }
+        let stored = try await store(fresh, known: reusable)
         outcome.memories = stored.count
+        // Indexed here only when indexing is synchronous; a consumer embeds what it indexes.
+        outcome.vectorsReused = options.indexSynchronously ? reusable.count : 0
         // A restored record may be older than what the cache holds for its key: drop those entries.
         if fresh.contains(where: { $0.restored != nil }) { try? await cache.delete(stored.map { cacheKey($0.id) }) }
         for link in links {

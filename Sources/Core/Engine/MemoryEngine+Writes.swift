@@ -8,6 +8,11 @@ extension MemoryEngine {
 
     /// Validates every draft first, then writes them all in one storage transaction.
     public func store(_ drafts: [MemoryDraft]) async throws -> [Memory] {
+        try await store(drafts, known: [:])
+    }
+
+    /// `known`: vectors a backup carried for some drafts (of this embedder's model), used instead of embedding.
+    func store(_ drafts: [MemoryDraft], known: [UUID: [Float]]) async throws -> [Memory] {
         guard !drafts.isEmpty else { return [] }
         guard drafts.count <= options.maxBulkItems else {
             throw EngineError.tooLarge("\(drafts.count) items; at most \(options.maxBulkItems) per request")
@@ -19,13 +24,13 @@ extension MemoryEngine {
             return draft
         }
         if options.indexSynchronously, let bound = recordBoundVectors {
-            return try await storeWithVectors(stamped, into: bound)
+            return try await storeWithVectors(stamped, into: bound, known: known)
         }
         let stored = try await backend(.storage) { try await storage.upsert(stamped, at: now()) }
         await invalidate(stored, deleted: false)
         if options.indexSynchronously {
             do {
-                try await index(stored)
+                try await index(stored, known: known)
             } catch {
                 // The record stays stored; without a model stamp it is indexed again by the
                 // repair pass (`embedPending`) once the embedder and index answer.
@@ -37,9 +42,9 @@ extension MemoryEngine {
 
     /// Records and vectors in one transaction. Embedding comes first; when it fails the records are
     /// stored without a model stamp, for the repair pass (`embedPending`) to index once it answers.
-    func storeWithVectors(_ drafts: [MemoryDraft], into bound: any RecordBoundVectorIndex) async throws -> [Memory] {
+    func storeWithVectors(_ drafts: [MemoryDraft], into bound: any RecordBoundVectorIndex, known: [UUID: [Float]] = [:]) async throws -> [Memory] {
         let stored: [Memory]
-        if let vectors = try? await embeddings(of: drafts.map(\.payload)) {
+        if let vectors = try? await embeddings(of: drafts.map { ($0.id, $0.payload) }, known: known) {
             stored = try await backend(.storage) { try await bound.upsert(drafts, vectors: vectors, at: now()) }
         } else {
             let unstamped = drafts.map { draft in

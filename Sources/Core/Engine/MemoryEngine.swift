@@ -35,11 +35,20 @@ public final class MemoryEngine: Sendable {
     // MARK: Indexing
 
     /// Embeds the records and writes their points. Used by synchronous stores and by the consumer.
-    public func index(_ memories: [Memory]) async throws {
+    public func index(_ memories: [Memory], known: [UUID: [Float]] = [:]) async throws {
         guard !memories.isEmpty else { return }
-        let embedded = try await embeddings(of: memories.map(\.payload))
+        let embedded = try await embeddings(of: memories.map { ($0.id, $0.payload) }, known: known)
         let points = zip(memories, embedded).map { VectorPoint($0, vector: $1) }
         try await backend(.vector) { try await vectors.upsert(points) }
+    }
+
+    /// One vector per record: `known` ones (a backup's, of this embedder's model) as they are, the
+    /// others from the embedder.
+    func embeddings(of records: [(id: UUID, payload: JSONObject)], known: [UUID: [Float]]) async throws -> [[Float]] {
+        let missing = records.indices.filter { known[records[$0].id] == nil }
+        guard !missing.isEmpty else { return records.map { known[$0.id]! } }
+        var made = try await embeddings(of: missing.map { records[$0].payload })[...]
+        return records.map { known[$0.id] ?? made.removeFirst() }
     }
 
     /// One vector per payload, of the embedder's dimension.

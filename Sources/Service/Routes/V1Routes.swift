@@ -198,8 +198,9 @@ struct V1Routes {
             return try JSONResponse.make(
                 Answer(namespace: context.namespace, total: counts.total, episodic: counts.episodic, semantic: counts.semantic))
         }
-        v1.get("export") { _, context in
-            let lines = env.engine.exportLines(namespace: context.namespace)
+        v1.get("export") { request, context in
+            let vectors = try env.query(request).bool("vectors") ?? false
+            let lines = env.engine.exportLines(namespace: context.namespace, vectors: vectors)
             let body = ResponseBody { writer in
                 for try await line in lines { try await writer.write(ByteBuffer(bytes: line)) }
                 try await writer.finish(nil)
@@ -216,7 +217,9 @@ struct V1Routes {
             }
             try env.body.check(Data(text.utf8))
             let outcome = try await env.engine.importLines(text, namespace: context.namespace)
-            return try JSONResponse.make(["imported": outcome.memories, "links": outcome.links, "unchanged": outcome.unchanged])
+            return try JSONResponse.make([
+                "imported": outcome.memories, "links": outcome.links, "unchanged": outcome.unchanged, "vectors_reused": outcome.vectorsReused,
+            ])
         }
     }
 }

@@ -15,6 +15,10 @@ extension NearestNeighbourBacked {
         try index.similarities(to: vector, ids: ids, namespace: namespace)
     }
 
+    public func storedVectors(ids: [UUID], namespace: String) async throws -> [UUID: [Float]] {
+        index.storedVectors(ids: ids, namespace: namespace)
+    }
+
     public func count(namespace: String?) async throws -> Int {
         index.count(namespace: namespace)
     }

@@ -144,6 +144,16 @@ public final class NearestNeighbourIndex: Sendable {
         }
     }
 
+    /// The vectors of `ids` as kept (normalised).
+    public func storedVectors(ids: [UUID], namespace: String) -> [UUID: [Float]] {
+        state.withLock { state in
+            guard let partition = state.partitions[namespace] else { return [:] }
+            var found: [UUID: [Float]] = [:]
+            for id in ids { if let entry = partition.entries[id] { found[id] = entry.vector } }
+            return found
+        }
+    }
+
     public func search(_ query: VectorQuery) throws -> [VectorHit] {
         guard query.vector.count == dimension else { throw BackendError.dimensionMismatch(expected: dimension, actual: query.vector.count) }
         guard query.limit > 0 else { return [] }
