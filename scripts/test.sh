@@ -29,10 +29,10 @@ source scripts/lib/test_steps.sh
 # The model's suites keep both cores busy for a minute; beside the others they stretch the short
 # TTL and rate-limit windows those check, so they run on their own too.
 # Allowed skip in the main run: the fault tests, which run alone below.
-swift_tests 165 'Backend faults under load|AwayRequestsAnswer503|AwayTheServiceKeepsAnswering' 1200 \
+swift_tests 188 'Backend faults under load|AwayRequestsAnswer503|AwayTheServiceKeepsAnswering' 1200 \
     --skip OpenAIEmbedderTests --skip EmbeddingsStackTests --skip SomaMiniLMTests --skip MiniLMStackTests --skip ShutdownTests
-swift_tests 16 '^$' 900 --skip-build --filter "SomaMiniLMTests|MiniLMStackTests"
-swift_tests 13 '^$' 600 --skip-build --filter "OpenAIEmbedderTests|EmbeddingsStackTests"
+swift_tests 18 '^$' 900 --skip-build --filter "SomaMiniLMTests|MiniLMStackTests"
+swift_tests 14 '^$' 600 --skip-build --filter "OpenAIEmbedderTests|EmbeddingsStackTests"
 # SIGTERM and the end of a lifetime release every backend's connections and threads: alone, since
 # the threads are counted by name in the test process.
 swift_tests 4 '^$' 600 --skip-build --filter ShutdownTests
