@@ -35,15 +35,7 @@ trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf
 start_server
 
 load_started=$(date +%s.%N)
-python3 - "$port" "$count" <<'PY'
-import json, sys, urllib.request
-port, count = sys.argv[1], int(sys.argv[2])
-topics = ["alpha budget", "meeting notes", "project falcon", "release plan", "customer call", "agent memory"]
-for start in range(0, count, 500):
-    items = [{"coord": f"{i % 100},{i // 100}", "payload": {"text": f"{topics[i % len(topics)]} topic {i % 97} item {i}"}} for i in range(start, min(start + 500, count))]
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/memories/bulk", data=json.dumps({"items": items}).encode(), headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request).read()
-PY
+python3 scripts/bench/load_memories.py "$port" "$count"
 echo "loaded in $(awk -v a="$load_started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s: $(curl -s "http://127.0.0.1:$port/v1/stats")"
 echo "resident memory after loading: $(awk '/VmRSS/ {printf "%.0f MiB", $2 / 1024}' /proc/$server/status)"
 # A clean stop lets the merge finish (up to 20 s) and saves the HNSW graphs; the next start loads them.
