@@ -10,6 +10,18 @@ let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 
+// Each optional backend is a trait, all on by default. The embedded default (SQLite, the ANN index,
+// the in-process backends and MiniLM) needs none but MiniLM: `--disable-default-traits --traits MiniLM`
+// builds `soma` without postgres-nio, hiredis or librdkafka.
+let optionalBackends: [Trait] = [
+    .trait(name: "Postgres", description: "PostgreSQL storage, pgvector, and migrate-from-original."),
+    .trait(name: "Redis", description: "The Redis cache and rate limits (links libhiredis)."),
+    .trait(name: "Kafka", description: "The Kafka event bus (links librdkafka)."),
+    .trait(name: "Qdrant", description: "The Qdrant vector index."),
+    .trait(name: "OpenAIEmbedder", description: "Embeddings from an OpenAI-compatible server."),
+    .trait(name: "MiniLM", description: "all-MiniLM-L6-v2 in process (links OpenBLAS)."),
+]
+
 let package = Package(
     name: "SomaFractalMemory",
     platforms: [.macOS(.v15)],
@@ -22,18 +34,8 @@ let package = Package(
         .library(name: "SomaCommands", targets: ["SomaCommands"]),
         .library(name: "ConformanceKit", targets: ["ConformanceKit"]),
     ],
-    // Each optional backend is a trait, all on by default. The embedded default (SQLite, the ANN index,
-    // the in-process backends and MiniLM) needs none but MiniLM: `--disable-default-traits --traits MiniLM`
-    // builds `soma` without postgres-nio, hiredis or librdkafka.
-    traits: [
-        .trait(name: "Postgres", description: "PostgreSQL storage, pgvector, and migrate-from-original."),
-        .trait(name: "Redis", description: "The Redis cache and rate limits (links libhiredis)."),
-        .trait(name: "Kafka", description: "The Kafka event bus (links librdkafka)."),
-        .trait(name: "Qdrant", description: "The Qdrant vector index."),
-        .trait(name: "OpenAIEmbedder", description: "Embeddings from an OpenAI-compatible server."),
-        .trait(name: "MiniLM", description: "all-MiniLM-L6-v2 in process (links OpenBLAS)."),
-        .default(enabledTraits: ["Postgres", "Redis", "Kafka", "Qdrant", "OpenAIEmbedder", "MiniLM"]),
-    ],
+    // Each optional backend is a trait, all on by default (see `optionalBackends`).
+    traits: Set(optionalBackends + [.default(enabledTraits: Set(optionalBackends.map(\.name)))]),
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
