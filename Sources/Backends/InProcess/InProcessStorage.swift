@@ -98,12 +98,7 @@ public final class InProcessStorage: MemoryStorage, WordSearching {
 
     public func wordSearch(namespace: String, query: WordQuery, scoring: BM25, type: MemoryType?, limit: Int) async throws -> WordMatches {
         state.withLock { state in
-            let records = state.records[namespace] ?? [:]
-            let found = (state.words[namespace] ?? WordIndex()).search(query, scoring: scoring, limit: limit) { id in
-                type == nil || records[id]?.type == type
-            }
-            return WordMatches(
-                hits: found.hits.compactMap { hit in records[hit.id].map { ScoredMemory(memory: $0, score: hit.score) } }, fullScore: found.fullScore)
+            (state.words[namespace] ?? WordIndex()).matches(query, scoring: scoring, type: type, limit: limit, in: state.records[namespace] ?? [:])
         }
     }
 

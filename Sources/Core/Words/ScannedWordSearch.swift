@@ -25,9 +25,7 @@ public struct ScannedWordSearch: WordSearching {
             }
             cursor = page.nextCursor
         } while cursor != nil
-        let found = index.search(query, scoring: scoring, limit: limit) { type == nil || memories[$0]?.type == type }
-        return WordMatches(
-            hits: found.hits.compactMap { hit in memories[hit.id].map { ScoredMemory(memory: $0, score: hit.score) } }, fullScore: found.fullScore)
+        return index.matches(query, scoring: scoring, type: type, limit: limit, in: memories)
     }
 }
 

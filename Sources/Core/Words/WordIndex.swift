@@ -25,6 +25,13 @@ public struct WordIndex: Sendable {
         }
     }
 
+    /// `search` over indexed `records`: the hits as memories, narrowed to `type`.
+    public func matches(_ query: WordQuery, scoring bm25: BM25, type: MemoryType?, limit: Int, in records: [UUID: Memory]) -> WordMatches {
+        let found = search(query, scoring: bm25, limit: limit) { type == nil || records[$0]?.type == type }
+        return WordMatches(
+            hits: found.hits.compactMap { hit in records[hit.id].map { ScoredMemory(memory: $0, score: hit.score) } }, fullScore: found.fullScore)
+    }
+
     /// Documents holding any query word (and every phrase word), best first; ties by id.
     /// `admits` filters after scoring, so statistics cover the whole namespace.
     public func search(_ query: WordQuery, scoring bm25: BM25, limit: Int, admits: (UUID) -> Bool = { _ in true }) -> (
