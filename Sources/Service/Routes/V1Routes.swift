@@ -50,11 +50,6 @@ struct V1Routes {
         var weight: Double?
     }
 
-    /// The body schemas of the /v1 operations, read once from the published document.
-    static func fields(_ method: String, _ path: String) -> JSONValue? {
-        KnownFields.bodySchema(method, path)
-    }
-
     func draft(_ item: StoreBody, namespace: String) throws -> MemoryDraft {
         MemoryDraft(
             namespace: namespace, coordinate: try env.coordinate(item.coord),
@@ -86,13 +81,20 @@ struct V1Routes {
 
     func add(to router: Router<SomaRequestContext>) {
         let v1 = router.group("v1")
+        // Each body's schema, looked up once rather than per request.
+        let storeFields = KnownFields.bodySchema("post", "/v1/memories")
+        let bulkFields = KnownFields.bodySchema("post", "/v1/memories/bulk")
+        let deleteFields = KnownFields.bodySchema("post", "/v1/memories/delete")
+        let searchFields = KnownFields.bodySchema("post", "/v1/memories/search")
+        let patchFields = KnownFields.bodySchema("patch", "/v1/memories/{coord}")
+        let linkFields = KnownFields.bodySchema("post", "/v1/links")
         v1.post("memories") { request, context in
-            let body = try await env.body.decode(StoreBody.self, from: request, fields: Self.fields("post", "/v1/memories"))
+            let body = try await env.body.decode(StoreBody.self, from: request, fields: storeFields)
             let memory = try await env.engine.store(try draft(body, namespace: context.namespace))
             return JSONResponse.make(bytes: MemoryView(memory).json, status: memory.version == 1 ? .created : .ok)
         }
         v1.post("memories/bulk") { request, context in
-            let body = try await env.body.decode(BulkBody.self, from: request, fields: Self.fields("post", "/v1/memories/bulk"))
+            let body = try await env.body.decode(BulkBody.self, from: request, fields: bulkFields)
             let stored = try await env.engine.store(try body.items.map { try draft($0, namespace: context.namespace) })
             struct Stored: Encodable { let coord: String; let id: UUID; let version: Int }
             struct Answer: Encodable { let stored: Int; let memories: [Stored] }
@@ -100,7 +102,7 @@ struct V1Routes {
                 Answer(stored: stored.count, memories: stored.map { Stored(coord: $0.coordinate.canonical, id: $0.id, version: $0.version) }))
         }
         v1.post("memories/delete") { request, context in
-            let body = try await env.body.decode(DeleteManyBody.self, from: request, fields: Self.fields("post", "/v1/memories/delete"))
+            let body = try await env.body.decode(DeleteManyBody.self, from: request, fields: deleteFields)
             let deleted = try await env.engine.delete(namespace: context.namespace, coordinates: try body.coords.map(env.coordinate))
             return try JSONResponse.make(["deleted": deleted])
         }
@@ -130,7 +132,7 @@ struct V1Routes {
             return try JSONResponse.make(["items": found.map(MemoryView.init)])
         }
         v1.post("memories/search") { request, context in
-            let body = try await env.body.decode(SearchBody.self, from: request, fields: Self.fields("post", "/v1/memories/search"))
+            let body = try await env.body.decode(SearchBody.self, from: request, fields: searchFields)
             let hits = try await search(body, namespace: context.namespace, defaultMode: .vector, defaultTopK: 10)
             return JSONResponse.make(bytes: ScoredView.results(hits.map(ScoredView.init)))
         }
@@ -143,7 +145,7 @@ struct V1Routes {
         }
         v1.patch("memories/:coord") { request, context in
             let coordinate = try env.pathCoordinate(context)
-            let body = try await env.body.decode(PatchBody.self, from: request, fields: Self.fields("patch", "/v1/memories/{coord}"))
+            let body = try await env.body.decode(PatchBody.self, from: request, fields: patchFields)
             let memory = try await env.engine.setImportance(
                 namespace: context.namespace, coordinate: coordinate, importance: try InputCheck.finite(body.importance, "importance")!)
             return JSONResponse.make(bytes: MemoryView(memory).json)
@@ -157,7 +159,7 @@ struct V1Routes {
         }
         v1.post("links") { request, context in
             let link = try await self.link(
-                env.body.decode(LinkBody.self, from: request, fields: Self.fields("post", "/v1/links")), namespace: context.namespace)
+                env.body.decode(LinkBody.self, from: request, fields: linkFields), namespace: context.namespace)
             return try JSONResponse.make(LinkView(link), status: .created)
         }
         v1.get("links/neighbors") { request, context in
