@@ -214,7 +214,7 @@ let package = Package(
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                logging,
+                nioCore, logging,
             ],
             path: "Sources/Commands",
             swiftSettings: strictSettings

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import SomaCore
 import SomaService
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -20,10 +21,7 @@ struct ClientOptions: ParsableArguments {
     /// Sends one request; prints the server's error and exits non-zero on a non-2xx answer.
     func send(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json") async throws -> Data {
         let (status, data) = try await exchange(method, path, body: body, contentType: contentType)
-        guard (200..<300).contains(status) else {
-            FileHandle.standardError.write(Data("soma: server answered \(status): ".utf8) + data + Data("\n".utf8))
-            throw ExitCode(1)
-        }
+        guard (200..<300).contains(status) else { throw PlainFailure.refused(status: status, data) }
         return data
     }
 
@@ -34,12 +32,15 @@ struct ClientOptions: ParsableArguments {
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
         }
         if let namespace { request.headers.add(name: "X-Soma-Namespace", value: namespace) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .hours(24))
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .hours(24))
+        } catch {
+            throw PlainFailure.unreachable(url, error)
+        }
         guard (200..<300).contains(Int(response.status.code)) else {
             let body = try await response.body.collect(upTo: 1 << 20)
-            FileHandle.standardError.write(
-                Data("soma: server answered \(response.status.code): ".utf8) + Data(body.readableBytesView) + Data("\n".utf8))
-            throw ExitCode(1)
+            throw PlainFailure.refused(status: Int(response.status.code), Data(body.readableBytesView))
         }
         for try await buffer in response.body { try each(Data(buffer.readableBytesView)) }
     }
@@ -47,7 +48,8 @@ struct ClientOptions: ParsableArguments {
     /// One request and its answer, whatever the status.
     func exchange(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json") async throws -> (Int, Data) {
         guard let endpoint = URL(string: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path) else {
-            throw ValidationError("invalid --url \(url)")
+            throw PlainFailure(
+                "\(url) is not a URL: set --url or \(ServiceSetting.url.name) to the server's address, e.g. \(ServiceSetting.url.defaultValue)")
         }
         var request = URLRequest(url: endpoint)
         request.httpMethod = method
@@ -57,7 +59,12 @@ struct ClientOptions: ParsableArguments {
             request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         }
         if let namespace { request.setValue(namespace, forHTTPHeaderField: "X-Soma-Namespace") }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw PlainFailure.unreachable(url, error)
+        }
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
@@ -92,16 +99,16 @@ struct StoreCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @Option(help: "Coordinate, e.g. 1,2,3.") var coord: String
     @Option(help: "Payload as a JSON object.") var payload: String
-    @Option(help: "episodic or semantic.") var type = "episodic"
+    @Option(help: "The memory's type.") var type = MemoryType.episodic
 
     func run() async throws {
-        let body: [String: Any] = ["coord": coord, "payload": try ClientOptions.parseObject(payload, "--payload"), "type": type]
+        let body: [String: Any] = ["coord": coord, "payload": try ClientOptions.parseObject(payload, "--payload"), "type": type.rawValue]
         let answer = try await client.send("POST", "/v1/memories", body: try ClientOptions.json(body))
         guard output.human, let memory = try? JSONSerialization.jsonObject(with: answer) as? [String: Any] else { return printData(answer) }
         let colour = Terminal.colour()
         print(
             "\(Terminal.styled("stored", .green, colour: colour)) \(memory["coord"] ?? coord) in \(memory["namespace"] ?? "?"): "
-                + "version \(memory["version"] ?? "?"), \(memory["type"] ?? type)")
+                + "version \(memory["version"] ?? "?"), \(memory["type"] ?? type.rawValue)")
     }
 }
 
@@ -111,10 +118,10 @@ struct RecallCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @Option(help: "Query text.") var query: String
     @Option(name: .customLong("top-k"), help: "How many results.") var topK = 5
-    @Option(help: "vector, keyword or hybrid.") var mode = "vector"
+    @Option(help: "How to match the query.") var mode = SearchMode.vector
 
     func run() async throws {
-        let body: [String: Any] = ["query": query, "top_k": topK, "mode": mode]
+        let body: [String: Any] = ["query": query, "top_k": topK, "mode": mode.rawValue]
         let answer = try await client.send("POST", "/v1/memories/search", body: try ClientOptions.json(body))
         guard output.human, let results = (try? JSONSerialization.jsonObject(with: answer) as? [String: Any])?["results"] as? [[String: Any]] else {
             return printData(answer)
@@ -140,7 +147,9 @@ struct ExportCommand: AsyncParsableCommand {
     @Flag(help: "Carry each memory's vector, so an import with the same model embeds nothing.") var vectors = false
 
     func run() async throws {
-        let total = (try? JSONSerialization.jsonObject(with: await client.send("GET", "/v1/stats")) as? [String: Any])?["total"] as? Int
+        // Asked first, also because the streaming client retries a refused connection until its deadline.
+        let stats = try await client.send("GET", "/v1/stats")
+        let total = (try? JSONSerialization.jsonObject(with: stats) as? [String: Any])?["total"] as? Int
         let progress = ProgressReport("exported", total: total)
         try await client.stream(vectors ? "/v1/export?vectors=true" : "/v1/export") { chunk in
             FileHandle.standardOutput.write(chunk)
@@ -159,7 +168,12 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000") }
-        let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+        let data: Data
+        do {
+            data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw PlainFailure(FileProblem.reading(file, error), underlying: error)
+        }
         var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated()
             .filter { !$0.element.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 } }
         // A backup's header goes with every batch: each restores its memories as they were.
@@ -213,3 +227,7 @@ struct StatsCommand: AsyncParsableCommand {
         }
     }
 }
+
+// Choices the command line offers by name; a wrong one is refused with the valid names.
+extension SearchMode: ExpressibleByArgument {}
+extension MemoryType: ExpressibleByArgument {}

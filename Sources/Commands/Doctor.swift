@@ -138,7 +138,10 @@ struct Doctor: AsyncParsableCommand {
                         + "\(held.holder.map { "process \($0)" } ?? "another process"); not opened a second time", fix: nil))
             return nil
         case .failure(let error):
-            checks.append(Check(check: name, ok: false, detail: "\(error)", fix: fix))
+            // A backend's error names the backend; the check's name already does.
+            let detail = "\(error)"
+            checks.append(
+                Check(check: name, ok: false, detail: detail.hasPrefix("\(name): ") ? String(detail.dropFirst(name.count + 2)) : detail, fix: fix))
             return nil
         }
     }
@@ -147,6 +150,12 @@ struct Doctor: AsyncParsableCommand {
         let probe = (path as NSString).appendingPathComponent(".soma-doctor-\(getpid())")
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            return Check(
+                check: "data directory", ok: false, detail: FileProblem.creatingDirectory(path, error),
+                fix: "set \(SharedSettings.dataDirectory.name) (or --data-dir) to a directory uid \(getuid()) can create and write")
+        }
+        do {
             try Data("ok".utf8).write(to: URL(fileURLWithPath: probe))
             try FileManager.default.removeItem(atPath: probe)
             return Check(check: "data directory", ok: true, detail: "\(path) is writable", fix: nil)

@@ -43,7 +43,7 @@ struct MigrateFromOriginal: AsyncParsableCommand {
             do {
                 original = try await lifetime.start(try OriginalKVStore.open(url: from, timeout: timeout), name: "original postgres")
             } catch {
-                throw StartupFailure("--from: \(error)")
+                throw PlainFailure.startup("--from: \(error)")
             }
             var tally = MigrationTally(logger: started.logger, progress: ProgressReport("memories read"))
             let migration = Migration(
@@ -58,7 +58,7 @@ struct MigrateFromOriginal: AsyncParsableCommand {
                 try await engine.vectors.flush()
             } catch {
                 tally.progress.finish(tally.summary)
-                throw StartupFailure("migration stopped (rerun to resume): \(error)")
+                throw PlainFailure.startup("migration stopped (rerun to resume): \(error)")
             }
             tally.progress.finish(tally.summary)
         }

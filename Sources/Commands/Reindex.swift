@@ -22,15 +22,15 @@ struct Reindex: AsyncParsableCommand {
         let config = source.backendConfiguration
         let names = try settings.backends.resolved(in: Backends.registry)
         let batch = try batchSize ?? config.value(ServiceSetting.reindexBatchSize)
-        guard batch >= 1 else { throw StartupFailure("the batch size must be at least 1") }
+        guard batch >= 1 else { throw PlainFailure.startup("the batch size must be at least 1") }
         do {
             try await BackendLifetime.during(grace: settings.shutdownGrace, logger: .quiet("soma.reindex")) { lifetime in
                 try await Self.reindex(names: names, config: config, engineOptions: settings.engine, batch: batch, in: lifetime)
             }
-        } catch let failure as StartupFailure {
+        } catch let failure as PlainFailure {
             throw failure
         } catch {
-            throw StartupFailure("\(error)")
+            throw PlainFailure.startup("\(error)")
         }
     }
 

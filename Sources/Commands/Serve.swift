@@ -47,7 +47,7 @@ struct ServerOptions: ParsableArguments {
             settings = loaded
             if exposed { try settings.checkExposure() }
         } catch {
-            throw StartupFailure("\(error)")
+            throw PlainFailure.startup("\(error)")
         }
         LoggingSystem.bootstrap { label in
             var handler = logToStandardError ? StreamLogHandler.standardError(label: label) : StreamLogHandler.standardOutput(label: label)
@@ -80,7 +80,7 @@ struct Started: Sendable {
         do {
             return try await EngineAssembly.build(registry: Backends.registry, source: source, settings: settings, logger: logger, in: lifetime)
         } catch {
-            throw StartupFailure("\(error)")
+            throw PlainFailure.startup("\(error)")
         }
     }
 }
@@ -95,22 +95,20 @@ struct Serve: AsyncParsableCommand {
         let (settings, logger) = (started.settings, started.logger)
         // The backends start first and stop last: SIGTERM drains the server, then stops them in
         // reverse order (the vector index saves its graphs on the way).
-        try await BackendLifetime.serve(grace: settings.shutdownGrace, logger: logger) { lifetime in
-            let engine = try await started.engine(in: lifetime)
-            if settings.tokens.isEmpty {
-                logger.warning("no API token configured: the API is open, so it listens on loopback only (\(settings.host))")
+        do {
+            try await BackendLifetime.serve(grace: settings.shutdownGrace, logger: logger) { lifetime in
+                let engine = try await started.engine(in: lifetime)
+                if settings.tokens.isEmpty {
+                    logger.warning("no API token configured: the API is open, so it listens on loopback only (\(settings.host))")
+                }
+                logger.info("listening", metadata: ["host": .string(settings.host), "port": .stringConvertible(settings.port)])
+                return SomaApplication.application(engine: engine, settings: settings, logger: logger)
             }
-            logger.info("listening", metadata: ["host": .string(settings.host), "port": .stringConvertible(settings.port)])
-            return SomaApplication.application(engine: engine, settings: settings, logger: logger)
+        } catch {
+            throw PlainFailure.listening(host: settings.host, port: settings.port, error) ?? error
         }
         logger.info("stopped")
     }
-}
-
-/// A start-up error printed as one clear line, with a non-zero exit and no stack trace.
-struct StartupFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = "cannot start: \(description)" }
 }
 
 struct Version: ParsableCommand {
@@ -161,12 +159,12 @@ struct Migrate: AsyncParsableCommand {
             let forced = source.backendConfiguration.overriding([SharedSettings.autoMigrate.name: "true"])
             try await BackendLifetime.during(logger: .quiet("soma.migrate")) { lifetime in
                 let storage = try await Backends.registry.makeStorage(name, forced, in: lifetime)
-                guard await storage.isHealthy() else { throw StartupFailure("storage backend \(name) does not answer") }
+                guard await storage.isHealthy() else { throw PlainFailure.startup("storage backend \(name) does not answer") }
             }
-        } catch let failure as StartupFailure {
+        } catch let failure as PlainFailure {
             throw failure
         } catch {
-            throw StartupFailure("\(error)")
+            throw PlainFailure.startup("\(error)")
         }
         print("migrations applied: storage \(name)")
     }

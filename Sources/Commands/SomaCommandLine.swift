@@ -1,10 +1,13 @@
 import ArgumentParser
+import Foundation
 import SomaCore
 
 struct Soma: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "soma",
         abstract: "SomaFractalMemory: long-term memory for AI agents.",
+        discussion: "Add --verbose to any command to see the full underlying error of a failure.",
+        version: "soma \(Version.value)",
         subcommands: commands,
         defaultSubcommand: Serve.self)
 
@@ -32,6 +35,19 @@ public enum SomaCommandLine {
     /// described and redacted exactly as the built-in ones.
     public static func main(registering register: @escaping @Sendable (inout BackendRegistry) -> Void = { _ in }) async {
         Backends.extend(register)
-        await Soma.main()
+        do {
+            var command = try Soma.parseAsRoot(CommandLine.arguments.dropFirst().filter { $0 != Verbosity.flag })
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as PlainFailure {
+            // Our own words, without ArgumentParser's usage text: the command line was right.
+            FileHandle.standardError.write(Data("soma: \(failure)\n".utf8))
+            Foundation.exit(1)
+        } catch {
+            Soma.exit(withError: error)
+        }
     }
 }

@@ -9,6 +9,7 @@ import json
 import os
 import pathlib
 import pty
+import re
 import select
 import shutil
 import subprocess
@@ -214,3 +215,101 @@ def test_doctor_finds_an_unwritable_data_directory_as_an_unprivileged_user():
     status, checks, run = doctor(clean_environment(SOMA_EMBEDDER="hash", SOMA_DATA_DIR=locked), user="nobody", binary=binary)
     assert status != 0, run.stdout + run.stderr
     assert not checks["data"]["ok"] and "SOMA_DATA_DIR" in checks["data"]["fix"], checks["data"]
+
+
+# Failures in words ---------------------------------------------------------------------------
+# Each says what failed, the value involved and what to do; no Foundation or NIO dump reaches a
+# person unless --verbose asks for it.
+
+DUMPS = ("NSURLErrorDomain", "NSCocoaErrorDomain", "errno:", "Cannot initialize", "Error Domain", "bind(descriptor")
+
+
+def assert_plain(screen):
+    assert not any(dump in screen for dump in DUMPS), screen
+
+
+def closed_port():
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("arguments", [["stats"], ["recall", "--query", "cat"], ["export"]])
+def test_an_unreachable_server_is_named_with_what_to_do(arguments):
+    url = f"http://127.0.0.1:{closed_port()}"
+    status, screen = on_terminal(arguments, clean_environment(SOMA_URL=url))
+    assert status == 1, screen
+    assert f"cannot reach the server at {url}" in screen and "connection refused" in screen, screen
+    assert "soma serve" in screen and "SOMA_URL" in screen and "--url" in screen, screen
+    assert_plain(screen)
+    status, verbose = on_terminal([*arguments, "--verbose"], clean_environment(SOMA_URL=url))
+    assert status == 1 and "underlying error:" in verbose, "--verbose keeps the underlying error"
+
+
+def test_a_taken_port_names_the_port_and_the_setting():
+    import socket
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status, screen = on_terminal(["serve", "--port", str(port)],
+                                     clean_environment(SOMA_EMBEDDER="hash", SOMA_DATA_DIR=tempfile.mkdtemp(prefix="soma-port-")))
+    assert status == 1, screen
+    assert f"cannot listen on 127.0.0.1:{port}: the port is already in use" in screen, screen
+    assert "--port" in screen and "SOMA_PORT" in screen, screen
+    assert_plain(screen)
+
+
+def test_an_invalid_choice_lists_the_valid_ones(server):
+    status, screen = on_terminal(["recall", "--query", "cat", "--mode", "fuzzy"], client_environment(server))
+    assert status != 0 and "'fuzzy'" in screen and all(f"'{mode}'" in screen for mode in ("vector", "keyword", "hybrid")), screen
+    assert_plain(screen)
+    status, screen = on_terminal(["store", "--coord", "1,1", "--payload", "{}", "--type", "weird"], client_environment(server))
+    assert status != 0 and "'weird'" in screen and "'episodic'" in screen and "'semantic'" in screen, screen
+    # The service says the same to any client: the field, the value and the choices.
+    status, answer = server.call("POST", "/v1/memories/search", {"query": "cat", "mode": "fuzzy"})
+    assert status == 422 and answer["detail"] == "'mode': 'fuzzy' is not one of: vector, keyword, hybrid", answer
+    status, answer = server.call("POST", "/v1/memories/search", {"query": "cat", "mode": "hybrid", "fusion": "average"})
+    assert status == 422 and "'average' is not one of: weighted, rrf" in answer["detail"], answer
+
+
+def test_an_answer_of_the_service_is_shown_as_its_code_and_sentence(server):
+    status, screen = on_terminal(["recall", "--query", "cat", "--top-k", "0"], client_environment(server))
+    assert status == 1 and "server answered 4" in screen and '{"' not in screen, screen
+
+
+def test_a_data_directory_under_a_regular_file_names_the_file():
+    blocker = tempfile.NamedTemporaryFile(prefix="soma-blocker-", delete=False).name
+    environment = clean_environment(SOMA_EMBEDDER="hash", SOMA_DATA_DIR=os.path.join(blocker, "data"))
+    status, screen = on_terminal(["serve", "--port", str(closed_port())], environment)
+    assert status == 1 and f"{blocker} is a file, not a directory" in screen and "SOMA_DATA_DIR" not in DUMPS, screen
+    assert_plain(screen)
+    status, screen = on_terminal(["doctor"], environment)
+    assert status == 1 and f"{blocker} is a file, not a directory" in screen and "SOMA_DATA_DIR" in screen, screen
+    assert_plain(screen)
+
+
+@pytest.mark.parametrize("problem, expected", [("missing", "no such file"), ("directory", "it is a directory, not a file")])
+def test_files_a_command_reads_are_named_with_their_problem(problem, expected):
+    path = tempfile.mkdtemp() if problem == "directory" else "/nonexistent/soma-backup.jsonl"
+    status, screen = on_terminal(["import", path], clean_environment(SOMA_URL=f"http://127.0.0.1:{closed_port()}"))
+    assert status == 1 and f"cannot read {path}: {expected}" in screen, screen
+    status, screen = on_terminal(["serve", "--config", path], clean_environment(SOMA_EMBEDDER="hash"))
+    assert status == 1 and f"cannot read configuration file {path}: {expected}" in screen, screen
+    assert_plain(screen)
+
+
+def test_a_configuration_file_that_does_not_parse_says_so():
+    broken = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    broken.write('{"soma_port": ')
+    broken.close()
+    status, screen = on_terminal(["serve", "--config", broken.name], clean_environment(SOMA_EMBEDDER="hash"))
+    assert status == 1 and f"configuration file {broken.name} is not valid JSON" in screen, screen
+    assert_plain(screen)
+
+
+def test_version_as_a_flag_and_as_a_command():
+    for arguments in (["--version"], ["version"]):
+        run = subprocess.run([BINARY, *arguments], capture_output=True, text=True)
+        assert run.returncode == 0 and re.fullmatch(r"soma \d+\.\d+\.\d+\n", run.stdout), (arguments, run.stdout, run.stderr)

@@ -33,7 +33,7 @@ struct PostgresCall {
         }
         // The underlying error says why a connection failed (refused, TLS certificate not trusted);
         // it is a network or TLS error, never one carrying the query or the password.
-        let cause = error.underlying.map { ": \($0)" } ?? ""
+        let cause = error.underlying.map { ": \(ConnectionProblem.words($0))" } ?? ""
         return .unreachable(backend: "postgres", reason: "cannot talk to \(endpoint.description) (\(error.code))\(cause)")
     }
 }

@@ -168,7 +168,7 @@ public final class QdrantVectorIndex: VectorIndex {
             response = try await http.execute(request, timeout: .milliseconds(endpoint.timeout.wholeMilliseconds))
             bytes = try await response.body.collect(upTo: 64 << 20)
         } catch {
-            throw BackendError.unreachable(backend: "qdrant", reason: "no answer from \(endpoint.baseURL): \(error)")
+            throw BackendError.unreachable(backend: "qdrant", reason: "no answer from \(endpoint.baseURL): \(ConnectionProblem.words(error))")
         }
         let status = Int(response.status.code)
         var document: JSONValue?

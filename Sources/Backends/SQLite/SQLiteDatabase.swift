@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SomaCore
 import Synchronization
 
 /// The data file `soma.sqlite` in the data directory, opened once and shared by the storage and
@@ -26,7 +27,7 @@ public final class SQLiteDatabase: Sendable {
             do {
                 try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw SQLiteOpenError("cannot create data directory \(directory): \(error.localizedDescription)")
+                throw SQLiteOpenError("data directory: \(FileProblem.creatingDirectory(directory, error))")
             }
         }
         guard manager.isWritableFile(atPath: directory) else {

@@ -15,7 +15,7 @@ public struct ScoredMemory: Sendable, Equatable {
 ///   sum of its words' idf, what a memory of average length holding each word once gets), capped at 1.
 /// - hybrid: both, fused (see `HybridFusion`); the score is in [0, 1], and a memory holding a string
 ///   value equal to the query scores 1.
-public enum SearchMode: String, Sendable, Codable, CaseIterable {
+public enum SearchMode: String, Sendable, Codable, CaseIterable, NamedChoice {
     case vector, keyword, hybrid
 }
 
@@ -24,7 +24,7 @@ public enum SearchMode: String, Sendable, Codable, CaseIterable {
 ///   are absolute, so the score means the same across queries of a namespace and can be thresholded.
 /// - rrf: reciprocal rank fusion, sum of weight / (60 + rank), divided by its largest possible value;
 ///   in [0, 1] but a rank, not a measure of relevance.
-public enum HybridFusion: String, Sendable, Codable, CaseIterable, SettingChoice {
+public enum HybridFusion: String, Sendable, Codable, CaseIterable, SettingChoice, NamedChoice {
     case weighted, rrf
 }
 

@@ -88,14 +88,20 @@ public struct ServiceSettings: Sendable {
         if let token = try config.value(ServiceSetting.apiToken) { grants.append((token, nil)) }
         if let path = try config.value(ServiceSetting.apiTokenFile) {
             let name = ServiceSetting.apiTokenFile.name
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw SettingsError("cannot read \(name) at \(path)") }
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw SettingsError("\(name): \(FileProblem.reading(path, error))")
+            }
             let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !token.isEmpty else { throw SettingsError("\(name) at \(path) is empty") }
             grants.append((token, nil))
         }
         if let path = try config.value(ServiceSetting.apiTokensFile) {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw SettingsError("cannot read \(ServiceSetting.apiTokensFile.name) at \(path)")
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw SettingsError("\(ServiceSetting.apiTokensFile.name): \(FileProblem.reading(path, error))")
             }
             grants.append(contentsOf: try AccessTokens.parseFile(text))
         }

@@ -40,7 +40,9 @@ public struct SettingsSource: Sendable {
                     providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)))
                 }
             } catch {
-                throw SettingsError("cannot read configuration file \(file): \(error)")
+                let problem = FileProblem.unreadable(file).map { "cannot read configuration file \(file): \($0)" }
+                throw SettingsError(
+                    problem ?? "configuration file \(file) is not valid \(file.hasSuffix(".json") ? "JSON" : "YAML"): \(FileProblem.reason(error))")
             }
         }
         return SettingsSource(reader: ConfigReader(providers: providers), secretNames: secretNames)

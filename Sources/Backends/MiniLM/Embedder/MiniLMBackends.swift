@@ -21,7 +21,7 @@ public enum MiniLMBackends {
             settings: [modelDirectory, threads, batch],
             automatic: [.fallback(priority: 10, "the in-process all-MiniLM-L6-v2 model is the default")],
             diagnosis:
-                "install the model with scripts/install-model.sh, or point \(modelDirectory.name) at its folder (SOMA_EMBEDDER=hash needs no model)",
+                "install the model with `scripts/install-model.sh`, or point \(modelDirectory.name) at a directory holding it (SOMA_EMBEDDER=hash needs no model)",
             location: { configuration in (try? configuration.value(modelDirectory)) ?? defaultModelDirectory })
         registry.registerEmbedder(description) { configuration in
             var settings = MiniLMEmbedder.Settings()

@@ -1,4 +1,5 @@
 import CHiredis
+import SomaCore
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -45,7 +46,7 @@ final class RedisConnection: Sendable {
         do {
             channel = try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get()
         } catch {
-            throw RedisError.unavailable("cannot connect to \(endpoint.host):\(endpoint.port): \(error)")
+            throw RedisError.unavailable("cannot connect to \(endpoint.host):\(endpoint.port): \(ConnectionProblem.words(error))")
         }
         guard let handler = installed.handler.withLock({ $0 }) else { throw RedisError.unavailable("the connection was set up without its handler") }
         let connection = RedisConnection(channel: channel, handler: handler)

@@ -6,7 +6,7 @@ struct ModelDirectory {
     /// SHA-256 of the published `model.safetensors`; a file that differs is refused.
     static let weightsSHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
     static let defaultPath = "/usr/local/share/soma/models/all-MiniLM-L6-v2"
-    static let installHint = "install them with `scripts/install-deps.sh --build-only` (or set SOMA_EMBEDDER_MODEL_DIR to a directory holding them)"
+    static let installHint = "install them with `scripts/install-model.sh`, or point SOMA_EMBEDDER_MODEL_DIR at a directory holding them"
 
     let url: URL
     let configuration: BertConfiguration
