@@ -17,6 +17,7 @@ import urllib.parse
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -102,6 +103,10 @@ def shoot(driver, name):
         if label == "phone":
             overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{name} overflows a phone's width by {overflow}px"
+            # Nor may a table hide a column off to the side behind its own scroll bar.
+            hidden_columns = driver.execute_script(
+                "return [...document.querySelectorAll('.table-wrap')].filter(w => w.offsetParent && w.scrollWidth > w.clientWidth + 1).map(w => w.firstElementChild.id)")
+            assert not hidden_columns, f"{name}: at a phone's width these tables scroll sideways: {hidden_columns}"
     driver.set_window_size(*DESKTOP)
 
 
@@ -123,12 +128,29 @@ def rows(driver):
     return driver.execute_script("return [...document.querySelectorAll('#memories-table tbody tr td:first-child a')].map(a => a.textContent)")
 
 
+SIGNED_IN_ONLY = ["nav", "session", "sign-out"]
+
+
+def assert_signed_out(driver):
+    """Only the sign-in form: no page links, namespace or sign-out, as computed, not as marked."""
+    for element_id in SIGNED_IN_ONLY:
+        element = driver.find_element(By.ID, element_id)
+        assert not element.is_displayed(), f"#{element_id} shows while signed out"
+        assert driver.execute_script("return getComputedStyle(arguments[0]).display", driver.find_element(By.ID, element_id)) == "none" \
+            or not driver.execute_script("return arguments[0].getClientRects().length", element), element_id
+    assert driver.find_element(By.ID, "signin-form").is_displayed()
+
+
 def test_console_walkthrough(server, browser):
     driver = browser
+    driver.get(f"http://127.0.0.1:{server.port}/console/")
+    wait(driver, EC.visibility_of_element_located((By.ID, "signin-token")))
+    assert_signed_out(driver)
     # The page itself is open; a wrong token is refused with a message on the sign-in form.
     sign_in(driver, server, "not-a-token", "alpha")
     error = wait(driver, EC.visibility_of_element_located((By.ID, "signin-error")))
-    assert "Sign-in failed" in error.text and "not valid" in error.text
+    assert "Sign-in failed: wrong token" in error.text and "not valid" in error.text, error.text
+    assert_signed_out(driver)
     shoot(driver, "signin")
 
     sign_in(driver, server, ALPHA, "alpha")
@@ -220,7 +242,19 @@ def test_console_walkthrough(server, browser):
     assert len(driver.find_elements(By.CSS_SELECTOR, "#graph-canvas g.node.on-path")) == 4
     assert len(driver.find_elements(By.CSS_SELECTOR, "#graph-canvas line.edge")) == 6
     assert "0,0 → 1,0 → 2,0 → 3,0" in driver.find_element(By.ID, "graph-note").text
+    # Every link carries an arrowhead at its target, in its type's colour.
+    markers = driver.execute_script(
+        "return [...document.querySelectorAll('#graph-canvas line.edge')].map(l => l.getAttribute('marker-end'))")
+    assert len(markers) == 6 and all(marker and marker.startswith("url(#arrow-") for marker in markers), markers
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#graph-canvas defs marker path")) == 3, "one arrowhead per link type"
     time.sleep(1)  # let the layout settle for the picture
+    # A memory's text on hover, and on keyboard focus.
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "#graph-canvas g.node[data-coord='2,0'] circle")).perform()
+    wait(driver, lambda d: text_of(2) in d.find_element(By.ID, "graph-tip").text and d.find_element(By.ID, "graph-tip").is_displayed())
+    ActionChains(driver).move_to_element(driver.find_element(By.ID, "graph-title")).perform()
+    wait(driver, lambda d: not d.find_element(By.ID, "graph-tip").is_displayed())
+    driver.execute_script("arguments[0].focus()", driver.find_element(By.CSS_SELECTOR, "#graph-canvas g.node[data-coord='5,0']"))
+    wait(driver, lambda d: text_of(5) in d.find_element(By.ID, "graph-tip").text and d.find_element(By.ID, "graph-tip").is_displayed())
     shoot(driver, "graph")
     # A memory in the graph opens from the keyboard.
     node = driver.find_element(By.CSS_SELECTOR, "#graph-canvas g.node[data-coord='4,0']")
@@ -232,7 +266,8 @@ def test_console_walkthrough(server, browser):
     # A token limited to alpha cannot sign in to beta; beta's token sees beta's memory only.
     sign_in(driver, server, ALPHA, "beta")
     error = wait(driver, EC.visibility_of_element_located((By.ID, "signin-error")))
-    assert "may not act in namespace 'beta'" in error.text
+    assert "namespace not allowed" in error.text and "may not act in namespace 'beta'" in error.text, error.text
+    assert_signed_out(driver)
     sign_in(driver, server, BETA, "beta")
     ready(driver, "overview")
     go(driver, server, "memories", "memories")

@@ -96,9 +96,11 @@ async function signIn(event) {
     location.hash = "#/overview";
     route();
   } catch (error) {
-    problem.textContent = error instanceof APIFailure && (error.status === 401 || error.status === 403)
-      ? `Sign-in failed: ${error.message}`
-      : `Sign-in failed: the service could not be reached (${error.message})`;
+    problem.textContent = !(error instanceof APIFailure)
+      ? `Sign-in failed: the service could not be reached (${error.message}).`
+      : error.code === "namespace_forbidden" ? `Sign-in failed: namespace not allowed for this token; ${error.message}`
+      : error.status === 401 || error.status === 403 ? `Sign-in failed: wrong token; ${error.message}`
+      : `Sign-in failed: ${error.message}`;
     problem.hidden = false;
   }
 }
@@ -224,9 +226,9 @@ async function renderMemories() {
   $("#memories-table tbody").replaceChildren(...shown.map((m) => element("tr", {},
     element("td", {}, element("a", { href: memoryHref(m.coord), text: m.coord })),
     element("td", { text: m.type }),
-    element("td", { text: String(m.importance) }),
-    element("td", { text: when(m.created_at) }),
-    element("td", { text: when(m.updated_at) }),
+    element("td", { class: "wide", text: String(m.importance) }),
+    element("td", { class: "wide", text: when(m.created_at) }),
+    element("td", { class: "wide", text: when(m.updated_at) }),
     element("td", { class: "preview", text: preview(m.payload) }))));
   for (const header of document.querySelectorAll("#memories-table th[data-sort]")) {
     if (header.dataset.sort === listing.sort) header.setAttribute("aria-sort", listing.descending ? "descending" : "ascending");
@@ -361,6 +363,7 @@ async function neighbourhood(center, depth, type) {
 function drawGraph(path = []) {
   const canvas = $("#graph-canvas");
   canvas.replaceChildren();
+  previews.clear();  // read again: a memory may have changed since the last drawing
   const nodes = [...graph.nodes.values()].map((n) => ({ ...n }));
   const edges = [...graph.edges.values()].map((e) => ({ ...e }));
   const onPath = new Set(path);
@@ -380,19 +383,29 @@ function drawGraph(path = []) {
   const svg = d3.select(canvas).append("svg").attr("viewBox", `0 0 ${width} ${height}`)
     .attr("data-nodes", nodes.length).attr("data-edges", edges.length);
   svg.append("title").text(`Links around ${graph.center}`);
+  // One arrowhead per link type, in its colour, drawn at the target's edge: a link has a direction.
+  const arrow = (type) => `arrow-${types.indexOf(type)}`;
+  svg.append("defs").selectAll("marker").data(types).join("marker")
+    .attr("id", arrow).attr("viewBox", "0 -5 10 10").attr("refX", 10).attr("markerWidth", 3.5).attr("markerHeight", 3.5)
+    .attr("markerUnits", "strokeWidth").attr("orient", "auto")
+    .append("path").attr("d", "M0,-5L10,0L0,5").attr("fill", colour);
   const layer = svg.append("g");
   svg.call(d3.zoom().scaleExtent([0.2, 5]).on("zoom", () => layer.attr("transform", d3.event.transform)));
 
   const edge = layer.append("g").selectAll("line").data(edges).join("line")
     .attr("class", (e) => (pathEdges.has(`${e.source}|${e.target}`) ? "edge on-path" : "edge"))
-    .attr("stroke", (e) => colour(e.type)).attr("stroke-width", (e) => thickness(e.weight));
+    .attr("stroke", (e) => colour(e.type)).attr("stroke-width", (e) => thickness(e.weight))
+    .attr("marker-end", (e) => `url(#${arrow(e.type)})`);
   edge.append("title").text((e) => `${e.source} → ${e.target} (${e.type}, weight ${e.weight})`);
 
   const node = layer.append("g").selectAll("g").data(nodes).join("g")
     .attr("class", (n) => ["node", n.id === graph.center ? "center" : "", onPath.has(n.id) ? "on-path" : ""].join(" ").trim())
     .attr("tabindex", 0).attr("role", "link").attr("aria-label", (n) => `Open memory ${n.id}`).attr("data-coord", (n) => n.id)
+    .attr("aria-describedby", "graph-tip")
     .on("click", (n) => { location.hash = memoryHref(n.id); })
-    .on("keydown", (n) => { if (d3.event.key === "Enter") location.hash = memoryHref(n.id); });
+    .on("keydown", (n) => { if (d3.event.key === "Enter") location.hash = memoryHref(n.id); })
+    .on("mouseenter focus", function (n) { showTip(this, n.id); })
+    .on("mouseleave blur", hideTip);
   node.append("circle").attr("r", (n) => (n.id === graph.center ? 10 : 7));
   node.append("text").attr("x", 11).attr("y", 4).text((n) => n.id);
   node.call(d3.drag()
@@ -405,9 +418,42 @@ function drawGraph(path = []) {
     .force("charge", d3.forceManyBody().strength(-160))
     .force("center", d3.forceCenter(width / 2, height / 2))
     .on("tick", () => {
-      edge.attr("x1", (e) => e.source.x).attr("y1", (e) => e.source.y).attr("x2", (e) => e.target.x).attr("y2", (e) => e.target.y);
+      // Each line stops at its target's circle, so the arrowhead shows.
+      const end = (e, axis) => {
+        const dx = e.target.x - e.source.x, dy = e.target.y - e.source.y;
+        const length = Math.hypot(dx, dy) || 1;
+        const radius = (e.target.id === graph.center ? 10 : 7) + 2;
+        return e.target[axis] - ((axis === "x" ? dx : dy) * radius) / length;
+      };
+      edge.attr("x1", (e) => e.source.x).attr("y1", (e) => e.source.y).attr("x2", (e) => end(e, "x")).attr("y2", (e) => end(e, "y"));
       node.attr("transform", (n) => `translate(${n.x},${n.y})`);
     });
+}
+
+// A memory's text beside its node, on hover and on keyboard focus; read once per memory.
+const previews = new Map();
+async function showTip(node, coord) {
+  const canvas = $("#graph-canvas");
+  let tip = $("#graph-tip");
+  if (!tip) {
+    tip = element("div", { id: "graph-tip", class: "tip", role: "tooltip" });
+    canvas.append(tip);
+  }
+  if (!previews.has(coord)) {
+    previews.set(coord, api(`/v1/memories/${coordPath(coord)}`).then((m) => `${coord}: ${preview(m.payload)}`, () => coord));
+  }
+  const box = node.getBoundingClientRect(), frame = canvas.getBoundingClientRect();
+  tip.style.left = `${Math.min(box.right - frame.left + 6, frame.width - 200)}px`;
+  tip.style.top = `${box.top - frame.top}px`;
+  tip.dataset.coord = coord;
+  tip.textContent = coord;
+  tip.hidden = false;
+  const text = await previews.get(coord);
+  if (tip.dataset.coord === coord) tip.textContent = text;
+}
+function hideTip() {
+  const tip = $("#graph-tip");
+  if (tip) { tip.hidden = true; tip.dataset.coord = ""; }
 }
 
 async function renderGraph(center) {
