@@ -10,8 +10,9 @@ public struct Link: Sendable, Equatable, Codable {
     public var createdAt: Date
 
     public static let defaultType = "related"
+    public static let defaultWeight = 1.0
 
-    public init(from: Coordinate, to: Coordinate, type: String = Link.defaultType, weight: Double = 1, createdAt: Date = Date()) {
+    public init(from: Coordinate, to: Coordinate, type: String = Link.defaultType, weight: Double = Link.defaultWeight, createdAt: Date = Date()) {
         self.from = from
         self.to = to
         self.type = type

@@ -139,6 +139,20 @@ public enum StorageConformance {
             #expect(try await coords(KeywordQuery(term: "pe"), .semantic) == [Fixture.coordinate(3)])
             #expect(try await coords(KeywordQuery(term: "zzz")).isEmpty)
         },
+        Check("recent: newest write first, limited, one namespace") { storage in
+            let ns = Fixture.namespace()
+            let start = Fixture.now
+            for index in 0..<5 {
+                _ = try await storage.upsert(
+                    [Fixture.draft(ns, Fixture.coordinate(Double(index)), ["i": .int(Int64(index))])], at: start.addingTimeInterval(Double(index)))
+            }
+            // Rewriting the oldest makes it the newest; another namespace's records never show.
+            _ = try await storage.upsert([Fixture.draft(ns, Fixture.coordinate(0), ["i": 9])], at: start.addingTimeInterval(10))
+            _ = try await storage.upsert([Fixture.draft(Fixture.namespace(), Fixture.coordinate(7), [:])], at: start.addingTimeInterval(20))
+            let newest = try await storage.recent(namespace: ns, limit: 3)
+            #expect(newest.map(\.coordinate) == [0, 4, 3].map { Fixture.coordinate(Double($0)) })
+            #expect(try await storage.recent(namespace: ns, limit: 10).count == 5)
+        },
         Check("links: add, replace, filter by type, limit") { storage in
             let ns = Fixture.namespace()
             let a = Fixture.coordinate(1), b = Fixture.coordinate(2), c = Fixture.coordinate(3)

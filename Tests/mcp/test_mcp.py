@@ -208,3 +208,43 @@ def test_bad_messages_get_a_json_rpc_error_or_a_tool_error_never_a_5xx(server):
     call["params"] = {"name": "store_memory", "arguments": {"text": "x" * (2 << 20)}}
     status, answer = post(call)
     assert status == 413 and answer["code"] == "body_too_large", "the API's body limit, with its JSON error"
+
+
+def test_stated_defaults_are_what_a_call_without_them_gets_and_resources_are_newest_first(server):
+    """Each default a tool's schema states (JSON Schema `default`, repeated in its description) is
+    what a call without that argument produces; the resource list runs from the newest write."""
+    async def main():
+        async with http_session(server, ADMIN, "defaults") as streams:
+            async with ClientSession(streams[0], streams[1]) as session:
+                await session.initialize()
+                tools = {tool.name: tool.input_schema["properties"] for tool in (await session.list_tools()).tools}
+                stated = {(tool, argument): schema["default"] for tool, properties in tools.items()
+                          for argument, schema in properties.items() if "default" in schema}
+                assert set(stated) == {("store_memory", "type"), ("store_memory", "importance"), ("recall", "top_k"), ("recall", "mode"),
+                                       ("link_memories", "type"), ("link_memories", "weight")}, stated
+                for (tool, argument), value in stated.items():
+                    assert f"(default {value:g})" in tools[tool][argument]["description"] if isinstance(value, (int, float)) \
+                        else f"(default {value})" in tools[tool][argument]["description"], (tool, argument)
+
+                texts = [f"note {index} about the garden and the greenhouse" for index in range(8)]
+                for index, text in enumerate(texts):
+                    memory = structured(await session.call_tool("store_memory", {"text": text, "coordinate": f"{index},9"}))
+                    assert memory["type"] == stated[("store_memory", "type")], memory
+                    assert memory["importance"] == stated[("store_memory", "importance")], memory
+                plain = structured(await session.call_tool("recall", {"query": "garden greenhouse"}))["results"]
+                assert len(plain) == stated[("recall", "top_k")]
+                explicit = structured(await session.call_tool("recall", {"query": "garden greenhouse", "mode": stated[("recall", "mode")],
+                                                                         "top_k": stated[("recall", "top_k")]}))["results"]
+                assert [(hit["coord"], hit["score"]) for hit in plain] == [(hit["coord"], hit["score"]) for hit in explicit]
+                other = "vector" if stated[("recall", "mode")] != "vector" else "keyword"
+                elsewise = structured(await session.call_tool("recall", {"query": "garden greenhouse", "mode": other}))["results"]
+                assert [hit["score"] for hit in elsewise] != [hit["score"] for hit in plain], "the modes differ, so the check can fail"
+                link = structured(await session.call_tool("link_memories", {"from": "0,9", "to": "1,9"}))
+                assert link["type"] == stated[("link_memories", "type")] and link["weight"] == stated[("link_memories", "weight")], link
+
+                # Rewriting the oldest makes it the newest.
+                structured(await session.call_tool("update_memory", {"coordinate": "0,9", "text": "the garden note, rewritten"}))
+                listed = [str(resource.uri) for resource in (await session.list_resources()).resources]
+                expected = ["0,9"] + [f"{index},9" for index in reversed(range(1, 8))]
+                assert [uri.rsplit("/", 1)[1] for uri in listed][:8] == expected, listed
+    anyio.run(main)

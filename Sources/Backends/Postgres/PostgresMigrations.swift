@@ -149,6 +149,8 @@ enum PostgresMigrations {
                         memory, averageLength: Double(length.words) / Double(length.documents), on: connection, logger: logger)
                 }
             }),
+        // The most recently written memories (MCP's resource list) without a scan.
+        Migration(version: "005_recent", statements: ["CREATE INDEX soma_memories_recent ON soma_memories (namespace, updated_us DESC, id)"]),
     ]
 
     /// Applies what is missing; returns the versions it applied.

@@ -235,6 +235,14 @@ public final class PostgresStorage: MemoryStorage, WordSearching {
         return MemoryPage(memories: page, nextCursor: rows.count > limit ? page.last.map { $0.id.uuidString.lowercased() } : nil)
     }
 
+    public func recent(namespace: String, limit: Int) async throws -> [Memory] {
+        try await select(
+            """
+            SELECT \(unescaped: PostgresRecords.columns) FROM soma_memories
+            WHERE namespace = \(namespace) ORDER BY updated_us DESC, id LIMIT \(limit)
+            """)
+    }
+
     public func range(namespace: String, min lower: Coordinate, max upper: Coordinate, type: MemoryType?, limit: Int) async throws -> [Memory] {
         try await select(
             """

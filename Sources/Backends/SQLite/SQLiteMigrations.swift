@@ -2,7 +2,7 @@ import GRDB
 
 /// Versioned schema changes, applied in order at start-up; an older data file is upgraded in place.
 enum SQLiteMigrations {
-    static let versions = ["v1_records", "v2_search_and_counts", "v3_embedding_upkeep", "v4_word_index"]
+    static let versions = ["v1_records", "v2_search_and_counts", "v3_embedding_upkeep", "v4_word_index", "v5_recent"]
 
     /// A generation's vector tables (v1 made generation 0's; `soma reindex` makes later ones).
     static func vectorTables(vectors: String, meta: String, ifMissing: Bool) -> String {
@@ -118,6 +118,10 @@ enum SQLiteMigrations {
             while let row = try rows.next() {
                 try SQLiteWords.index(db, doc: row["rowid"], namespace: row["namespace"], payload: try SQLiteRecords.payload(row["payload"]))
             }
+        }
+        migrator.registerMigration("v5_recent") { db in
+            // The most recently written memories (MCP's resource list) without a scan.
+            try db.execute(sql: "CREATE INDEX memories_recent ON memories(namespace, updated_at DESC, id)")
         }
         return migrator
     }

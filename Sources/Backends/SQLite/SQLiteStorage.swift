@@ -207,6 +207,14 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
         return MemoryPage(memories: page, nextCursor: rows.count > limit ? page.last.map { SQLiteRecords.id($0.id) } : nil)
     }
 
+    public func recent(namespace: String, limit: Int) async throws -> [Memory] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM memories WHERE namespace = ? ORDER BY updated_at DESC, id LIMIT ?", arguments: [namespace, limit]
+            ).map(SQLiteRecords.memory)
+        }
+    }
+
     public func range(namespace: String, min lower: Coordinate, max upper: Coordinate, type: MemoryType?, limit: Int) async throws -> [Memory] {
         try await pool.read { db in
             let cursor = try Row.fetchCursor(

@@ -18,6 +18,26 @@ extension MemoryStorage {
     public var transactionDomain: ObjectIdentifier? { nil }
 }
 
+extension MemoryRecords {
+    public func recent(namespace: String, limit: Int) async throws -> [Memory] {
+        var newest: [Memory] = []
+        var cursor: String?
+        repeat {
+            let page = try await list(namespace: namespace, type: nil, after: cursor, limit: 1000)
+            newest = Array((newest + page.memories).sorted(by: Memory.newerFirst).prefix(limit))
+            cursor = page.nextCursor
+        } while cursor != nil
+        return newest
+    }
+}
+
+extension Memory {
+    /// Newest write first; the id breaks ties, so the order is the same in every backend.
+    public static func newerFirst(_ a: Memory, _ b: Memory) -> Bool {
+        a.updatedAt != b.updatedAt ? a.updatedAt > b.updatedAt : a.id.uuidString.lowercased() < b.id.uuidString.lowercased()
+    }
+}
+
 /// Memories: written with their outbox events, read by coordinate, id, page, box and value.
 public protocol MemoryRecords: Sendable {
     /// Writes drafts in one transaction, with one outbox event each (`created` or `updated`).
@@ -33,6 +53,10 @@ public protocol MemoryRecords: Sendable {
 
     /// Records in a stable order, `limit` at a time, resuming after `cursor`.
     func list(namespace: String, type: MemoryType?, after cursor: String?, limit: Int) async throws -> MemoryPage
+
+    /// The `limit` most recently written records, newest first (ties by id). A default reads
+    /// every page of `list`; a database answers from an index on the write time.
+    func recent(namespace: String, limit: Int) async throws -> [Memory]
 
     /// Records inside the inclusive box; dimensions must match.
     func range(namespace: String, min: Coordinate, max: Coordinate, type: MemoryType?, limit: Int) async throws -> [Memory]

@@ -22,6 +22,14 @@ extension MemoryEngine {
         return page
     }
 
+    /// The most recently written memories, newest first; expired ones left out.
+    public func recent(namespace: String, limit: Int) async throws -> [Memory] {
+        let limit = try checkedLimit(limit, max: options.maxListLimit)
+        let memories = try await backend(.storage) { try await storage.recent(namespace: namespace, limit: limit) }
+        let moment = now()
+        return memories.filter { !$0.isExpired(at: moment) }
+    }
+
     public func range(namespace: String, min lower: Coordinate, max upper: Coordinate, type: MemoryType?, limit: Int = 1000) async throws -> [Memory]
     {
         guard lower.dimensions == upper.dimensions else {

@@ -32,9 +32,9 @@ public enum MemoryMCPServer {
             ])
         }
         await server.withMethodHandler(ListResources.self) { _ in
-            let recent = try await env.engine.list(namespace: namespace, type: nil, cursor: nil, limit: 50)
+            let recent = try await env.engine.recent(namespace: namespace, limit: 50)
             return .init(
-                resources: recent.memories.map { memory in
+                resources: recent.map { memory in
                     Resource(
                         name: preview(memory), uri: uri(namespace, memory.coordinate),
                         description: "\(memory.type.rawValue) memory, version \(memory.version)",

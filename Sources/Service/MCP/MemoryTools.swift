@@ -124,7 +124,8 @@ struct MemoryTools: Sendable {
         guard !payload.isEmpty else { throw APIError.badRequest("invalid_request", "give text or a payload to remember") }
         let coordinate = try arguments.coordinate.map(env.coordinate) ?? Self.freshCoordinate()
         let draft = MemoryDraft(
-            namespace: namespace, coordinate: coordinate, type: try InputCheck.memoryType(arguments.type, default: .episodic)!, payload: payload,
+            namespace: namespace, coordinate: coordinate, type: try InputCheck.memoryType(arguments.type, default: ToolCatalogue.storeType)!,
+            payload: payload,
             importance: try InputCheck.finite(arguments.importance, "importance") ?? Importance.defaultRaw,
             expiresAt: try InputCheck.expiry(ttlSeconds: arguments.ttlSeconds, expiresAt: nil))
         return MemoryView(try await env.engine.store(draft))
@@ -138,7 +139,9 @@ struct MemoryTools: Sendable {
 
     /// Hybrid by default: a model's question should find memories by meaning and by exact words.
     private func recall(_ arguments: V1Routes.SearchBody) async throws -> [UInt8] {
-        ScoredView.results(try await v1.search(arguments, namespace: namespace, defaultMode: .hybrid, defaultTopK: 5).map(ScoredView.init))
+        ScoredView.results(
+            try await v1.search(arguments, namespace: namespace, defaultMode: ToolCatalogue.recallMode, defaultTopK: ToolCatalogue.recallTopK).map(
+                ScoredView.init))
     }
 
     private func memory(at place: CoordinateInput) async throws -> Memory {

@@ -1,4 +1,5 @@
 import MCP
+import SomaCore
 
 /// The tools as a model sees them: names, what each is for, and the JSON Schema of its input.
 enum ToolCatalogue {
@@ -6,10 +7,28 @@ enum ToolCatalogue {
         "description": "Where the memory lives: numbers as \"1,2,3\" or [1, 2, 3].",
         "anyOf": [.object(["type": "string"]), .object(["type": "array", "items": .object(["type": "number"]), "minItems": 1])],
     ])
+    static let memoryTypes: Value = .array(MemoryType.allCases.map { .string($0.rawValue) })
     static let memoryType: Value = .object([
-        "type": "string", "enum": ["episodic", "semantic"],
-        "description": "episodic: an event or conversation; semantic: a durable fact.",
+        "type": "string", "enum": memoryTypes, "description": "episodic: an event or conversation; semantic: a durable fact.",
     ])
+
+    // What a call without the argument gets: the tools apply these, the schemas state them.
+    static let storeType = MemoryType.episodic
+    static let recallTopK = 5
+    static let recallMode = SearchMode.hybrid
+
+    /// An argument's schema with its default, stated twice: in words for a model that reads the
+    /// description, and as JSON Schema's `default` for a client that fills forms.
+    static func defaulted(_ text: String, _ schema: [String: Value], default value: Value) -> Value {
+        let shown: String =
+            switch value {
+            case .string(let text): text
+            case .int(let number): String(number)
+            case .double(let number): number.rounded() == number ? String(Int(number)) : String(number)
+            default: "\(value)"
+            }
+        return describe("\(text) (default \(shown)).", schema.merging(["default": value]) { $1 })
+    }
 
     static func schema(_ properties: [String: Value], required: [String] = []) -> Value {
         .object(["type": "object", "properties": .object(properties), "required": .array(required.map(Value.string)), "additionalProperties": false])
@@ -27,8 +46,11 @@ enum ToolCatalogue {
             inputSchema: schema([
                 "text": describe("What to remember, in plain words.", ["type": "string"]),
                 "payload": describe("Structured content to remember (merged with text under \"text\").", ["type": "object"]),
-                "coordinate": coordinate, "type": memoryType,
-                "importance": describe("Higher is more important; any number (default 0).", ["type": "number"]),
+                "coordinate": coordinate,
+                "type": defaulted(
+                    "episodic: an event or conversation; semantic: a durable fact", ["type": "string", "enum": memoryTypes],
+                    default: .string(storeType.rawValue)),
+                "importance": defaulted("Higher is more important; any number", ["type": "number"], default: .double(Importance.defaultRaw)),
                 "ttl_seconds": describe("Forget it after this many seconds.", ["type": "number", "exclusiveMinimum": 0]),
             ])),
         Tool(
@@ -41,11 +63,12 @@ enum ToolCatalogue {
             inputSchema: schema(
                 [
                     "query": describe("The question or topic, in words.", ["type": "string", "minLength": 1]),
-                    "top_k": describe("How many memories to return (default 5).", ["type": "integer", "minimum": 1, "maximum": 100]),
-                    "mode": describe(
-                        "hybrid (default): meaning and words; vector: meaning only (score: cosine similarity); "
-                            + "keyword: words only (\"quoted phrase\" must appear as written).",
-                        ["type": "string", "enum": ["vector", "keyword", "hybrid"]]),
+                    "top_k": defaulted(
+                        "How many memories to return", ["type": "integer", "minimum": 1, "maximum": 100], default: .int(recallTopK)),
+                    "mode": defaulted(
+                        "hybrid: meaning and words; vector: meaning only (score: cosine similarity); "
+                            + "keyword: words only (\"quoted phrase\" must appear as written)",
+                        ["type": "string", "enum": .array(SearchMode.allCases.map { .string($0.rawValue) })], default: .string(recallMode.rawValue)),
                     "min_score": describe("Leave out memories scoring below this (hybrid and keyword scores are 0 to 1).", ["type": "number"]),
                     "type": memoryType,
                     "filters": describe("Only memories whose payload has these field values, e.g. {\"project\": \"apollo\"}.", ["type": "object"]),
@@ -71,8 +94,8 @@ enum ToolCatalogue {
             inputSchema: schema(
                 [
                     "from": coordinate, "to": coordinate,
-                    "type": describe("The kind of link (default related).", ["type": "string", "minLength": 1, "maxLength": 64]),
-                    "weight": describe("Cost of the hop, >= 0 (default 1).", ["type": "number", "minimum": 0]),
+                    "type": defaulted("The kind of link", ["type": "string", "minLength": 1, "maxLength": 64], default: .string(Link.defaultType)),
+                    "weight": defaulted("Cost of the hop, >= 0", ["type": "number", "minimum": 0], default: .double(Link.defaultWeight)),
                 ], required: ["from", "to"])),
         Tool(
             name: "neighbours",

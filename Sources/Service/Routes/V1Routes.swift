@@ -74,7 +74,7 @@ struct V1Routes {
     func link(_ body: LinkBody, namespace: String) async throws -> Link {
         let link = Link(
             from: try env.coordinate(body.from), to: try env.coordinate(body.to), type: body.type ?? Link.defaultType,
-            weight: try InputCheck.finite(body.weight, "weight") ?? 1)
+            weight: try InputCheck.finite(body.weight, "weight") ?? Link.defaultWeight)
         try await env.engine.link(namespace: namespace, link)
         return link
     }
