@@ -248,3 +248,25 @@ def test_stated_defaults_are_what_a_call_without_them_gets_and_resources_are_new
                 expected = ["0,9"] + [f"{index},9" for index in reversed(range(1, 8))]
                 assert [uri.rsplit("/", 1)[1] for uri in listed][:8] == expected, listed
     anyio.run(main)
+
+
+def test_the_readmes_exchange_answers_as_shown():
+    """The README's MCP example, run on the embedded default: the recall finds the stored memory
+    with the score the README shows (two decimals)."""
+    text = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = text.split("A short exchange on the embedded default", 1)[1].split("```", 2)[1]
+    calls = [json.loads(line[2:])["params"] for line in block.splitlines() if line.startswith("→ ")]
+    shown = json.loads(next(line[2:] for line in block.splitlines() if line.startswith("← ") and '"results"' in line)
+                       .replace("...", '"elided": 0'))["structuredContent"]["results"][0]
+
+    async def main():
+        parameters = stdio_parameters("--local", SOMA_DATA_DIR=tempfile.mkdtemp(prefix="soma-readme-"))
+        async with stdio_client(parameters) as streams:
+            async with ClientSession(streams[0], streams[1]) as session:
+                await session.initialize()
+                stored = structured(await session.call_tool(calls[0]["name"], calls[0]["arguments"]))
+                assert stored["embedding_model"] == "all-MiniLM-L6-v2", "the README speaks of the default model"
+                recalled = structured(await session.call_tool(calls[1]["name"], calls[1]["arguments"]))["results"][0]
+                assert recalled["memory"]["payload"] == shown["memory"]["payload"]
+                assert round(recalled["score"], 2) == shown["score"], recalled["score"]
+    anyio.run(main)
