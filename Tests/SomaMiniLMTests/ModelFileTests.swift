@@ -43,7 +43,7 @@ import Testing
 
     @Test func missingDirectorySaysHowToInstall() async {
         let message = await loadError(URL(fileURLWithPath: "/nonexistent/minilm"))
-        #expect(message.contains("/nonexistent/minilm") && message.contains("install-deps.sh"))
+        #expect(message.contains("/nonexistent/minilm") && message.contains("scripts/install-model.sh"))
     }
 
     @Test func missingTokenizer() async throws {
