@@ -1,5 +1,5 @@
 """Backend fault drill: the whole pipeline as processes (`soma serve` on PostgreSQL + Redis with
-`VECTOR_INDEX_ASYNC=true`, `soma consume`, the Kafka mock, the Qdrant stand-in) under mixed load
+`VECTOR_INDEX_ASYNC=true`, `soma consume`, the Kafka mock or Tansu, the Qdrant test server) under mixed load
 (stores, gets, recalls), while one backend at a time goes away and comes back:
 
   postgres  stopped and started (scripts/servers.sh stop/start: a real server restart)
@@ -7,7 +7,9 @@
   kafka     the mock's brokers down and up (scripts/servers.sh pause/resume: connections refused,
             then the same port and logs; the mock keeps its logs in memory, so stopping the process
             would lose them, which a broker restart does not)
-  qdrant    the stand-in frozen and thawed (it keeps points in memory: requests time out meanwhile)
+  qdrant    the test server (Qdrant's engine, persisted) stopped and started: a real restart, data kept
+  tansu     the Tansu broker frozen and thawed (SIGSTOP/SIGCONT: it keeps topics in memory, so a
+            restart would lose them; requests to it time out meanwhile); with --broker tansu
 
 Per fault it reports 5xx answers, other errors, and the time to recover (from the backend's return
 to the last failed request). At the end, once the consumer has caught up: acknowledged writes lost
@@ -39,8 +41,11 @@ FAULTS = {
     "postgres": (["stop", "postgres"], ["start", "postgres"]),
     "redis": (["stop", "redis"], ["start", "redis"]),
     "kafka": (["pause", "kafka"], ["resume", "kafka"]),
-    "qdrant": (["pause", "qdrant"], ["resume", "qdrant"]),
+    "qdrant": (["stop", "qdrant"], ["start", "qdrant"]),
+    "tansu": (["pause", "tansu"], ["resume", "tansu"]),
 }
+# The faults the default run takes, on the Kafka mock; tansu needs --broker tansu.
+DEFAULT_FAULTS = "postgres,redis,kafka,qdrant"
 
 
 def servers(*arguments):
@@ -54,8 +59,12 @@ def address(url):
 
 def reachable(fault, env):
     """Whether the server behind `fault` answers now: a TCP connection for PostgreSQL, Redis and the
-    Kafka mock (whose paused brokers refuse connections); an HTTP answer for the Qdrant stand-in
-    (frozen, it accepts connections and never answers)."""
+    Kafka mock (whose paused brokers refuse connections); an HTTP answer for the Qdrant test server;
+    for Tansu, that its process is not stopped (frozen, it still accepts connections)."""
+    if fault == "tansu":
+        states = subprocess.run(["ps", "-o", "state=", "-p", ",".join(subprocess.run(
+            ["pgrep", "-f", "tansu broker"], capture_output=True, text=True).stdout.split())], capture_output=True, text=True).stdout.split()
+        return bool(states) and "T" not in states
     if fault == "qdrant":
         try:
             request = urllib.request.Request(f"{env['SOMA_TEST_QDRANT_URL']}/healthz", headers={"api-key": env["SOMA_TEST_QDRANT_API_KEY"]})
@@ -139,7 +148,8 @@ class Load:
 
 
 # What the API's /readyz says while each backend is away (status code, and the field that goes false).
-READINESS_DURING = {"postgres": (503, "kv_store"), "redis": (200, "cache"), "kafka": (200, "event_bus"), "qdrant": (503, "vector_store")}
+READINESS_DURING = {"postgres": (503, "kv_store"), "redis": (200, "cache"), "kafka": (200, "event_bus"), "qdrant": (503, "vector_store"),
+                    "tansu": (200, "event_bus")}
 
 
 def readiness(port):
@@ -174,7 +184,8 @@ def main():
     parser.add_argument("--binary", default=".build/release/soma")
     parser.add_argument("--outage", type=float, default=8, help="seconds each backend stays away")
     parser.add_argument("--settle", type=float, default=10, help="seconds of load between faults")
-    parser.add_argument("--faults", default=",".join(FAULTS))
+    parser.add_argument("--faults", default=DEFAULT_FAULTS)
+    parser.add_argument("--broker", choices=["mock", "tansu"], default="mock", help="the Kafka the pipeline runs on")
     parser.add_argument("--port", type=int, default=9596)
     args = parser.parse_args()
 
@@ -182,7 +193,7 @@ def main():
     run_id = uuid.uuid4().hex[:8]
     database = subprocess.run([f"{HERE}/servers.sh", "database", "soma_drill"], check=True, capture_output=True, text=True).stdout.strip()
     common = dict(
-        os.environ, POSTGRES_URL=database, REDIS_URL=env["SOMA_TEST_REDIS_URL"], KAFKA_BOOTSTRAP_SERVERS=env["SOMA_TEST_KAFKA_BOOTSTRAP"],
+        os.environ, POSTGRES_URL=database, REDIS_URL=env["SOMA_TEST_REDIS_URL"], KAFKA_BOOTSTRAP_SERVERS=env["SOMA_TEST_TANSU_BOOTSTRAP" if args.broker == "tansu" else "SOMA_TEST_KAFKA_BOOTSTRAP"],
         KAFKA_MEMORY_EVENTS_TOPIC=f"drill.{run_id}", KAFKA_CONSUMER_GROUP=f"drill-{run_id}", QDRANT_URL=env["SOMA_TEST_QDRANT_URL"],
         QDRANT_API_KEY=env["SOMA_TEST_QDRANT_API_KEY"], QDRANT_COLLECTION=f"drill_{run_id}", VECTOR_INDEX_ASYNC="true",
         SOMA_RATE_LIMIT_MAX="0", LOG_LEVEL="warning", POSTGRES_TIMEOUT_MS="2000", QDRANT_TIMEOUT_MS="2000",

