@@ -15,7 +15,8 @@ import Testing
 /// runs here): every request this adapter makes is checked against Qdrant's OpenAPI document there,
 /// so each test also expects none was refused.
 @Suite(
-    "Qdrant adapter against Qdrant's engine behind its OpenAPI-checked REST API", .enabled(if: TestServers.qdrantURL != nil, Comment(rawValue: TestServers.qdrantMissing)))
+    "Qdrant adapter against Qdrant's engine behind its OpenAPI-checked REST API",
+    .enabled(if: TestServers.qdrantURL != nil, Comment(rawValue: TestServers.qdrantMissing)))
 struct QdrantVectorTests {
     static func index(apiKey: String? = TestServers.qdrantAPIKey, collection: String = "test_\(UUID().uuidString.prefix(8).lowercased())")
         -> QdrantVectorIndex

@@ -98,6 +98,17 @@ enum Pipeline {
             }
         }
 
+        /// The consumer group's committed offset and the end of each partition of this test's topic,
+        /// read through the broker (scripts/kafka_offsets.py).
+        func offsets() throws -> [[String: Int]] {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("offsets-\(topic).json").path
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/kafka_offsets.py").path
+            guard try Spawn.run(["python3", script, TestServers.kafkaBootstrap!, topic, "indexer-\(topic)"], output: file) == 0 else { return [] }
+            // Standard error shares the file (librdkafka's log lines): the answer is the last line.
+            let line = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").last { $0.hasPrefix("[") } ?? "[]"
+            return (try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [[String: Int]]) ?? []
+        }
+
         /// Waits until `count` points are indexed; returns how long that took, or nil.
         func waitForIndexed(_ count: Int, within seconds: Double) async throws -> Double? {
             let started = Date()
@@ -143,34 +154,43 @@ struct PipelineTests {
         #expect(try await Pipeline.metric("soma_consumer_events_processed_total", of: consumer) >= 1)
     }
 
+    /// 500 stores, 100 updates and 60 deletes, the consumer SIGKILLed mid-stream and started again
+    /// later: every live memory ends with exactly one point at its newest version, every deleted one
+    /// with none, and the group's committed offsets (read through the broker) at each partition's end.
     @Test func aConsumerKilledMidStreamLosesNothingAndIndexesEachMemoryOnce() async throws {
         let setup = Pipeline.Setup()
         let api = try await setup.api()
         defer { api.stop() }
         var consumer = try await setup.consumer()
-        let total = 150
+        let total = 500
+        let updated = 1...100
+        let deleted = 441...500
         for index in 1...total {
             #expect(try await Pipeline.store(api, index) == 201)
-            if index == 60 { consumer.crash() }  // SIGKILL: nothing committed for what it was doing
-            if index == 90 { consumer = try await setup.consumer() }
+            if index == 200 { consumer.crash() }  // SIGKILL: nothing committed for what it was doing
+            if index == 350 { consumer = try await setup.consumer() }
         }
-        // Updates too: the index must end at the newest version, whatever order replays come in.
-        for index in 1...10 {
+        // Updates and deletes too: the index must end at the newest state, whatever order replays come in.
+        for index in updated {
             let reply = try await api.call(
                 "POST", "/v1/memories", #"{"coord":"\#(index),1","payload":{"text":"pipeline event \#(index) updated egret"}}"#)
             #expect(reply.status < 300)
         }
-        let took = try await setup.waitForIndexed(total, within: 60)
-        let indexed = try await setup.indexed()
-        #expect(took != nil, "every stored memory is indexed after the consumer's restart: \(indexed) of \(total)")
+        for index in deleted { #expect(try await api.call("DELETE", "/v1/memories/\(index),1").status < 300) }
+        let live = total - deleted.count
+        var points: [(id: String, version: Int, text: String)] = []
+        let started = Date()
+        while Date().timeIntervalSince(started) < 90 {
+            points = (try? await setup.points()) ?? []
+            if points.count == live, points.filter({ $0.text.hasSuffix("updated egret") }).count == updated.count { break }
+            try await Task.sleep(for: .milliseconds(300))
+        }
         let recall = try await api.call("POST", "/v1/memories/search", #"{"query":"egret updated","top_k":10}"#)
         #expect(recall.text.contains("updated egret"), "updates reached the index: \(recall.text.prefix(300))")
-        #expect(try await setup.indexed() == total, "one point per memory, however often an event was replayed")
-        // Per memory: exactly one point, with the stored memory's id, newest version and text.
-        let points = try await setup.points()
+        // Per memory: exactly one point, with the stored memory's id, newest version and text; none once deleted.
         let byID = Dictionary(grouping: points, by: { $0.id.lowercased() })
         var mismatches: [String] = []
-        for index in 1...total {
+        for index in 1...total where !deleted.contains(index) {
             let memory = try await api.call("GET", "/v1/memories/\(index),1")
             guard let id = (memory["id"] as? String)?.lowercased(), let version = memory["version"] as? Int,
                 let text = (memory["payload"] as? [String: Any])?["text"] as? String
@@ -182,11 +202,25 @@ struct PipelineTests {
             if held.count != 1 || held[0].version != version || held[0].text != text {
                 mismatches.append("\(index),1 (version \(version), \(text)): \(held.map { "v\($0.version) \($0.text)" })")
             }
-            #expect(version == (index <= 10 ? 2 : 1), "\(index),1 is at version \(version)")
+            #expect(version == (updated.contains(index) ? 2 : 1), "\(index),1 is at version \(version)")
         }
-        print("PipelineTests: \(points.count) points checked one by one against \(total) memories, \(mismatches.count) mismatches")
-        #expect(points.count == total, "\(points.count) points for \(total) memories")
+        let deletedIDs = Set(
+            deleted.map { MemoryID.make(namespace: setup.namespace, coordinate: try! Coordinate([Double($0), 1])).uuidString.lowercased() })
+        let lingering = points.filter { deletedIDs.contains($0.id.lowercased()) }
+        print("PipelineTests: \(points.count) points checked one by one against \(live) live memories, \(mismatches.count) mismatches")
+        #expect(points.count == live, "\(points.count) points for \(live) live memories")
         #expect(mismatches.isEmpty, "\(mismatches.count) memories without exactly one point at their newest version: \(mismatches.prefix(5))")
+        #expect(lingering.isEmpty, "\(lingering.count) deleted memories still have a point")
+        // The consumer finished: its group's committed offsets are the partitions' ends, as the broker says.
+        var offsets: [[String: Int]] = []
+        for _ in 0..<60 {
+            offsets = try setup.offsets()
+            if !offsets.isEmpty, offsets.allSatisfy({ $0["committed"] == $0["end"] }) { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(
+            !offsets.isEmpty && offsets.allSatisfy { $0["committed"] == $0["end"] } && offsets.reduce(0) { $0 + ($1["end"] ?? 0) } >= total,
+            "committed offsets at each partition's end: \(offsets)")
         consumer.stop()
     }
 
