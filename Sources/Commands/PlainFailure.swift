@@ -78,9 +78,14 @@ struct PlainFailure: Error, CustomStringConvertible {
 
     /// A non-2xx answer: the status, the service's error code and its sentence.
     static func refused(status: Int, _ body: Data) -> PlainFailure {
+        let (code, detail) = answer(body)
+        return PlainFailure("server answered \(status)\(code.map { " \($0)" } ?? ""): \(detail)")
+    }
+
+    /// The service's error code and sentence from an error answer's body (its start, when not JSON).
+    static func answer(_ body: Data) -> (code: String?, detail: String) {
         let answer = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
-        let code = (answer?["code"] as? String).map { " \($0)" } ?? ""
         let detail = answer?["detail"] as? String ?? answer?["message"] as? String ?? String(decoding: body.prefix(500), as: UTF8.self)
-        return PlainFailure("server answered \(status)\(code): \(detail)")
+        return (answer?["code"] as? String, detail)
     }
 }
