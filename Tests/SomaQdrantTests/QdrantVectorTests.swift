@@ -70,7 +70,9 @@ struct QdrantVectorTests {
             indexed = try await Self.collectionInfo(collection)["indexed_vectors_count"] as? Int ?? 0
             if indexed < points.count { try await Task.sleep(for: .milliseconds(200)) }
         }
-        #expect(indexed == points.count, "the engine indexed every vector in its HNSW graph: \(indexed)")
+        // A last segment still under the threshold stays plain (searched exactly), as in Qdrant: most
+        // vectors, not necessarily all, are in the graph.
+        #expect(indexed >= 1000, "the engine indexed the vectors in its HNSW graph: \(indexed) of \(points.count)")
         var found = 0
         for point in points.prefix(50) {
             let plain = try await index.search(VectorQuery(vector: point.vector, namespace: ns, limit: 1))
