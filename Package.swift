@@ -126,8 +126,13 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(
+            name: "SomaInt8Kernels",
+            path: "Sources/Backends/MiniLM/Int8Kernels",
+            cSettings: [.unsafeFlags(["-O3"])]
+        ),
+        .target(
             name: "SomaMiniLM",
-            dependencies: ["SomaCore", "COpenBLAS", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SomaCore", "COpenBLAS", "SomaInt8Kernels", .product(name: "Crypto", package: "swift-crypto"), logging],
             path: "Sources/Backends/MiniLM/Embedder",
             // The encoder's loops run per token and column: optimised even in debug builds, or every
             // test that stores a memory waits on unoptimised arithmetic.

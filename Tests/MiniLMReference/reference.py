@@ -149,15 +149,20 @@ def forward(w, ids, mask, heads=12):
     return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
 
 
-def embed_batch(tok, w, texts):
+def padded(tok, texts, mask_type=np.float32):
+    """Token ids padded to the batch's longest text, and the attention mask."""
     encodings = tok.encode_batch(texts)
     length = max(len(e.ids) for e in encodings)
     ids = np.zeros((len(texts), length), dtype=np.int64)
-    mask = np.zeros((len(texts), length), dtype=np.float32)
+    mask = np.zeros((len(texts), length), dtype=mask_type)
     for row, encoding in enumerate(encodings):
         ids[row, :len(encoding.ids)] = encoding.ids
         mask[row, :len(encoding.ids)] = 1
-    return forward(w, ids, mask)
+    return ids, mask
+
+
+def embed_batch(tok, w, texts):
+    return forward(w, *padded(tok, texts))
 
 
 def embed(model_dir):

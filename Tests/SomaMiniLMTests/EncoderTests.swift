@@ -34,18 +34,59 @@ func settingsForTests() -> MiniLMEmbedder.Settings {
     /// Against the numpy forward pass (padded, masked): empty, unicode-only and truncated texts among them.
     @Test func agreesWithReferenceForwardPass() async throws {
         let embedder = try sharedEmbedder.get()
-        var texts = try await Reference.tokenCases(count: 200, seed: 7).map(\.text)
-        texts += [
-            "", "東京 北京大学 한국어", "😀 👍🏽", String(repeating: "a long memory about rockets and weather ", count: 60),
-            "Falcon launch moved to Friday", "when does the rocket go up?",
-        ]
-        #expect(texts.count >= 200)
+        let texts = try await referenceTexts()
         let expected = try await Reference.embeddings(texts)
         let actual = try await embedder.embed(texts)
         #expect(actual.count == texts.count)
         let worst = zip(actual, expected).map { cosine($0, $1) }.enumerated().min { $0.element < $1.element }!
         #expect(worst.element >= 0.9999, "lowest cosine \(worst.element) for \(texts[worst.offset].debugDescription)")
         #expect(actual.allSatisfy { abs($0.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4 })
+    }
+
+    /// The int8 path against fp32 on the reference test's texts, the published figures and the
+    /// fp32 path's own ordering of them; each call alone (a query's narrow path) and batched.
+    @Test(.enabled(if: EncoderPrecision.int8Supported, "int8 needs AVX-512 VNNI; the fallback test covers a CPU without it"))
+    func int8StaysCloseToFP32() async throws {
+        var settings = settingsForTests()
+        settings.precision = .int8
+        let int8 = try MiniLMEmbedder(settings)
+        #expect(int8.precision == .int8 && int8.precisionFallback == nil)
+        let fp32 = try sharedEmbedder.get()
+        let texts = try await referenceTexts()
+        let (exact, quantised) = (try await fp32.embed(texts), try await int8.embed(texts))
+        let agreement = zip(exact, quantised).map { cosine($0, $1) }
+        let mean = agreement.reduce(0, +) / Float(agreement.count)
+        let worst = agreement.enumerated().min { $0.element < $1.element }!
+        print("int8 against fp32 on \(texts.count) texts: mean cosine \(mean), lowest \(worst.element)")
+        #expect(mean >= 0.99, "mean cosine to fp32 \(mean)")
+        #expect(worst.element >= 0.97, "lowest cosine \(worst.element) for \(texts[worst.offset].debugDescription)")
+        #expect(quantised.allSatisfy { abs($0.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4 })
+        // A query runs the narrow path (products split by columns): the same vector as in a batch.
+        for text in texts.suffix(6) {
+            #expect(cosine(try await int8.embedQuery(text), quantised[texts.firstIndex(of: text)!]) > 0.9999)
+        }
+        let published = try await int8.embed(["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium."])
+        print(
+            "int8 published figures: \(cosine(published[0], published[1])) \(cosine(published[0], published[2])) \(cosine(published[1], published[2]))"
+        )
+        #expect(abs(cosine(published[0], published[1]) - 0.6660) < 0.01)
+        #expect(abs(cosine(published[0], published[2]) - 0.1046) < 0.01)
+        #expect(abs(cosine(published[1], published[2]) - 0.1411) < 0.01)
+        await int8.stop()
+    }
+
+    /// Asked for int8 on a CPU without the instructions (forced here), the embedder says so and runs fp32.
+    @Test func int8FallsBackToFP32WithoutTheInstructions() async throws {
+        var settings = settingsForTests()
+        settings.precision = .int8
+        settings.withoutInt8Instructions = true
+        let embedder = try MiniLMEmbedder(settings)
+        #expect(embedder.precision == .fp32)
+        #expect(embedder.precisionFallback?.contains("AVX-512 VNNI") == true, "\(embedder.precisionFallback ?? "no reason given")")
+        let texts = ["Falcon launch moved to Friday", "when does the rocket go up?"]
+        let (fallback, exact) = (try await embedder.embed(texts), try await sharedEmbedder.get().embed(texts))
+        for (a, b) in zip(fallback, exact) { #expect(cosine(a, b) > 0.99999) }
+        await embedder.stop()
     }
 
     /// A text's vector does not depend on the batch it travels in, nor on queries cutting in.
@@ -80,4 +121,14 @@ func settingsForTests() -> MiniLMEmbedder.Settings {
         // The first store goes alone, at once; the rest queue while a pass runs and share the next ones.
         #expect(passes >= 4 && passes <= 32, "64 concurrent stores took \(passes) passes")
     }
+}
+
+/// The reference forward pass's texts: 200 generated (unicode, blanks, over-long) and six written.
+func referenceTexts() async throws -> [String] {
+    var texts = try await Reference.tokenCases(count: 200, seed: 7).map(\.text)
+    texts += [
+        "", "東京 北京大学 한국어", "😀 👍🏽", String(repeating: "a long memory about rockets and weather ", count: 60),
+        "Falcon launch moved to Friday", "when does the rocket go up?",
+    ]
+    return texts
 }

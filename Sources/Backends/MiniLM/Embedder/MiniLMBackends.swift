@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SomaCore
 
 /// Registers the in-process all-MiniLM-L6-v2 embedder as `minilm`.
@@ -14,22 +15,39 @@ public enum MiniLMBackends {
         "Threads the model computes on (its own, never the request handlers')")
     static let batch = Setting<Int>(
         "SOMA_EMBEDDER_BATCH", default: MiniLMEmbedder.Settings().batchSize, in: 1...1024, "Texts per forward pass when stores queue up")
+    static let precision = Setting<EncoderPrecision>(
+        "SOMA_EMBEDDER_PRECISION", default: MiniLMEmbedder.Settings().precision,
+        "The model's matrix products: fp32, or int8 (about twice as fast, cosine 0.99 to fp32; needs AVX-512 VNNI, else fp32 with a log line)")
+    static let withoutInt8Instructions = Setting<Bool>(
+        "SOMA_EMBEDDER_WITHOUT_VNNI", default: false,
+        "Run as if the CPU lacked AVX-512 VNNI, so int8 falls back to fp32 (to test that fallback, or to rule the int8 kernels out)")
+
+    static func settings(_ configuration: BackendConfiguration) throws -> MiniLMEmbedder.Settings {
+        var settings = MiniLMEmbedder.Settings()
+        settings.directory = try configuration.value(modelDirectory)
+        settings.threads = try configuration.value(threads)
+        settings.batchSize = try configuration.value(batch)
+        settings.precision = try configuration.value(precision)
+        settings.withoutInt8Instructions = try configuration.value(withoutInt8Instructions)
+        return settings
+    }
 
     public static func register(into registry: inout BackendRegistry) {
         let description = BackendDescription(
             name: name,
-            settings: [modelDirectory, threads, batch],
+            settings: [modelDirectory, threads, batch, precision, withoutInt8Instructions],
             automatic: [.fallback(priority: 10, "the in-process all-MiniLM-L6-v2 model is the default")],
             diagnosis:
                 "install the model with `scripts/install-model.sh`, or point \(modelDirectory.name) at a directory holding it (SOMA_EMBEDDER=hash needs no model)",
-            location: { configuration in (try? configuration.value(modelDirectory)) ?? defaultModelDirectory })
+            location: { configuration in
+                guard let settings = try? settings(configuration) else { return defaultModelDirectory }
+                return "\(settings.directory), \(MiniLMEmbedder.precision(for: settings).0) products"
+            })
         registry.registerEmbedder(description) { configuration in
-            var settings = MiniLMEmbedder.Settings()
-            settings.directory = try configuration.value(modelDirectory)
-            settings.threads = try configuration.value(threads)
-            settings.batchSize = try configuration.value(batch)
+            let settings = try settings(configuration)
             do {
                 let embedder = try MiniLMEmbedder(settings)
+                if let fallback = embedder.precisionFallback { Logger(label: "soma.embedder").warning("\(fallback)") }
                 return Provisioned(embedder, services: [CloseAtShutdown { await embedder.stop() }])
             } catch let error as ModelFileError {
                 throw BackendError.unreachable(backend: "embedder minilm", reason: "cannot load all-MiniLM-L6-v2: \(error)")

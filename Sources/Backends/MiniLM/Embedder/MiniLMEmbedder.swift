@@ -11,6 +11,10 @@ public final class MiniLMEmbedder: Embedder {
     public static let modelName = "all-MiniLM-L6-v2"
     public let dimension: Int
     public let modelID = MiniLMEmbedder.modelName
+    /// The precision the products run in: the one asked for, unless this CPU cannot run it.
+    public let precision: EncoderPrecision
+    /// Why the precision asked for is not the one that runs (nil when it is).
+    public let precisionFallback: String?
     private let thread: EncoderThread
     private let tokenizer: WordPieceTokenizer
     private let queue: EmbeddingQueue
@@ -21,6 +25,9 @@ public final class MiniLMEmbedder: Embedder {
         public var batchSize = 32
         /// Tokens in one forward pass: the buffers are sized for it, and a query waits at most one such pass.
         public var tokenCapacity = 1024
+        public var precision = EncoderPrecision.fp32
+        /// Act as if the CPU lacked the int8 instructions (to exercise the fallback).
+        public var withoutInt8Instructions = false
 
         public init() {}
     }
@@ -31,13 +38,23 @@ public final class MiniLMEmbedder: Embedder {
         let tokenizer = try WordPieceTokenizer(contentsOf: directory.tokenizer, maxLength: directory.maxSequenceLength)
         let weights = try BertWeights(try directory.verifiedWeights(), directory.configuration)
         dimension = directory.configuration.hidden
+        (precision, precisionFallback) = Self.precision(for: settings)
         let encoder = BertEncoder(
             weights: weights, tokenCapacity: max(settings.tokenCapacity, directory.maxSequenceLength), maxSequence: directory.maxSequenceLength,
-            threads: settings.threads)
+            threads: settings.threads, precision: precision)
         self.tokenizer = tokenizer
         let thread = EncoderThread(tokenizer: tokenizer, encoder: encoder)
         self.thread = thread
         queue = EmbeddingQueue(slots: 1, batchSize: settings.batchSize) { texts in try await thread.embed(texts, query: false) }
+    }
+
+    /// The precision that runs for these settings, and why it is not the one asked for.
+    public static func precision(for settings: Settings) -> (EncoderPrecision, fallback: String?) {
+        guard settings.precision == .int8, settings.withoutInt8Instructions || !EncoderPrecision.int8Supported else {
+            return (settings.precision, nil)
+        }
+        let reason = settings.withoutInt8Instructions ? "is set to lack (\(MiniLMBackends.withoutInt8Instructions.name))" : "lacks"
+        return (.fp32, "int8 products need AVX-512 VNNI, which this CPU \(reason): the embedder runs in fp32")
     }
 
     deinit {

@@ -11,8 +11,20 @@ import Foundation
 /// each product's output while it is in cache, and the next layer's query-key-value product.
 /// OpenBLAS runs single-threaded inside each member. Buffers are allocated once for
 /// `tokenCapacity` tokens; the layer loop allocates nothing. One caller at a time.
+///
+/// The four products of a layer run in the chosen precision (`EncoderPrecision`): fp32 on OpenBLAS,
+/// or int8 on weights quantised here at load and activations quantised per token before each product.
 final class BertEncoder {
+    /// A layer's four products.
+    private struct LayerProducts {
+        let queryKeyValue: Linear
+        let attentionOutput: Linear
+        let intermediate: Linear
+        let output: Linear
+    }
+
     let weights: BertWeights
+    let precision: EncoderPrecision
     let tokenCapacity: Int
     let maxSequence: Int
     private let configuration: BertConfiguration
@@ -24,10 +36,16 @@ final class BertEncoder {
     private let intermediate: UnsafeMutablePointer<Float>
     /// One attention-score matrix per team member.
     private let scores: UnsafeMutablePointer<Float>
+    private let products: [LayerProducts]
+    /// The int8 path's quantised activations (nil on fp32).
+    private let quantized: QuantizedRows?
 
-    init(weights: BertWeights, tokenCapacity: Int, maxSequence: Int, threads: Int) {
+    /// `precision` is what runs: the caller has checked that the CPU supports it.
+    init(weights: BertWeights, tokenCapacity: Int, maxSequence: Int, threads: Int, precision: EncoderPrecision = .fp32) {
         precondition(maxSequence <= tokenCapacity && maxSequence <= weights.configuration.maxPositions)
+        precondition(precision == .fp32 || EncoderPrecision.int8Supported)
         self.weights = weights
+        self.precision = precision
         self.configuration = weights.configuration
         self.tokenCapacity = tokenCapacity
         self.maxSequence = maxSequence
@@ -40,6 +58,15 @@ final class BertEncoder {
         projected = .allocate(capacity: tokenCapacity * width)
         intermediate = .allocate(capacity: tokenCapacity * configuration.intermediate)
         scores = .allocate(capacity: team.size * maxSequence * maxSequence)
+        let inner = configuration.intermediate
+        products = weights.layers.map { layer in
+            LayerProducts(
+                queryKeyValue: Linear(layer.queryKeyValue.baseAddress!, outputs: 3 * width, inner: width, precision: precision),
+                attentionOutput: Linear(layer.attentionOutput.baseAddress!, outputs: width, inner: width, precision: precision),
+                intermediate: Linear(layer.intermediate.baseAddress!, outputs: inner, inner: width, precision: precision),
+                output: Linear(layer.output.baseAddress!, outputs: width, inner: inner, precision: precision))
+        }
+        quantized = precision == .int8 ? QuantizedRows(tokenCapacity: tokenCapacity, widest: max(width, inner)) : nil
     }
 
     /// Ends the worker threads and waits for them (the encoder is not used afterwards).
@@ -76,14 +103,14 @@ final class BertEncoder {
         team.run { member in
             let rows = team.share(member, of: tokens)
             embedTokens(rows, ids: ids, positions: positions)
-            projectQueryKeyValue(rows, layers[0])
+            projectQueryKeyValue(rows, layers[0], products[0])
         }
         for (index, layer) in layers.enumerated() {
             attention(sequences, offsets: offsets)
             team.run { member in
                 let rows = team.share(member, of: tokens)
-                finish(layer, rows: rows)
-                if index + 1 < layers.count { projectQueryKeyValue(rows, layers[index + 1]) }
+                finish(layer, products[index], rows: rows)
+                if index + 1 < layers.count { projectQueryKeyValue(rows, layers[index + 1], products[index + 1]) }
             }
         }
         return zip(offsets, sequences).map { pooled(from: $0, count: $1.count) }
@@ -103,44 +130,63 @@ final class BertEncoder {
             let blocks = team.share(member, of: outputs / 16)
             return (blocks.lowerBound * 16)..<(member == team.size - 1 ? outputs : blocks.upperBound * 16)
         }
-        for layer in weights.layers {
+        let all = 0..<tokens
+        for (layer, linear) in zip(weights.layers, products) {
+            quantized?.quantize(hidden, rows: all, inner: width)
             team.run { member in
                 let share = columns(member, of: 3 * width)
-                Kernels.productInBlocks(
-                    hidden, rows: tokens, inner: width, weights: layer.queryKeyValue.baseAddress!, outputs: share,
-                    into: queryKeyValue, stride: 3 * width, block: block)
+                apply(linear.queryKeyValue, hidden, rows: all, columns: share, into: queryKeyValue, block: block, prequantized: true)
                 Kernels.addBias(
                     queryKeyValue + share.lowerBound, rows: tokens, width: share.count, layer.queryKeyValueBias.baseAddress! + share.lowerBound,
                     stride: 3 * width)
             }
             attention(sequences, offsets: offsets)
+            quantized?.quantize(context, rows: all, inner: width)
             team.run { member in
-                let share = columns(member, of: width)
-                Kernels.productInBlocks(
-                    context, rows: tokens, inner: width, weights: layer.attentionOutput.baseAddress!, outputs: share,
-                    into: projected, stride: width, block: block)
+                apply(
+                    linear.attentionOutput, context, rows: all, columns: columns(member, of: width), into: projected, block: block, prequantized: true
+                )
             }
             Kernels.addBiasResidualNorm(
                 projected, bias: layer.attentionOutputBias.baseAddress!, residual: hidden, rows: tokens, width: width,
                 norm: layer.attentionNorm, epsilon: epsilon)
+            quantized?.quantize(hidden, rows: all, inner: width)
             team.run { member in
                 let share = columns(member, of: inner)
-                Kernels.productInBlocks(
-                    hidden, rows: tokens, inner: width, weights: layer.intermediate.baseAddress!, outputs: share,
-                    into: intermediate, stride: inner, block: block)
+                apply(linear.intermediate, hidden, rows: all, columns: share, into: intermediate, block: block, prequantized: true)
                 Kernels.addBiasGELU(
                     intermediate + share.lowerBound, rows: tokens, width: share.count, bias: layer.intermediateBias.baseAddress! + share.lowerBound,
                     stride: inner)
             }
+            quantized?.quantize(intermediate, rows: all, inner: inner)
             team.run { member in
-                let share = columns(member, of: width)
-                Kernels.productInBlocks(
-                    intermediate, rows: tokens, inner: inner, weights: layer.output.baseAddress!, outputs: share,
-                    into: projected, stride: width, block: block / 4)
+                apply(
+                    linear.output, intermediate, rows: all, columns: columns(member, of: width), into: projected, block: block / 4, prequantized: true
+                )
             }
             Kernels.addBiasResidualNorm(
                 projected, bias: layer.outputBias.baseAddress!, residual: hidden, rows: tokens, width: width,
                 norm: layer.outputNorm, epsilon: epsilon)
+        }
+    }
+
+    /// `output[rows, columns] = input[rows] · weights[columns]ᵀ` (by default every column), rows
+    /// `stride` apart (by default the product's width); `input` and `output` are row 0. fp32 runs in
+    /// blocks of `block` columns (see `Kernels.productInBlocks`); int8 quantises the rows first unless
+    /// the caller already has (`prequantized`, for a product that team members split by columns).
+    private func apply(
+        _ linear: Linear, _ input: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>? = nil, into output: UnsafeMutablePointer<Float>,
+        block: Int? = nil, prequantized: Bool = false
+    ) {
+        guard !rows.isEmpty else { return }
+        let columns = columns ?? 0..<linear.outputs
+        if let matrix = linear.int8, let quantized {
+            if !prequantized { quantized.quantize(input, rows: rows, inner: linear.inner) }
+            quantized.product(rows: rows, matrix, columns: columns, into: output, stride: linear.outputs)
+        } else {
+            Kernels.productInBlocks(
+                input + rows.lowerBound * linear.inner, rows: rows.count, inner: linear.inner, weights: linear.weights, outputs: columns,
+                into: output + rows.lowerBound * linear.outputs, stride: linear.outputs, block: block ?? columns.count)
         }
     }
 
@@ -171,14 +217,11 @@ final class BertEncoder {
         }
     }
 
-    private func projectQueryKeyValue(_ rows: Range<Int>, _ layer: BertWeights.Layer) {
+    private func projectQueryKeyValue(_ rows: Range<Int>, _ layer: BertWeights.Layer, _ linear: LayerProducts) {
         guard !rows.isEmpty else { return }
         let width = configuration.hidden
-        let output = queryKeyValue + rows.lowerBound * 3 * width
-        Kernels.product(
-            hidden + rows.lowerBound * width, rows: rows.count, inner: width, weights: layer.queryKeyValue.baseAddress!, outputs: 3 * width,
-            into: output)
-        Kernels.addBias(output, rows: rows.count, width: 3 * width, layer.queryKeyValueBias.baseAddress!)
+        apply(linear.queryKeyValue, hidden, rows: rows, into: queryKeyValue)
+        Kernels.addBias(queryKeyValue + rows.lowerBound * 3 * width, rows: rows.count, width: 3 * width, layer.queryKeyValueBias.baseAddress!)
     }
 
     /// One head of one text: softmax(Q·Kᵀ/√d)·V into the head's columns of `context`.
@@ -199,7 +242,7 @@ final class BertEncoder {
     }
 
     /// The rest of a layer for some rows: attention output with residual and LayerNorm, then the feed-forward block.
-    private func finish(_ layer: BertWeights.Layer, rows: Range<Int>) {
+    private func finish(_ layer: BertWeights.Layer, _ linear: LayerProducts, rows: Range<Int>) {
         guard !rows.isEmpty else { return }
         let width = configuration.hidden
         let inner = configuration.intermediate
@@ -207,15 +250,13 @@ final class BertEncoder {
         let states = hidden + rows.lowerBound * width
         let scratch = projected + rows.lowerBound * width
         let expanded = intermediate + rows.lowerBound * inner
-        Kernels.product(
-            context + rows.lowerBound * width, rows: rows.count, inner: width, weights: layer.attentionOutput.baseAddress!, outputs: width,
-            into: scratch)
+        apply(linear.attentionOutput, context, rows: rows, into: projected)
         Kernels.addBiasResidualNorm(
             scratch, bias: layer.attentionOutputBias.baseAddress!, residual: states, rows: rows.count, width: width,
             norm: layer.attentionNorm, epsilon: epsilon)
-        Kernels.product(states, rows: rows.count, inner: width, weights: layer.intermediate.baseAddress!, outputs: inner, into: expanded)
+        apply(linear.intermediate, hidden, rows: rows, into: intermediate)
         Kernels.addBiasGELU(expanded, rows: rows.count, width: inner, bias: layer.intermediateBias.baseAddress!)
-        Kernels.product(expanded, rows: rows.count, inner: inner, weights: layer.output.baseAddress!, outputs: width, into: scratch)
+        apply(linear.output, intermediate, rows: rows, into: projected)
         Kernels.addBiasResidualNorm(
             scratch, bias: layer.outputBias.baseAddress!, residual: states, rows: rows.count, width: width,
             norm: layer.outputNorm, epsilon: epsilon)
