@@ -126,13 +126,13 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(
-            name: "SomaInt8Kernels",
-            path: "Sources/Backends/MiniLM/Int8Kernels",
+            name: "SomaEncoderKernels",
+            path: "Sources/Backends/MiniLM/EncoderKernels",
             cSettings: [.unsafeFlags(["-O3"])]
         ),
         .target(
             name: "SomaMiniLM",
-            dependencies: ["SomaCore", "COpenBLAS", "SomaInt8Kernels", .product(name: "Crypto", package: "swift-crypto"), logging],
+            dependencies: ["SomaCore", "COpenBLAS", "SomaEncoderKernels", .product(name: "Crypto", package: "swift-crypto"), logging],
             path: "Sources/Backends/MiniLM/Embedder",
             // The encoder's loops run per token and column: optimised even in debug builds, or every
             // test that stores a memory waits on unoptimised arithmetic.
@@ -277,7 +277,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SomaMiniLMTests",
-            dependencies: ["SomaMiniLM", "SomaCore", "ConformanceKit"],
+            dependencies: ["SomaMiniLM", "SomaEncoderKernels", "SomaCore", "ConformanceKit"],
             path: "Tests/SomaMiniLMTests",
             swiftSettings: strictSettings
         ),

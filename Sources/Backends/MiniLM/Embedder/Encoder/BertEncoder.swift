@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import SomaEncoderKernels
 
 /// The BERT forward pass of sentence-transformers' mean-pooled, normalised embeddings.
 ///
@@ -172,7 +173,7 @@ final class BertEncoder {
 
     /// `output[rows, columns] = input[rows] · weights[columns]ᵀ` (by default every column), rows
     /// `stride` apart (by default the product's width); `input` and `output` are row 0. fp32 runs in
-    /// blocks of `block` columns (see `Kernels.productInBlocks`); int8 quantises the rows first unless
+    /// blocks of `block` columns on OpenBLAS (see `Kernels.productInBlocks`), or on packed weights; int8 quantises the rows first unless
     /// the caller already has (`prequantized`, for a product that team members split by columns).
     private func apply(
         _ linear: Linear, _ input: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>? = nil, into output: UnsafeMutablePointer<Float>,
@@ -183,6 +184,10 @@ final class BertEncoder {
         if let matrix = linear.int8, let quantized {
             if !prequantized { quantized.quantize(input, rows: rows, inner: linear.inner) }
             quantized.product(rows: rows, matrix, columns: columns, into: output, stride: linear.outputs)
+        } else if let matrix = linear.packed {
+            soma_float_product(
+                input + rows.lowerBound * linear.inner, Int32(rows.count), Int32(linear.inner), matrix.packed, Int32(columns.lowerBound),
+                Int32(columns.count), output + rows.lowerBound * linear.outputs, Int32(linear.outputs))
         } else {
             Kernels.productInBlocks(
                 input + rows.lowerBound * linear.inner, rows: rows.count, inner: linear.inner, weights: linear.weights, outputs: columns,
@@ -235,7 +240,7 @@ final class BertEncoder {
         let n = Int32(length)
         let scale = 1 / Float(headSize).squareRoot()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, Int32(headSize), scale, query, stride, key, stride, 0, scratch, n)
-        for row in 0..<length { Kernels.softmax(scratch + row * length, count: length) }
+        Kernels.softmax(scratch, rows: length, count: length)
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, CblasNoTrans, n, Int32(headSize), n, 1, scratch, n, value, stride, 0,
             context + offset * width + head * headSize, Int32(width))

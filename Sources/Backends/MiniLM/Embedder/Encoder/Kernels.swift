@@ -1,9 +1,14 @@
 import COpenBLAS
 import Foundation
+import SomaEncoderKernels
 
 /// The encoder's arithmetic on row-major buffers: matrix products through OpenBLAS, and the
-/// element-wise passes that follow them, each one sweep over the product's output.
+/// element-wise passes that follow them, each one sweep over the product's output. The passes run
+/// as AVX-512 C kernels where the CPU has AVX-512 F (`vectorised`, decided once), else as the Swift
+/// loops here, which the compiler vectorises only as far as the build's baseline (SSE) allows.
 enum Kernels {
+    static let vectorised = soma_avx512_supported() != 0
+
     /// `output[rows, outputs] = input[rows, inner] · weightsᵀ`, with weights stored [outputs, inner] as
     /// PyTorch keeps them; output rows `stride` apart (by default `outputs`, to write some columns of a wider matrix).
     static func product(
@@ -38,7 +43,10 @@ enum Kernels {
     /// GELU as BERT defines it, `x·Φ(x)` through the error function (not the tanh approximation),
     /// after the bias. `erf` is a rational function that the compiler vectorises, within 4e-7 of
     /// the true value (glibc's `erff`, called per element, took a tenth of a forward pass).
-    static func addBiasGELU(_ values: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>, stride: Int? = nil) {
+    static func addBiasGELU(
+        _ values: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>, stride: Int? = nil, vectorised: Bool = vectorised
+    ) {
+        if vectorised { return soma_bias_gelu(values, Int32(rows), Int32(width), bias, Int32(stride ?? width)) }
         let inverseRootTwo: Float = 0.7071067811865476
         for row in 0..<rows {
             let line = values + row * (stride ?? width)
@@ -73,8 +81,12 @@ enum Kernels {
     /// `residual = LayerNorm(values + bias + residual)`, row by row.
     static func addBiasResidualNorm(
         _ values: UnsafePointer<Float>, bias: UnsafePointer<Float>, residual: UnsafeMutablePointer<Float>, rows: Int, width: Int,
-        norm: BertWeights.Norm, epsilon: Float
+        norm: BertWeights.Norm, epsilon: Float, vectorised: Bool = vectorised
     ) {
+        if vectorised {
+            return soma_bias_residual_norm(
+                values, bias, residual, Int32(rows), Int32(width), norm.weight.baseAddress!, norm.bias.baseAddress!, epsilon)
+        }
         for row in 0..<rows {
             let line = residual + row * width
             let source = values + row * width
@@ -98,7 +110,13 @@ enum Kernels {
         for column in 0..<width { line[column] = (line[column] - mean) * scale * weight[column] + bias[column] }
     }
 
-    static func softmax(_ line: UnsafeMutablePointer<Float>, count: Int) {
+    /// Each of `rows` rows of `count` contiguous scores becomes its softmax.
+    static func softmax(_ scores: UnsafeMutablePointer<Float>, rows: Int, count: Int, vectorised: Bool = vectorised) {
+        if vectorised { return soma_softmax_rows(scores, Int32(rows), Int32(count)) }
+        for row in 0..<rows { softmax(scores + row * count, count: count) }
+    }
+
+    private static func softmax(_ line: UnsafeMutablePointer<Float>, count: Int) {
         var largest = -Float.infinity
         for index in 0..<count { largest = max(largest, line[index]) }
         var sum: Float = 0

@@ -1,5 +1,5 @@
 import SomaCore
-import SomaInt8Kernels
+import SomaEncoderKernels
 
 /// The arithmetic the encoder's matrix products run in (`SOMA_EMBEDDER_PRECISION`).
 public enum EncoderPrecision: String, SettingChoice, Sendable {
@@ -39,19 +39,36 @@ final class Int8Matrix: @unchecked Sendable {
     }
 }
 
-/// One product's weights, in fp32 and, on the int8 path, quantised.
+/// A linear layer's fp32 weights copied at load into blocks of 16 outputs for the AVX-512 product,
+/// which then reads them in order instead of repacking them on every call as OpenBLAS does.
+final class PackedFloatMatrix: @unchecked Sendable {
+    let packed: UnsafeMutablePointer<Float>
+
+    init(_ weights: UnsafePointer<Float>, outputs: Int, inner: Int) {
+        precondition(outputs % 16 == 0)
+        packed = .allocate(capacity: soma_float_packed_size(Int32(outputs), Int32(inner)))
+        soma_float_pack(weights, Int32(outputs), Int32(inner), packed)
+    }
+
+    deinit { packed.deallocate() }
+}
+
+/// One product's weights: as the model holds them, and in the form this CPU and precision multiply
+/// fastest (int8 on VNNI; fp32 packed on AVX-512 F; else OpenBLAS on the weights as they are).
 struct Linear {
     /// [outputs, inner].
     let weights: UnsafePointer<Float>
     let outputs: Int
     let inner: Int
     let int8: Int8Matrix?
+    let packed: PackedFloatMatrix?
 
     init(_ weights: UnsafePointer<Float>, outputs: Int, inner: Int, precision: EncoderPrecision) {
         self.weights = weights
         self.outputs = outputs
         self.inner = inner
         int8 = precision == .int8 ? Int8Matrix(weights, outputs: outputs, inner: inner) : nil
+        packed = precision == .fp32 && Kernels.vectorised ? PackedFloatMatrix(weights, outputs: outputs, inner: inner) : nil
     }
 }
 
