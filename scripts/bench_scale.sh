@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Cost as the memories grow, on the embedded default (SQLite and its HNSW graph; the hash embedder at
+# 384 dimensions, so the model does not bound the run): for each size, a fresh data directory is
+# loaded through /v1/memories/bulk and measured, one row per size in one table:
+#   load rate; resident memory after loading; a clean stop, then a cold start with the saved graph
+#   (seconds to /readyz) and resident memory after it; vector and hybrid recall (top 10, wrk 16
+#   connections) requests/s, p50 and p99; stores/s while recall is served (wrk 4 connections storing
+#   beside 12 recalling); disk size of the data directory.
+#   scripts/bench_scale.sh [SECONDS per run, default 10] [SIZES, default "10000 100000 1000000"]
+source "$(dirname "$0")/bench/common.sh"  # strict mode, the repository root, wrk, a release build
+duration="${1:-10}"
+sizes="${2:-10000 100000 1000000}"
+port="${SOMA_BENCH_PORT:-9597}"
+work="$(mktemp -d)"
+server=""
+trap '[ -z "$server" ] || kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}'; }
+resident() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server/status"; }
+start() {  # data directory
+    env SOMA_EMBEDDER=hash SOMA_PORT="$port" SOMA_RATE_LIMIT_MAX=0 SOMA_DATA_DIR="$1" LOG_LEVEL=error .build/release/soma serve >>"$work/server.log" 2>&1 &
+    server=$!
+    for _ in $(seq 1 30000); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.01; done
+    echo "the server did not start:" >&2; tail -20 "$work/server.log" >&2; exit 1
+}
+stop() { kill -TERM "$server"; wait "$server" || true; server=""; }
+latency() {  # wrk output, percentile -> milliseconds
+    awk -v p="$2" '$1 == p {v = $2; if (v ~ /us$/) {sub("us", "", v); v /= 1000} else if (v ~ /ms$/) sub("ms", "", v); else if (v ~ /s$/) {sub("s", "", v); v *= 1000}; printf "%.1f", v}' "$1"
+}
+rate() { awk '/Requests\/sec/ {printf "%.0f", $2}' "$1"; }
+
+printf '| memories | load/s | MiB loaded | cold start s | MiB started | vector r/s | p50 ms | p99 ms | hybrid r/s | p50 ms | p99 ms | stores/s beside recall | disk MiB |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+for count in $sizes; do
+    data="$work/data-$count"
+    mkdir -p "$data"
+    start "$data"
+    began=$(now)
+    python3 scripts/bench/load_memories.py "$port" "$count"
+    load_rate=$(awk -v n="$count" -v s="$(since "$began")" 'BEGIN {printf "%.0f", n / s}')
+    loaded_mib=$(resident)
+    stop
+    began=$(now)
+    start "$data"
+    cold=$(since "$began")
+    started_mib=$(resident)
+    export SOMA_BENCH_MEMORIES="$count"
+    wrk_checked "$work/vector.txt" -t1 -c16 -d"${duration}s" --latency -s scripts/bench/recall.lua "http://127.0.0.1:$port/"
+    wrk_checked "$work/hybrid.txt" -t1 -c16 -d"${duration}s" --latency -s scripts/bench/rest_recall_hybrid.lua "http://127.0.0.1:$port/"
+    wrk_checked "$work/recalling.txt" -t1 -c12 -d"${duration}s" -s scripts/bench/recall.lua "http://127.0.0.1:$port/" &
+    recalling=$!
+    wrk_checked "$work/storing.txt" -t1 -c4 -d"${duration}s" -s scripts/bench/store.lua "http://127.0.0.1:$port/"
+    wait "$recalling"
+    stop
+    disk=$(du -sm "$data" | awk '{print $1}')
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$count" "$load_rate" "$loaded_mib" "$cold" "$started_mib" \
+        "$(rate "$work/vector.txt")" "$(latency "$work/vector.txt" 50%)" "$(latency "$work/vector.txt" 99%)" \
+        "$(rate "$work/hybrid.txt")" "$(latency "$work/hybrid.txt" 50%)" "$(latency "$work/hybrid.txt" 99%)" \
+        "$(rate "$work/storing.txt")" "$disk"
+    rm -rf "$data"
+done
