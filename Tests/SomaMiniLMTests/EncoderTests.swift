@@ -41,6 +41,14 @@ func settingsForTests() -> MiniLMEmbedder.Settings {
         let worst = zip(actual, expected).map { cosine($0, $1) }.enumerated().min { $0.element < $1.element }!
         #expect(worst.element >= 0.9999, "lowest cosine \(worst.element) for \(texts[worst.offset].debugDescription)")
         #expect(actual.allSatisfy { abs($0.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4 })
+        // The path a CPU without AVX-512 runs (OpenBLAS and the Swift loops) against the same reference.
+        var settings = settingsForTests()
+        settings.portableKernels = true
+        let portable = try MiniLMEmbedder(settings)
+        let viaOpenBLAS = try await portable.embed(texts)
+        let portableWorst = zip(viaOpenBLAS, expected).map { cosine($0, $1) }.min() ?? 0
+        #expect(portableWorst >= 0.9999, "portable kernels: lowest cosine \(portableWorst)")
+        await portable.stop()
     }
 
     /// The int8 path against fp32 on the reference test's texts, the published figures and the
@@ -75,11 +83,12 @@ func settingsForTests() -> MiniLMEmbedder.Settings {
         await int8.stop()
     }
 
-    /// Asked for int8 on a CPU without the instructions (forced here), the embedder says so and runs fp32.
+    /// Asked for int8 without the AVX-512 kernels (turned off here, as on a CPU without them), the
+    /// embedder says so and runs fp32 on OpenBLAS.
     @Test func int8FallsBackToFP32WithoutTheInstructions() async throws {
         var settings = settingsForTests()
         settings.precision = .int8
-        settings.withoutInt8Instructions = true
+        settings.portableKernels = true
         let embedder = try MiniLMEmbedder(settings)
         #expect(embedder.precision == .fp32)
         #expect(embedder.precisionFallback?.contains("AVX-512 VNNI") == true, "\(embedder.precisionFallback ?? "no reason given")")

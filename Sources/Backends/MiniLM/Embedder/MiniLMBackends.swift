@@ -18,9 +18,10 @@ public enum MiniLMBackends {
     static let precision = Setting<EncoderPrecision>(
         "SOMA_EMBEDDER_PRECISION", default: MiniLMEmbedder.Settings().precision,
         "The model's matrix products: fp32, or int8 (about twice as fast, cosine 0.99 to fp32; needs AVX-512 VNNI, else fp32 with a log line)")
-    static let withoutInt8Instructions = Setting<Bool>(
-        "SOMA_EMBEDDER_WITHOUT_VNNI", default: false,
-        "Run as if the CPU lacked AVX-512 VNNI, so int8 falls back to fp32 (to test that fallback, or to rule the int8 kernels out)")
+    static let portableKernels = Setting<Bool>(
+        "SOMA_EMBEDDER_PORTABLE_KERNELS", default: false,
+        "Run the model on OpenBLAS and portable loops only, as on a CPU without AVX-512 (int8 falls back to fp32): to test that path, or to rule the AVX-512 kernels out"
+    )
 
     static func settings(_ configuration: BackendConfiguration) throws -> MiniLMEmbedder.Settings {
         var settings = MiniLMEmbedder.Settings()
@@ -28,20 +29,20 @@ public enum MiniLMBackends {
         settings.threads = try configuration.value(threads)
         settings.batchSize = try configuration.value(batch)
         settings.precision = try configuration.value(precision)
-        settings.withoutInt8Instructions = try configuration.value(withoutInt8Instructions)
+        settings.portableKernels = try configuration.value(portableKernels)
         return settings
     }
 
     public static func register(into registry: inout BackendRegistry) {
         let description = BackendDescription(
             name: name,
-            settings: [modelDirectory, threads, batch, precision, withoutInt8Instructions],
+            settings: [modelDirectory, threads, batch, precision, portableKernels],
             automatic: [.fallback(priority: 10, "the in-process all-MiniLM-L6-v2 model is the default")],
             diagnosis:
                 "install the model with `scripts/install-model.sh`, or point \(modelDirectory.name) at a directory holding it (SOMA_EMBEDDER=hash needs no model)",
             location: { configuration in
                 guard let settings = try? settings(configuration) else { return defaultModelDirectory }
-                return "\(settings.directory), \(MiniLMEmbedder.precision(for: settings).0) products"
+                return "\(settings.directory), \(MiniLMEmbedder.kernels(for: settings))"
             })
         registry.registerEmbedder(description) { configuration in
             let settings = try settings(configuration)

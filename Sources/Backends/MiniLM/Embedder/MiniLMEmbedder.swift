@@ -26,8 +26,8 @@ public final class MiniLMEmbedder: Embedder {
         /// Tokens in one forward pass: the buffers are sized for it, and a query waits at most one such pass.
         public var tokenCapacity = 1024
         public var precision = EncoderPrecision.fp32
-        /// Act as if the CPU lacked the int8 instructions (to exercise the fallback).
-        public var withoutInt8Instructions = false
+        /// OpenBLAS and the Swift loops only, as on a CPU without AVX-512 (int8 then falls back to fp32).
+        public var portableKernels = false
 
         public init() {}
     }
@@ -41,7 +41,7 @@ public final class MiniLMEmbedder: Embedder {
         (precision, precisionFallback) = Self.precision(for: settings)
         let encoder = BertEncoder(
             weights: weights, tokenCapacity: max(settings.tokenCapacity, directory.maxSequenceLength), maxSequence: directory.maxSequenceLength,
-            threads: settings.threads, precision: precision)
+            threads: settings.threads, precision: precision, vectorised: Self.vectorised(settings))
         self.tokenizer = tokenizer
         let thread = EncoderThread(tokenizer: tokenizer, encoder: encoder)
         self.thread = thread
@@ -50,11 +50,22 @@ public final class MiniLMEmbedder: Embedder {
 
     /// The precision that runs for these settings, and why it is not the one asked for.
     public static func precision(for settings: Settings) -> (EncoderPrecision, fallback: String?) {
-        guard settings.precision == .int8, settings.withoutInt8Instructions || !EncoderPrecision.int8Supported else {
-            return (settings.precision, nil)
-        }
-        let reason = settings.withoutInt8Instructions ? "is set to lack (\(MiniLMBackends.withoutInt8Instructions.name))" : "lacks"
-        return (.fp32, "int8 products need AVX-512 VNNI, which this CPU \(reason): the embedder runs in fp32")
+        guard settings.precision == .int8, settings.portableKernels || !EncoderPrecision.int8Supported else { return (settings.precision, nil) }
+        let reason =
+            settings.portableKernels
+            ? "int8 products run on AVX-512 VNNI kernels, which \(MiniLMBackends.portableKernels.name) turns off"
+            : "int8 products need AVX-512 VNNI, which this CPU lacks"
+        return (.fp32, "\(reason): the embedder runs in fp32")
+    }
+
+    /// Whether the AVX-512 kernels run: the CPU has them and the settings allow them.
+    static func vectorised(_ settings: Settings) -> Bool { Kernels.vectorised && !settings.portableKernels }
+
+    /// What the products run on, for the start-up line: "int8 products on AVX-512 VNNI" and the like.
+    public static func kernels(for settings: Settings) -> String {
+        let precision = precision(for: settings).0
+        let instructions = precision == .int8 ? "AVX-512 VNNI" : vectorised(settings) ? "AVX-512" : "OpenBLAS"
+        return "\(precision) products on \(instructions)"
     }
 
     deinit {

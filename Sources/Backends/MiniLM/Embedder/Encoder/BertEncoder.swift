@@ -13,7 +13,8 @@ import SomaEncoderKernels
 /// OpenBLAS runs single-threaded inside each member. Buffers are allocated once for
 /// `tokenCapacity` tokens; the layer loop allocates nothing. One caller at a time.
 ///
-/// The four products of a layer run in the chosen precision (`EncoderPrecision`): fp32 on OpenBLAS,
+/// The four products of a layer run in the chosen precision (`EncoderPrecision`): fp32 on weights
+/// packed here at load for the AVX-512 kernel (OpenBLAS on the weights in place without AVX-512),
 /// or int8 on weights quantised here at load and activations quantised per token before each product.
 final class BertEncoder {
     /// A layer's four products.
@@ -26,6 +27,8 @@ final class BertEncoder {
 
     let weights: BertWeights
     let precision: EncoderPrecision
+    /// The AVX-512 kernels run (the CPU has them and the settings allow them); else OpenBLAS and the Swift loops.
+    let vectorised: Bool
     let tokenCapacity: Int
     let maxSequence: Int
     private let configuration: BertConfiguration
@@ -41,12 +44,17 @@ final class BertEncoder {
     /// The int8 path's quantised activations (nil on fp32).
     private let quantized: QuantizedRows?
 
-    /// `precision` is what runs: the caller has checked that the CPU supports it.
-    init(weights: BertWeights, tokenCapacity: Int, maxSequence: Int, threads: Int, precision: EncoderPrecision = .fp32) {
+    /// `precision` and `vectorised` are what runs: the caller has checked that the CPU supports them.
+    init(
+        weights: BertWeights, tokenCapacity: Int, maxSequence: Int, threads: Int, precision: EncoderPrecision = .fp32,
+        vectorised: Bool = Kernels.vectorised
+    ) {
         precondition(maxSequence <= tokenCapacity && maxSequence <= weights.configuration.maxPositions)
-        precondition(precision == .fp32 || EncoderPrecision.int8Supported)
+        precondition(precision == .fp32 || (EncoderPrecision.int8Supported && vectorised))
+        precondition(!vectorised || Kernels.vectorised)
         self.weights = weights
         self.precision = precision
+        self.vectorised = vectorised
         self.configuration = weights.configuration
         self.tokenCapacity = tokenCapacity
         self.maxSequence = maxSequence
@@ -62,10 +70,12 @@ final class BertEncoder {
         let inner = configuration.intermediate
         products = weights.layers.map { layer in
             LayerProducts(
-                queryKeyValue: Linear(layer.queryKeyValue.baseAddress!, outputs: 3 * width, inner: width, precision: precision),
-                attentionOutput: Linear(layer.attentionOutput.baseAddress!, outputs: width, inner: width, precision: precision),
-                intermediate: Linear(layer.intermediate.baseAddress!, outputs: inner, inner: width, precision: precision),
-                output: Linear(layer.output.baseAddress!, outputs: width, inner: inner, precision: precision))
+                queryKeyValue: Linear(
+                    layer.queryKeyValue.baseAddress!, outputs: 3 * width, inner: width, precision: precision, vectorised: vectorised),
+                attentionOutput: Linear(
+                    layer.attentionOutput.baseAddress!, outputs: width, inner: width, precision: precision, vectorised: vectorised),
+                intermediate: Linear(layer.intermediate.baseAddress!, outputs: inner, inner: width, precision: precision, vectorised: vectorised),
+                output: Linear(layer.output.baseAddress!, outputs: width, inner: inner, precision: precision, vectorised: vectorised))
         }
         quantized = precision == .int8 ? QuantizedRows(tokenCapacity: tokenCapacity, widest: max(width, inner)) : nil
     }
@@ -150,14 +160,14 @@ final class BertEncoder {
             }
             Kernels.addBiasResidualNorm(
                 projected, bias: layer.attentionOutputBias.baseAddress!, residual: hidden, rows: tokens, width: width,
-                norm: layer.attentionNorm, epsilon: epsilon)
+                norm: layer.attentionNorm, epsilon: epsilon, vectorised: vectorised)
             quantized?.quantize(hidden, rows: all, inner: width)
             team.run { member in
                 let share = columns(member, of: inner)
                 apply(linear.intermediate, hidden, rows: all, columns: share, into: intermediate, block: block, prequantized: true)
                 Kernels.addBiasGELU(
                     intermediate + share.lowerBound, rows: tokens, width: share.count, bias: layer.intermediateBias.baseAddress! + share.lowerBound,
-                    stride: inner)
+                    stride: inner, vectorised: vectorised)
             }
             quantized?.quantize(intermediate, rows: all, inner: inner)
             team.run { member in
@@ -167,14 +177,14 @@ final class BertEncoder {
             }
             Kernels.addBiasResidualNorm(
                 projected, bias: layer.outputBias.baseAddress!, residual: hidden, rows: tokens, width: width,
-                norm: layer.outputNorm, epsilon: epsilon)
+                norm: layer.outputNorm, epsilon: epsilon, vectorised: vectorised)
         }
     }
 
-    /// `output[rows, columns] = input[rows] · weights[columns]ᵀ` (by default every column), rows
-    /// `stride` apart (by default the product's width); `input` and `output` are row 0. fp32 runs in
-    /// blocks of `block` columns on OpenBLAS (see `Kernels.productInBlocks`), or on packed weights; int8 quantises the rows first unless
-    /// the caller already has (`prequantized`, for a product that team members split by columns).
+    /// `output[rows, columns] = input[rows] · weights[columns]ᵀ` (by default every column), rows as
+    /// wide as the product; `input` and `output` are row 0. fp32 runs on the packed weights, or on
+    /// OpenBLAS in blocks of `block` columns (see `Kernels.productInBlocks`); int8 quantises the rows
+    /// first unless the caller already has (`prequantized`, for a product team members split by columns).
     private func apply(
         _ linear: Linear, _ input: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>? = nil, into output: UnsafeMutablePointer<Float>,
         block: Int? = nil, prequantized: Bool = false
@@ -240,7 +250,7 @@ final class BertEncoder {
         let n = Int32(length)
         let scale = 1 / Float(headSize).squareRoot()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, Int32(headSize), scale, query, stride, key, stride, 0, scratch, n)
-        Kernels.softmax(scratch, rows: length, count: length)
+        Kernels.softmax(scratch, rows: length, count: length, vectorised: vectorised)
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, CblasNoTrans, n, Int32(headSize), n, 1, scratch, n, value, stride, 0,
             context + offset * width + head * headSize, Int32(width))
@@ -258,13 +268,13 @@ final class BertEncoder {
         apply(linear.attentionOutput, context, rows: rows, into: projected)
         Kernels.addBiasResidualNorm(
             scratch, bias: layer.attentionOutputBias.baseAddress!, residual: states, rows: rows.count, width: width,
-            norm: layer.attentionNorm, epsilon: epsilon)
+            norm: layer.attentionNorm, epsilon: epsilon, vectorised: vectorised)
         apply(linear.intermediate, hidden, rows: rows, into: intermediate)
-        Kernels.addBiasGELU(expanded, rows: rows.count, width: inner, bias: layer.intermediateBias.baseAddress!)
+        Kernels.addBiasGELU(expanded, rows: rows.count, width: inner, bias: layer.intermediateBias.baseAddress!, vectorised: vectorised)
         apply(linear.output, intermediate, rows: rows, into: projected)
         Kernels.addBiasResidualNorm(
             scratch, bias: layer.outputBias.baseAddress!, residual: states, rows: rows.count, width: width,
-            norm: layer.outputNorm, epsilon: epsilon)
+            norm: layer.outputNorm, epsilon: epsilon, vectorised: vectorised)
     }
 
     /// Mean of a sequence's final hidden states, scaled to unit length.

@@ -63,12 +63,13 @@ struct Linear {
     let int8: Int8Matrix?
     let packed: PackedFloatMatrix?
 
-    init(_ weights: UnsafePointer<Float>, outputs: Int, inner: Int, precision: EncoderPrecision) {
+    /// `vectorised`: the AVX-512 kernels run, so fp32 weights are packed for them.
+    init(_ weights: UnsafePointer<Float>, outputs: Int, inner: Int, precision: EncoderPrecision, vectorised: Bool) {
         self.weights = weights
         self.outputs = outputs
         self.inner = inner
         int8 = precision == .int8 ? Int8Matrix(weights, outputs: outputs, inner: inner) : nil
-        packed = precision == .fp32 && Kernels.vectorised ? PackedFloatMatrix(weights, outputs: outputs, inner: inner) : nil
+        packed = precision == .fp32 && vectorised ? PackedFloatMatrix(weights, outputs: outputs, inner: inner) : nil
     }
 }
 
