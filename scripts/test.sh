@@ -37,7 +37,7 @@ source scripts/lib/test_steps.sh
 # Allowed skip in the main run: the fault tests, which run alone below.
 swift_tests 188 'Backend faults under load|AwayRequestsAnswer503|AwayTheServiceKeepsAnswering' 1200 --skip-build \
     --skip OpenAIEmbedderTests --skip EmbeddingsStackTests --skip SomaMiniLMTests --skip MiniLMStackTests --skip ShutdownTests
-swift_tests 18 '^$' 900 --skip-build --filter "SomaMiniLMTests|MiniLMStackTests"
+swift_tests 24 '^$' 900 --skip-build --filter "SomaMiniLMTests|MiniLMStackTests"
 swift_tests 14 '^$' 600 --skip-build --filter "OpenAIEmbedderTests|EmbeddingsStackTests"
 # SIGTERM and the end of a lifetime release every backend's connections and threads: alone, since
 # the threads are counted by name in the test process.
