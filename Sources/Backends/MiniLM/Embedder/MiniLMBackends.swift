@@ -17,7 +17,8 @@ public enum MiniLMBackends {
         "SOMA_EMBEDDER_BATCH", default: MiniLMEmbedder.Settings().batchSize, in: 1...1024, "Texts per forward pass when stores queue up")
     static let precision = Setting<EncoderPrecision>(
         "SOMA_EMBEDDER_PRECISION", default: MiniLMEmbedder.Settings().precision,
-        "The model's matrix products: fp32, or int8 (2.3-2.9x the texts/s, vectors at cosine 0.997 to fp32; needs AVX-512 VNNI, else fp32 with a log line)")
+        "The model's matrix products: fp32, or int8 (2.3-2.9x the texts/s, vectors at cosine 0.997 to fp32; needs AVX-512 VNNI, else fp32 with a log line)"
+    )
     static let portableKernels = Setting<Bool>(
         "SOMA_EMBEDDER_PORTABLE_KERNELS", default: false,
         "Run the model on OpenBLAS and portable loops only, as on a CPU without AVX-512 (int8 falls back to fp32): to test that path, or to rule the AVX-512 kernels out"
