@@ -48,7 +48,7 @@ measure() {  # build round: one line per operation, "operation build round rps p
         local name="${operation%%:*}" script="${operation#*:}" out="$work/$1-$2-${operation%%:*}.txt"
         wrk_checked "$out" -t1 -c16 -d"${duration}s" --latency -s "scripts/bench/$script" "http://127.0.0.1:$port/"
         local p50
-        p50=$(awk '$1 == "50%" {v = $2; if (v ~ /us$/) {sub("us", "", v); v /= 1000} else if (v ~ /ms$/) sub("ms", "", v); else if (v ~ /s$/) {sub("s", "", v); v *= 1000}; print v}' "$out")
+        p50=$(wrk_latency_ms "$out" 50%)
         echo "$name $1 $2 $(awk '/Requests\/sec/ {print $2}' "$out") $p50" >>"$work/results.txt"
     done
     stop

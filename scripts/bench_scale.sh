@@ -25,9 +25,6 @@ start() {  # data directory
     echo "the server did not start:" >&2; tail -20 "$work/server.log" >&2; exit 1
 }
 stop() { kill -TERM "$server"; wait "$server" || true; server=""; }
-latency() {  # wrk output, percentile -> milliseconds
-    awk -v p="$2" '$1 == p {v = $2; if (v ~ /us$/) {sub("us", "", v); v /= 1000} else if (v ~ /ms$/) sub("ms", "", v); else if (v ~ /s$/) {sub("s", "", v); v *= 1000}; printf "%.1f", v}' "$1"
-}
 rate() { awk '/Requests\/sec/ {printf "%.0f", $2}' "$1"; }
 
 printf '| memories | load/s | MiB loaded | cold start s | MiB started | vector r/s | p50 ms | p99 ms | hybrid r/s | p50 ms | p99 ms | stores/s beside recall | disk MiB |\n'
@@ -55,8 +52,8 @@ for count in $sizes; do
     stop
     disk=$(du -sm "$data" | awk '{print $1}')
     printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$count" "$load_rate" "$loaded_mib" "$cold" "$started_mib" \
-        "$(rate "$work/vector.txt")" "$(latency "$work/vector.txt" 50%)" "$(latency "$work/vector.txt" 99%)" \
-        "$(rate "$work/hybrid.txt")" "$(latency "$work/hybrid.txt" 50%)" "$(latency "$work/hybrid.txt" 99%)" \
+        "$(rate "$work/vector.txt")" "$(wrk_latency_ms "$work/vector.txt" 50%)" "$(wrk_latency_ms "$work/vector.txt" 99%)" \
+        "$(rate "$work/hybrid.txt")" "$(wrk_latency_ms "$work/hybrid.txt" 50%)" "$(wrk_latency_ms "$work/hybrid.txt" 99%)" \
         "$(rate "$work/storing.txt")" "$disk"
     rm -rf "$data"
 done

@@ -12,3 +12,9 @@ wrk_checked() {
     return 1
   fi
 }
+
+# wrk_latency_ms OUTPUT PERCENTILE (50%, 99%): that latency of a `wrk --latency` run in milliseconds
+# (wrk prints us, ms or s).
+wrk_latency_ms() {
+  awk -v p="$2" '$1 == p {v = $2; if (v ~ /us$/) {sub("us", "", v); v /= 1000} else if (v ~ /ms$/) sub("ms", "", v); else if (v ~ /s$/) {sub("s", "", v); v *= 1000}; printf "%.2f", v}' "$1"
+}
