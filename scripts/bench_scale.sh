@@ -2,8 +2,9 @@
 # Cost as the memories grow, on the embedded default (SQLite and its HNSW graph; the hash embedder at
 # 384 dimensions, so the model does not bound the run): for each size, a fresh data directory is
 # loaded through /v1/memories/bulk and measured, one row per size in one table:
-#   load rate; resident memory after loading; a clean stop, then a cold start with the saved graph
-#   (seconds to /readyz) and resident memory after it; vector and hybrid recall (top 10, wrk 16
+#   load rate; resident memory after loading (once the background merge has put every vector into
+#   the graph); a clean stop, then a cold start with the saved graph (seconds to /readyz), the
+#   vectors it still had to merge, and resident memory after it; vector and hybrid recall (top 10, wrk 16
 #   connections) requests/s, p50 and p99; stores/s while recall is served (wrk 4 connections storing
 #   beside 12 recalling); disk size of the data directory.
 #   scripts/bench_scale.sh [SECONDS per run, default 10] [SIZES, default "10000 100000 1000000"]
@@ -25,10 +26,14 @@ start() {  # data directory
     echo "the server did not start:" >&2; tail -20 "$work/server.log" >&2; exit 1
 }
 stop() { kill -TERM "$server"; wait "$server" || true; server=""; }
+pending() { curl -sf "http://127.0.0.1:$port/metrics" | awk '/^soma_vector_index_pending/ {printf "%.0f", $2}'; }
+merged() {  # waits until no vector waits for the graph
+    while [ "$(pending)" != "0" ]; do sleep 0.5; done
+}
 rate() { awk '/Requests\/sec/ {printf "%.0f", $2}' "$1"; }
 
-printf '| memories | load/s | MiB loaded | cold start s | MiB started | vector r/s | p50 ms | p99 ms | hybrid r/s | p50 ms | p99 ms | stores/s beside recall | disk MiB |\n'
-printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+printf '| memories | load/s | MiB loaded | cold start s | merging after start | MiB started | vector r/s | p50 ms | p99 ms | hybrid r/s | p50 ms | p99 ms | stores/s beside recall | disk MiB |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 for count in $sizes; do
     data="$work/data-$count"
     mkdir -p "$data"
@@ -36,11 +41,14 @@ for count in $sizes; do
     began=$(now)
     python3 scripts/bench/load_memories.py "$port" "$count"
     load_rate=$(awk -v n="$count" -v s="$(since "$began")" 'BEGIN {printf "%.0f", n / s}')
+    merged
     loaded_mib=$(resident)
     stop
     began=$(now)
     start "$data"
     cold=$(since "$began")
+    waiting=$(pending)
+    merged
     started_mib=$(resident)
     export SOMA_BENCH_MEMORIES="$count"
     wrk_checked "$work/vector.txt" -t1 -c16 -d"${duration}s" --latency -s scripts/bench/recall.lua "http://127.0.0.1:$port/"
@@ -51,7 +59,7 @@ for count in $sizes; do
     wait "$recalling"
     stop
     disk=$(du -sm "$data" | awk '{print $1}')
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$count" "$load_rate" "$loaded_mib" "$cold" "$started_mib" \
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$count" "$load_rate" "$loaded_mib" "$cold" "$waiting" "$started_mib" \
         "$(rate "$work/vector.txt")" "$(wrk_latency_ms "$work/vector.txt" 50%)" "$(wrk_latency_ms "$work/vector.txt" 99%)" \
         "$(rate "$work/hybrid.txt")" "$(wrk_latency_ms "$work/hybrid.txt" 50%)" "$(wrk_latency_ms "$work/hybrid.txt" 99%)" \
         "$(rate "$work/storing.txt")" "$disk"

@@ -3,6 +3,7 @@ import SomaCore
 import Testing
 import ConformanceKit
 @testable import SomaANN
+import SomaSQLite
 
 @Suite struct NearestNeighbourIndexTests {
     static func randomVectors(_ count: Int, dimension: Int, seed: UInt64) -> [[Float]] {
@@ -177,38 +178,97 @@ import ConformanceKit
         #expect(index.count(namespace: "ns") == 2000 + 200 - 20)
     }
 
-    @Test func aSavedGraphIsReusedAndReconciled() async throws {
+    /// `count` random vectors merged into a graph kept in `precision`, saved into a new directory.
+    func savedGraph(_ count: Int, precision: GraphPrecision, seed: UInt64) async throws -> (
+        directory: String, parameters: ANNParameters, ids: [UUID], vectors: [[Float]]
+    ) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ann-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let vectors = Self.randomVectors(800, dimension: 16, seed: 11)
-        let (index, ids) = try await build(vectors, threshold: 0)
-        await index.waitForMerge()
-        try index.save(to: directory)
-        // After the save: one vector deleted, one added. The stored entries are the truth.
         var parameters = ANNParameters()
         parameters.exactThreshold = 0
+        parameters.graphPrecision = precision
+        let vectors = Self.randomVectors(count, dimension: 16, seed: seed)
+        let index = NearestNeighbourIndex(dimension: 16, parameters: parameters)
+        let ids = vectors.map { _ in UUID() }
+        try upsert(index, ids: ids, vectors: vectors, version: 1)
+        await index.waitForMerge()
+        try index.save(to: directory)
+        return (directory, parameters, ids, vectors)
+    }
+
+    @Test(arguments: [GraphPrecision.single, .half])
+    func aSavedGraphIsReusedAndReconciled(precision: GraphPrecision) async throws {
+        let (directory, parameters, ids, vectors) = try await savedGraph(800, precision: precision, seed: 11)
+        // After the save: one vector deleted, one added, one replaced (a replacement takes a new
+        // label). The stored entries are the truth.
         let reloaded = NearestNeighbourIndex(dimension: 16, parameters: parameters)
-        var entries = zip(ids, vectors).enumerated().map { label, pair in
-            (namespace: "ns", entry: NearestNeighbourIndex.Entry(id: pair.0, label: label, vector: pair.1, type: .episodic, version: 1, payload: [:]))
+        var entries = ids.enumerated().map { label, id in
+            (namespace: "ns", entry: NearestNeighbourIndex.Entry(id: id, label: label, type: .episodic, version: 1, payload: [:]))
         }
         entries.removeFirst()
-        // Replaced after the save under the same label: the saved graph's copy is stale.
         let replacement = vectors[6].map { -$0 }
-        entries[4].entry.vector = replacement
+        entries[4].entry.label = 801
         let added = UUID()
-        entries.append(
-            (namespace: "ns", entry: .init(id: added, label: 5000, vector: vectors[0].map { -$0 }, type: .episodic, version: 1, payload: [:])))
-        reloaded.load(entries, from: directory)
-        #expect(reloaded.pendingCount <= 2, "only the vector the graph lacks and the replaced one are rebuilt")
+        entries.append((namespace: "ns", entry: .init(id: added, label: 800, type: .episodic, version: 1, payload: [:])))
+        var table = Dictionary(uniqueKeysWithValues: zip(ids, vectors))
+        table[ids[5]] = replacement
+        table[added] = vectors[0].map { -$0 }
+        var read: [UUID] = []
+        reloaded.load(entries, from: directory) { wanted in
+            read += wanted
+            return table.filter { wanted.contains($0.key) }
+        }
+        #expect(Set(read) == [added, ids[5]], "only the vectors the saved graph lacks are read from the table")
+        #expect(reloaded.pendingCount <= 2, "only those two wait for the merge (which may have begun)")
         #expect(try reloaded.search(VectorQuery(vector: replacement, namespace: "ns", limit: 1)).first?.id == ids[5])
         let stale = try reloaded.search(VectorQuery(vector: vectors[5], namespace: "ns", limit: 10)).first { $0.id == ids[5] }
         #expect((stale?.score ?? 0) < 0.999, "the saved graph's older vector is not used")
         await reloaded.waitForMerge()
+        #expect(reloaded.unaccounted(namespace: "ns") == (0, 0))
         #expect(try reloaded.search(VectorQuery(vector: replacement, namespace: "ns", limit: 1)).first?.id == ids[5])
         #expect(try !reloaded.search(VectorQuery(vector: vectors[0], namespace: "ns", limit: 3)).map(\.id).contains(ids[0]))
         #expect(try reloaded.search(VectorQuery(vector: vectors[0].map { -$0 }, namespace: "ns", limit: 1)).first?.id == added)
-        #expect(try reloaded.search(VectorQuery(vector: vectors[7], namespace: "ns", limit: 1)).first?.id == ids[7])
+        let found = try reloaded.search(VectorQuery(vector: vectors[7], namespace: "ns", limit: 1)).first
+        #expect(found?.id == ids[7])
+        // Kept in half precision, a vector reads back within half's rounding, not bit for bit.
+        let similarity = found?.score ?? 0
+        #expect(precision == .half ? (similarity > 0.999 && similarity < 1.001) : abs(similarity - 1) < 1e-5, "\(similarity)")
+
+        // The last vectors deleted after the save: their labels, still in the saved graph, are
+        // never given again (the graph's copies would pass for the new vectors).
+        let shrunk = NearestNeighbourIndex(dimension: 16, parameters: parameters)
+        let kept = ids.prefix(600).enumerated().map { label, id in
+            (namespace: "ns", entry: NearestNeighbourIndex.Entry(id: id, label: label, type: .episodic, version: 1, payload: [:]))
+        }
+        shrunk.load(kept, from: directory) { _ in [:] }
+        #expect(shrunk.labels(for: ["ns"]) == [800], "numbering goes on above every label the saved graph held")
+        #expect(shrunk.count(namespace: "ns") == 600)
     }
+
+    /// A data directory saved before a change of precision keeps its graph: converted as it
+    /// loads, links kept, nothing read back from the table and nothing merged again.
+    @Test(arguments: [GraphPrecision.single, .half])
+    func aGraphSavedInTheOtherPrecisionIsConverted(savedIn saved: GraphPrecision) async throws {
+        var (directory, parameters, ids, vectors) = try await savedGraph(500, precision: saved, seed: 12)
+        parameters.graphPrecision = saved == .half ? .single : .half
+        let reloaded = NearestNeighbourIndex(dimension: 16, parameters: parameters)
+        let entries = ids.enumerated().map { label, id in
+            (namespace: "ns", entry: NearestNeighbourIndex.Entry(id: id, label: label, type: .episodic, version: 1, payload: [:]))
+        }
+        var read = 0
+        reloaded.load(entries, from: directory) { wanted in
+            read += wanted.count
+            return [:]
+        }
+        #expect(read == 0 && reloaded.pendingCount == 0 && reloaded.count(namespace: "ns") == 500, "the saved graph serves every vector")
+        let found = try selfFound(reloaded, ids, vectors, at: Array(0..<500))
+        #expect(found >= 490, "\(found) of 500 found as their own nearest")
+        try reloaded.save(to: directory)
+        let files = GraphFiles(directory: directory, precision: reloaded.graphPrecision)
+        #expect(FileManager.default.fileExists(atPath: files.path("ns")))
+        #expect(!FileManager.default.fileExists(atPath: files.path("ns", in: saved)), "the other precision's file is gone once saved")
+    }
+
     /// The periodic save runs while `mergedSinceSave` is above 0: a failed save must leave it there,
     /// and a save that succeeds, with nothing merged meanwhile, brings it to 0.
     @Test func onlyASaveThatSucceedsCountsMergesAsSaved() async throws {
@@ -222,7 +282,7 @@ import ConformanceKit
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try index.save(to: directory)
         #expect(index.mergedSinceSave == 0)
-        #expect(FileManager.default.fileExists(atPath: GraphFiles(directory: directory).path("ns")))
+        #expect(FileManager.default.fileExists(atPath: GraphFiles(directory: directory, precision: .single).path("ns")))
     }
 
     @Test func settingsOutOfRangeFailStartUpByName() throws {
@@ -234,5 +294,60 @@ import ConformanceKit
             let error = #expect(throws: BackendError.self) { try ANNBackends.parameters(BackendConfiguration([name: value])) }
             #expect(String(describing: error).contains(name) && String(describing: error).contains(value), "\(String(describing: error))")
         }
+    }
+}
+
+/// The SQLite index keeps graph vectors in half precision and re-ranks the best candidates with
+/// the table's exact vectors: recall against exact search must not suffer for the memory saved.
+@Suite struct HalfPrecisionGraphTests {
+    /// L2-normalised points around 200 random centres (the mixture `scripts/ann_bench.py` uses).
+    static func mixture(_ count: Int, dimension: Int, seed: UInt64) -> [[Float]] {
+        var generator = SeededGenerator(seed: seed)
+        func normal() -> Float {  // Box-Muller
+            let u = Float.random(in: Float.leastNormalMagnitude..<1, using: &generator), v = Float.random(in: 0..<1, using: &generator)
+            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+        }
+        let centres = (0..<200).map { _ in (0..<dimension).map { _ in normal() } }
+        return (0..<count).map { _ in
+            let centre = centres[Int.random(in: 0..<centres.count, using: &generator)]
+            return NearestNeighbourIndex.normalised(centre.map { $0 + 0.6 * normal() })
+        }
+    }
+
+    /// 10,000 vectors of 384 dimensions in CI (a debug build's exact scan bounds it);
+    /// `SOMA_TEST_HALF_RECALL_VECTORS=100000` runs the size by hand (BENCHMARKS.md).
+    @Test func recallAgainstExactSearchWithExactScores() async throws {
+        let count = ProcessInfo.processInfo.environment["SOMA_TEST_HALF_RECALL_VECTORS"].flatMap(Int.init) ?? 10_000
+        let dimension = 384
+        let generated = Self.mixture(count + 100, dimension: dimension, seed: 17)
+        let (vectors, queries) = (Array(generated.prefix(count)), Array(generated.suffix(100)))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("half-recall-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let index = try await SQLiteVectorIndex(database: try SQLiteDatabase(directory: directory), dimension: dimension)
+        try #require(index.index.graphPrecision == .half, "this CPU keeps graph vectors in half precision")
+        let ids = vectors.map { _ in UUID() }
+        for start in stride(from: 0, to: count, by: 1000) {
+            try await index.upsert(
+                (start..<min(start + 1000, count)).map {
+                    VectorPoint(id: ids[$0], vector: vectors[$0], namespace: "ns", type: .episodic, version: 1, payload: [:])
+                })
+        }
+        await index.index.waitForMerge()
+        #expect(index.index.pendingCount == 0, "every vector is in the graph: the search below is the graph's")
+        let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        var overlap = 0
+        var worstScoreError = 0.0
+        for query in queries {
+            // Exact: every stored vector scored in single precision.
+            let scores = vectors.map { NearestNeighbourIndex.dot(query, $0) }
+            let truth = Set(scores.indices.sorted { scores[$0] > scores[$1] }.prefix(10).map { ids[$0] })
+            let found = try await index.search(VectorQuery(vector: query, namespace: "ns", limit: 10))
+            overlap += found.count { truth.contains($0.id) }
+            for hit in found { worstScoreError = max(worstScoreError, abs(hit.score - scores[position[hit.id]!])) }
+        }
+        let recall = Double(overlap) / Double(queries.count * 10)
+        print("half-precision graph with exact re-rank, \(count) x \(dimension): recall@10 \(recall), largest score error \(worstScoreError)")
+        #expect(recall >= 0.98, "recall@10 = \(recall)")
+        #expect(worstScoreError < 1e-5, "scores are the exact cosine, not half precision's")
     }
 }

@@ -200,7 +200,8 @@ import Testing
         for _ in 0..<300 where saving && running.index.mergedSinceSave > 0 {
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(FileManager.default.fileExists(atPath: GraphFiles(directory: directory).path("ns")) == saving)
+        #expect(
+            FileManager.default.fileExists(atPath: GraphFiles(directory: directory, precision: running.index.graphPrecision).path("ns")) == saving)
         // No flush: the next start sees what a crash would leave.
         let restarted = try await SQLiteVectorIndex(database: try SQLiteDatabase(directory: directory), dimension: 32, parameters: parameters)
         #expect(try await restarted.count(namespace: "ns") == 600)

@@ -7,7 +7,9 @@ import Synchronization
 
 /// Vectors stored in the data file beside the records, searched through `NearestNeighbourIndex`.
 /// The table is the truth: at start-up the in-memory index is rebuilt from it, reusing the graphs
-/// saved at the last clean shutdown where they still match.
+/// saved at the last clean shutdown where they still match. The graphs keep their vectors in half
+/// precision (half the memory); the best candidates of a search are re-ranked with the table's
+/// exact vectors, which are also what `similarities` and `storedVectors` read.
 public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorIndex {
     let database: SQLiteDatabase
     public let index: NearestNeighbourIndex
@@ -42,6 +44,8 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
 
     public init(database: SQLiteDatabase, dimension: Int, parameters: ANNParameters = ANNParameters(), generation: Int = 0) async throws {
         self.database = database
+        var parameters = parameters
+        parameters.graphPrecision = .half
         self.index = NearestNeighbourIndex(dimension: dimension, parameters: parameters)
         let tables = Tables(generation: generation, directory: database.directory)
         self.tables = tables
@@ -52,26 +56,85 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
             }
         }
         try await ensureCollection(dimension: dimension)
-        let rows = try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, namespace, type, version, payload, label, vector FROM \(tables.vectors)")
+        // Row by row, without the vectors: the saved graph holds most of them.
+        let entries = try await database.pool.read { db in
+            var entries: [(namespace: String, entry: NearestNeighbourIndex.Entry)] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, namespace, type, version, payload, label FROM \(tables.vectors)")
+            while let row = try rows.next() {
+                entries.append(
+                    (
+                        row["namespace"],
+                        NearestNeighbourIndex.Entry(
+                            id: UUID(uuidString: row["id"])!, label: row["label"], type: MemoryType(rawValue: row["type"]) ?? .episodic,
+                            version: row["version"], payload: try SQLiteRecords.payload(row["payload"]))
+                    ))
+            }
+            return entries
         }
-        let entries = try rows.map { row -> (namespace: String, entry: NearestNeighbourIndex.Entry) in
-            let blob: Data = row["vector"]
-            let vector = blob.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-            return (
-                row["namespace"],
-                NearestNeighbourIndex.Entry(
-                    id: UUID(uuidString: row["id"])!, label: row["label"], vector: vector,
-                    type: MemoryType(rawValue: row["type"]) ?? .episodic, version: row["version"], payload: try SQLiteRecords.payload(row["payload"]))
-            )
+        try index.load(entries, from: tables.graphs) { ids in
+            try database.pool.read { db in try Self.vectors(of: ids, namespace: nil, in: tables.vectors, storedCount: entries.count, db) }
         }
-        index.load(entries, from: tables.graphs)
         let waiting = index.pendingCount
         if waiting > 0 {
             // Searches scan these exactly until the merge has put them into the graph.
             Self.logger.notice(
                 "vectors not in the saved graph are being merged into it", metadata: ["vectors": "\(waiting)", "stored": "\(entries.count)"])
         }
+    }
+
+    /// The stored vectors of `ids` (in `namespace`, when given). Many ids are read in one pass
+    /// over the table; a few, by key.
+    static func vectors(of ids: [UUID], namespace: String?, in table: String, storedCount: Int, _ db: Database) throws -> [UUID: [Float]] {
+        var found: [UUID: [Float]] = [:]
+        func collect(_ rows: RowCursor, keeping wanted: Set<String>?) throws {
+            while let row = try rows.next() {
+                let id: String = row["id"]
+                guard wanted?.contains(id) ?? true, let uuid = UUID(uuidString: id) else { continue }
+                if let ns = namespace, ns != row["namespace"] as String { continue }
+                let blob: Data = row["vector"]
+                found[uuid] = blob.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            }
+        }
+        guard !ids.isEmpty else { return [:] }
+        let keys = ids.map(SQLiteRecords.id)
+        if ids.count * 4 > storedCount {
+            try collect(Row.fetchCursor(db, sql: "SELECT id, namespace, vector FROM \(table)"), keeping: Set(keys))
+        } else {
+            for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                try collect(
+                    Row.fetchCursor(
+                        db, sql: "SELECT id, namespace, vector FROM \(table) WHERE id IN (\(marks))", arguments: StatementArguments(chunk)),
+                    keeping: nil)
+            }
+        }
+        return found
+    }
+
+    /// The exact vectors of `ids` in `namespace`, normalised as the index keeps them.
+    public func storedVectors(ids: [UUID], namespace: String) async throws -> [UUID: [Float]] {
+        let table = tables.vectors
+        return try await database.pool.read { db in
+            try Self.vectors(of: ids, namespace: namespace, in: table, storedCount: .max, db).mapValues(NearestNeighbourIndex.normalised)
+        }
+    }
+
+    public func similarities(to vector: [Float], ids: [UUID], namespace: String) async throws -> [UUID: Double] {
+        guard vector.count == index.dimension else { throw BackendError.dimensionMismatch(expected: index.dimension, actual: vector.count) }
+        let query = NearestNeighbourIndex.normalised(vector)
+        return try await storedVectors(ids: ids, namespace: namespace).mapValues { NearestNeighbourIndex.dot(query, $0) }
+    }
+
+    /// Twice the candidates asked for from the graph, re-ranked by their exact vectors: half
+    /// precision moves similarities by about 1e-3, enough to swap near neighbours, never to push
+    /// a true top `limit` below twice that.
+    public func search(_ query: VectorQuery) async throws -> [VectorHit] {
+        var wider = query
+        wider.limit = query.limit * 2
+        let candidates = try index.search(wider)
+        let exact = try await similarities(to: query.vector, ids: candidates.map(\.id), namespace: query.namespace)
+        let hits = candidates.compactMap { hit in exact[hit.id].map { VectorHit(id: hit.id, score: $0) } }
+        return Array(hits.sorted(by: VectorHit.bestFirst).prefix(query.limit))
     }
 
     /// The service that saves this index's graphs while it runs and at the shutdown.

@@ -28,5 +28,15 @@ public struct ANNParameters: Sendable, Equatable {
     /// A step is one batch of `mergeBatch` vectors (milliseconds) or, in a rebuild, 256 of them.
     public var mergeStallLimit: Duration = .seconds(60)
 
+    /// How graphs keep their vectors: `half` takes half the memory (768 bytes at 384 dimensions)
+    /// and moves similarities by about 1e-3, so its users re-rank the best candidates exactly from
+    /// vectors kept elsewhere (the SQLite table). Falls back to `single` on a CPU without the
+    /// conversion instructions.
+    public var graphPrecision = GraphPrecision.single
+
     public init() {}
+}
+
+public enum GraphPrecision: String, Sendable, Equatable {
+    case single, half
 }

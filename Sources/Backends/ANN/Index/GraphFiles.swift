@@ -2,12 +2,16 @@ import Foundation
 
 /// The saved graphs of a `NearestNeighbourIndex`: one file per namespace in a directory, each
 /// replaced whole, so a crash or a power cut leaves the old graph or the new one, never a mix.
+/// Graphs in half precision have files of their own (`.f16.hnsw`); a graph saved in the other
+/// precision (before a change of precision) is converted as it loads, links kept.
 struct GraphFiles {
     let directory: String
+    let precision: GraphPrecision
 
-    func path(_ namespace: String) -> String {
+    func path(_ namespace: String, in precision: GraphPrecision? = nil) -> String {
         let safe = namespace.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) ? String($0) : String(format: "_%02x", $0.value) }.joined()
-        return (directory as NSString).appendingPathComponent("ann-\(safe).hnsw")
+        let suffix = (precision ?? self.precision) == .half ? ".f16.hnsw" : ".hnsw"
+        return (directory as NSString).appendingPathComponent("ann-\(safe)\(suffix)")
     }
 
     /// Writes each graph beside its file, on disk before rename(2) replaces the old file in one step,
@@ -20,15 +24,19 @@ struct GraphFiles {
             guard rename(path + ".tmp", path) == 0 else {
                 throw ANNError("cannot replace \(path): \(String(cString: strerror(errno)))")
             }
+            // The namespace's graph from before a change of precision is never read again.
+            unlink(self.path(namespace, in: precision == .half ? .single : .half))
         }
         try Self.sync(directory)
     }
 
     /// The namespace's saved graph, if there is one that loads.
     func load(_ namespace: String, dimension: Int, parameters: ANNParameters) -> HNSWGraph? {
-        let path = path(namespace)
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        return try? HNSWGraph(loading: path, dimension: dimension, efConstruction: parameters.efConstruction, efSearch: parameters.efSearch)
+        let other = path(namespace, in: precision == .half ? .single : .half)
+        let path = [path(namespace), other].first(where: FileManager.default.fileExists(atPath:))
+        guard let path else { return nil }
+        return try? HNSWGraph(
+            loading: path, dimension: dimension, precision: precision, efConstruction: parameters.efConstruction, efSearch: parameters.efSearch)
     }
 
     /// Flushes a file's or a directory's contents to the disk.

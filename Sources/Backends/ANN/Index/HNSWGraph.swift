@@ -7,9 +7,12 @@ final class HNSWGraph: @unchecked Sendable {
     private let handle: OpaquePointer
     let dimension: Int
 
-    init(dimension: Int, capacity: Int, m: Int, efConstruction: Int, efSearch: Int) throws {
-        guard let handle = chnsw_create(Int32(dimension), capacity, m, efConstruction, 100) else {
-            throw ANNError("cannot create an HNSW index of dimension \(dimension)")
+    /// Whether this CPU can keep graph vectors in half precision.
+    static let halfSupported = chnsw_half_supported() == 1
+
+    init(dimension: Int, precision: GraphPrecision, capacity: Int, m: Int, efConstruction: Int, efSearch: Int) throws {
+        guard let handle = chnsw_create(Int32(dimension), precision == .half ? 1 : 0, capacity, m, efConstruction, 100) else {
+            throw ANNError("cannot create an HNSW index of dimension \(dimension) in \(precision) precision")
         }
         self.handle = handle
         self.dimension = dimension
@@ -17,9 +20,9 @@ final class HNSWGraph: @unchecked Sendable {
     }
 
     /// `efConstruction` replaces the saved graph's build breadth for the vectors added from now on.
-    init(loading path: String, dimension: Int, efConstruction: Int, efSearch: Int) throws {
+    init(loading path: String, dimension: Int, precision: GraphPrecision, efConstruction: Int, efSearch: Int) throws {
         var message = [CChar](repeating: 0, count: 256)
-        guard let handle = chnsw_load(path, Int32(dimension), &message, message.count) else {
+        guard let handle = chnsw_load(path, Int32(dimension), precision == .half ? 1 : 0, &message, message.count) else {
             throw ANNError(
                 "cannot load HNSW index \(path): \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
         }
@@ -62,6 +65,9 @@ final class HNSWGraph: @unchecked Sendable {
     }
 
     var count: Int { chnsw_count(handle) }
+
+    /// The highest label ever given to the graph, deleted ones included (-1 when empty).
+    var highestLabel: Int { Int(chnsw_max_label(handle)) }
 
     /// Labels in the graph that are not deleted.
     func liveLabels() -> Set<Int> {

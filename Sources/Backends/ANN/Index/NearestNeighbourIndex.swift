@@ -11,19 +11,21 @@ import Synchronization
 /// without links from its new neighbours). Once deleted slots pass half the live vectors, the merge
 /// rebuilds the graph from the live ones: that bounds its size, and a graph half made of deleted
 /// slots was seen to lose a few percent of its points to search (pruned links).
+///
+/// Each vector is held once: in the buffer until it is merged, then only in the graph (in half
+/// precision where `graphPrecision` is `half`; such graphs' users re-rank exactly).
 public final class NearestNeighbourIndex: Sendable {
+    /// What the index keeps of a point besides its vector: enough to filter and to find it.
     public struct Entry: Sendable {
         public var id: UUID
         public var label: Int
-        public var vector: [Float]
         public var type: MemoryType
         public var version: Int
         public var payload: JSONObject
 
-        public init(id: UUID, label: Int, vector: [Float], type: MemoryType, version: Int, payload: JSONObject) {
+        public init(id: UUID, label: Int, type: MemoryType, version: Int, payload: JSONObject) {
             self.id = id
             self.label = label
-            self.vector = vector
             self.type = type
             self.version = version
             self.payload = payload
@@ -33,7 +35,8 @@ public final class NearestNeighbourIndex: Sendable {
     struct Partition {
         var entries: [UUID: Entry] = [:]
         var byLabel: [Int: UUID] = [:]
-        var pending: [UUID: Int] = [:]  // id -> label not yet in the graph
+        /// Normalised vectors not in the graph yet (all of them while there is no graph).
+        var pending: [UUID: [Float]] = [:]
         var claimed: Set<UUID> = []  // pending ids some thread is adding to the graph right now
         var nextLabel = 0
         var graph: HNSWGraph?
@@ -50,6 +53,8 @@ public final class NearestNeighbourIndex: Sendable {
 
     public let dimension: Int
     public let parameters: ANNParameters
+    /// `parameters.graphPrecision` where this CPU supports it.
+    public let graphPrecision: GraphPrecision
     private let state = Mutex(State())
     /// One save at a time: two would write the same temporary files.
     private let saving = Mutex(())
@@ -58,6 +63,7 @@ public final class NearestNeighbourIndex: Sendable {
     public init(dimension: Int, parameters: ANNParameters = ANNParameters()) {
         self.dimension = dimension
         self.parameters = parameters
+        graphPrecision = parameters.graphPrecision == .half && HNSWGraph.halfSupported ? .half : .single
         mergeLoop.attach { [weak self] in self?.mergeStep(background: true) ?? false }
     }
 
@@ -86,33 +92,35 @@ public final class NearestNeighbourIndex: Sendable {
         }
         let entries = zip(points, labels).map { point, label in
             (
-                point.namespace,
-                Entry(
-                    id: point.id, label: label, vector: Self.normalised(point.vector), type: point.type, version: point.version,
-                    payload: point.payload)
+                point.namespace, Entry(id: point.id, label: label, type: point.type, version: point.version, payload: point.payload),
+                Self.normalised(point.vector)
             )
         }
         try state.withLock { state in
-            for (namespace, entry) in entries {
+            for (namespace, entry, vector) in entries {
                 // Mutate in place: copying a partition out and back would copy its dictionaries.
-                try Self.insert(entry, into: &state.partitions[namespace, default: Partition()], dimension: dimension, parameters: parameters)
+                try insert(entry, vector: vector, into: &state.partitions[namespace, default: Partition()])
             }
         }
         scheduleMerge()
         while pendingCount > parameters.maxBuffer, mergeStep(background: false) {}
     }
 
-    private static func insert(_ entry: Entry, into partition: inout Partition, dimension: Int, parameters: ANNParameters) throws {
-        retire(entry.id, in: &partition)
+    private func insert(_ entry: Entry, vector: [Float], into partition: inout Partition) throws {
+        Self.retire(entry.id, in: &partition)
         partition.entries[entry.id] = entry
         partition.byLabel[entry.label] = entry.id
-        partition.pending[entry.id] = entry.label
+        partition.pending[entry.id] = vector
         partition.nextLabel = max(partition.nextLabel, entry.label + 1)
         if partition.graph == nil, partition.entries.count > parameters.exactThreshold {
-            partition.graph = try HNSWGraph(
-                dimension: dimension, capacity: partition.entries.count * 2, m: parameters.m,
-                efConstruction: parameters.efConstruction, efSearch: parameters.efSearch)
+            partition.graph = try newGraph(capacity: partition.entries.count * 2)
         }
+    }
+
+    private func newGraph(capacity: Int) throws -> HNSWGraph {
+        try HNSWGraph(
+            dimension: dimension, precision: graphPrecision, capacity: capacity, m: parameters.m, efConstruction: parameters.efConstruction,
+            efSearch: parameters.efSearch)
     }
 
     public func delete(ids: [UUID]) {
@@ -133,25 +141,33 @@ public final class NearestNeighbourIndex: Sendable {
 
     // MARK: Search
 
+    /// Cosine similarity to the vectors of `ids`, as kept (in half precision where the graph is).
     public func similarities(to vector: [Float], ids: [UUID], namespace: String) throws -> [UUID: Double] {
         guard vector.count == dimension else { throw BackendError.dimensionMismatch(expected: dimension, actual: vector.count) }
         let normalised = Self.normalised(vector)
-        return state.withLock { state in
-            guard let partition = state.partitions[namespace] else { return [:] }
-            var found: [UUID: Double] = [:]
-            for id in ids { if let entry = partition.entries[id] { found[id] = Double(Self.dot(normalised, entry.vector)) } }
-            return found
-        }
+        return storedVectors(ids: ids, namespace: namespace).mapValues { Self.dot(normalised, $0) }
     }
 
-    /// The vectors of `ids` as kept (normalised).
+    /// The vectors of `ids` as kept (normalised; read back from the graph once merged).
     public func storedVectors(ids: [UUID], namespace: String) -> [UUID: [Float]] {
-        state.withLock { state in
-            guard let partition = state.partitions[namespace] else { return [:] }
-            var found: [UUID: [Float]] = [:]
-            for id in ids { if let entry = partition.entries[id] { found[id] = entry.vector } }
-            return found
+        let (buffered, inGraph, graph) = state.withLock { state -> ([UUID: [Float]], [(UUID, Int)], HNSWGraph?) in
+            guard let partition = state.partitions[namespace] else { return ([:], [], nil) }
+            var buffered: [UUID: [Float]] = [:]
+            var inGraph: [(UUID, Int)] = []
+            for id in ids {
+                if let vector = partition.pending[id] {
+                    buffered[id] = vector
+                } else if let entry = partition.entries[id] {
+                    inGraph.append((id, entry.label))
+                }
+            }
+            return (buffered, inGraph, partition.graph)
         }
+        // Read outside the lock: a vector merged or replaced meanwhile is looked up by its label,
+        // which no other vector ever takes.
+        var found = buffered
+        for (id, label) in inGraph { if let vector = graph?.vector(label: label) { found[id] = vector } }
+        return found
     }
 
     public func search(_ query: VectorQuery) throws -> [VectorHit] {
@@ -164,15 +180,13 @@ public final class NearestNeighbourIndex: Sendable {
             // Only the best `limit` are kept: the final answer is the best `limit` of buffer and graph.
             let unfiltered = query.type == nil && query.filters.isEmpty
             var best = BestHits(limit: query.limit)
-            func offer(_ entry: Entry) {
-                guard unfiltered || query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload) else { return }
-                let score = Self.dot(vector, entry.vector)
-                if best.admits(score: score) { best.offer(VectorHit(id: entry.id, score: score)) }
-            }
-            if partition.graph == nil {
-                for entry in partition.entries.values { offer(entry) }
-            } else {
-                for id in partition.pending.keys { if let entry = partition.entries[id] { offer(entry) } }
+            for (id, stored) in partition.pending {
+                if !unfiltered {
+                    guard let entry = partition.entries[id], query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload)
+                    else { continue }
+                }
+                let score = Self.dot(vector, stored)
+                if best.admits(score: score) { best.offer(VectorHit(id: id, score: score)) }
             }
             return (partition.graph, partition.entries.count, best.hits)
         }
@@ -199,14 +213,15 @@ public final class NearestNeighbourIndex: Sendable {
             if filtered, graphHits.count < query.limit {
                 // A filter so selective that even the widest graph search found too few: an
                 // approximate search can miss isolated matches, so scan the graph's entries exactly.
-                graphHits = state.withLock { state in
-                    guard let partition = state.partitions[query.namespace] else { return [] }
+                let matching = state.withLock { state in
+                    guard let partition = state.partitions[query.namespace] else { return [(UUID, Int)]() }
                     return partition.entries.values.compactMap { entry in
                         guard partition.pending[entry.id] == nil, query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload)
                         else { return nil }
-                        return VectorHit(id: entry.id, score: Self.dot(vector, entry.vector))
+                        return (entry.id, entry.label)
                     }
                 }
+                graphHits = matching.compactMap { id, label in graph.vector(label: label).map { VectorHit(id: id, score: Self.dot(vector, $0)) } }
             }
             // The buffer and the graph are read under two locks; a vector merged in between can
             // show up in both.
@@ -224,15 +239,15 @@ public final class NearestNeighbourIndex: Sendable {
     }
 
     /// Bookkeeping faults in a namespace (for tests): entries neither buffered nor in the graph
-    /// with their current vector, and live graph labels no entry holds. Both must be 0.
+    /// under their current label, buffered vectors no entry holds, and live graph labels no entry
+    /// holds. All must be 0.
     func unaccounted(namespace: String) -> (entries: Int, labels: Int) {
         state.withLock { state in
-            guard let partition = state.partitions[namespace], let graph = partition.graph else { return (0, 0) }
-            let live = graph.liveLabels()
-            let entries = partition.entries.values.count { entry in
-                partition.pending[entry.id] == nil && (!live.contains(entry.label) || graph.vector(label: entry.label) != entry.vector)
-            }
-            return (entries, live.count { partition.byLabel[$0] == nil })
+            guard let partition = state.partitions[namespace] else { return (0, 0) }
+            let live = partition.graph?.liveLabels() ?? []
+            let entries = partition.entries.values.count { entry in partition.pending[entry.id] == nil && !live.contains(entry.label) }
+            let strays = partition.pending.keys.count { partition.entries[$0] == nil }
+            return (entries + strays, live.count { partition.byLabel[$0] == nil })
         }
     }
 
@@ -267,7 +282,7 @@ public final class NearestNeighbourIndex: Sendable {
 
     private enum MergeWork {
         case add(namespace: String, graph: HNSWGraph, batch: [(UUID, Int, [Float])])
-        case compact(namespace: String, graph: HNSWGraph, live: [(label: Int, vector: [Float])])
+        case compact(namespace: String, graph: HNSWGraph, live: [Int])
     }
 
     /// Adds one batch of buffered vectors to a graph, or (in the background, once nothing waits)
@@ -280,12 +295,13 @@ public final class NearestNeighbourIndex: Sendable {
         let work = state.withLock { state -> MergeWork? in
             for (namespace, partition) in state.partitions where partition.graph != nil && partition.pending.count > partition.claimed.count {
                 let batch = partition.pending.lazy.filter { !partition.claimed.contains($0.key) }.prefix(parameters.mergeBatch)
-                    .compactMap { id, label in partition.entries[id].map { (id, label, $0.vector) } }
+                    .compactMap { id, vector in partition.entries[id].map { (id, $0.label, vector) } }
                 state.partitions[namespace]!.claimed.formUnion(batch.map(\.0))
                 return .add(namespace: namespace, graph: partition.graph!, batch: Array(batch))
             }
             if background, let (namespace, partition) = state.partitions.first(where: { needsCompaction($0.value) }) {
-                return .compact(namespace: namespace, graph: partition.graph!, live: partition.entries.values.map { ($0.label, $0.vector) })
+                let live = partition.entries.values.compactMap { partition.pending[$0.id] == nil ? $0.label : nil }
+                return .compact(namespace: namespace, graph: partition.graph!, live: live)
             }
             return nil
         }
@@ -307,7 +323,7 @@ public final class NearestNeighbourIndex: Sendable {
         }
         state.withLock { state in
             state.merged += added.count
-            for (id, label, vector) in batch {
+            for (id, label, _) in batch {
                 state.partitions[namespace]?.claimed.remove(id)
                 guard added.contains(id) else {
                     state.partitions[namespace]?.pending[id] = nil  // the graph refused it; exact scans would hold it forever
@@ -316,7 +332,8 @@ public final class NearestNeighbourIndex: Sendable {
                 let partition = state.partitions[namespace]
                 // A graph rebuilt meanwhile was reconciled with the entries; this copy went to the old one.
                 guard partition?.graph === graph else { continue }
-                if partition?.pending[id] == label, partition?.entries[id]?.vector == vector {
+                // Labels are never given twice, so the same label means the same vector.
+                if partition?.entries[id]?.label == label, partition?.pending[id] != nil {
                     state.partitions[namespace]?.pending[id] = nil
                 } else {
                     graph.markDeleted(label)  // replaced or deleted while it was being added
@@ -331,47 +348,45 @@ public final class NearestNeighbourIndex: Sendable {
         return deleted > max(partition.entries.count / 2, parameters.compactAfterDeleted)
     }
 
-    /// Builds a new graph from a snapshot of the live vectors (searches and writes go on against
-    /// the old one), then swaps it in and reconciles it with what changed meanwhile.
-    private func compact(_ namespace: String, replacing old: HNSWGraph, live: [(label: Int, vector: [Float])]) -> Bool {
-        guard
-            let graph = try? HNSWGraph(
-                dimension: dimension, capacity: max(live.count, parameters.exactThreshold) * 2, m: parameters.m,
-                efConstruction: parameters.efConstruction, efSearch: parameters.efSearch)
-        else {
-            return false
-        }
-        for (position, (label, vector)) in live.enumerated() {
-            try? graph.add(vector, label: label)
+    /// Builds a new graph from the old one's live vectors (searches and writes go on against the
+    /// old one), then swaps it in and reconciles it with what changed meanwhile.
+    private func compact(_ namespace: String, replacing old: HNSWGraph, live: [Int]) -> Bool {
+        guard let graph = try? newGraph(capacity: max(live.count, parameters.exactThreshold) * 2) else { return false }
+        for (position, label) in live.enumerated() {
+            // Gone when it was deleted or replaced since the snapshot: the reconcile settles it.
+            if let vector = old.vector(label: label) { try? graph.add(vector, label: label) }
             if position % 256 == 255 { mergeLoop.beat() }
         }
         state.withLock { state in
             guard state.partitions[namespace]?.graph === old else { return }
             state.partitions[namespace]!.graph = graph
             state.merged += live.count
-            Self.reconcile(graph, with: &state.partitions[namespace]!, comparingVectors: false)
+            // Merged into the old graph after the snapshot: back to the buffer, for the new one.
+            for (id, label) in Self.reconcile(graph, with: &state.partitions[namespace]!) {
+                if let vector = old.vector(label: label) { state.partitions[namespace]!.pending[id] = vector }
+            }
         }
         return true
     }
 
-    /// Makes a graph agree with the partition's entries: labels no entry holds are deleted; an
-    /// entry the graph lacks, or holds an older vector for (replaced after a save, or after a
-    /// rebuild's snapshot), waits in the buffer, and one it holds as it is leaves the buffer.
-    /// A graph this process built from its own entries needs no vector compared (a copy and a
-    /// compare per live vector, under the lock every search and write waits for): labels are never
-    /// reused within a process, so a label holds the vector it was given. A saved graph is
-    /// compared: a label it holds may have been given to another vector after the save.
-    private static func reconcile(_ graph: HNSWGraph, with partition: inout Partition, comparingVectors: Bool) {
+    /// Makes a graph agree with the partition's entries: labels no entry holds are deleted, and
+    /// the entries that are neither buffered nor in the graph are returned (with their labels) for
+    /// the caller to buffer. No vector is compared: a label is never given twice (a partition
+    /// numbers on above every label its saved graph ever held), so a label the graph holds holds
+    /// the vector its entry was stored with.
+    private static func reconcile(_ graph: HNSWGraph, with partition: inout Partition) -> [(id: UUID, label: Int)] {
         let live = graph.liveLabels()
         for label in live where partition.byLabel[label] == nil { graph.markDeleted(label) }
-        for (id, entry) in partition.entries {
-            if live.contains(entry.label), !comparingVectors || graph.vector(label: entry.label) == entry.vector {
-                if partition.pending[id] == entry.label { partition.pending[id] = nil }
-            } else {
-                graph.markDeleted(entry.label)
-                partition.pending[id] = entry.label
-            }
+        partition.nextLabel = max(partition.nextLabel, graph.highestLabel + 1)
+        var missing: [(id: UUID, label: Int)] = []
+        for (id, entry) in partition.entries where partition.pending[id] == nil && !live.contains(entry.label) {
+            missing.append((id, entry.label))
         }
+        // Buffered vectors the graph already holds (merged before a save) leave the buffer.
+        for (id, _) in partition.pending where partition.entries[id].map({ live.contains($0.label) }) == true {
+            partition.pending[id] = nil
+        }
+        return missing
     }
 
     /// Waits until every buffered vector is in its graph and the background merge (with any
@@ -400,7 +415,7 @@ public final class NearestNeighbourIndex: Sendable {
             let (graphs, through) = state.withLock { state in
                 (state.partitions.compactMap { namespace, partition in partition.graph.map { (namespace, $0) } }, state.merged)
             }
-            try GraphFiles(directory: directory).replace(with: graphs)
+            try GraphFiles(directory: directory, precision: graphPrecision).replace(with: graphs)
             state.withLock { state in
                 state.savedThrough = through
                 state.lastSave = Date()
@@ -408,27 +423,37 @@ public final class NearestNeighbourIndex: Sendable {
         }
     }
 
-    /// Rebuilds partitions from stored entries, reusing a saved graph where one matches: entries the
-    /// graph lacks go to the buffer, graph labels no entry has are deleted.
-    public func load(_ entries: [(namespace: String, entry: Entry)], from directory: String) {
+    /// Rebuilds partitions from stored entries, reusing a saved graph where there is one: graph
+    /// labels no entry has are deleted, and only the entries the graph lacks have their vectors
+    /// read (by `vectors`, with the stored ids; unnormalised is fine) into the buffer. An entry
+    /// whose vector `vectors` does not return is left out.
+    public func load(
+        _ entries: [(namespace: String, entry: Entry)], from directory: String, vectors: ([UUID]) throws -> [UUID: [Float]]
+    ) rethrows {
         var partitions: [String: Partition] = [:]
         for (namespace, entry) in entries {
-            var normalised = entry
-            normalised.vector = Self.normalised(entry.vector)
-            partitions[namespace, default: Partition()].entries[entry.id] = normalised
+            partitions[namespace, default: Partition()].entries[entry.id] = entry
             partitions[namespace]!.byLabel[entry.label] = entry.id
             partitions[namespace]!.nextLabel = max(partitions[namespace]!.nextLabel, entry.label + 1)
         }
+        let files = GraphFiles(directory: directory, precision: graphPrecision)
         for namespace in Array(partitions.keys) {
             var partition = partitions.removeValue(forKey: namespace)!
-            if let graph = GraphFiles(directory: directory).load(namespace, dimension: dimension, parameters: parameters) {
-                Self.reconcile(graph, with: &partition, comparingVectors: true)
+            var missing: [(id: UUID, label: Int)]
+            if let graph = files.load(namespace, dimension: dimension, parameters: parameters) {
+                missing = Self.reconcile(graph, with: &partition)
                 partition.graph = graph
-            } else if partition.entries.count > parameters.exactThreshold {
-                partition.graph = try? HNSWGraph(
-                    dimension: dimension, capacity: partition.entries.count * 2, m: parameters.m,
-                    efConstruction: parameters.efConstruction, efSearch: parameters.efSearch)
-                for (id, entry) in partition.entries { partition.pending[id] = entry.label }
+            } else {
+                missing = partition.entries.values.map { ($0.id, $0.label) }
+                if partition.entries.count > parameters.exactThreshold { partition.graph = try? newGraph(capacity: partition.entries.count * 2) }
+            }
+            let found = try vectors(missing.map(\.id))
+            for (id, _) in missing {
+                if let vector = found[id] {
+                    partition.pending[id] = Self.normalised(vector)
+                } else if let entry = partition.entries.removeValue(forKey: id) {
+                    partition.byLabel[entry.label] = nil
+                }
             }
             partitions[namespace] = partition
         }
@@ -438,7 +463,7 @@ public final class NearestNeighbourIndex: Sendable {
 
     // MARK: Math
 
-    static func normalised(_ vector: [Float]) -> [Float] {
+    public static func normalised(_ vector: [Float]) -> [Float] {
         let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
         guard norm > 0 else { return vector }
         return vector.map { $0 / norm }
@@ -446,7 +471,7 @@ public final class NearestNeighbourIndex: Sendable {
 
     /// Dot product in 8-wide SIMD lanes (the compiler may not reorder a scalar float sum itself),
     /// loaded straight from memory: building each lane from an array slice cost most of the time.
-    static func dot(_ a: [Float], _ b: [Float]) -> Double {
+    public static func dot(_ a: [Float], _ b: [Float]) -> Double {
         a.withUnsafeBufferPointer { x in
             b.withUnsafeBufferPointer { y in
                 let count = min(x.count, y.count), wide = count & ~7

@@ -12,9 +12,14 @@ extern "C" {
 
 typedef struct chnsw_index chnsw_index;
 
-chnsw_index *chnsw_create(int dimension, size_t capacity, size_t m, size_t ef_construction, size_t seed);
-/// Loads a saved index; NULL on failure with a message in `error`.
-chnsw_index *chnsw_load(const char *path, int dimension, char *error, size_t error_length);
+/// 1 when this CPU can keep vectors in half precision (x86-64 with AVX2, FMA and F16C; AArch64).
+int chnsw_half_supported(void);
+/// `half`: vectors kept as IEEE half floats (half the memory; distances within about 1e-3); NULL
+/// when that is unsupported here.
+chnsw_index *chnsw_create(int dimension, int half, size_t capacity, size_t m, size_t ef_construction, size_t seed);
+/// Loads a saved index into the given precision (converting a file saved in the other one); NULL
+/// on failure with a message in `error`.
+chnsw_index *chnsw_load(const char *path, int dimension, int half, char *error, size_t error_length);
 /// 0 on success.
 int chnsw_save(chnsw_index *index, const char *path);
 void chnsw_free(chnsw_index *index);
@@ -29,11 +34,14 @@ void chnsw_set_ef(chnsw_index *index, size_t ef);
 void chnsw_set_ef_construction(chnsw_index *index, size_t ef_construction);
 /// Writes up to `k` nearest labels and their distances (1 - cosine), nearest first; returns how many.
 size_t chnsw_search(chnsw_index *index, const float *query, size_t k, size_t *labels, float *distances);
+/// The highest label the index has ever held (deleted ones included), -1 when empty.
+long long chnsw_max_label(chnsw_index *index);
 /// Elements ever added, deleted ones included.
 size_t chnsw_count(chnsw_index *index);
 /// Fills `labels` with up to `capacity` labels present in the index (deleted ones excluded); returns how many.
 size_t chnsw_labels(chnsw_index *index, size_t *labels, size_t capacity);
-/// Copies the vector a live label holds into `vector` (dimension floats); 0 on success, -1 when
+/// Copies the vector a live label holds into `vector` (dimension floats, converted from half
+/// precision when kept so); 0 on success, -1 when
 /// the label is absent or deleted.
 int chnsw_vector(chnsw_index *index, size_t label, float *vector);
 
