@@ -297,8 +297,8 @@ import SomaSQLite
     }
 }
 
-/// The SQLite index keeps graph vectors in half precision and re-ranks the best candidates with
-/// the table's exact vectors: recall against exact search must not suffer for the memory saved.
+/// The SQLite index keeps graph vectors in half precision: recall against exact search must not
+/// suffer for the memory saved, and scores stay within 1e-3 of the exact cosine.
 @Suite struct HalfPrecisionGraphTests {
     /// L2-normalised points around 200 random centres (the mixture `scripts/ann_bench.py` uses).
     static func mixture(_ count: Int, dimension: Int, seed: UInt64) -> [[Float]] {
@@ -316,7 +316,7 @@ import SomaSQLite
 
     /// 10,000 vectors of 384 dimensions in CI (a debug build's exact scan bounds it);
     /// `SOMA_TEST_HALF_RECALL_VECTORS=100000` runs the size by hand (BENCHMARKS.md).
-    @Test func recallAgainstExactSearchWithExactScores() async throws {
+    @Test func recallAgainstExactSearch() async throws {
         let count = ProcessInfo.processInfo.environment["SOMA_TEST_HALF_RECALL_VECTORS"].flatMap(Int.init) ?? 10_000
         let dimension = 384
         let generated = Self.mixture(count + 100, dimension: dimension, seed: 17)
@@ -346,8 +346,8 @@ import SomaSQLite
             for hit in found { worstScoreError = max(worstScoreError, abs(hit.score - scores[position[hit.id]!])) }
         }
         let recall = Double(overlap) / Double(queries.count * 10)
-        print("half-precision graph with exact re-rank, \(count) x \(dimension): recall@10 \(recall), largest score error \(worstScoreError)")
+        print("half-precision graph, \(count) x \(dimension): recall@10 \(recall), largest score error \(worstScoreError)")
         #expect(recall >= 0.98, "recall@10 = \(recall)")
-        #expect(worstScoreError < 1e-5, "scores are the exact cosine, not half precision's")
+        #expect(worstScoreError > 0 && worstScoreError < 1e-3, "scores are half precision's, close to the exact cosine")
     }
 }
