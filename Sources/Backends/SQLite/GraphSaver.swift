@@ -30,7 +30,7 @@ public struct GraphSaver: Service {
     private func save(retrying: String) async {
         let (index, directory) = (index, directory)
         do {
-            // On a thread of its own: writing a graph (about 170 MB at 100,000 x 384) must not hold
+            // On a thread of its own: writing a graph (about 95 MB at 100,000 x 384 in half precision) must not hold
             // one of the few threads that serve requests.
             try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
                 NamedThread.start("soma-graph-save") { done.resume(with: Result { try index.save(to: directory) }) }
