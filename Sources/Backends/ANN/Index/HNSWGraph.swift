@@ -45,13 +45,14 @@ final class HNSWGraph: @unchecked Sendable {
         _ = chnsw_mark_deleted(handle, label)
     }
 
-    /// Nearest labels first, with cosine similarity.
+    /// Nearest labels first, with cosine similarity (inside [-1, 1]: half precision's rounding
+    /// puts a vector's distance to itself slightly below 0).
     func search(_ query: [Float], k: Int) -> [(label: Int, similarity: Double)] {
         guard k > 0, query.count == dimension else { return [] }
         var labels = [Int](repeating: 0, count: k)
         var distances = [Float](repeating: 0, count: k)
         let found = query.withUnsafeBufferPointer { chnsw_search(handle, $0.baseAddress, k, &labels, &distances) }
-        return (0..<found).map { (labels[$0], 1 - Double(distances[$0])) }
+        return (0..<found).map { (labels[$0], min(1, max(-1, 1 - Double(distances[$0])))) }
     }
 
     /// The vector a live label holds, or nil when the label is absent or deleted.

@@ -145,7 +145,7 @@ public final class NearestNeighbourIndex: Sendable {
     public func similarities(to vector: [Float], ids: [UUID], namespace: String) throws -> [UUID: Double] {
         guard vector.count == dimension else { throw BackendError.dimensionMismatch(expected: dimension, actual: vector.count) }
         let normalised = Self.normalised(vector)
-        return storedVectors(ids: ids, namespace: namespace).mapValues { Self.dot(normalised, $0) }
+        return storedVectors(ids: ids, namespace: namespace).mapValues { Self.cosine(normalised, $0) }
     }
 
     /// The vectors of `ids` as kept (normalised; read back from the graph once merged).
@@ -185,7 +185,7 @@ public final class NearestNeighbourIndex: Sendable {
                     guard let entry = partition.entries[id], query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload)
                     else { continue }
                 }
-                let score = Self.dot(vector, stored)
+                let score = Self.cosine(vector, stored)
                 if best.admits(score: score) { best.offer(VectorHit(id: id, score: score)) }
             }
             return (partition.graph, partition.entries.count, best.hits)
@@ -221,7 +221,7 @@ public final class NearestNeighbourIndex: Sendable {
                         return (entry.id, entry.label)
                     }
                 }
-                graphHits = matching.compactMap { id, label in graph.vector(label: label).map { VectorHit(id: id, score: Self.dot(vector, $0)) } }
+                graphHits = matching.compactMap { id, label in graph.vector(label: label).map { VectorHit(id: id, score: Self.cosine(vector, $0)) } }
             }
             // The buffer and the graph are read under two locks; a vector merged in between can
             // show up in both.
@@ -467,6 +467,12 @@ public final class NearestNeighbourIndex: Sendable {
         let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
         guard norm > 0 else { return vector }
         return vector.map { $0 / norm }
+    }
+
+    /// The cosine of two normalised vectors: their dot product, kept inside [-1, 1], which
+    /// rounding (half precision's most) can step out of.
+    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
+        min(1, max(-1, dot(a, b)))
     }
 
     /// Dot product in 8-wide SIMD lanes (the compiler may not reorder a scalar float sum itself),
