@@ -263,6 +263,7 @@ import SomaSQLite
         #expect(read == 0 && reloaded.pendingCount == 0 && reloaded.count(namespace: "ns") == 500, "the saved graph serves every vector")
         let found = try selfFound(reloaded, ids, vectors, at: Array(0..<500))
         #expect(found >= 490, "\(found) of 500 found as their own nearest")
+        #expect(reloaded.mergedSinceSave > 0, "a converted graph counts as unsaved, so the next periodic or final save writes it")
         try reloaded.save(to: directory)
         let files = GraphFiles(directory: directory, precision: reloaded.graphPrecision)
         #expect(FileManager.default.fileExists(atPath: files.path("ns")))

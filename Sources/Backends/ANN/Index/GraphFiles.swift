@@ -31,12 +31,16 @@ struct GraphFiles {
     }
 
     /// The namespace's saved graph, if there is one that loads.
-    func load(_ namespace: String, dimension: Int, parameters: ANNParameters) -> HNSWGraph? {
+    /// The namespace's saved graph, if there is one that loads; `converted` when it was saved in
+    /// the other precision (saving it again spares the next start the conversion).
+    func load(_ namespace: String, dimension: Int, parameters: ANNParameters) -> (graph: HNSWGraph, converted: Bool)? {
         let other = path(namespace, in: precision == .half ? .single : .half)
-        let path = [path(namespace), other].first(where: FileManager.default.fileExists(atPath:))
-        guard let path else { return nil }
-        return try? HNSWGraph(
-            loading: path, dimension: dimension, precision: precision, efConstruction: parameters.efConstruction, efSearch: parameters.efSearch)
+        guard let path = [path(namespace), other].first(where: FileManager.default.fileExists(atPath:)),
+            let graph = try? HNSWGraph(
+                loading: path, dimension: dimension, precision: precision, efConstruction: parameters.efConstruction,
+                efSearch: parameters.efSearch)
+        else { return nil }
+        return (graph, path == other)
     }
 
     /// Flushes a file's or a directory's contents to the disk.

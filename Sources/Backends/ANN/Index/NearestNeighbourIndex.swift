@@ -437,12 +437,14 @@ public final class NearestNeighbourIndex: Sendable {
             partitions[namespace]!.nextLabel = max(partitions[namespace]!.nextLabel, entry.label + 1)
         }
         let files = GraphFiles(directory: directory, precision: graphPrecision)
+        var converted = 0
         for namespace in Array(partitions.keys) {
             var partition = partitions.removeValue(forKey: namespace)!
             var missing: [(id: UUID, label: Int)]
-            if let graph = files.load(namespace, dimension: dimension, parameters: parameters) {
+            if let (graph, wasConverted) = files.load(namespace, dimension: dimension, parameters: parameters) {
                 missing = Self.reconcile(graph, with: &partition)
                 partition.graph = graph
+                if wasConverted { converted += graph.count }
             } else {
                 missing = partition.entries.values.map { ($0.id, $0.label) }
                 if partition.entries.count > parameters.exactThreshold { partition.graph = try? newGraph(capacity: partition.entries.count * 2) }
@@ -457,7 +459,10 @@ public final class NearestNeighbourIndex: Sendable {
             }
             partitions[namespace] = partition
         }
-        state.withLock { $0.partitions = partitions }
+        state.withLock { state in
+            state.partitions = partitions
+            state.merged += converted  // unsaved in this precision: the next save writes it
+        }
         scheduleMerge()
     }
 
