@@ -34,6 +34,9 @@ enum SQLiteRecords {
     }
 
     static func id(_ id: UUID) -> String { id.uuidString.lowercased() }
+
+    /// `?, ?, ...`: one parameter mark per value of an `IN (...)` list.
+    static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ",") }
 }
 
 /// The text full-text search indexes for a payload: its string values, one per line.

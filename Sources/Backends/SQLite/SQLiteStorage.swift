@@ -185,7 +185,7 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
     public func get(namespace: String, ids: [UUID]) async throws -> [Memory] {
         guard !ids.isEmpty else { return [] }
         let keys = ids.map(SQLiteRecords.id)
-        let sql = "SELECT * FROM memories WHERE +namespace = ? AND id IN (\(Array(repeating: "?", count: keys.count).joined(separator: ",")))"
+        let sql = "SELECT * FROM memories WHERE +namespace = ? AND id IN (\(SQLiteRecords.marks(keys.count)))"
         return try await pool.read { db in
             // Recall loads a handful of hits each time: keep those statements compiled (compiling
             // took 5% of recall's CPU); the rare large batches are compiled once and dropped.

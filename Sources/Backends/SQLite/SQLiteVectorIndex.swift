@@ -103,10 +103,10 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
             try collect(Row.fetchCursor(db, sql: "SELECT id, namespace, vector FROM \(table)"), keeping: Set(keys))
         } else {
             for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 try collect(
                     Row.fetchCursor(
-                        db, sql: "SELECT id, namespace, vector FROM \(table) WHERE id IN (\(marks))", arguments: StatementArguments(chunk)),
+                        db, sql: "SELECT id, namespace, vector FROM \(table) WHERE id IN (\(SQLiteRecords.marks(chunk.count)))",
+                        arguments: StatementArguments(chunk)),
                     keeping: nil)
             }
         }
@@ -199,7 +199,7 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
         let keys = ids.map(SQLiteRecords.id)
         try await database.committer.write { db in
             try db.execute(
-                sql: "DELETE FROM \(self.tables.vectors) WHERE id IN (\(Array(repeating: "?", count: keys.count).joined(separator: ",")))",
+                sql: "DELETE FROM \(self.tables.vectors) WHERE id IN (\(SQLiteRecords.marks(keys.count)))",
                 arguments: StatementArguments(keys))
         }
         index.delete(ids: ids)

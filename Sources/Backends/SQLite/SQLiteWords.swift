@@ -83,7 +83,7 @@ enum SQLiteWords {
         let unread = tally.unread(of: truncated, among: WordSearchBounds.completedCandidates(limit))
         if !unread.documents.isEmpty {
             let docs = unread.documents.map { String($0) }.joined(separator: ",")
-            let marks = Array(repeating: "?", count: unread.terms.count).joined(separator: ",")
+            let marks = SQLiteRecords.marks(unread.terms.count)
             for row in try Row.fetchAll(
                 // The covering (doc, term, ...) index: a few entries per memory instead of the words' long runs.
                 db,
@@ -103,7 +103,7 @@ enum SQLiteWords {
         while hits.count < limit, !next.isEmpty {
             let chunk = next.prefix(type == nil ? limit - hits.count : max(2 * (limit - hits.count), 32))
             next = next.dropFirst(chunk.count)
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let marks = SQLiteRecords.marks(chunk.count)
             var records: [Int64: Memory] = [:]
             for row in try Row.fetchAll(
                 db, sql: "SELECT rowid AS doc, * FROM memories WHERE rowid IN (\(marks))", arguments: StatementArguments(chunk.map(\.document)))

@@ -52,8 +52,11 @@ final class HNSWGraph: @unchecked Sendable {
         var labels = [Int](repeating: 0, count: k)
         var distances = [Float](repeating: 0, count: k)
         let found = query.withUnsafeBufferPointer { chnsw_search(handle, $0.baseAddress, k, &labels, &distances) }
-        return (0..<found).map { (labels[$0], min(1, max(-1, 1 - Double(distances[$0])))) }
+        return (0..<found).map { (labels[$0], Self.similarity(1 - Double(distances[$0]))) }
     }
+
+    /// A computed cosine kept inside [-1, 1], which rounding (half precision's most) can step out of.
+    static func similarity(_ cosine: Double) -> Double { min(1, max(-1, cosine)) }
 
     /// The vector a live label holds, or nil when the label is absent or deleted.
     func vector(label: Int) -> [Float]? {

@@ -13,7 +13,7 @@ import Synchronization
 /// slots was seen to lose a few percent of its points to search (pruned links).
 ///
 /// Each vector is held once: in the buffer until it is merged, then only in the graph (in half
-/// precision where `graphPrecision` is `half`; such graphs' users re-rank exactly).
+/// precision where `graphPrecision` is `half`).
 public final class NearestNeighbourIndex: Sendable {
     /// What the index keeps of a point besides its vector: enough to filter and to find it.
     public struct Entry: Sendable {
@@ -477,7 +477,7 @@ public final class NearestNeighbourIndex: Sendable {
     /// The cosine of two normalised vectors: their dot product, kept inside [-1, 1], which
     /// rounding (half precision's most) can step out of.
     static func cosine(_ a: [Float], _ b: [Float]) -> Double {
-        min(1, max(-1, dot(a, b)))
+        HNSWGraph.similarity(dot(a, b))
     }
 
     /// Dot product in 8-wide SIMD lanes (the compiler may not reorder a scalar float sum itself),
