@@ -214,7 +214,7 @@ import SomaSQLite
         table[ids[5]] = replacement
         table[added] = vectors[0].map { -$0 }
         var read: [UUID] = []
-        reloaded.load(entries, from: directory) { wanted in
+        reloaded.load(entries, graphs: await reloaded.savedGraphs(in: directory)) { wanted in
             read += wanted
             return table.filter { wanted.contains($0.key) }
         }
@@ -240,7 +240,7 @@ import SomaSQLite
         let kept = ids.prefix(600).enumerated().map { label, id in
             (namespace: "ns", entry: NearestNeighbourIndex.Entry(id: id, label: label, type: .episodic, version: 1, payload: [:]))
         }
-        shrunk.load(kept, from: directory) { _ in [:] }
+        shrunk.load(kept, graphs: await shrunk.savedGraphs(in: directory)) { _ in [:] }
         #expect(shrunk.labels(for: ["ns"]) == [800], "numbering goes on above every label the saved graph held")
         #expect(shrunk.count(namespace: "ns") == 600)
     }
@@ -256,7 +256,7 @@ import SomaSQLite
             (namespace: "ns", entry: NearestNeighbourIndex.Entry(id: id, label: label, type: .episodic, version: 1, payload: [:]))
         }
         var read = 0
-        reloaded.load(entries, from: directory) { wanted in
+        reloaded.load(entries, graphs: await reloaded.savedGraphs(in: directory)) { wanted in
             read += wanted.count
             return [:]
         }
@@ -268,6 +268,86 @@ import SomaSQLite
         let files = GraphFiles(directory: directory, precision: reloaded.graphPrecision)
         #expect(FileManager.default.fileExists(atPath: files.path("ns")))
         #expect(!FileManager.default.fileExists(atPath: files.path("ns", in: saved)), "the other precision's file is gone once saved")
+    }
+
+    /// Graphs are read before the namespaces are known (beside the rows that name them): each
+    /// namespace, its name escaped in the file name or not, gets its own graph back; a graph whose
+    /// namespace no longer has entries is not used; where a crash left a namespace a file in each
+    /// precision, the index's own precision is read.
+    @Test func eachNamespaceGetsItsOwnSavedGraph() async throws {
+        var parameters = ANNParameters()
+        parameters.exactThreshold = 0
+        parameters.graphPrecision = .half
+        let namespaces = ["ns", "team/b é", "gone"]
+        let vectors = Self.randomVectors(300, dimension: 16, seed: 31)
+        let index = NearestNeighbourIndex(dimension: 16, parameters: parameters)
+        var entries: [(namespace: String, entry: NearestNeighbourIndex.Entry)] = []
+        for (offset, namespace) in namespaces.enumerated() {
+            let ids = (0..<100).map { _ in UUID() }
+            let points = zip(ids, vectors[(offset * 100)..<(offset * 100 + 100)]).map {
+                VectorPoint(id: $0, vector: $1, namespace: namespace, type: .episodic, version: 1, payload: [:])
+            }
+            let labels = index.labels(for: points)
+            try index.upsert(points, labels: labels)
+            if namespace != "gone" {
+                entries += zip(ids, labels).map {
+                    (namespace, NearestNeighbourIndex.Entry(id: $0, label: $1, type: .episodic, version: 1, payload: [:]))
+                }
+            }
+        }
+        await index.waitForMerge()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ann-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try index.save(to: directory)
+        let files = GraphFiles(directory: directory, precision: .half)
+        // A single-precision file the save's unlink never reached: not a graph of this index.
+        try Data("not a graph".utf8).write(to: URL(fileURLWithPath: files.path("ns", in: .single)))
+
+        let reloaded = NearestNeighbourIndex(dimension: 16, parameters: parameters)
+        var read = 0
+        reloaded.load(entries, graphs: await reloaded.savedGraphs(in: directory)) { wanted in
+            read += wanted.count
+            return [:]
+        }
+        #expect(read == 0 && reloaded.pendingCount == 0, "every vector came from its namespace's saved graph")
+        for (offset, namespace) in namespaces.prefix(2).enumerated() {
+            #expect(reloaded.count(namespace: namespace) == 100)
+            let found = try reloaded.search(VectorQuery(vector: vectors[offset * 100 + 7], namespace: namespace, limit: 1)).first
+            #expect(found?.id == entries[offset * 100 + 7].entry.id, "\(namespace)")
+        }
+        #expect(reloaded.count(namespace: "gone") == 0 && reloaded.mergedSinceSave == 0)
+    }
+
+    /// A saved graph that is not whole (cut short by a full disk, or grown by junk) is not used: the
+    /// table's vectors are read back and merged again, and every one is found.
+    @Test(arguments: ["cut by a byte", "cut in half", "header only", "junk appended", "empty"])
+    func aDamagedGraphFileIsRebuiltFromTheTable(damage: String) async throws {
+        let (directory, parameters, ids, vectors) = try await savedGraph(400, precision: .half, seed: 13)
+        let path = GraphFiles(directory: directory, precision: .half).path("ns")
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+        let damaged: Data =
+            switch damage {
+            case "cut by a byte": whole.dropLast()
+            case "cut in half": whole.prefix(whole.count / 2)
+            case "header only": whole.prefix(96)
+            case "junk appended": whole + Data(repeating: 7, count: 12)
+            default: Data()
+            }
+        try damaged.write(to: URL(fileURLWithPath: path))
+        let reloaded = NearestNeighbourIndex(dimension: 16, parameters: parameters)
+        let entries = ids.enumerated().map { label, id in
+            (namespace: "ns", entry: NearestNeighbourIndex.Entry(id: id, label: label, type: .episodic, version: 1, payload: [:]))
+        }
+        let table = Dictionary(uniqueKeysWithValues: zip(ids, vectors))
+        var read = 0
+        reloaded.load(entries, graphs: await reloaded.savedGraphs(in: directory)) { wanted in
+            read += wanted.count
+            return table.filter { wanted.contains($0.key) }
+        }
+        #expect(read == 400, "every vector is read back from the table")
+        await reloaded.waitForMerge()
+        #expect(reloaded.unaccounted(namespace: "ns") == (0, 0))
+        #expect(try selfFound(reloaded, ids, vectors, at: Array(0..<400)) >= 390)
     }
 
     /// The periodic save runs while `mergedSinceSave` is above 0: a failed save must leave it there,

@@ -29,7 +29,7 @@ enum SQLiteRecords {
             updatedAt: Date(timeIntervalSinceReferenceDate: row["updated_at"]), version: row["version"],
             expiresAt: expires.map(Date.init(timeIntervalSinceReferenceDate:)), embeddingModel: row["embedding_model"])
         // The stored key, which cursors walk by.
-        if let stored = UUID(uuidString: row["id"]) { memory.id = stored }
+        if let stored = UUID(parsing: row["id"]) { memory.id = stored }
         return memory
     }
 

@@ -1,14 +1,20 @@
 #include "chnsw.h"
 
+#include <fcntl.h>
 #include <hnswlib/hnswlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -110,6 +116,143 @@ public:
     void *get_dist_func_param() override { return &parameter; }
 };
 
+
+struct Descriptor {
+    int fd;
+    ~Descriptor() {
+        if (fd >= 0) close(fd);
+    }
+};
+
+void read_fully(int fd, char *into, size_t length, off_t at) {
+    while (length > 0) {
+        ssize_t count = pread(fd, into, length, at);
+        if (count < 0 && errno == EINTR) continue;
+        if (count <= 0) throw std::runtime_error("cannot read the saved graph");
+        into += count;
+        length -= size_t(count);
+        at += count;
+    }
+}
+
+template <typename T> T take(const char *&cursor) {
+    T value;
+    std::memcpy(&value, cursor, sizeof value);
+    cursor += sizeof value;
+    return value;
+}
+
+struct Header {
+    size_t offset_level0, max_elements, count, element_size, label_offset, data_offset;
+    int max_level;
+    hnswlib::tableint entry_point;
+    size_t max_m, max_m0, m;
+    double mult;
+    size_t ef_construction;
+
+    static constexpr size_t size = 6 * sizeof(size_t) + sizeof(int) + sizeof(hnswlib::tableint) + 3 * sizeof(size_t) + sizeof(double) + sizeof(size_t);
+
+    explicit Header(const char *cursor)
+        : offset_level0(take<size_t>(cursor)), max_elements(take<size_t>(cursor)), count(take<size_t>(cursor)),
+          element_size(take<size_t>(cursor)), label_offset(take<size_t>(cursor)), data_offset(take<size_t>(cursor)),
+          max_level(take<int>(cursor)), entry_point(take<hnswlib::tableint>(cursor)), max_m(take<size_t>(cursor)),
+          max_m0(take<size_t>(cursor)), m(take<size_t>(cursor)), mult(take<double>(cursor)), ef_construction(take<size_t>(cursor)) {}
+};
+
+// Reads a graph in the layout hnswlib 0.6's saveIndex writes, with room for `capacity(count)`
+// elements (at least the file's `count`). hnswlib's own loadIndex checks the file by asking its stream where it is
+// twice per element, an lseek(2) each: two million system calls, about a second of a start, at a
+// million vectors. This reads the file in two reads, checks the same things in memory and throws
+// std::runtime_error for a file that is not a whole graph.
+std::unique_ptr<hnswlib::HierarchicalNSW<float>> load_graph(const char *path, hnswlib::SpaceInterface<float> *space,
+                                                            const std::function<size_t(size_t)> &capacity) {
+    Descriptor file{open(path, O_RDONLY | O_CLOEXEC)};
+    if (file.fd < 0) throw std::runtime_error("Cannot open file");
+    struct stat status;
+    if (fstat(file.fd, &status) != 0) throw std::runtime_error("cannot read the saved graph");
+    const size_t file_size = size_t(status.st_size);
+    if (file_size < Header::size) throw std::runtime_error("Index seems to be corrupted or unsupported");
+    char header_bytes[Header::size];
+    read_fully(file.fd, header_bytes, Header::size, 0);
+    const Header header(header_bytes);
+    // The same checks as hnswlib's: the elements, then each upper-level link list, end exactly at
+    // the end of the file.
+    if (header.element_size == 0 || header.count > (file_size - Header::size) / header.element_size)
+        throw std::runtime_error("Index seems to be corrupted or unsupported");
+    const size_t level0_bytes = header.count * header.element_size;
+    std::vector<char> upper(file_size - Header::size - level0_bytes);
+    read_fully(file.fd, upper.data(), upper.size(), off_t(Header::size + level0_bytes));
+    {
+        size_t at = 0;
+        for (size_t i = 0; i < header.count; i++) {
+            if (at + sizeof(unsigned int) > upper.size()) throw std::runtime_error("Index seems to be corrupted or unsupported");
+            unsigned int size;
+            std::memcpy(&size, upper.data() + at, sizeof size);
+            at += sizeof size + size;
+        }
+        if (at != upper.size()) throw std::runtime_error("Index seems to be corrupted or unsupported");
+    }
+
+    // From here on, what loadIndex does, member for member (the empty constructor sets nothing).
+    auto graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(space);
+    graph->cur_element_count = 0;  // the destructor walks this many elements
+    graph->data_level0_memory_ = nullptr;
+    graph->linkLists_ = nullptr;
+    graph->visited_list_pool_ = nullptr;
+    graph->num_deleted_ = 0;
+    graph->offsetLevel0_ = header.offset_level0;
+    graph->max_elements_ = std::max(capacity(header.count), header.count);
+    graph->size_data_per_element_ = header.element_size;
+    graph->label_offset_ = header.label_offset;
+    graph->offsetData_ = header.data_offset;
+    graph->maxlevel_ = header.max_level;
+    graph->enterpoint_node_ = header.entry_point;
+    graph->maxM_ = header.max_m;
+    graph->maxM0_ = header.max_m0;
+    graph->M_ = header.m;
+    graph->mult_ = header.mult;
+    graph->ef_construction_ = header.ef_construction;
+    graph->data_size_ = space->get_data_size();
+    graph->fstdistfunc_ = space->get_dist_func();
+    graph->dist_func_param_ = space->get_dist_func_param();
+    graph->size_links_per_element_ = header.max_m * sizeof(hnswlib::tableint) + sizeof(hnswlib::linklistsizeint);
+    graph->size_links_level0_ = header.max_m0 * sizeof(hnswlib::tableint) + sizeof(hnswlib::linklistsizeint);
+    graph->revSize_ = 1.0 / header.mult;
+    graph->ef_ = 10;
+
+    const size_t slots = graph->max_elements_;
+    graph->data_level0_memory_ = static_cast<char *>(std::malloc(slots * header.element_size));
+    if (graph->data_level0_memory_ == nullptr) throw std::runtime_error("Not enough memory: loadIndex failed to allocate level0");
+    read_fully(file.fd, graph->data_level0_memory_, level0_bytes, off_t(Header::size));
+    std::vector<std::mutex>(slots).swap(graph->link_list_locks_);
+    std::vector<std::mutex>(hnswlib::HierarchicalNSW<float>::max_update_element_locks).swap(graph->link_list_update_locks_);
+    graph->visited_list_pool_ = new hnswlib::VisitedListPool(1, int(slots));
+    graph->linkLists_ = static_cast<char **>(std::malloc(sizeof(void *) * slots));
+    if (graph->linkLists_ == nullptr) throw std::runtime_error("Not enough memory: loadIndex failed to allocate linklists");
+    graph->element_levels_ = std::vector<int>(slots);
+    graph->label_lookup_.reserve(header.count);
+
+    size_t at = 0;
+    for (size_t i = 0; i < header.count; i++) {
+        graph->label_lookup_[graph->getExternalLabel(hnswlib::tableint(i))] = hnswlib::tableint(i);
+        unsigned int size;
+        std::memcpy(&size, upper.data() + at, sizeof size);
+        at += sizeof size;
+        graph->linkLists_[i] = nullptr;
+        graph->element_levels_[i] = 0;
+        if (size != 0) {
+            graph->linkLists_[i] = static_cast<char *>(std::malloc(size));
+            if (graph->linkLists_[i] == nullptr) throw std::runtime_error("Not enough memory: loadIndex failed to allocate linklist");
+            std::memcpy(graph->linkLists_[i], upper.data() + at, size);
+            graph->element_levels_[i] = int(size / graph->size_links_per_element_);
+            at += size;
+        }
+        graph->cur_element_count = i + 1;
+        if (graph->isMarkedDeleted(hnswlib::tableint(i))) graph->num_deleted_ += 1;
+    }
+    return graph;
+}
+
 /// Rewrites a loaded graph's vectors from the precision its file was saved in to the index's: the
 /// links stay as they are, so a change of precision costs one pass over the vectors instead of a
 /// rebuild. hnswlib keeps each element as [level-0 links | vector | label].
@@ -194,14 +337,8 @@ chnsw_index *chnsw_load(const char *path, int dimension, int half, char *error, 
         index->make_space();
         // Room for a quarter more than the file holds: hnswlib would take the saved capacity (up to
         // twice the elements), and sizes a lock, a level and a pointer per slot at once.
-        size_t header[3] = {0, 0, 0};  // offsetLevel0_, max_elements_, cur_element_count
-        if (FILE *file = std::fopen(path, "rb")) {
-            if (std::fread(header, sizeof header[0], 3, file) != 3) header[2] = 0;
-            std::fclose(file);
-        }
-        size_t capacity = header[2] + header[2] / 4 + 1024;
-        index->graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(index->space.get(), std::string(path), false, capacity);
-        // hnswlib takes the element size from the space, not the file: compare, and convert a file
+        index->graph = load_graph(path, index->space.get(), [](size_t count) { return count + count / 4 + 1024; });
+        // The element size comes from the space, not the file: compare, and convert a file
         // kept in the other precision.
         size_t saved = index->graph->label_offset_ - index->graph->offsetData_;
         size_t other = dimension * (index->half ? sizeof(float) : sizeof(uint16_t));

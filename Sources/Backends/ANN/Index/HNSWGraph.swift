@@ -74,10 +74,10 @@ final class HNSWGraph: @unchecked Sendable {
     var highestLabel: Int { Int(chnsw_max_label(handle)) }
 
     /// Labels in the graph that are not deleted.
-    func liveLabels() -> Set<Int> {
+    func liveLabels() -> [Int] {
         var labels = [Int](repeating: 0, count: max(count, 1))
         let found = chnsw_labels(handle, &labels, labels.count)
-        return Set(labels.prefix(found))
+        return Array(labels.prefix(found))
     }
 }
 

@@ -244,7 +244,7 @@ public final class NearestNeighbourIndex: Sendable {
     func unaccounted(namespace: String) -> (entries: Int, labels: Int) {
         state.withLock { state in
             guard let partition = state.partitions[namespace] else { return (0, 0) }
-            let live = partition.graph?.liveLabels() ?? []
+            let live = Set(partition.graph?.liveLabels() ?? [])
             let entries = partition.entries.values.count { entry in partition.pending[entry.id] == nil && !live.contains(entry.label) }
             let strays = partition.pending.keys.count { partition.entries[$0] == nil }
             return (entries + strays, live.count { partition.byLabel[$0] == nil })
@@ -375,15 +375,20 @@ public final class NearestNeighbourIndex: Sendable {
     /// numbers on above every label its saved graph ever held), so a label the graph holds holds
     /// the vector its entry was stored with.
     private static func reconcile(_ graph: HNSWGraph, with partition: inout Partition) -> [(id: UUID, label: Int)] {
-        let live = graph.liveLabels()
-        for label in live where partition.byLabel[label] == nil { graph.markDeleted(label) }
-        partition.nextLabel = max(partition.nextLabel, graph.highestLabel + 1)
+        // Labels are numbered densely from 0: a flag per label is cheaper than a set of a million.
+        var live = [Bool](repeating: false, count: max(graph.highestLabel + 1, 0))
+        for label in graph.liveLabels() {
+            live[label] = true
+            if partition.byLabel[label] == nil { graph.markDeleted(label) }
+        }
+        partition.nextLabel = max(partition.nextLabel, live.count)
+        func isLive(_ label: Int) -> Bool { label < live.count && live[label] }
         var missing: [(id: UUID, label: Int)] = []
-        for (id, entry) in partition.entries where partition.pending[id] == nil && !live.contains(entry.label) {
+        for (id, entry) in partition.entries where !isLive(entry.label) && partition.pending[id] == nil {
             missing.append((id, entry.label))
         }
         // Buffered vectors the graph already holds (merged before a save) leave the buffer.
-        for (id, _) in partition.pending where partition.entries[id].map({ live.contains($0.label) }) == true {
+        for (id, _) in partition.pending where partition.entries[id].map({ isLive($0.label) }) == true {
             partition.pending[id] = nil
         }
         return missing
@@ -423,25 +428,39 @@ public final class NearestNeighbourIndex: Sendable {
         }
     }
 
+    /// The graphs saved in `directory`, read on a thread of their own: a million vectors' graph
+    /// takes seconds to read, so a start reads it while it reads the entries `load` matches it with.
+    public func savedGraphs(in directory: String) async -> SavedGraphs {
+        let (files, dimension, parameters) = (GraphFiles(directory: directory, precision: graphPrecision), dimension, parameters)
+        return await withCheckedContinuation { done in
+            NamedThread.start("soma-graph-load") { done.resume(returning: SavedGraphs(files: files, dimension: dimension, parameters: parameters)) }
+        }
+    }
+
     /// Rebuilds partitions from stored entries, reusing a saved graph where there is one: graph
     /// labels no entry has are deleted, and only the entries the graph lacks have their vectors
     /// read (by `vectors`, with the stored ids; unnormalised is fine) into the buffer. An entry
     /// whose vector `vectors` does not return is left out.
     public func load(
-        _ entries: [(namespace: String, entry: Entry)], from directory: String, vectors: ([UUID]) throws -> [UUID: [Float]]
+        _ entries: [(namespace: String, entry: Entry)], graphs saved: SavedGraphs, vectors: ([UUID]) throws -> [UUID: [Float]]
     ) rethrows {
-        var partitions: [String: Partition] = [:]
-        for (namespace, entry) in entries {
-            partitions[namespace, default: Partition()].entries[entry.id] = entry
-            partitions[namespace]!.byLabel[entry.label] = entry.id
-            partitions[namespace]!.nextLabel = max(partitions[namespace]!.nextLabel, entry.label + 1)
+        // Sized once: growing a million-entry dictionary step by step rehashed it about twenty times.
+        var sizes: [String: Int] = [:]
+        for (namespace, _) in entries { sizes[namespace, default: 0] += 1 }
+        var partitions = sizes.mapValues { size in
+            var partition = Partition()
+            partition.entries.reserveCapacity(size)
+            partition.byLabel.reserveCapacity(size)
+            return partition
         }
-        let files = GraphFiles(directory: directory, precision: graphPrecision)
+        for (namespace, entry) in entries {
+            Self.place(entry, in: &partitions[namespace]!)
+        }
         var converted = 0
         for namespace in Array(partitions.keys) {
             var partition = partitions.removeValue(forKey: namespace)!
             var missing: [(id: UUID, label: Int)]
-            if let (graph, wasConverted) = files.load(namespace, dimension: dimension, parameters: parameters) {
+            if let (graph, wasConverted) = saved.graph(of: namespace) {
                 missing = Self.reconcile(graph, with: &partition)
                 partition.graph = graph
                 if wasConverted { converted += graph.count }
@@ -464,6 +483,12 @@ public final class NearestNeighbourIndex: Sendable {
             state.merged += converted  // unsaved in this precision: the next save writes it
         }
         scheduleMerge()
+    }
+
+    private static func place(_ entry: Entry, in partition: inout Partition) {
+        partition.entries[entry.id] = entry
+        partition.byLabel[entry.label] = entry.id
+        partition.nextLabel = max(partition.nextLabel, entry.label + 1)
     }
 
     // MARK: Math

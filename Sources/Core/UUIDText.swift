@@ -1,0 +1,37 @@
+import Foundation
+
+extension UUID {
+    /// Parses the 36-character form (`8-4-4-4-12` hex digits, either case), as `UUID(uuidString:)`
+    /// does, without its `sscanf` per byte: that was a third of reading a million stored ids.
+    public init?(parsing text: String) {
+        var text = text
+        var raw: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let parsed = text.withUTF8 { bytes in withUnsafeMutableBytes(of: &raw) { Self.parse(bytes, into: $0) } }
+        guard parsed else { return nil }
+        self.init(uuid: raw)
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, into raw: UnsafeMutableRawBufferPointer) -> Bool {
+        guard bytes.count == 36 else { return false }
+        var at = 0
+        for index in 0..<16 {
+            if at == 8 || at == 13 || at == 18 || at == 23 {
+                guard bytes[at] == UInt8(ascii: "-") else { return false }
+                at += 1
+            }
+            guard let high = hexValue(bytes[at]), let low = hexValue(bytes[at + 1]) else { return false }
+            raw[index] = high << 4 | low
+            at += 2
+        }
+        return true
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
