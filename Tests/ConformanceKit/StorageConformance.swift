@@ -205,7 +205,8 @@ public enum StorageConformance {
             let model = "model-\(UUID().uuidString)"
             let drafts = (0..<5).map { number -> MemoryDraft in
                 var draft = Fixture.draft(ns, Fixture.coordinate(Double(number)), ["n": .int(Int64(number))])
-                draft.embeddingModel = number < 2 ? model : "older-model"
+                // Two other models: their records are found by separate seeks and merged in id order.
+                draft.embeddingModel = number < 2 ? model : number < 4 ? "older-model" : "oldest-model"
                 return draft
             }
             let stored = try await storage.upsert(drafts, at: Fixture.now)
