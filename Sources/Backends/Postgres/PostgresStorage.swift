@@ -264,10 +264,10 @@ public final class PostgresStorage: MemoryStorage, WordSearching {
         }
         // Records a chunk at a time, best first, until `limit` pass the type filter.
         var hits: [ScoredMemory] = []
-        var next = found.ranked[...]
-        while hits.count < limit, !next.isEmpty {
-            let chunk = next.prefix(type == nil ? limit - hits.count : max(2 * (limit - hits.count), 32))
-            next = next.dropFirst(chunk.count)
+        var ranked = found.ranked
+        while hits.count < limit {
+            let chunk = ranked.next(WordSearchBounds.pageSize(limit - hits.count, typed: type != nil))
+            guard !chunk.isEmpty else { break }
             let records = Dictionary(try await get(namespace: namespace, ids: chunk.map(\.document)).map { ($0.id, $0) }) { first, _ in first }
             hits += chunk.compactMap { hit in
                 records[hit.document].flatMap { type == nil || $0.type == type ? ScoredMemory(memory: $0, score: hit.score) : nil }

@@ -83,14 +83,14 @@ enum PostgresWords {
     /// records. Postings are summed in process as on SQLite (`WordTally`).
     static func search(
         namespace: String, query: WordQuery, scoring bm25: BM25, limit: Int, client: PostgresClient, logger: Logger
-    ) async throws -> (ranked: [WordTally<UUID>.Ranked], fullScore: Double) {
+    ) async throws -> (ranked: WordTally<UUID>.RankedPages, fullScore: Double) {
         let terms = Array(query.terms.prefix(WordSearchBounds.queryWords))
-        guard !terms.isEmpty else { return ([], 0) }
+        guard !terms.isEmpty else { return (.none, 0) }
         var documents = 0, totalLength = 0
         for try await (count, length) in try await client.query(statistics(namespace), logger: logger).decode((Int, Int).self) {
             (documents, totalLength) = (count, length)
         }
-        guard documents > 0 else { return ([], 0) }
+        guard documents > 0 else { return (.none, 0) }
         var holding: [String: Int] = [:]
         for try await (term, count) in try await client.query(
             "SELECT term, count(*)::int FROM soma_word_postings WHERE namespace = \(namespace) AND term = ANY(\(terms)::text[]) GROUP BY term",
@@ -102,7 +102,7 @@ enum PostgresWords {
         let fullScore = idf.reduce(0, +)
         let required = query.requiredTerms
         let present = terms.filter { holding[$0] != nil }
-        guard !present.isEmpty, required.allSatisfy({ holding[$0] != nil }) else { return ([], fullScore) }
+        guard !present.isEmpty, required.allSatisfy({ holding[$0] != nil }) else { return (.none, fullScore) }
         var tally = WordTally<UUID>(
             idf: Dictionary(uniqueKeysWithValues: zip(terms, idf).filter { holding[$0.0] != nil }), required: required, scoring: bm25,
             averageLength: Double(totalLength) / Double(documents))
@@ -128,6 +128,6 @@ enum PostgresWords {
                 tally.add(.init(term: term, document: id, frequency: frequency, length: length))
             }
         }
-        return (tally.ranked(), fullScore)
+        return (tally.pages(likely: WordSearchBounds.pageSize(limit, typed: false)), fullScore)
     }
 }

@@ -71,6 +71,7 @@ enum SQLiteWords {
         // memory in process: a dictionary beats SQL's GROUP BY, which sorts every posting read.
         var tally = WordTally<Int64>(
             idf: Dictionary(uniqueKeysWithValues: present.map { ($0.0, $0.1) }), required: required, scoring: bm25, averageLength: averageLength)
+        tally.reserveCapacity(present.reduce(0) { $0 + min(holding[$1.0]!, WordSearchBounds.postingsPerWord) })
         let postings = try db.cachedStatement(
             sql: "SELECT doc, frequency, length FROM word_postings WHERE namespace = ? AND term = ? ORDER BY impact DESC LIMIT ?")
         for (term, _) in present {
@@ -96,13 +97,12 @@ enum SQLiteWords {
                 tally.add(.init(term: row["term"], document: row["doc"], frequency: row["frequency"], length: row["length"]))
             }
         }
-        let ranked = tally.ranked()
         // Records a chunk at a time, best first, until `limit` pass the type filter.
         var hits: [ScoredMemory] = []
-        var next = ranked[...]
-        while hits.count < limit, !next.isEmpty {
-            let chunk = next.prefix(type == nil ? limit - hits.count : max(2 * (limit - hits.count), 32))
-            next = next.dropFirst(chunk.count)
+        var ranked = tally.pages(likely: WordSearchBounds.pageSize(limit, typed: type != nil))
+        while hits.count < limit {
+            let chunk = ranked.next(WordSearchBounds.pageSize(limit - hits.count, typed: type != nil))
+            guard !chunk.isEmpty else { break }
             let marks = SQLiteRecords.marks(chunk.count)
             var records: [Int64: Memory] = [:]
             for row in try Row.fetchAll(

@@ -149,18 +149,27 @@ public struct BestHits: Sendable {
     }
 
     public mutating func offer(_ hit: VectorHit) {
+        KeptBest.offer(hit, to: &hits, limit: limit, by: VectorHit.bestFirst)
+    }
+}
+
+/// The best `limit` of a stream kept in order, without keeping or sorting the rest.
+public enum KeptBest {
+    /// Puts `item` in its place in `kept` (best first by `precedes`) if it ranks among the best
+    /// `limit`, dropping the one it pushes out.
+    @inlinable public static func offer<Item>(_ item: Item, to kept: inout [Item], limit: Int, by precedes: (Item, Item) -> Bool) {
         guard limit > 0 else { return }
-        if hits.count == limit {
-            guard VectorHit.bestFirst(hit, hits[limit - 1]) else { return }
-            hits.removeLast()
+        if kept.count == limit {
+            guard precedes(item, kept[limit - 1]) else { return }
+            kept.removeLast()
         }
-        // Binary search for the first kept hit this one ranks before.
-        var low = 0, high = hits.count
+        // Binary search for the first kept item this one ranks before.
+        var low = 0, high = kept.count
         while low < high {
             let middle = (low + high) / 2
-            if VectorHit.bestFirst(hit, hits[middle]) { high = middle } else { low = middle + 1 }
+            if precedes(item, kept[middle]) { high = middle } else { low = middle + 1 }
         }
-        hits.insert(hit, at: low)
+        kept.insert(item, at: low)
     }
 }
 

@@ -45,6 +45,11 @@ public enum WordSearchBounds {
     /// How many leading candidates get the exact weight of such a word when they hold it beyond
     /// what was read.
     public static func completedCandidates(_ limit: Int) -> Int { max(4 * limit, 100) }
+    /// How many ranked memories to read records for at once when `wanted` more must pass: with a
+    /// type filter, more than wanted (records of other types are dropped).
+    public static func pageSize(_ wanted: Int, typed: Bool) -> Int {
+        typed ? max(2 * wanted, 32) : wanted
+    }
     /// Query words beyond this many are ignored: a pasted page must not become a huge statement.
     public static let queryWords = 64
 }

@@ -58,6 +58,11 @@ public struct WordTally<Document: Hashable & Comparable & Sendable>: Sendable {
         self.averageLength = averageLength
     }
 
+    /// Room for this many memories: growing the table step by step rehashed it as postings came.
+    @inlinable public mutating func reserveCapacity(_ memories: Int) {
+        tallies.reserveCapacity(memories)
+    }
+
     @inlinable public mutating func add(_ posting: Posting) {
         guard let word = words[posting.term] else { return }
         let gained = scoring.termScore(idf: word.idf, frequency: posting.frequency, length: posting.length, averageLength: averageLength)
@@ -69,19 +74,63 @@ public struct WordTally<Document: Hashable & Comparable & Sendable>: Sendable {
     @inlinable public func unread(of truncated: [String], among count: Int) -> (documents: [Document], terms: [String]) {
         let mask = truncated.reduce(UInt64(0)) { $0 | (words[$1]?.bit ?? 0) }
         guard mask != 0 else { return ([], []) }
-        let leading = ranked(requiringAll: false).prefix(count).map(\.document)
+        let leading = ranked(requiringAll: false, best: count).map(\.document)
         return (leading.filter { tallies[$0]!.counted & mask != mask }, truncated)
     }
 
-    /// Best first, ties by document; with `requiringAll`, only documents holding every required word.
-    @inlinable public func ranked(requiringAll: Bool = true) -> [Ranked] {
+    /// Best first, ties by document; with `requiringAll`, only documents holding every required
+    /// word; with `best`, only that many (the rest neither kept nor sorted: a query's common words
+    /// bring thousands of candidates for a page of ten).
+    @inlinable public func ranked(requiringAll: Bool = true, best: Int? = nil) -> [Ranked] {
         var ranked: [Ranked] = []
-        ranked.reserveCapacity(tallies.count)
+        ranked.reserveCapacity(min(best ?? tallies.count, tallies.count))
         for (document, tally) in tallies where !requiringAll || tally.counted & requiredMask == requiredMask {
-            ranked.append(Ranked(document: document, score: tally.score))
+            let candidate = Ranked(document: document, score: tally.score)
+            if let best { KeptBest.offer(candidate, to: &ranked, limit: best, by: Self.precedes) } else { ranked.append(candidate) }
         }
-        ranked.sort { $0.score != $1.score ? $0.score > $1.score : $0.document < $1.document }
+        if best == nil { ranked.sort(by: Self.precedes) }
         return ranked
+    }
+
+    /// The ranking a page at a time (`RankedPages`), the first `likely` memories selected without
+    /// sorting the rest.
+    @inlinable public func pages(likely: Int) -> RankedPages {
+        RankedPages(tally: self, selected: ranked(best: likely), likely: likely)
+    }
+
+    /// Best first, a page at a time: pages within the first selection come from it; a reader that
+    /// goes past it (a type filter dropping most matches) gets the whole ranking, sorted once.
+    public struct RankedPages: Sendable {
+        @usableFromInline let tally: WordTally
+        @usableFromInline var ranking: [Ranked]
+        @usableFromInline var complete: Bool
+        @usableFromInline var position = 0
+
+        @inlinable init(tally: WordTally, selected: [Ranked], likely: Int) {
+            self.tally = tally
+            ranking = selected
+            complete = selected.count < likely
+        }
+
+        /// A ranking of nothing.
+        public static var none: RankedPages {
+            RankedPages(tally: WordTally(idf: [:], required: [], scoring: .standard, averageLength: 0), selected: [], likely: 0)
+        }
+
+        /// The next `count` (fewer at the end; none once all were read).
+        @inlinable public mutating func next(_ count: Int) -> ArraySlice<Ranked> {
+            if position + count > ranking.count, !complete {
+                ranking = tally.ranked()
+                complete = true
+            }
+            let page = ranking[position..<min(position + count, ranking.count)]
+            position += page.count
+            return page
+        }
+    }
+
+    @inlinable static func precedes(_ a: Ranked, _ b: Ranked) -> Bool {
+        a.score != b.score ? a.score > b.score : a.document < b.document
     }
 }
 

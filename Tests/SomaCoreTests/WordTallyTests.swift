@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+import SomaCore
+
+@Suite struct WordTallyTests {
+    /// A tally over `documents` memories, each holding some of three words (few distinct scores, so
+    /// ties are common and their order by document matters).
+    static func tally(documents: Int, seed: Int) -> WordTally<Int64> {
+        var tally = WordTally<Int64>(idf: ["a": 1.5, "b": 0.5, "c": 2], required: [], scoring: .standard, averageLength: 4)
+        for document in 0..<Int64(documents) {
+            for (index, term) in ["a", "b", "c"].enumerated() where (Int(document) * 7 + seed + index * 3) % (index + 2) == 0 {
+                tally.add(.init(term: term, document: document, frequency: 1 + Int(document) % 2, length: 4))
+            }
+        }
+        return tally
+    }
+
+    /// The best few, selected without sorting the rest, are what a full sort puts first.
+    @Test(arguments: [0, 1, 10, 120, 5000])
+    func theBestFewAreTheFullRankingsHead(best: Int) {
+        let tally = Self.tally(documents: 3000, seed: best)
+        let full = tally.ranked()
+        #expect(full.count > 1000)
+        let head = tally.ranked(best: best)
+        #expect(head.map(\.document) == full.prefix(best).map(\.document))
+        #expect(head.map(\.score) == full.prefix(best).map(\.score))
+    }
+
+    /// Read a page at a time, within the first selection and past it (a type filter that drops
+    /// most matches), the pages join up to the full ranking, nothing repeated or skipped.
+    @Test(arguments: [[10], [10, 10, 64, 1000, 5000], [3, 7, 100]])
+    func pagesJoinUpToTheFullRanking(sizes: [Int]) {
+        let tally = Self.tally(documents: 2000, seed: 3)
+        let full = tally.ranked().map(\.document)
+        var pages = tally.pages(likely: sizes[0])
+        var read: [Int64] = []
+        for size in sizes { read += pages.next(size).map(\.document) }
+        while case let page = pages.next(500), !page.isEmpty { read += page.map(\.document) }
+        #expect(read == full)
+        var nothing = WordTally<Int64>.RankedPages.none
+        #expect(nothing.next(10).isEmpty)
+    }
+}
