@@ -65,6 +65,15 @@ public enum WordSearchConformance {
             let ns = Fixture.namespace()
             var drafts = corpus(ns, count: 80, seed: 11)
             _ = try await storage.upsert(drafts, at: Fixture.now)
+            // Searched before the changes too, so a storage that keeps what it read between searches
+            // shows it notices each change.
+            let before = reference(drafts)
+            for text in ["w1 w2", "w0"] {
+                let query = WordQuery(parsing: text)
+                expectSame(
+                    try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: query, scoring: .standard, type: nil, limit: 20),
+                    before.search(query, scoring: .standard, limit: 20), "\(text) before the changes")
+            }
             drafts[3].payload = ["text": "Priya ordered coffee", "note": "w1"]
             drafts[4].payload = ["title": "coffee with Priya"]
             _ = try await storage.upsert([drafts[3], drafts[4]], at: Fixture.now)

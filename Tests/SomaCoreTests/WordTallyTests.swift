@@ -26,6 +26,23 @@ import SomaCore
         #expect(head.map(\.score) == full.prefix(best).map(\.score))
     }
 
+    /// A word's holders added at once score as its postings added one by one.
+    @Test func holdersAddedAtOnceScoreAsPostings() {
+        var byPosting = WordTally<Int64>(idf: ["a": 1.5, "b": 0.5], required: ["b"], scoring: .standard, averageLength: 4)
+        var byWord = byPosting
+        let holders = (0..<Int64(50)).map { WordHolder(document: $0, frequency: 1 + Int($0) % 3, length: 2 + Int($0) % 5) }
+        for holder in holders {
+            byPosting.add(.init(term: "a", document: holder.document, frequency: Int(holder.frequency), length: Int(holder.length)))
+        }
+        byPosting.add(.init(term: "b", document: 7, frequency: 2, length: 3))
+        byWord.add("a", holders: holders)
+        byWord.add("b", holders: [WordHolder(document: 7, frequency: 2, length: 3)])
+        byWord.add("unknown", holders: holders)
+        #expect(byWord.ranked().map(\.document) == [7])
+        #expect(byWord.ranked(requiringAll: false).map(\.document) == byPosting.ranked(requiringAll: false).map(\.document))
+        #expect(byWord.ranked(requiringAll: false).map(\.score) == byPosting.ranked(requiringAll: false).map(\.score))
+    }
+
     /// Read a page at a time, within the first selection and past it (a type filter that drops
     /// most matches), the pages join up to the full ranking, nothing repeated or skipped.
     @Test(arguments: [[10], [10, 10, 64, 1000, 5000], [3, 7, 100]])

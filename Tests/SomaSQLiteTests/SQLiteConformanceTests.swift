@@ -18,6 +18,15 @@ struct SQLiteConformanceTests {
         try await check.run(SQLiteStorage(database: try SQLiteDatabase(directory: temporaryDirectory())))
     }
 
+    /// Word search again with every word's holders kept between searches (`WordHeads`; by default
+    /// only words held by hundreds of memories are), so updates and deletes must reach the kept ones.
+    @Test(arguments: WordSearchConformance.checks)
+    func wordSearchWithEveryWordKept(_ check: StorageConformance.Check) async throws {
+        let heads = WordHeads<Int64>(minimumHolders: 1)
+        try await check.run(SQLiteStorage(database: try SQLiteDatabase(directory: temporaryDirectory()), wordHeads: heads))
+        #expect(heads.count > 0)
+    }
+
     @Test(arguments: VectorConformance.checks)
     func vector(_ check: VectorConformance.Check) async throws {
         let database = try SQLiteDatabase(directory: temporaryDirectory())

@@ -132,6 +132,8 @@ import Testing
         #expect(try await storage.counts(namespace: "ns") == MemoryCounts(episodic: 0, semantic: 1))
         let found = try await storage.keywordSearch(namespace: "ns", query: KeywordQuery(term: "apple"), type: nil, limit: 5)
         #expect(found.map(\.version) == [3])
+        let words = try await storage.wordSearch(namespace: "ns", query: WordQuery(parsing: "pineapple"), scoring: .standard, type: nil, limit: 5)
+        #expect(words.hits.map(\.memory.version) == [3], "the upgrade indexes the record's words")
         #expect(
             try await storage.keywordSearch(namespace: "ns", query: KeywordQuery(term: "title"), type: nil, limit: 5).isEmpty, "keys are not indexed")
     }

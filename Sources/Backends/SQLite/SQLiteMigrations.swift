@@ -2,7 +2,7 @@ import GRDB
 
 /// Versioned schema changes, applied in order at start-up; an older data file is upgraded in place.
 enum SQLiteMigrations {
-    static let versions = ["v1_records", "v2_search_and_counts", "v3_embedding_upkeep", "v4_word_index", "v5_recent"]
+    static let versions = ["v1_records", "v2_search_and_counts", "v3_embedding_upkeep", "v4_word_index", "v5_recent", "v6_word_changes"]
 
     /// A generation's vector tables (v1 made generation 0's; `soma reindex` makes later ones).
     static func vectorTables(vectors: String, meta: String, ifMissing: Bool) -> String {
@@ -96,8 +96,8 @@ enum SQLiteMigrations {
                     """)
         }
         migrator.registerMigration("v4_word_index") { db in
-            // Word search (BM25): see SQLiteWords. Existing records are indexed here, in the
-            // migration's transaction.
+            // Word search (BM25): see SQLiteWords. Existing records are indexed by v6, whose
+            // column the index writes.
             try db.execute(
                 sql: """
                     CREATE TABLE word_postings (
@@ -114,14 +114,21 @@ enum SQLiteMigrations {
                     CREATE TABLE word_documents (doc INTEGER PRIMARY KEY, namespace TEXT NOT NULL, length INTEGER NOT NULL);
                     CREATE TABLE word_stats (namespace TEXT PRIMARY KEY NOT NULL, documents INTEGER NOT NULL, length INTEGER NOT NULL);
                     """)
-            let rows = try Row.fetchCursor(db, sql: "SELECT rowid, namespace, payload FROM memories")
-            while let row = try rows.next() {
-                try SQLiteWords.index(db, doc: row["rowid"], namespace: row["namespace"], payload: try SQLiteRecords.payload(row["payload"]))
-            }
         }
         migrator.registerMigration("v5_recent") { db in
             // The most recently written memories (MCP's resource list) without a scan.
             try db.execute(sql: "CREATE INDEX memories_recent ON memories(namespace, updated_at DESC, id)")
+        }
+        migrator.registerMigration("v6_word_changes") { db in
+            // Each word's changes, counted in the record's transaction: a search reads it in its own
+            // snapshot to know whether the holders it kept from an earlier search still hold (`WordHeads`).
+            try db.execute(sql: "ALTER TABLE word_terms ADD COLUMN changes INTEGER NOT NULL DEFAULT 0")
+            // Records a file from before v4 holds are indexed here, in the migration's transaction.
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT rowid, namespace, payload FROM memories WHERE rowid NOT IN (SELECT doc FROM word_documents)")
+            while let row = try rows.next() {
+                try SQLiteWords.index(db, doc: row["rowid"], namespace: row["namespace"], payload: try SQLiteRecords.payload(row["payload"]))
+            }
         }
         return migrator
     }

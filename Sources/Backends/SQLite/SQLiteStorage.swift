@@ -12,8 +12,12 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
     private var pool: DatabasePool { database.pool }
     private var committer: GroupCommitter { database.committer }
 
-    public init(database: SQLiteDatabase) {
+    /// Common words' holders between searches (see `WordHeads`).
+    let wordHeads: WordHeads<Int64>
+
+    public init(database: SQLiteDatabase, wordHeads: WordHeads<Int64> = WordHeads()) {
         self.database = database
+        self.wordHeads = wordHeads
     }
 
     // MARK: Writes
@@ -235,7 +239,9 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
     }
 
     public func wordSearch(namespace: String, query: WordQuery, scoring: BM25, type: MemoryType?, limit: Int) async throws -> WordMatches {
-        try await pool.read { db in try SQLiteWords.search(db, namespace: namespace, query: query, scoring: scoring, type: type, limit: limit) }
+        try await pool.read { db in
+            try SQLiteWords.search(db, namespace: namespace, query: query, scoring: scoring, type: type, limit: limit, heads: wordHeads)
+        }
     }
 
     /// Trigram full-text search finds candidates (terms of three or more characters); shorter terms

@@ -5,7 +5,8 @@ import SomaCore
 /// Word search's inverted index in the data file, kept in the record's transaction: a posting per
 /// (namespace, word, memory) with the word's count, the memory's length and its impact (the order
 /// a very common word's holders are read in, `WordSearchBounds`), how many memories hold each word,
-/// a length per memory, and per namespace the memory count and total length. BM25 runs in SQL with
+/// and the changes made to each word (so a search knows whether the holders `WordHeads` kept still
+/// hold), a length per memory, and per namespace the memory count and total length. Ranking uses
 /// the namespace's own statistics (FTS5's bm25() would mix namespaces and fixes k1 and b).
 enum SQLiteWords {
     static func index(_ db: Database, doc: Int64, namespace: String, payload: JSONObject) throws {
@@ -19,10 +20,29 @@ enum SQLiteWords {
                 "INSERT INTO word_postings(namespace, term, impact, doc, frequency, length) VALUES (?, ?, ?, ?, ?, ?)",
                 [namespace, term, impact, doc, frequency, words.length])
             try db.run(
-                "INSERT INTO word_terms(namespace, term, documents) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET documents = documents + 1",
+                """
+                INSERT INTO word_terms(namespace, term, documents, changes) VALUES (?, ?, 1, 1)
+                ON CONFLICT DO UPDATE SET documents = documents + 1, changes = changes + 1
+                """,
                 [namespace, term])
         }
         try count(db, namespace, documents: 1, length: words.length)
+    }
+
+    /// A word's strongest holders, from `heads` when it kept them at the word's current changes.
+    private static func holders(
+        _ db: Database, namespace: String, term: String, holding: Int, changes: Int64, heads: WordHeads<Int64>
+    ) throws -> [WordHolder<Int64>] {
+        let kept = heads.keeps(holding: holding)
+        if kept, let holders = heads.holders(namespace: namespace, word: term, changes: changes) { return holders }
+        var holders: [WordHolder<Int64>] = []
+        holders.reserveCapacity(min(holding, WordSearchBounds.postingsPerWord))
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT doc, frequency, length FROM word_postings WHERE namespace = ? AND term = ? ORDER BY impact DESC LIMIT ?"),
+            arguments: [namespace, term, WordSearchBounds.postingsPerWord])
+        while let row = try rows.next() { holders.append(WordHolder(document: row[0], frequency: row[1], length: row[2])) }
+        if kept { heads.keep(holders, namespace: namespace, word: term, changes: changes) }
+        return holders
     }
 
     static func unindex(_ db: Database, doc: Int64) throws {
@@ -30,7 +50,7 @@ enum SQLiteWords {
         else { return }
         let namespace: String = row["namespace"]
         for term in try String.fetchAll(db.cachedStatement(sql: "SELECT term FROM word_postings WHERE doc = ?"), arguments: [doc]) {
-            try db.run("UPDATE word_terms SET documents = documents - 1 WHERE namespace = ? AND term = ?", [namespace, term])
+            try db.run("UPDATE word_terms SET documents = documents - 1, changes = changes + 1 WHERE namespace = ? AND term = ?", [namespace, term])
         }
         try db.run("DELETE FROM word_postings WHERE doc = ?", [doc])
         try db.run("DELETE FROM word_documents WHERE doc = ?", [doc])
@@ -45,7 +65,9 @@ enum SQLiteWords {
             """, [namespace, documents, length])
     }
 
-    static func search(_ db: Database, namespace: String, query: WordQuery, scoring bm25: BM25, type: MemoryType?, limit: Int) throws -> WordMatches {
+    static func search(
+        _ db: Database, namespace: String, query: WordQuery, scoring bm25: BM25, type: MemoryType?, limit: Int, heads: WordHeads<Int64>
+    ) throws -> WordMatches {
         let terms = Array(query.terms.prefix(WordSearchBounds.queryWords))
         guard !terms.isEmpty,
             let stats = try Row.fetchOne(
@@ -55,11 +77,12 @@ enum SQLiteWords {
         let documents: Int = stats["documents"]
         let averageLength = Double(stats["length"] as Int) / Double(documents)
         var holding: [String: Int] = [:]
+        var changes: [String: Int64] = [:]
+        let termRow = try db.cachedStatement(sql: "SELECT documents, changes FROM word_terms WHERE namespace = ? AND term = ?")
         for term in terms {
-            let held =
-                try Int.fetchOne(
-                    db.cachedStatement(sql: "SELECT documents FROM word_terms WHERE namespace = ? AND term = ?"), arguments: [namespace, term]) ?? 0
-            if held > 0 { holding[term] = held }
+            guard let row = try Row.fetchOne(termRow, arguments: [namespace, term]), (row[0] as Int) > 0 else { continue }
+            holding[term] = row[0]
+            changes[term] = row[1]
         }
         let idf = terms.map { bm25.idf(documents: documents, holding: holding[$0] ?? 0) }
         let fullScore = idf.reduce(0, +)
@@ -72,13 +95,9 @@ enum SQLiteWords {
         var tally = WordTally<Int64>(
             idf: Dictionary(uniqueKeysWithValues: present.map { ($0.0, $0.1) }), required: required, scoring: bm25, averageLength: averageLength)
         tally.reserveCapacity(present.reduce(0) { $0 + min(holding[$1.0]!, WordSearchBounds.postingsPerWord) })
-        let postings = try db.cachedStatement(
-            sql: "SELECT doc, frequency, length FROM word_postings WHERE namespace = ? AND term = ? ORDER BY impact DESC LIMIT ?")
         for (term, _) in present {
-            let rows = try Row.fetchCursor(postings, arguments: [namespace, term, WordSearchBounds.postingsPerWord])
-            while let row = try rows.next() {
-                tally.add(.init(term: term, document: row[0], frequency: row[1], length: row[2]))
-            }
+            tally.add(
+                term, holders: try holders(db, namespace: namespace, term: term, holding: holding[term]!, changes: changes[term]!, heads: heads))
         }
         let truncated = present.map(\.0).filter { holding[$0]! > WordSearchBounds.postingsPerWord }
         let unread = tally.unread(of: truncated, among: WordSearchBounds.completedCandidates(limit))

@@ -69,6 +69,15 @@ public struct WordTally<Document: Hashable & Comparable & Sendable>: Sendable {
         tallies[posting.document, default: Tally(score: 0, counted: 0)].add(gained, word.bit)
     }
 
+    /// A word's holders, the word looked up once for all of them rather than once per posting.
+    @inlinable public mutating func add(_ term: String, holders: some Sequence<WordHolder<Document>>) {
+        guard let word = words[term] else { return }
+        for holder in holders {
+            let gained = scoring.termScore(idf: word.idf, frequency: Int(holder.frequency), length: Int(holder.length), averageLength: averageLength)
+            tallies[holder.document, default: Tally(score: 0, counted: 0)].add(gained, word.bit)
+        }
+    }
+
     /// The leading candidates and, of `truncated` words (read only in part), those each does not
     /// show yet: what `add` needs to make their scores exact.
     @inlinable public func unread(of truncated: [String], among count: Int) -> (documents: [Document], terms: [String]) {

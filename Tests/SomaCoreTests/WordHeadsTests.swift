@@ -1,0 +1,39 @@
+import Testing
+import SomaCore
+
+@Suite struct WordHeadsTests {
+    static func holders(_ count: Int, from first: Int64 = 0) -> [WordHolder<Int64>] {
+        (0..<Int64(count)).map { WordHolder(document: first + $0, frequency: 1, length: 4) }
+    }
+
+    /// Kept holders serve only at the word's change count they were read at.
+    @Test func aChangedWordIsReadAgain() {
+        let heads = WordHeads<Int64>(minimumHolders: 2, capacity: 100)
+        #expect(!heads.keeps(holding: 1) && heads.keeps(holding: 2))
+        heads.keep(Self.holders(3), namespace: "n", word: "w", changes: 5)
+        #expect(heads.holders(namespace: "n", word: "w", changes: 5)?.map(\.document) == [0, 1, 2])
+        #expect(heads.holders(namespace: "n", word: "w", changes: 6) == nil)
+        #expect(heads.holders(namespace: "other", word: "w", changes: 5) == nil)
+        // A search of an older snapshot does not replace what a newer one read.
+        heads.keep(Self.holders(3, from: 10), namespace: "n", word: "w", changes: 7)
+        heads.keep(Self.holders(3, from: 20), namespace: "n", word: "w", changes: 6)
+        #expect(heads.holders(namespace: "n", word: "w", changes: 7)?.first?.document == 10)
+        #expect(heads.holders(namespace: "n", word: "w", changes: 6) == nil)
+    }
+
+    /// Past its capacity, the least recently used word goes first; a list larger than the whole is not kept.
+    @Test func theLeastRecentlyUsedWordGoesFirst() {
+        let heads = WordHeads<Int64>(minimumHolders: 1, capacity: 10)
+        heads.keep(Self.holders(4), namespace: "n", word: "a", changes: 1)
+        heads.keep(Self.holders(4), namespace: "n", word: "b", changes: 1)
+        #expect(heads.holders(namespace: "n", word: "a", changes: 1) != nil)
+        heads.keep(Self.holders(4), namespace: "n", word: "c", changes: 1)
+        #expect(heads.count == 2)
+        #expect(heads.holders(namespace: "n", word: "b", changes: 1) == nil)
+        #expect(heads.holders(namespace: "n", word: "a", changes: 1) != nil)
+        #expect(heads.holders(namespace: "n", word: "c", changes: 1) != nil)
+        heads.keep(Self.holders(11), namespace: "n", word: "d", changes: 1)
+        #expect(heads.holders(namespace: "n", word: "d", changes: 1) == nil)
+        #expect(heads.count == 2)
+    }
+}
