@@ -193,13 +193,12 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
     /// key: without it, loading recall hits cost a scan of the whole namespace.
     public func get(namespace: String, ids: [UUID]) async throws -> [Memory] {
         guard !ids.isEmpty else { return [] }
-        let keys = ids.map(SQLiteRecords.id)
-        let sql = "SELECT * FROM memories WHERE +namespace = ? AND id IN (\(SQLiteRecords.marks(keys.count)))"
+        let keys = SQLiteRecords.paddedList(ids.map(SQLiteRecords.id))
         return try await pool.read { db in
-            // Recall loads a handful of hits each time: keep those statements compiled (compiling
-            // took 5% of recall's CPU); the rare large batches are compiled once and dropped.
-            let statement = keys.count <= 64 ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
-            return try Row.fetchAll(statement, arguments: StatementArguments([namespace] + keys)).map(SQLiteRecords.memory)
+            // Recall loads a handful of hits each time: those statements stay compiled.
+            let statement = try SQLiteRecords.listStatement(
+                db, "SELECT * FROM memories WHERE +namespace = ? AND id IN (\(keys.marks))", largestList: keys.size)
+            return try Row.fetchAll(statement, arguments: [namespace] + keys.arguments).map(SQLiteRecords.memory)
         }
     }
 

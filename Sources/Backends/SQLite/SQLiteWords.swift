@@ -102,18 +102,17 @@ enum SQLiteWords {
         let truncated = present.map(\.0).filter { holding[$0]! > WordSearchBounds.postingsPerWord }
         let unread = tally.unread(of: truncated, among: WordSearchBounds.completedCandidates(limit))
         if !unread.documents.isEmpty {
-            let docs = unread.documents.map { String($0) }.joined(separator: ",")
-            let marks = SQLiteRecords.marks(unread.terms.count)
-            for row in try Row.fetchAll(
-                // The covering (doc, term, ...) index: a few entries per memory instead of the words' long runs.
+            let docs = SQLiteRecords.paddedList(unread.documents), terms = SQLiteRecords.paddedList(unread.terms)
+            // The covering (doc, term, ...) index: a few entries per memory instead of the words' long runs.
+            let statement = try SQLiteRecords.listStatement(
                 db,
-                sql: """
-                    SELECT doc, term, frequency, length FROM word_postings INDEXED BY word_postings_doc
-                    WHERE doc IN (\(docs)) AND term IN (\(marks)) AND +namespace = ?
-                    """,
-                arguments: StatementArguments(unread.terms + [namespace]))
-            {
-                tally.add(.init(term: row["term"], document: row["doc"], frequency: row["frequency"], length: row["length"]))
+                """
+                SELECT doc, term, frequency, length FROM word_postings INDEXED BY word_postings_doc
+                WHERE doc IN (\(docs.marks)) AND term IN (\(terms.marks)) AND +namespace = ?
+                """, largestList: max(docs.size, terms.size))
+            let rows = try Row.fetchCursor(statement, arguments: docs.arguments + terms.arguments + [namespace])
+            while let row = try rows.next() {
+                tally.add(.init(term: row[1], document: row[0], frequency: row[2], length: row[3]))
             }
         }
         // Records a chunk at a time, best first, until `limit` pass the type filter.
@@ -122,11 +121,11 @@ enum SQLiteWords {
         while hits.count < limit {
             let chunk = ranked.next(WordSearchBounds.pageSize(limit - hits.count, typed: type != nil))
             guard !chunk.isEmpty else { break }
-            let marks = SQLiteRecords.marks(chunk.count)
+            let docs = SQLiteRecords.paddedList(chunk.map(\.document))
             var records: [Int64: Memory] = [:]
-            for row in try Row.fetchAll(
-                db, sql: "SELECT rowid AS doc, * FROM memories WHERE rowid IN (\(marks))", arguments: StatementArguments(chunk.map(\.document)))
-            {
+            let statement = try SQLiteRecords.listStatement(
+                db, "SELECT rowid AS doc, * FROM memories WHERE rowid IN (\(docs.marks))", largestList: docs.size)
+            for row in try Row.fetchAll(statement, arguments: docs.arguments) {
                 records[row["doc"]] = try SQLiteRecords.memory(row)
             }
             hits += chunk.compactMap { hit in
