@@ -90,10 +90,12 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
                 }
             }
             var rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM memories WHERE embedding_model IS NULL AND id > ? ORDER BY id LIMIT ?", arguments: [after, limit])
+                db, sql: "SELECT \(SQLiteRecords.columns) FROM memories WHERE embedding_model IS NULL AND id > ? ORDER BY id LIMIT ?",
+                arguments: [after, limit])
             for other in others {
                 rows += try Row.fetchAll(
-                    db, sql: "SELECT * FROM memories WHERE embedding_model = ? AND id > ? ORDER BY id LIMIT ?", arguments: [other, after, limit])
+                    db, sql: "SELECT \(SQLiteRecords.columns) FROM memories WHERE embedding_model = ? AND id > ? ORDER BY id LIMIT ?",
+                    arguments: [other, after, limit])
             }
             return try rows.sorted { ($0["id"] as String) < ($1["id"] as String) }.prefix(limit).map(SQLiteRecords.memory)
         }
@@ -127,7 +129,8 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
     }
 
     static func fetch(_ db: Database, id: UUID) throws -> Memory? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM memories WHERE id = ?"), arguments: [SQLiteRecords.id(id)]).map(SQLiteRecords.memory)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(SQLiteRecords.columns) FROM memories WHERE id = ?"), arguments: [SQLiteRecords.id(id)])
+            .map(SQLiteRecords.memory)
     }
 
     static func save(_ db: Database, _ memory: Memory, replacing existing: Memory?) throws {
@@ -197,7 +200,7 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
         return try await pool.read { db in
             // Recall loads a handful of hits each time: those statements stay compiled.
             let statement = try SQLiteRecords.listStatement(
-                db, "SELECT * FROM memories WHERE +namespace = ? AND id IN (\(keys.marks))", largestList: keys.size)
+                db, "SELECT \(SQLiteRecords.columns) FROM memories WHERE +namespace = ? AND id IN (\(keys.marks))", largestList: keys.size)
             return try Row.fetchAll(statement, arguments: [namespace] + keys.arguments).map(SQLiteRecords.memory)
         }
     }
@@ -207,7 +210,8 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
         let after = cursor?.lowercased() ?? ""
         let rows = try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM memories WHERE namespace = ? AND (? IS NULL OR type = ?) AND id > ? ORDER BY id LIMIT ?",
+                db,
+                sql: "SELECT \(SQLiteRecords.columns) FROM memories WHERE namespace = ? AND (? IS NULL OR type = ?) AND id > ? ORDER BY id LIMIT ?",
                 arguments: [namespace, type?.rawValue, type?.rawValue, after, limit + 1]
             ).map(SQLiteRecords.memory)
         }
@@ -218,7 +222,8 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
     public func recent(namespace: String, limit: Int) async throws -> [Memory] {
         try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM memories WHERE namespace = ? ORDER BY updated_at DESC, id LIMIT ?", arguments: [namespace, limit]
+                db, sql: "SELECT \(SQLiteRecords.columns) FROM memories WHERE namespace = ? ORDER BY updated_at DESC, id LIMIT ?",
+                arguments: [namespace, limit]
             ).map(SQLiteRecords.memory)
         }
     }
@@ -226,7 +231,9 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
     public func range(namespace: String, min lower: Coordinate, max upper: Coordinate, type: MemoryType?, limit: Int) async throws -> [Memory] {
         try await pool.read { db in
             let cursor = try Row.fetchCursor(
-                db, sql: "SELECT * FROM memories WHERE namespace = ? AND dims = ? AND c0 BETWEEN ? AND ? AND (? IS NULL OR type = ?) ORDER BY coord",
+                db,
+                sql:
+                    "SELECT \(SQLiteRecords.columns) FROM memories WHERE namespace = ? AND dims = ? AND c0 BETWEEN ? AND ? AND (? IS NULL OR type = ?) ORDER BY coord",
                 arguments: [namespace, lower.dimensions, lower.values[0], upper.values[0], type?.rawValue, type?.rawValue])
             var found: [Memory] = []
             while found.count < limit, let row = try cursor.next() {
@@ -253,10 +260,10 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
             let sql =
                 useIndex
                 ? """
-                SELECT m.* FROM memory_text JOIN memories m ON m.rowid = memory_text.rowid
+                SELECT \(SQLiteRecords.columns(of: "m")) FROM memory_text JOIN memories m ON m.rowid = memory_text.rowid
                 WHERE memory_text MATCH ? AND +m.namespace = ? AND (? IS NULL OR m.type = ?) LIMIT ?
                 """
-                : "SELECT * FROM memories WHERE namespace = ? AND (? IS NULL OR type = ?) LIMIT ?"
+                : "SELECT \(SQLiteRecords.columns) FROM memories WHERE namespace = ? AND (? IS NULL OR type = ?) LIMIT ?"
             let arguments: StatementArguments =
                 useIndex
                 ? [phrase, namespace, type?.rawValue, type?.rawValue, candidateCap]

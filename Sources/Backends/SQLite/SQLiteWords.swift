@@ -124,9 +124,9 @@ enum SQLiteWords {
             let docs = SQLiteRecords.paddedList(chunk.map(\.document))
             var records: [Int64: Memory] = [:]
             let statement = try SQLiteRecords.listStatement(
-                db, "SELECT rowid AS doc, * FROM memories WHERE rowid IN (\(docs.marks))", largestList: docs.size)
+                db, "SELECT \(SQLiteRecords.columns), rowid FROM memories WHERE rowid IN (\(docs.marks))", largestList: docs.size)
             for row in try Row.fetchAll(statement, arguments: docs.arguments) {
-                records[row["doc"]] = try SQLiteRecords.memory(row)
+                records[row[SQLiteRecords.columnsAfter]] = try SQLiteRecords.memory(row)
             }
             hits += chunk.compactMap { hit in
                 records[hit.document].flatMap { type == nil || $0.type == type ? ScoredMemory(memory: $0, score: hit.score) : nil }
