@@ -13,6 +13,16 @@ import SomaCore
         #expect(UUID(parsing: mixed) == UUID(uuidString: mixed))
     }
 
+    @Test func writesWhatFoundationWrites() {
+        for _ in 0..<1000 {
+            let id = UUID()
+            #expect(id.text(lowercase: false) == id.uuidString)
+            #expect(id.text(lowercase: true) == id.uuidString.lowercased())
+        }
+        let edges = [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), UUID(uuidString: "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF")!]
+        for id in edges { #expect(id.text(lowercase: true) == id.uuidString.lowercased()) }
+    }
+
     /// Whatever Foundation refuses is refused: wrong lengths, hyphens out of place, non-hex digits.
     @Test(arguments: [
         "", "6f2b6f9a3c1e5d4a9b7e1f0c2a8d4e51", "6f2b6f9a-3c1e-5d4a-9b7e-1f0c2a8d4e5", "6f2b6f9a-3c1e-5d4a-9b7e-1f0c2a8d4e511",

@@ -46,7 +46,7 @@ enum SQLiteRecords {
         return memory
     }
 
-    static func id(_ id: UUID) -> String { id.uuidString.lowercased() }
+    static func id(_ id: UUID) -> String { id.text(lowercase: true) }
 
     /// `?, ?, ...`: one parameter mark per value of an `IN (...)` list.
     static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ",") }

@@ -8,7 +8,7 @@ enum MemoryCacheCodec {
         var writer = JSONWriter(capacity: 512)
         writer.raw("{")
         writer.key("id", first: true)
-        writer.string(memory.id.uuidString)
+        writer.string(memory.id.text(lowercase: false))
         writer.key("namespace")
         writer.string(memory.namespace)
         writer.key("coordinate")

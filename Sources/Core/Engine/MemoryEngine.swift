@@ -63,7 +63,7 @@ public final class MemoryEngine: Sendable {
 
     // MARK: Cache
 
-    func cacheKey(_ id: UUID) -> String { "soma:mem:\(id.uuidString.lowercased())" }
+    func cacheKey(_ id: UUID) -> String { "soma:mem:" + id.text(lowercase: true) }
 
     /// Lookups by result, for operators (and the benchmark's hit ratio) on /metrics.
     static let cacheHits = Counter(label: "soma_cache_lookups_total", dimensions: [("result", "hit")])

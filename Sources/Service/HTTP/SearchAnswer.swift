@@ -34,7 +34,7 @@ extension MemoryView {
             writer.string(RFC3339.string(from: expiresAt))
         }
         writer.key("id")
-        writer.string(id.uuidString)
+        writer.string(id.text(lowercase: false))
         writer.key("importance")
         writer.number(importance)
         writer.key("importance_normalized")
