@@ -47,3 +47,41 @@ struct PostgresServiceValueTests {
         #expect(value == "a" || value == "b")
     }
 }
+
+@Suite("PostgreSQL word counts", .enabled(if: TestServers.postgresURL != nil, Comment(rawValue: TestServers.postgresMissing)))
+struct PostgresWordCountTests {
+    /// How many memories hold each word is appended as deltas and folded with the expiry sweep
+    /// (counting a common word's postings per query grew with the namespace). Word search's full
+    /// score, the sum of its words' idf, shows each count is right before and after each fold.
+    @Test func wordCountsFollowWritesAcrossFolds() async throws {
+        let storage = try await PostgresTestSupport.storage()
+        let ns = "words-\(UUID().uuidString.prefix(8))"
+        let texts = ["pine cone", "pine river", "cone river stone", "pine", "stone", "river pine cone"]
+        var drafts = try texts.enumerated().map { index, text in Fixture.draft(ns, try Coordinate([Double(index)]), ["text": .string(text)]) }
+        var reference = WordIndex()
+        func check(_ label: String) async throws {
+            for text in ["pine cone", "pine", "cone river stone"] {
+                let query = WordQuery(parsing: text)
+                let found = try await storage.wordSearch(namespace: ns, query: query, scoring: .standard, type: nil, limit: 10)
+                let expected = reference.search(query, scoring: .standard, limit: 10)
+                #expect(abs(found.fullScore - expected.fullScore) < 1e-9, "\(label): \(text)")
+                #expect(Set(found.hits.map(\.memory.id)) == Set(expected.hits.map(\.id)), "\(label): \(text)")
+            }
+        }
+        _ = try await storage.upsert(drafts, at: Fixture.now)
+        for draft in drafts { reference.set(draft.id, DocumentWords(draft.payload)) }
+        try await check("as deltas")
+        _ = try await storage.deleteExpired(before: Fixture.now, limit: 0)
+        try await check("folded")
+        drafts[0].payload = ["text": "river"]
+        drafts[3].payload = ["text": "stone cone"]
+        _ = try await storage.upsert([drafts[0], drafts[3]], at: Fixture.now)
+        _ = try await storage.delete(namespace: ns, coordinates: [drafts[1].coordinate], at: Fixture.now)
+        reference.set(drafts[0].id, DocumentWords(drafts[0].payload))
+        reference.set(drafts[3].id, DocumentWords(drafts[3].payload))
+        reference.remove(drafts[1].id)
+        try await check("changes as deltas over folded counts")
+        _ = try await storage.deleteExpired(before: Fixture.now, limit: 0)
+        try await check("folded again")
+    }
+}

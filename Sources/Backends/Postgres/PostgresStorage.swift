@@ -81,6 +81,9 @@ public final class PostgresStorage: MemoryStorage, WordSearching {
                 INSERT INTO soma_word_postings (namespace, term, impact, memory_id, frequency, length)
                 SELECT i.namespace, w.term, w.impact, i.id, w.frequency, \(words.length)
                 FROM inserted i, unnest(\(words.terms)::text[], \(words.frequencies)::int[], \(words.impacts)::float8[]) AS w(term, frequency, impact)
+            ), holders AS (
+                INSERT INTO soma_word_term_deltas (namespace, term, documents)
+                SELECT i.namespace, w.term, 1 FROM inserted i, unnest(\(words.terms)::text[]) AS w(term)
             ), stat AS (
                 INSERT INTO soma_word_stat_deltas (namespace, documents, length) SELECT namespace, 1, \(words.length) FROM inserted
             )
@@ -181,6 +184,13 @@ public final class PostgresStorage: MemoryStorage, WordSearching {
                 SELECT namespace, sum(documents), sum(length) FROM moved GROUP BY namespace
                 ON CONFLICT (namespace) DO UPDATE SET documents = soma_word_stats.documents + EXCLUDED.documents,
                     length = soma_word_stats.length + EXCLUDED.length
+                """, logger: logger)
+            try await client.query(
+                """
+                WITH moved AS (DELETE FROM soma_word_term_deltas RETURNING namespace, term, documents)
+                INSERT INTO soma_word_terms (namespace, term, documents)
+                SELECT namespace, term, sum(documents) FROM moved GROUP BY namespace, term
+                ON CONFLICT (namespace, term) DO UPDATE SET documents = soma_word_terms.documents + EXCLUDED.documents
                 """, logger: logger)
         }
     }

@@ -4,9 +4,9 @@ import PostgresNIO
 import SomaCore
 
 /// Word search's inverted index in PostgreSQL, written in the record's transaction: the same shape
-/// and BM25 as SQLite's (`SQLiteWords`), so rankings agree across backends. Namespace statistics are
-/// appended as deltas (no hot row per namespace) and folded with the record counts; how many memories
-/// hold a word is counted at query time (concurrent writers would queue on a counter row per word).
+/// and BM25 as SQLite's (`SQLiteWords`), so rankings agree across backends. Namespace statistics and
+/// how many memories hold each word are appended as deltas (concurrent writers would queue on a
+/// counter row per namespace or word) and folded with the record counts (`PostgresStorage.foldCounts`).
 enum PostgresWords {
     /// A memory's postings as the statements bind them; `averageLength` (its namespace's, when
     /// known) orders them.
@@ -37,6 +37,9 @@ enum PostgresWords {
                 INSERT INTO soma_word_postings (namespace, term, impact, memory_id, frequency, length)
                 SELECT \(memory.namespace), w.term, w.impact, \(memory.id), w.frequency, \(length)
                 FROM unnest(\(terms)::text[], \(frequencies)::int[], \(impacts)::float8[]) AS w(term, frequency, impact)
+            ), holders AS (
+                INSERT INTO soma_word_term_deltas (namespace, term, documents)
+                SELECT \(memory.namespace), w.term, 1 FROM unnest(\(terms)::text[]) AS w(term)
             )
             INSERT INTO soma_word_stat_deltas (namespace, documents, length) VALUES (\(memory.namespace), 1, \(length))
             """, logger: logger)
@@ -48,7 +51,9 @@ enum PostgresWords {
             WITH gone AS (
                 DELETE FROM soma_word_documents WHERE memory_id = \(id) RETURNING namespace, length
             ), postings AS (
-                DELETE FROM soma_word_postings WHERE memory_id = \(id)
+                DELETE FROM soma_word_postings WHERE memory_id = \(id) RETURNING namespace, term
+            ), holders AS (
+                INSERT INTO soma_word_term_deltas (namespace, term, documents) SELECT namespace, term, -1 FROM postings
             )
             INSERT INTO soma_word_stat_deltas (namespace, documents, length) SELECT namespace, -1, -length FROM gone
             """, logger: logger)
@@ -93,7 +98,12 @@ enum PostgresWords {
         guard documents > 0 else { return (.none, 0) }
         var holding: [String: Int] = [:]
         for try await (term, count) in try await client.query(
-            "SELECT term, count(*)::int FROM soma_word_postings WHERE namespace = \(namespace) AND term = ANY(\(terms)::text[]) GROUP BY term",
+            """
+            SELECT term, sum(documents)::int FROM (
+                SELECT term, documents FROM soma_word_terms WHERE namespace = \(namespace) AND term = ANY(\(terms)::text[])
+                UNION ALL SELECT term, documents FROM soma_word_term_deltas WHERE namespace = \(namespace) AND term = ANY(\(terms)::text[])) s
+            GROUP BY term HAVING sum(documents) > 0
+            """,
             logger: logger
         ).decode((String, Int).self) {
             holding[term] = count
