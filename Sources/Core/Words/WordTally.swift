@@ -64,9 +64,7 @@ public struct WordTally<Document: Hashable & Comparable & Sendable>: Sendable {
     }
 
     @inlinable public mutating func add(_ posting: Posting) {
-        guard let word = words[posting.term] else { return }
-        let gained = scoring.termScore(idf: word.idf, frequency: posting.frequency, length: posting.length, averageLength: averageLength)
-        tallies[posting.document, default: Tally(score: 0, counted: 0)].add(gained, word.bit)
+        add(posting.term, holders: CollectionOfOne(WordHolder(document: posting.document, frequency: posting.frequency, length: posting.length)))
     }
 
     /// A word's holders, the word looked up once for all of them rather than once per posting.
