@@ -431,4 +431,36 @@ import SomaSQLite
         #expect(recall >= 0.98, "recall@10 = \(recall)")
         #expect(worstScoreError > 0 && worstScoreError < 1e-3, "scores are half precision's, close to the exact cosine")
     }
+
+    /// A point scores the same while it waits in the exact buffer as once merged into the graph, and
+    /// `similarities` agrees: otherwise an answer would depend on whether the background merge ran
+    /// in between (a check of the vector conformance suite failed so, by 2e-4).
+    @Test func aPointScoresTheSameInTheBufferAsInTheGraph() async throws {
+        var parameters = ANNParameters()
+        parameters.exactThreshold = 0
+        parameters.graphPrecision = .half
+        let vectors = Self.mixture(200, dimension: 384, seed: 23)
+        let query = Self.mixture(1, dimension: 384, seed: 29)[0]
+        let ids = vectors.map { _ in UUID() }
+        let points = zip(ids, vectors).map { VectorPoint(id: $0, vector: $1, namespace: "ns", type: .episodic, version: 1, payload: [:]) }
+        let buffered = NearestNeighbourIndex(dimension: 384, parameters: parameters)
+        try #require(buffered.graphPrecision == .half, "this CPU keeps graph vectors in half precision")
+        await buffered.stopMerging()
+        try buffered.upsert(points, labels: buffered.labels(for: points))
+        let merged = NearestNeighbourIndex(dimension: 384, parameters: parameters)
+        try merged.upsert(points, labels: merged.labels(for: points))
+        await merged.waitForMerge()
+        #expect(
+            buffered.pendingCount == points.count && merged.pendingCount == 0, "one index holds every point in its buffer, the other in its graph")
+        let request = VectorQuery(vector: query, namespace: "ns", limit: points.count)
+        let inBuffer = Dictionary(uniqueKeysWithValues: try buffered.search(request).map { ($0.id, $0.score) })
+        let inGraph = Dictionary(uniqueKeysWithValues: try merged.search(request).map { ($0.id, $0.score) })
+        let similarities = try merged.similarities(to: query, ids: ids, namespace: "ns")
+        #expect(inGraph.count >= 190, "the graph search found most points: \(inGraph.count)")
+        var largestGap = 0.0
+        for (id, score) in inGraph {
+            largestGap = max(largestGap, abs(score - inBuffer[id, default: 9]), abs(score - similarities[id, default: 9]))
+        }
+        #expect(largestGap < 1e-6, "buffer, graph and similarities score a point alike: largest gap \(largestGap)")
+    }
 }

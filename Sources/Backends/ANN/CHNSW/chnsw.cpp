@@ -314,6 +314,10 @@ extern "C" {
 
 int chnsw_half_supported(void) { return half_supported() ? 1 : 0; }
 
+void chnsw_round_to_half(float *values, size_t count) {
+    for (size_t i = 0; i < count; ++i) values[i] = from_half(to_half(values[i]));
+}
+
 chnsw_index *chnsw_create(int dimension, int half, size_t capacity, size_t m, size_t ef_construction, size_t seed) {
     try {
         if (half && !half_supported()) return nullptr;

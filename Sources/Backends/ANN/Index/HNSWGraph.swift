@@ -10,6 +10,13 @@ final class HNSWGraph: @unchecked Sendable {
     /// Whether this CPU can keep graph vectors in half precision.
     static let halfSupported = chnsw_half_supported() == 1
 
+    /// `vector` as a half-precision graph stores it (where `halfSupported`).
+    static func roundedToHalf(_ vector: [Float]) -> [Float] {
+        var rounded = vector
+        rounded.withUnsafeMutableBufferPointer { chnsw_round_to_half($0.baseAddress, $0.count) }
+        return rounded
+    }
+
     init(dimension: Int, precision: GraphPrecision, capacity: Int, m: Int, efConstruction: Int, efSearch: Int) throws {
         guard let handle = chnsw_create(Int32(dimension), precision == .half ? 1 : 0, capacity, m, efConstruction, 100) else {
             throw ANNError("cannot create an HNSW index of dimension \(dimension) in \(precision) precision")

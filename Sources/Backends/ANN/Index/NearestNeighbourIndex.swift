@@ -13,7 +13,8 @@ import Synchronization
 /// slots was seen to lose a few percent of its points to search (pruned links).
 ///
 /// Each vector is held once: in the buffer until it is merged, then only in the graph (in half
-/// precision where `graphPrecision` is `half`).
+/// precision where `graphPrecision` is `half`; buffered vectors and queries are rounded to it too,
+/// so a point's score does not change when it is merged).
 public final class NearestNeighbourIndex: Sendable {
     /// What the index keeps of a point besides its vector: enough to filter and to find it.
     public struct Entry: Sendable {
@@ -93,7 +94,7 @@ public final class NearestNeighbourIndex: Sendable {
         let entries = zip(points, labels).map { point, label in
             (
                 point.namespace, Entry(id: point.id, label: label, type: point.type, version: point.version, payload: point.payload),
-                Self.normalised(point.vector)
+                kept(point.vector)
             )
         }
         try state.withLock { state in
@@ -144,8 +145,8 @@ public final class NearestNeighbourIndex: Sendable {
     /// Cosine similarity to the vectors of `ids`, as kept (in half precision where the graph is).
     public func similarities(to vector: [Float], ids: [UUID], namespace: String) throws -> [UUID: Double] {
         guard vector.count == dimension else { throw BackendError.dimensionMismatch(expected: dimension, actual: vector.count) }
-        let normalised = Self.normalised(vector)
-        return storedVectors(ids: ids, namespace: namespace).mapValues { Self.cosine(normalised, $0) }
+        let query = kept(vector)
+        return storedVectors(ids: ids, namespace: namespace).mapValues { Self.cosine(query, $0) }
     }
 
     /// The vectors of `ids` as kept (normalised; read back from the graph once merged).
@@ -173,7 +174,7 @@ public final class NearestNeighbourIndex: Sendable {
     public func search(_ query: VectorQuery) throws -> [VectorHit] {
         guard query.vector.count == dimension else { throw BackendError.dimensionMismatch(expected: dimension, actual: query.vector.count) }
         guard query.limit > 0 else { return [] }
-        let vector = Self.normalised(query.vector)
+        let vector = kept(query.vector)
         let (graph, size, bufferHits) = state.withLock { state -> (HNSWGraph?, Int, [VectorHit]) in
             guard let partition = state.partitions[query.namespace] else { return (nil, 0, []) }
             // Small partitions, and everything the graph does not hold yet, are scanned exactly.
@@ -471,7 +472,7 @@ public final class NearestNeighbourIndex: Sendable {
             let found = try vectors(missing.map(\.id))
             for (id, _) in missing {
                 if let vector = found[id] {
-                    partition.pending[id] = Self.normalised(vector)
+                    partition.pending[id] = kept(vector)
                 } else if let entry = partition.entries.removeValue(forKey: id) {
                     partition.byLabel[entry.label] = nil
                 }
@@ -492,6 +493,14 @@ public final class NearestNeighbourIndex: Sendable {
     }
 
     // MARK: Math
+
+    /// A vector (a point's or a query's) as this index scores it: normalised, and rounded to half
+    /// precision where the graph keeps that, so a point scores the same in the buffer as once merged
+    /// (the graph rounds queries too).
+    func kept(_ vector: [Float]) -> [Float] {
+        let normalised = Self.normalised(vector)
+        return graphPrecision == .half ? HNSWGraph.roundedToHalf(normalised) : normalised
+    }
 
     public static func normalised(_ vector: [Float]) -> [Float] {
         let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()

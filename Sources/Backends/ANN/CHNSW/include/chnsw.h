@@ -14,6 +14,9 @@ typedef struct chnsw_index chnsw_index;
 
 /// 1 when this CPU can keep vectors in half precision (x86-64 with AVX2, FMA and F16C; AArch64).
 int chnsw_half_supported(void);
+/// Rounds each value to the nearest half-precision float in place, as the graph stores vectors
+/// (only where `chnsw_half_supported`).
+void chnsw_round_to_half(float *values, size_t count);
 /// `half`: vectors kept as IEEE half floats (half the memory; distances within about 1e-3); NULL
 /// when that is unsupported here.
 chnsw_index *chnsw_create(int dimension, int half, size_t capacity, size_t m, size_t ef_construction, size_t seed);
