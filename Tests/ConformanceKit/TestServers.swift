@@ -16,6 +16,11 @@ public enum TestServers {
     public static let kafkaMissing = "needs SOMA_TEST_KAFKA_BOOTSTRAP (librdkafka's mock cluster): run `eval \"$(scripts/servers.sh start)\"` first"
     public static var qdrantURL: String? { value("SOMA_TEST_QDRANT_URL") }
     public static var qdrantAPIKey: String? { value("SOMA_TEST_QDRANT_API_KEY") }
+    /// Per-request deadline for tests that talk to the stand-in directly. It is Python: the engine's
+    /// optimizer and the OpenAPI checks (0.2 s for 64 vectors of 384 floats) share one interpreter
+    /// lock, so beside the whole suite on two cores a request once waited past the default 5 s (CI).
+    /// These tests are not about the deadline (the fault tests are).
+    public static let qdrantDeadline = Duration.seconds(30)
     public static let qdrantMissing = "needs SOMA_TEST_QDRANT_URL (the Qdrant stand-in): run `eval \"$(scripts/servers.sh start)\"` first"
     public static let postgresMissing = "needs SOMA_TEST_POSTGRES_URL: run `eval \"$(scripts/servers.sh start)\"` first"
     public static let redisMissing = "needs SOMA_TEST_REDIS_URL: run `eval \"$(scripts/servers.sh start)\"` first"

@@ -70,7 +70,9 @@ class EdgeEngine:
             time.sleep(2)  # as Qdrant's optimizers, in the background; not so often it starves the tests' other servers
             with self.lock:
                 for name in list(self.dirty):
-                    self.shards[name].optimize()
+                    started = time.monotonic()
+                    self.shards[name].optimize()  # holds the GIL: every request waits for it
+                    slow(f"optimize {name}", started)
                 self.dirty.clear()
 
     def shard(self, name):
@@ -249,6 +251,14 @@ STATE = None
 API_KEY = None
 
 
+def slow(what, started, limit=1.0):
+    """Logs a step that took over `limit` seconds: clients time out after 5 s by default, and
+    this log says where a stalled request's time went (the engine and the checks share one GIL)."""
+    took = time.monotonic() - started
+    if took > limit:
+        print(f"slow: {what} took {took:.2f} s", flush=True)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -278,6 +288,7 @@ class Handler(BaseHTTPRequestHandler):
         request = WerkzeugRequest.from_values(
             base_url=f"http://localhost:{self.server.server_address[1]}", method=method, path=url.path, query_string=url.query, data=raw,
             headers={"Content-Type": self.headers.get("Content-Type", "application/json")} if raw else {})
+        checked = time.monotonic()
         try:
             SPEC.validate_request(WerkzeugOpenAPIRequest(request))
         except Exception as error:  # any way the request breaks the document
@@ -287,9 +298,12 @@ class Handler(BaseHTTPRequestHandler):
                 detail += f"; {cause.message}"
             STATE.invalid_examples.append(detail[:500])
             return self.answer(400, {"status": {"error": f"Format error (not allowed by Qdrant's OpenAPI document): {detail}"}, "time": 0})
+        slow(f"checking {method} {url.path} ({len(raw)} bytes)", checked)
         try:
             body = json.loads(raw) if raw else None
+            handled = time.monotonic()
             result = STATE.handle(method, url.path, parse_qs(url.query), body)
+            slow(f"{method} {url.path}", handled)
             self.answer(200, {"result": result, "status": "ok", "time": time.monotonic() - started})
         except QdrantError as error:
             self.answer(error.status, {"status": {"error": error.message}, "time": time.monotonic() - started})

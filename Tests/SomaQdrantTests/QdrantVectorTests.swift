@@ -21,7 +21,9 @@ struct QdrantVectorTests {
     static func index(apiKey: String? = TestServers.qdrantAPIKey, collection: String = "test_\(UUID().uuidString.prefix(8).lowercased())")
         -> QdrantVectorIndex
     {
-        QdrantVectorIndex(endpoint: QdrantEndpoint(baseURL: TestServers.qdrantURL!, apiKey: apiKey, collection: collection), http: qdrantTestHTTP)
+        QdrantVectorIndex(
+            endpoint: QdrantEndpoint(baseURL: TestServers.qdrantURL!, apiKey: apiKey, collection: collection, timeout: TestServers.qdrantDeadline),
+            http: qdrantTestHTTP)
     }
 
     /// Requests the stand-in refused for breaking Qdrant's OpenAPI document, since it started.

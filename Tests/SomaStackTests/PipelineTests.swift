@@ -75,7 +75,8 @@ enum Pipeline {
         func indexed() async throws -> Int {
             let index = QdrantVectorIndex(
                 endpoint: QdrantEndpoint(
-                    baseURL: TestServers.qdrantURL!, apiKey: TestServers.qdrantAPIKey, collection: collection), http: qdrantTestHTTP)
+                    baseURL: TestServers.qdrantURL!, apiKey: TestServers.qdrantAPIKey, collection: collection,
+                    timeout: TestServers.qdrantDeadline), http: qdrantTestHTTP)
             return try await index.count(namespace: namespace)
         }
 
