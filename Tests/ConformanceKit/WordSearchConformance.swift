@@ -107,6 +107,33 @@ public enum WordSearchConformance {
                 try await storage.wordSearchOrScan.wordSearch(namespace: Fixture.namespace(), query: query, scoring: .standard, type: nil, limit: 20)
                     .hits.isEmpty)
         },
+        Check("a word held by more memories than are read for it still scores exactly, in short and in long memories") { storage in
+            // Twice `WordSearchBounds.postingsPerWord` memories, five in six holding "common": it is read
+            // for its strongest holders only (the shortest memories), and the leading candidates get its
+            // exact weight after; those holding a query's other word twice lead and are often unread.
+            // SQLite reads short memories' entries whole and long ones word by word for that.
+            // Each other word is held by fewer than `postingsPerWord` (one read in part too is BM25's
+            // documented limit: a memory holding only such words and none of their strongest can be missed).
+            for (label, rareWords, vocabulary) in [("short", 1...3, UInt64(20)), ("long", 16...30, UInt64(200))] {
+                let ns = Fixture.namespace()
+                var random = SeededGenerator(seed: UInt64(rareWords.lowerBound))
+                let drafts = (0..<(2 * WordSearchBounds.postingsPerWord)).map { index in
+                    let count = rareWords.lowerBound + index % rareWords.count
+                    let words = (index % 6 == 0 ? [] : ["common"]) + (0..<count).map { _ in "r\(random.next() % vocabulary)" }
+                    return Fixture.draft(ns, Fixture.coordinate(Double(index)), ["text": .string(words.joined(separator: " "))])
+                }
+                for batch in stride(from: 0, to: drafts.count, by: 500) {
+                    _ = try await storage.upsert(Array(drafts[batch..<min(batch + 500, drafts.count)]), at: Fixture.now)
+                }
+                let reference = reference(drafts)
+                for text in ["common r1", "r7 common r13", "common"] {
+                    let query = WordQuery(parsing: text)
+                    expectSame(
+                        try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: query, scoring: .standard, type: nil, limit: 10),
+                        reference.search(query, scoring: .standard, limit: 10), "\(text), \(label) memories")
+                }
+            }
+        },
     ]
 }
 
