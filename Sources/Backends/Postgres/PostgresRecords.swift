@@ -53,13 +53,10 @@ enum PostgresRecords {
     static func memory(_ row: PostgresRow) throws -> Memory {
         let (id, namespace, coordinate, type, payload, importance, created, updated, version, expires, model) =
             try row.decode((UUID, String, [Double], String, String, Double, Int64, Int64, Int, Int64?, String?).self)
-        var memory = Memory(
-            namespace: namespace, coordinate: try Coordinate(coordinate, maxDimensions: .max),
+        return Memory(
+            id: id, namespace: namespace, coordinate: try Coordinate(coordinate, maxDimensions: .max),
             type: MemoryType(rawValue: type) ?? .episodic, payload: try decoder.decode(JSONObject.self, from: Data(payload.utf8)),
             importance: importance, createdAt: date(created), updatedAt: date(updated), version: version,
             expiresAt: expires.map(date), embeddingModel: model)
-        // The stored key, which cursors walk by (a row written under other id rules keeps its own).
-        memory.id = id
-        return memory
     }
 }

@@ -36,14 +36,14 @@ enum SQLiteRecords {
     /// The record of a row that starts with `columns`.
     static func memory(_ row: Row) throws -> Memory {
         let expires: Double? = row[9]
-        var memory = Memory(
-            namespace: row[1], coordinate: try Coordinate(try JSONReader.numbers(row[2]), maxDimensions: .max),
-            type: MemoryType(rawValue: row[3]) ?? .episodic, payload: try payload(row[4]), importance: row[5],
+        let namespace: String = row[1]
+        let coordinate = try Coordinate(try JSONReader.numbers(row[2]), maxDimensions: .max)
+        // The stored key, which cursors walk by.
+        return Memory(
+            id: UUID(parsing: row[0]) ?? MemoryID.make(namespace: namespace, coordinate: coordinate), namespace: namespace,
+            coordinate: coordinate, type: MemoryType(rawValue: row[3]) ?? .episodic, payload: try payload(row[4]), importance: row[5],
             createdAt: Date(timeIntervalSinceReferenceDate: row[6]), updatedAt: Date(timeIntervalSinceReferenceDate: row[7]),
             version: row[8], expiresAt: expires.map(Date.init(timeIntervalSinceReferenceDate:)), embeddingModel: row[10])
-        // The stored key, which cursors walk by.
-        if let stored = UUID(parsing: row[0]) { memory.id = stored }
-        return memory
     }
 
     static func id(_ id: UUID) -> String { id.text(lowercase: true) }
@@ -55,9 +55,17 @@ enum SQLiteRecords {
     /// so one compiled statement serves lists of similar sizes (`listStatement`).
     static func paddedList(_ values: [some DatabaseValueConvertible]) -> PaddedList {
         let size = 1 << (Int.bitWidth - max(values.count - 1, 0).leadingZeroBitCount)
+        // Database values, not optional existentials: boxing each cost 1.7% of a hybrid recall.
+        var padded = values.map(\.databaseValue)
+        padded.append(contentsOf: repeatElement(.null, count: size - values.count))
         return PaddedList(
-            marks: marks(size), arguments: StatementArguments(values.map { $0 } + Array(repeating: nil, count: size - values.count)), size: size)
+            marks: size.trailingZeroBitCount < paddedMarks.count ? paddedMarks[size.trailingZeroBitCount] : marks(size),
+            arguments: StatementArguments(padded),
+            size: size)
     }
+
+    /// `marks(1)`, `marks(2)`, `marks(4)`, ... `marks(1024)`, written once.
+    private static let paddedMarks = (0...10).map { marks(1 << $0) }
 
     struct PaddedList: Sendable {
         let marks: String
