@@ -103,16 +103,12 @@ enum SQLiteWords {
         let unread = tally.unread(of: truncated, among: WordSearchBounds.completedCandidates(limit))
         if !unread.documents.isEmpty {
             let docs = SQLiteRecords.paddedList(unread.documents), terms = SQLiteRecords.paddedList(unread.terms)
-            // The covering (doc, term, ...) index: a few entries per memory instead of the words' long
-            // runs. A seek per memory and word, or, where memories are short, a seek per memory and
-            // its few entries read through (`+term` keeps the index to `doc`): a step costs about a
-            // fifth of a seek (`sqlite3`, BENCHMARKS.md), and short memories are agents' usual facts.
-            let readWhole = averageLength <= Double(4 * unread.terms.count)
+            // The covering (doc, term, ...) index: a few entries per memory instead of the words' long runs.
             let statement = try SQLiteRecords.listStatement(
                 db,
                 """
                 SELECT doc, term, frequency, length FROM word_postings INDEXED BY word_postings_doc
-                WHERE doc IN (\(docs.marks)) AND \(readWhole ? "+term" : "term") IN (\(terms.marks)) AND +namespace = ?
+                WHERE doc IN (\(docs.marks)) AND term IN (\(terms.marks)) AND +namespace = ?
                 """, largestList: max(docs.size, terms.size))
             let rows = try Row.fetchCursor(statement, arguments: docs.arguments + terms.arguments + [namespace])
             while let row = try rows.next() {
