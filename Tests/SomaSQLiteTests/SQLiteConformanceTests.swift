@@ -27,6 +27,10 @@ struct SQLiteConformanceTests {
         #expect(heads.count > 0)
     }
 
+    @Test func wordSearchPastTheHoldersRead() async throws {
+        try await WordSearchConformance.pastTheHoldersRead.run(SQLiteStorage(database: try SQLiteDatabase(directory: temporaryDirectory())))
+    }
+
     @Test(arguments: VectorConformance.checks)
     func vector(_ check: VectorConformance.Check) async throws {
         let database = try SQLiteDatabase(directory: temporaryDirectory())
