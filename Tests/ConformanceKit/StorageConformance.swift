@@ -181,7 +181,7 @@ public enum StorageConformance {
             try await storage.addLink(namespace: ns, link: Link(from: a, to: b))
             _ = try await storage.delete(namespace: ns, coordinates: [b], at: Fixture.now)
             // A window far past what the other checks leave pending where suites share one database
-            // (PostgreSQL; the word-search checks write thousands of memories).
+            // (PostgreSQL).
             let mine = try await storage.pendingEvents(limit: 100_000).filter { $0.event.namespace == ns }
             try #require(mine.map(\.event.kind) == [.created, .created, .updated, .linked, .deleted])
             #expect(mine.map(\.sequence) == mine.map(\.sequence).sorted())
