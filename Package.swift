@@ -235,7 +235,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SomaCoreTests",
-            dependencies: ["SomaCore", logging],
+            dependencies: ["SomaCore", "ConformanceKit", logging],
             path: "Tests/SomaCoreTests",
             swiftSettings: strictSettings
         ),

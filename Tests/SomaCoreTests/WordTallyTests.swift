@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ConformanceKit
 import SomaCore
 
 @Suite struct WordTallyTests {
@@ -41,6 +42,44 @@ import SomaCore
         #expect(byWord.ranked().map(\.document) == [7])
         #expect(byWord.ranked(requiringAll: false).map(\.document) == byPosting.ranked(requiringAll: false).map(\.document))
         #expect(byWord.ranked(requiringAll: false).map(\.score) == byPosting.ranked(requiringAll: false).map(\.score))
+    }
+
+    /// Lists in any order, overlapping, some holders in several lists and again one by one (the
+    /// completion's postings), sum as BM25 sums each memory's words: each word counted once.
+    @Test(arguments: [1, 2, 3])
+    func mergedListsSumAsEachMemorysWords(seed: UInt64) {
+        var random = SeededGenerator(seed: seed)
+        let idf = ["a": 1.5, "b": 0.5, "c": 2.0, "d": 0.25]
+        var tally = WordTally<Int64>(idf: idf, required: [], scoring: .standard, averageLength: 4)
+        var expected: [Int64: (score: Double, words: Set<String>)] = [:]
+        func expect(_ term: String, _ holder: WordHolder<Int64>) {
+            guard !expected[holder.document, default: (0, [])].words.contains(term) else { return }
+            expected[holder.document, default: (0, [])].score += BM25.standard.termScore(
+                idf: idf[term]!, frequency: Int(holder.frequency), length: Int(holder.length), averageLength: 4)
+            expected[holder.document]!.words.insert(term)
+        }
+        for term in ["c", "a", "d", "b"] {
+            let documents = (0..<400).map { _ in Int64(random.next() % 600) }
+            let holders = Set(documents).map { WordHolder(document: $0, frequency: 1 + Int($0 % 3), length: 2 + Int($0 % 7)) }.shuffled(
+                using: &random)
+            holders.forEach { expect(term, $0) }
+            tally.add(term, holders: holders)
+            // Some of the same word's holders again, one by one: counted once.
+            for holder in holders.prefix(20) {
+                tally.add(.init(term: term, document: holder.document, frequency: Int(holder.frequency), length: Int(holder.length)))
+            }
+        }
+        for document in [Int64(-5), 1_000, 300] {
+            let holder = WordHolder(document: document, frequency: 2, length: 3)
+            expect("d", holder)
+            tally.add(.init(term: "d", document: document, frequency: 2, length: 3))
+        }
+        let ranked = tally.ranked(requiringAll: false)
+        #expect(ranked.count == expected.count)
+        for hit in ranked { #expect(abs(hit.score - expected[hit.document]!.score) < 1e-12) }
+        #expect(
+            ranked.map(\.document)
+                == expected.sorted { $0.value.score != $1.value.score ? $0.value.score > $1.value.score : $0.key < $1.key }.map(\.key))
     }
 
     /// Read a page at a time, within the first selection and past it (a type filter that drops

@@ -123,9 +123,11 @@ enum PostgresWords {
                 SELECT memory_id, frequency, length FROM soma_word_postings
                 WHERE namespace = \(namespace) AND term = w.term ORDER BY impact DESC LIMIT \(WordSearchBounds.postingsPerWord)) p
             """, logger: logger)
+        var holders: [String: [WordHolder<UUID>]] = [:]
         for try await (term, id, frequency, length) in capped.decode((String, UUID, Int, Int).self) {
-            tally.add(.init(term: term, document: id, frequency: frequency, length: length))
+            holders[term, default: []].append(WordHolder(document: id, frequency: frequency, length: length))
         }
+        for (term, held) in holders { tally.add(term, holders: held) }
         let truncated = present.filter { holding[$0]! > WordSearchBounds.postingsPerWord }
         let unread = tally.unread(of: truncated, among: WordSearchBounds.completedCandidates(limit))
         if !unread.documents.isEmpty {

@@ -41,6 +41,7 @@ enum SQLiteWords {
             db.cachedStatement(sql: "SELECT doc, frequency, length FROM word_postings WHERE namespace = ? AND term = ? ORDER BY impact DESC LIMIT ?"),
             arguments: [namespace, term, WordSearchBounds.postingsPerWord])
         while let row = try rows.next() { holders.append(WordHolder(document: row[0], frequency: row[1], length: row[2])) }
+        holders.sort { $0.document < $1.document }  // the order `WordTally` merges in
         if kept { heads.keep(holders, namespace: namespace, word: term, changes: changes) }
         return holders
     }
@@ -90,11 +91,10 @@ enum SQLiteWords {
         let required = query.requiredTerms
         guard !present.isEmpty, required.allSatisfy({ holding[$0] != nil }) else { return WordMatches(hits: [], fullScore: fullScore) }
 
-        // Each word's holders, its strongest first and at most `postingsPerWord` of them, summed per
-        // memory in process: a dictionary beats SQL's GROUP BY, which sorts every posting read.
+        // Each word's holders, at most `postingsPerWord` of its strongest, summed per memory in
+        // process: a merge of lists kept sorted beats SQL's GROUP BY, which sorts every posting read.
         var tally = WordTally<Int64>(
             idf: Dictionary(uniqueKeysWithValues: present.map { ($0.0, $0.1) }), required: required, scoring: bm25, averageLength: averageLength)
-        tally.reserveCapacity(present.reduce(0) { $0 + min(holding[$1.0]!, WordSearchBounds.postingsPerWord) })
         for (term, _) in present {
             tally.add(
                 term, holders: try holders(db, namespace: namespace, term: term, holding: holding[term]!, changes: changes[term]!, heads: heads))

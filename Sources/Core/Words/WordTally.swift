@@ -2,6 +2,9 @@
 /// A word held by more than `WordSearchBounds.postingsPerWord` memories is read for its strongest
 /// holders only; `completing` then adds its exact weight to the leading candidates that hold it
 /// beyond what was read, so they rank as exact BM25 would rank them.
+/// Candidates are kept sorted by document and each word's holders merged in: a hashed table per
+/// search cost about 110 ns a holder in the service under perf (a cache miss on each insert), a
+/// merge reads and writes memory in order.
 /// Inlinable, so each storage gets a copy specialised for its document key (unspecialised, the
 /// sort looked up tuple metadata on every comparison: most of a query's CPU under perf).
 public struct WordTally<Document: Hashable & Comparable & Sendable>: Sendable {
@@ -16,11 +19,14 @@ public struct WordTally<Document: Hashable & Comparable & Sendable>: Sendable {
         }
     }
 
-    @usableFromInline struct Tally: Sendable {
+    /// A memory, its score so far and the words counted in it.
+    @usableFromInline struct Candidate: Sendable {
+        @usableFromInline var document: Document
         @usableFromInline var score: Double
         @usableFromInline var counted: UInt64
 
-        @inlinable init(score: Double, counted: UInt64) {
+        @inlinable init(document: Document, score: Double, counted: UInt64) {
+            self.document = document
             self.score = score
             self.counted = counted
         }
@@ -45,8 +51,8 @@ public struct WordTally<Document: Hashable & Comparable & Sendable>: Sendable {
     @usableFromInline let requiredMask: UInt64
     @usableFromInline let scoring: BM25
     @usableFromInline let averageLength: Double
-    /// Per memory: its score so far and the words counted in it.
-    @usableFromInline var tallies: [Document: Tally] = [:]
+    /// Every memory holding a word added so far, sorted by document.
+    @usableFromInline var candidates: [Candidate] = []
 
     /// `idf` for the words held by some memory; `required` the words every match must hold.
     @inlinable public init(idf: [String: Double], required: [String], scoring: BM25, averageLength: Double) {
@@ -58,22 +64,59 @@ public struct WordTally<Document: Hashable & Comparable & Sendable>: Sendable {
         self.averageLength = averageLength
     }
 
-    /// Room for this many memories: growing the table step by step rehashed it as postings came.
-    @inlinable public mutating func reserveCapacity(_ memories: Int) {
-        tallies.reserveCapacity(memories)
-    }
-
+    /// One posting: for a few (the completion's); a word's many holders go through `add(_:holders:)`.
     @inlinable public mutating func add(_ posting: Posting) {
-        add(posting.term, holders: CollectionOfOne(WordHolder(document: posting.document, frequency: posting.frequency, length: posting.length)))
+        guard let word = words[posting.term] else { return }
+        let gained = scoring.termScore(idf: word.idf, frequency: posting.frequency, length: posting.length, averageLength: averageLength)
+        let place = position(of: posting.document)
+        if place < candidates.count, candidates[place].document == posting.document {
+            candidates[place].add(gained, word.bit)
+        } else {
+            candidates.insert(Candidate(document: posting.document, score: gained, counted: word.bit), at: place)
+        }
     }
 
-    /// A word's holders, the word looked up once for all of them rather than once per posting.
+    /// A word's holders (any order; sorted by document, as `WordHeads` keeps them, they are not
+    /// sorted again), merged into the candidates with the word looked up once.
     @inlinable public mutating func add(_ term: String, holders: some Sequence<WordHolder<Document>>) {
         guard let word = words[term] else { return }
-        for holder in holders {
+        var holders = Array(holders)
+        if zip(holders, holders.dropFirst()).contains(where: { $0.document > $1.document }) { holders.sort { $0.document < $1.document } }
+        var merged: [Candidate] = []
+        merged.reserveCapacity(candidates.count + holders.count)
+        var old = 0, new = 0
+        while new < holders.count {
+            let holder = holders[new]
+            if old < candidates.count, candidates[old].document < holder.document {
+                merged.append(candidates[old])
+                old += 1
+                continue
+            }
             let gained = scoring.termScore(idf: word.idf, frequency: Int(holder.frequency), length: Int(holder.length), averageLength: averageLength)
-            tallies[holder.document, default: Tally(score: 0, counted: 0)].add(gained, word.bit)
+            if old < candidates.count, candidates[old].document == holder.document {
+                var candidate = candidates[old]
+                candidate.add(gained, word.bit)
+                merged.append(candidate)
+                old += 1
+            } else if merged.last?.document == holder.document {
+                merged[merged.count - 1].add(gained, word.bit)  // the same memory twice in one list
+            } else {
+                merged.append(Candidate(document: holder.document, score: gained, counted: word.bit))
+            }
+            new += 1
         }
+        merged.append(contentsOf: candidates[old...])
+        candidates = merged
+    }
+
+    /// Where `document` is or would go in the sorted candidates.
+    @inlinable func position(of document: Document) -> Int {
+        var low = 0, high = candidates.count
+        while low < high {
+            let middle = (low + high) / 2
+            if candidates[middle].document < document { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// The leading candidates and, of `truncated` words (read only in part), those each does not
@@ -81,8 +124,9 @@ public struct WordTally<Document: Hashable & Comparable & Sendable>: Sendable {
     @inlinable public func unread(of truncated: [String], among count: Int) -> (documents: [Document], terms: [String]) {
         let mask = truncated.reduce(UInt64(0)) { $0 | (words[$1]?.bit ?? 0) }
         guard mask != 0 else { return ([], []) }
-        let leading = ranked(requiringAll: false, best: count).map(\.document)
-        return (leading.filter { tallies[$0]!.counted & mask != mask }, truncated)
+        var leading: [Candidate] = []
+        for candidate in candidates { KeptBest.offer(candidate, to: &leading, limit: count, by: Self.precedes) }
+        return (leading.filter { $0.counted & mask != mask }.map(\.document), truncated)
     }
 
     /// Best first, ties by document; with `requiringAll`, only documents holding every required
@@ -90,10 +134,10 @@ public struct WordTally<Document: Hashable & Comparable & Sendable>: Sendable {
     /// bring thousands of candidates for a page of ten).
     @inlinable public func ranked(requiringAll: Bool = true, best: Int? = nil) -> [Ranked] {
         var ranked: [Ranked] = []
-        ranked.reserveCapacity(min(best ?? tallies.count, tallies.count))
-        for (document, tally) in tallies where !requiringAll || tally.counted & requiredMask == requiredMask {
-            let candidate = Ranked(document: document, score: tally.score)
-            if let best { KeptBest.offer(candidate, to: &ranked, limit: best, by: Self.precedes) } else { ranked.append(candidate) }
+        ranked.reserveCapacity(min(best ?? candidates.count, candidates.count))
+        for candidate in candidates where !requiringAll || candidate.counted & requiredMask == requiredMask {
+            let item = Ranked(document: candidate.document, score: candidate.score)
+            if let best { KeptBest.offer(item, to: &ranked, limit: best, by: Self.precedes) } else { ranked.append(item) }
         }
         if best == nil { ranked.sort(by: Self.precedes) }
         return ranked
@@ -139,9 +183,13 @@ public struct WordTally<Document: Hashable & Comparable & Sendable>: Sendable {
     @inlinable static func precedes(_ a: Ranked, _ b: Ranked) -> Bool {
         a.score != b.score ? a.score > b.score : a.document < b.document
     }
+
+    @inlinable static func precedes(_ a: Candidate, _ b: Candidate) -> Bool {
+        a.score != b.score ? a.score > b.score : a.document < b.document
+    }
 }
 
-extension WordTally.Tally {
+extension WordTally.Candidate {
     /// Adds a word's weight unless it was counted already.
     @inlinable mutating func add(_ gained: Double, _ bit: UInt64) {
         guard counted & bit == 0 else { return }
