@@ -119,20 +119,36 @@ public enum WordSearchConformance {
         // only words read in part, none of their strongest, is BM25's documented limit here).
         let ns = Fixture.namespace()
         var random = SeededGenerator(seed: 1)
-        let drafts = (0..<(2 * WordSearchBounds.postingsPerWord)).map { index in
-            let words = (index % 6 == 0 ? [] : ["common"]) + (0...(index % 3)).map { _ in "r\(random.next() % 20)" }
-            return Fixture.draft(ns, Fixture.coordinate(Double(index)), ["text": .string(words.joined(separator: " "))])
+        var texts = (0..<(2 * WordSearchBounds.postingsPerWord)).map { index in
+            ((index % 6 == 0 ? [] : ["common"]) + (0...(index % 3)).map { _ in "r\(random.next() % 20)" }).joined(separator: " ")
         }
-        for batch in stride(from: 0, to: drafts.count, by: 1000) {
-            _ = try await storage.upsert(Array(drafts[batch..<min(batch + 1000, drafts.count)]), at: Fixture.now)
+        func write(_ indices: some Sequence<Int>) async throws {
+            let drafts = indices.map { Fixture.draft(ns, Fixture.coordinate(Double($0)), ["text": .string(texts[$0])]) }
+            for batch in stride(from: 0, to: drafts.count, by: 1000) {
+                _ = try await storage.upsert(Array(drafts[batch..<min(batch + 1000, drafts.count)]), at: Fixture.now)
+            }
         }
-        let reference = reference(drafts)
-        for text in ["common r1", "r7 common r13", "common"] {
-            let query = WordQuery(parsing: text)
-            expectSame(
-                try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: query, scoring: .standard, type: nil, limit: 10),
-                reference.search(query, scoring: .standard, limit: 10), text)
+        func expectReferenceRanking() async throws {
+            let reference = reference(texts.indices.map { Fixture.draft(ns, Fixture.coordinate(Double($0)), ["text": .string(texts[$0])]) })
+            for text in ["common r1", "r7 common r13", "common"] {
+                let query = WordQuery(parsing: text)
+                expectSame(
+                    try await storage.wordSearchOrScan.wordSearch(namespace: ns, query: query, scoring: .standard, type: nil, limit: 10),
+                    reference.search(query, scoring: .standard, limit: 10), text)
+            }
         }
+        try await write(texts.indices)
+        try await expectReferenceRanking()
+        // Again: a storage that keeps what it looked up answers from it now.
+        try await expectReferenceRanking()
+        // Leading memories gain, lose or repeat "common": what was looked up in it no longer holds.
+        let rewritten = texts.indices.filter { texts[$0].contains("r1 ") || texts[$0].hasSuffix("r1") || texts[$0].contains("r7") }
+        for index in rewritten {
+            let others = texts[index].split(separator: " ").filter { $0 != "common" }.joined(separator: " ")
+            texts[index] = index % 4 == 0 ? others : "common common \(others)"
+        }
+        try await write(rewritten)
+        try await expectReferenceRanking()
     }
 }
 

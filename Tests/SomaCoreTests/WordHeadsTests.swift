@@ -36,4 +36,28 @@ import SomaCore
         #expect(heads.holders(namespace: "n", word: "d", changes: 1) == nil)
         #expect(heads.count == 2)
     }
+
+    /// Lookups are kept beside the word's holders and serve only at the same change count; past
+    /// the capacity they count like holders.
+    @Test func lookupsServeWhileTheWordIsUnchanged() {
+        let heads = WordHeads<Int64>(minimumHolders: 1, capacity: 10)
+        let held = WordHolder<Int64>(document: 42, frequency: 3, length: 9)
+        // No holders kept at these changes: nothing to keep lookups beside.
+        heads.keep(probes: [42: held], namespace: "n", word: "w", changes: 1)
+        #expect(heads.probes(namespace: "n", word: "w", changes: 1, of: [42]).isEmpty)
+        heads.keep(Self.holders(3), namespace: "n", word: "w", changes: 1)
+        heads.keep(probes: [42: held, 43: nil], namespace: "n", word: "w", changes: 1)
+        let known = heads.probes(namespace: "n", word: "w", changes: 1, of: [42, 43, 44])
+        #expect(known.count == 2)
+        #expect(known[42]??.frequency == 3 && known[42]??.length == 9)
+        #expect(known[43]! == nil)
+        #expect(heads.probes(namespace: "n", word: "w", changes: 2, of: [42]).isEmpty)
+        // Lookups kept at other changes are not kept.
+        heads.keep(probes: [44: nil], namespace: "n", word: "w", changes: 2)
+        #expect(heads.probes(namespace: "n", word: "w", changes: 1, of: [44]).isEmpty)
+        // 3 holders + 2 lookups + another word's 6 holders pass 10: the least recently used goes.
+        heads.keep(Self.holders(6), namespace: "n", word: "v", changes: 1)
+        #expect(heads.count == 1)
+        #expect(heads.probes(namespace: "n", word: "w", changes: 1, of: [42]).isEmpty)
+    }
 }

@@ -201,7 +201,8 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
             // Recall loads a handful of hits each time: those statements stay compiled.
             let statement = try SQLiteRecords.listStatement(
                 db, "SELECT \(SQLiteRecords.columns) FROM memories WHERE +namespace = ? AND id IN (\(keys.marks))", largestList: keys.size)
-            return try Row.fetchAll(statement, arguments: [namespace] + keys.arguments).map(SQLiteRecords.memory)
+            // Decoded from the cursor's row as it is read: `fetchAll` copies every row first.
+            return try Array(Row.fetchCursor(statement, arguments: [namespace] + keys.arguments).map(SQLiteRecords.memory))
         }
     }
 

@@ -46,6 +46,45 @@ enum SQLiteWords {
         return holders
     }
 
+    /// Gives the leading candidates the exact weight of words read in part that they hold beyond
+    /// the holders read: from lookups `heads` kept where it has them, the rest from the covering
+    /// (doc, term, ...) index (a few entries per memory instead of the words' long runs), kept in turn.
+    private static func complete(
+        _ tally: inout WordTally<Int64>, _ db: Database, namespace: String, unread: (documents: [Int64], terms: [String]),
+        changes: [String: Int64], heads: WordHeads<Int64>
+    ) throws {
+        var unknown: Set<Int64> = []
+        for term in unread.terms {
+            let known = heads.probes(namespace: namespace, word: term, changes: changes[term]!, of: unread.documents)
+            for document in unread.documents {
+                guard let probe = known[document] else {
+                    unknown.insert(document)
+                    continue
+                }
+                if let holder = probe {
+                    tally.add(.init(term: term, document: document, frequency: Int(holder.frequency), length: Int(holder.length)))
+                }
+            }
+        }
+        guard !unknown.isEmpty else { return }
+        let docs = SQLiteRecords.paddedList(unknown.sorted()), terms = SQLiteRecords.paddedList(unread.terms)
+        let statement = try SQLiteRecords.listStatement(
+            db,
+            """
+            SELECT doc, term, frequency, length FROM word_postings INDEXED BY word_postings_doc
+            WHERE doc IN (\(docs.marks)) AND term IN (\(terms.marks)) AND +namespace = ?
+            """, largestList: max(docs.size, terms.size))
+        var found: [String: [Int64: WordHolder<Int64>?]] = [:]
+        for term in unread.terms { found[term] = Dictionary(uniqueKeysWithValues: unknown.map { ($0, nil) }) }
+        let rows = try Row.fetchCursor(statement, arguments: docs.arguments + terms.arguments + [namespace])
+        while let row = try rows.next() {
+            let posting = WordTally<Int64>.Posting(term: row[1], document: row[0], frequency: row[2], length: row[3])
+            tally.add(posting)
+            found[posting.term]?[posting.document] = WordHolder(document: posting.document, frequency: posting.frequency, length: posting.length)
+        }
+        for (term, probes) in found { heads.keep(probes: probes, namespace: namespace, word: term, changes: changes[term]!) }
+    }
+
     static func unindex(_ db: Database, doc: Int64) throws {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT namespace, length FROM word_documents WHERE doc = ?"), arguments: [doc])
         else { return }
@@ -102,18 +141,7 @@ enum SQLiteWords {
         let truncated = present.map(\.0).filter { holding[$0]! > WordSearchBounds.postingsPerWord }
         let unread = tally.unread(of: truncated, among: WordSearchBounds.completedCandidates(limit))
         if !unread.documents.isEmpty {
-            let docs = SQLiteRecords.paddedList(unread.documents), terms = SQLiteRecords.paddedList(unread.terms)
-            // The covering (doc, term, ...) index: a few entries per memory instead of the words' long runs.
-            let statement = try SQLiteRecords.listStatement(
-                db,
-                """
-                SELECT doc, term, frequency, length FROM word_postings INDEXED BY word_postings_doc
-                WHERE doc IN (\(docs.marks)) AND term IN (\(terms.marks)) AND +namespace = ?
-                """, largestList: max(docs.size, terms.size))
-            let rows = try Row.fetchCursor(statement, arguments: docs.arguments + terms.arguments + [namespace])
-            while let row = try rows.next() {
-                tally.add(.init(term: row[1], document: row[0], frequency: row[2], length: row[3]))
-            }
+            try complete(&tally, db, namespace: namespace, unread: unread, changes: changes, heads: heads)
         }
         // Records a chunk at a time, best first, until `limit` pass the type filter.
         var hits: [ScoredMemory] = []
@@ -125,9 +153,8 @@ enum SQLiteWords {
             var records: [Int64: Memory] = [:]
             let statement = try SQLiteRecords.listStatement(
                 db, "SELECT \(SQLiteRecords.columns), rowid FROM memories WHERE rowid IN (\(docs.marks))", largestList: docs.size)
-            for row in try Row.fetchAll(statement, arguments: docs.arguments) {
-                records[row[SQLiteRecords.columnsAfter]] = try SQLiteRecords.memory(row)
-            }
+            let rows = try Row.fetchCursor(statement, arguments: docs.arguments)
+            while let row = try rows.next() { records[row[SQLiteRecords.columnsAfter]] = try SQLiteRecords.memory(row) }
             hits += chunk.compactMap { hit in
                 records[hit.document].flatMap { type == nil || $0.type == type ? ScoredMemory(memory: $0, score: hit.score) : nil }
             }

@@ -19,7 +19,11 @@ public struct WordHolder<Document: Sendable>: Sendable {
 /// An entry serves only while its word's change count is the one it was read at: the storage counts
 /// each word's changes beside its holder count and reads that count in the search's own snapshot,
 /// so no write path has to tell the cache anything and a stale entry is never used.
-public final class WordHeads<Document: Sendable>: Sendable {
+/// Beside a word's holders it keeps what completions looked up in it (`probes`): whether a leading
+/// candidate holds the word beyond the holders read, and how often. Each lookup is an index seek;
+/// the same memories lead again for the same words, and the answer holds while the word's changes
+/// do (a memory gaining, losing or rewriting the word changes it).
+public final class WordHeads<Document: Hashable & Sendable>: Sendable {
     struct Key: Hashable {
         let namespace: String
         let word: String
@@ -28,7 +32,12 @@ public final class WordHeads<Document: Sendable>: Sendable {
     struct Entry {
         let changes: Int64
         let holders: [WordHolder<Document>]
+        /// Memories looked up beyond `holders`: their holding, nil where they do not hold the word.
+        var probes: [Document: WordHolder<Document>?] = [:]
         var lastUse: UInt64
+
+        /// Holders and lookups, the units of `capacity`.
+        var size: Int { holders.count + probes.count }
     }
 
     struct State {
@@ -39,7 +48,8 @@ public final class WordHeads<Document: Sendable>: Sendable {
 
     /// Words held by fewer memories are read each time.
     public let minimumHolders: Int
-    /// Holders kept in all (16 bytes each with an integer document); the least recently used word goes first.
+    /// Holders and lookups kept in all (16 bytes each with an integer document, lookups more with
+    /// their table); the least recently used word goes first.
     public let capacity: Int
     private let state = Mutex(State())
 
@@ -70,18 +80,51 @@ public final class WordHeads<Document: Sendable>: Sendable {
             if let old = state.entries[key] {
                 // A search of an older snapshot must not replace what a newer one read.
                 guard old.changes < changes else { return }
-                state.held -= old.holders.count
+                state.held -= old.size
             }
             state.clock += 1
             state.entries[key] = Entry(changes: changes, holders: holders, lastUse: state.clock)
             state.held += holders.count
-            while state.held > capacity, let oldest = state.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-                state.entries[oldest.key] = nil
-                state.held -= oldest.value.holders.count
-            }
+            state.evict(above: capacity)
+        }
+    }
+
+    /// What earlier lookups found for these memories in the word at `changes`: a memory absent
+    /// from the answer was not looked up; one present with nil does not hold the word.
+    public func probes(namespace: String, word: String, changes: Int64, of documents: [Document]) -> [Document: WordHolder<Document>?] {
+        state.withLock { state in
+            guard let entry = state.entries[Key(namespace: namespace, word: word)], entry.changes == changes, !entry.probes.isEmpty
+            else { return [:] }
+            var known: [Document: WordHolder<Document>?] = [:]
+            for document in documents { if let probe = entry.probes[document] { known[document] = probe } }
+            return known
+        }
+    }
+
+    /// Keeps lookups a search made in the word at `changes` (only beside holders kept at those changes).
+    public func keep(probes: [Document: WordHolder<Document>?], namespace: String, word: String, changes: Int64) {
+        state.withLock { state in
+            let key = Key(namespace: namespace, word: word)
+            guard var entry = state.entries[key], entry.changes == changes else { return }
+            state.entries[key] = nil  // the table changed in place, not copied
+            let before = entry.size
+            entry.probes.merge(probes) { old, _ in old }
+            state.held += entry.size - before
+            state.entries[key] = entry
+            state.evict(above: capacity)
         }
     }
 
     /// Words kept now (for tests and metrics).
     public var count: Int { state.withLock { $0.entries.count } }
+}
+
+extension WordHeads.State {
+    /// Drops the least recently used words until what is kept fits.
+    mutating func evict(above capacity: Int) {
+        while held > capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            entries[oldest.key] = nil
+            held -= oldest.value.size
+        }
+    }
 }
