@@ -56,8 +56,8 @@ enum SQLiteWords {
         var unknown: Set<Int64> = []
         for term in unread.terms {
             let known = heads.probes(namespace: namespace, word: term, changes: changes[term]!, of: unread.documents)
-            for document in unread.documents {
-                guard let probe = known[document] else {
+            for (document, probe) in zip(unread.documents, known) {
+                guard let probe else {
                     unknown.insert(document)
                     continue
                 }
