@@ -38,9 +38,9 @@ import SomaCore
     }
 
     /// Lookups are kept beside the word's holders and serve only at the same change count; past
-    /// the capacity they count like holders.
+    /// the capacity each counts as two holders.
     @Test func lookupsServeWhileTheWordIsUnchanged() {
-        let heads = WordHeads<Int64>(minimumHolders: 1, capacity: 10)
+        let heads = WordHeads<Int64>(minimumHolders: 1, capacity: 12)
         let held = WordHolder<Int64>(document: 42, frequency: 3, length: 9)
         // No holders kept at these changes: nothing to keep lookups beside.
         heads.keep(probes: [42: held], namespace: "n", word: "w", changes: 1)
@@ -56,7 +56,7 @@ import SomaCore
         // Lookups kept at other changes are not kept.
         heads.keep(probes: [44: nil], namespace: "n", word: "w", changes: 2)
         #expect(heads.probes(namespace: "n", word: "w", changes: 1, of: [44]).map { $0 == nil } == [true])
-        // 3 holders + 2 lookups + another word's 6 holders pass 10: the least recently used goes.
+        // 3 holders + 2 lookups (2 each) + another word's 6 holders pass 12: the least recently used goes.
         heads.keep(Self.holders(6), namespace: "n", word: "v", changes: 1)
         #expect(heads.count == 1)
         #expect(heads.probes(namespace: "n", word: "w", changes: 1, of: [42]).map { $0 == nil } == [true])

@@ -49,8 +49,8 @@ public final class WordHeads<Document: Hashable & Sendable>: Sendable {
             self.lastUse = lastUse
         }
 
-        /// Holders and lookups, the units of `capacity`.
-        @usableFromInline var size: Int { holders.count + probes.count }
+        /// Holders and lookups in units of `capacity`: a lookup in its table takes about twice a holder's 16 bytes.
+        @usableFromInline var size: Int { holders.count + 2 * probes.count }
     }
 
     @usableFromInline struct State {
@@ -63,8 +63,8 @@ public final class WordHeads<Document: Hashable & Sendable>: Sendable {
 
     /// Words held by fewer memories are read each time.
     public let minimumHolders: Int
-    /// Holders and lookups kept in all (16 bytes each with an integer document, lookups more with
-    /// their table); the least recently used word goes first.
+    /// Holders kept in all, a lookup counting as two (16 bytes a holder with an integer document:
+    /// 4 MiB by default); the least recently used word goes first.
     public let capacity: Int
     @usableFromInline let state = Mutex(State())
 
