@@ -124,23 +124,25 @@ public struct WordTally<Document: Hashable & Comparable & Sendable>: Sendable {
     @inlinable public func unread(of truncated: [String], among count: Int) -> (documents: [Document], terms: [String]) {
         let mask = truncated.reduce(UInt64(0)) { $0 | (words[$1]?.bit ?? 0) }
         guard mask != 0 else { return ([], []) }
-        var leading: [Candidate] = []
-        for candidate in candidates { KeptBest.offer(candidate, to: &leading, limit: count, by: Self.precedes) }
-        return (leading.filter { $0.counted & mask != mask }.map(\.document), truncated)
+        return (best(count, admitting: { _ in true }).filter { $0.counted & mask != mask }.map(\.document), truncated)
     }
 
     /// Best first, ties by document; with `requiringAll`, only documents holding every required
     /// word; with `best`, only that many (the rest neither kept nor sorted: a query's common words
     /// bring thousands of candidates for a page of ten).
-    @inlinable public func ranked(requiringAll: Bool = true, best: Int? = nil) -> [Ranked] {
-        var ranked: [Ranked] = []
-        ranked.reserveCapacity(min(best ?? candidates.count, candidates.count))
-        for candidate in candidates where !requiringAll || candidate.counted & requiredMask == requiredMask {
-            let item = Ranked(document: candidate.document, score: candidate.score)
-            if let best { KeptBest.offer(item, to: &ranked, limit: best, by: Self.precedes) } else { ranked.append(item) }
+    @inlinable public func ranked(requiringAll: Bool = true, best count: Int? = nil) -> [Ranked] {
+        best(count) { !requiringAll || $0.counted & requiredMask == requiredMask }.map { Ranked(document: $0.document, score: $0.score) }
+    }
+
+    /// The admitted candidates, best first: `count` of them selected, or all sorted.
+    @inlinable func best(_ count: Int?, admitting admits: (Candidate) -> Bool) -> [Candidate] {
+        var kept: [Candidate] = []
+        kept.reserveCapacity(min(count ?? candidates.count, candidates.count))
+        for candidate in candidates where admits(candidate) {
+            if let count { KeptBest.offer(candidate, to: &kept, limit: count, by: Self.precedes) } else { kept.append(candidate) }
         }
-        if best == nil { ranked.sort(by: Self.precedes) }
-        return ranked
+        if count == nil { kept.sort(by: Self.precedes) }
+        return kept
     }
 
     /// The ranking a page at a time (`RankedPages`), the first `likely` memories selected without
@@ -178,10 +180,6 @@ public struct WordTally<Document: Hashable & Comparable & Sendable>: Sendable {
             position += page.count
             return page
         }
-    }
-
-    @inlinable static func precedes(_ a: Ranked, _ b: Ranked) -> Bool {
-        a.score != b.score ? a.score > b.score : a.document < b.document
     }
 
     @inlinable static func precedes(_ a: Candidate, _ b: Candidate) -> Bool {
