@@ -55,6 +55,25 @@ import Testing
     }
 }
 
+@Suite struct RankingTests {
+    func hit(_ coordinate: [Double], _ score: Double) -> ScoredMemory {
+        let now = Date(timeIntervalSince1970: 0)
+        return ScoredMemory(
+            memory: Memory(
+                namespace: "n", coordinate: try! Coordinate(coordinate), type: .episodic, payload: [:], createdAt: now, updatedAt: now, version: 1),
+            score: score)
+    }
+
+    /// Higher scores first; equal scores by the coordinate's text, so "1,25" precedes "12,3" and
+    /// "10" precedes "9"; memories named first lead whatever their score.
+    @Test func scoresThenCoordinateTextThenLeadsFirst() {
+        let hits = [hit([9], 0.5), hit([12, 3], 0.5), hit([10], 0.5), hit([1, 25], 0.5), hit([7], 0.9), hit([8], 0.1)]
+        #expect(MemoryEngine.ranked(hits).map(\.memory.coordinate.canonical) == ["7", "1,25", "10", "12,3", "9", "8"])
+        let lead = hits[5].memory.id
+        #expect(MemoryEngine.ranked(hits, first: [lead]).map(\.memory.coordinate.canonical) == ["8", "7", "1,25", "10", "12,3", "9"])
+    }
+}
+
 @Suite struct RegistryAndEventTests {
     @Test func unknownBackendListsKnownNames() async {
         var registry = BackendRegistry()

@@ -25,7 +25,7 @@ extension MemoryEngine {
         let found = try await backend(.storage) {
             try await storage.keywordSearch(namespace: request.namespace, query: query, type: request.type, limit: request.topK)
         }
-        let scored = found.filter { admits($0, request) }.map { ScoredMemory(memory: $0, score: query.score($0.payload)) }.sorted(by: Self.ranking)
+        let scored = Self.ranked(found.filter { admits($0, request) }.map { ScoredMemory(memory: $0, score: query.score($0.payload)) })
         return Array(scored.filter { $0.score >= (request.minScore ?? -.infinity) }.prefix(request.topK))
     }
 
@@ -34,9 +34,12 @@ extension MemoryEngine {
     public func hybridRecall(_ request: RecallRequest) async throws -> [ScoredMemory] {
         try checkRecall(request)
         let pool = max(request.topK * options.overFetch, 30)
-        async let meaning = meaningCandidates(request, limit: pool)
+        async let meaning = meaningSearch(request, limit: pool)
         let wordHits = try await wordCandidates(request, limit: pool)
-        let (queryVector, vectorHits) = try await meaning
+        let (queryVector, nearest) = try await meaning
+        // Most of the nearest are often word hits too: their records are at hand, not loaded again.
+        let vectorHits = try await admitted(
+            nearest, wanted: pool, request, known: Dictionary(wordHits.map { ($0.memory.id, $0.memory) }, uniquingKeysWith: { a, _ in a }))
         // A memory found by its words but outside the nearest neighbours still has a meaning score.
         let seen = Set(vectorHits.map(\.memory.id))
         let wordOnly = wordHits.filter { !seen.contains($0.memory.id) }
@@ -46,8 +49,8 @@ extension MemoryEngine {
                 try await vectors.similarities(to: queryVector, ids: wordOnly.map(\.memory.id), namespace: request.namespace)
             }
         }
-        let completed = (vectorHits + wordOnly.compactMap { hit in similar[hit.memory.id].map { ScoredMemory(memory: hit.memory, score: $0) } })
-            .sorted(by: Self.ranking)
+        let completed = Self.ranked(
+            vectorHits + wordOnly.compactMap { hit in similar[hit.memory.id].map { ScoredMemory(memory: hit.memory, score: $0) } })
         let fusion = HybridScoring(
             fusion: request.fusion ?? options.hybridFusion, keywordWeight: request.keywordWeight ?? options.hybridKeywordWeight,
             boost: request.keywordBoost, rrfK: options.rrfK)
@@ -58,9 +61,7 @@ extension MemoryEngine {
             fused[index].score = 1
             exact.insert(fused[index].memory.id)
         }
-        let ranked = fused.sorted { a, b in
-            exact.contains(a.memory.id) != exact.contains(b.memory.id) ? exact.contains(a.memory.id) : Self.ranking(a, b)
-        }
+        let ranked = Self.ranked(fused, first: exact)
         return Array(ranked.filter { $0.score >= (request.minScore ?? -.infinity) }.prefix(request.topK))
     }
 
@@ -78,7 +79,7 @@ extension MemoryEngine {
             }
             return ScoredMemory(memory: hit.memory, score: hit.score + shared / Double(context.count))
         }
-        return Array(rescored.sorted(by: Self.ranking).prefix(request.topK))
+        return Array(Self.ranked(rescored).prefix(request.topK))
     }
 
     public func recall(_ request: RecallRequest, mode: SearchMode) async throws -> [ScoredMemory] {
@@ -91,12 +92,12 @@ extension MemoryEngine {
 
     /// Up to `wanted` admitted hits, best first, from a vector search for `limit` candidates.
     func vectorCandidates(_ request: RecallRequest, limit: Int, wanted: Int? = nil) async throws -> [ScoredMemory] {
-        try await meaningCandidates(request, limit: limit, wanted: wanted).hits
+        try await admitted(meaningSearch(request, limit: limit).hits, wanted: wanted ?? limit, request)
     }
 
-    /// The query's vector (nil for an empty query) and the hits of a vector search for `limit` candidates.
-    func meaningCandidates(_ request: RecallRequest, limit: Int, wanted: Int? = nil) async throws -> (vector: [Float]?, hits: [ScoredMemory]) {
-        let wanted = wanted ?? limit
+    /// The query's vector (nil for an empty query) and the vector index's hits for `limit`
+    /// candidates, best first, their records not loaded yet.
+    func meaningSearch(_ request: RecallRequest, limit: Int) async throws -> (vector: [Float]?, hits: [VectorHit]) {
         guard !request.query.isEmpty else { return (nil, []) }
         let queryVector = try await backend(.embedder) { try await embedder.embedQuery(request.query) }
         guard queryVector.count == embedder.dimension else {
@@ -106,6 +107,12 @@ extension MemoryEngine {
             try await vectors.search(
                 VectorQuery(vector: queryVector, namespace: request.namespace, type: request.type, filters: request.filters, limit: limit))
         }
+        return (queryVector, hits)
+    }
+
+    /// Up to `wanted` of the hits, in their order, with records that pass the request's filters;
+    /// records in `known` are used as they are, the others loaded.
+    func admitted(_ hits: [VectorHit], wanted: Int, _ request: RecallRequest, known: [UUID: Memory] = [:]) async throws -> [ScoredMemory] {
         // Load records a chunk at a time and stop once enough passed: most hits do, so the
         // over-fetched tail is rarely read.
         var results: [ScoredMemory] = []
@@ -113,13 +120,13 @@ extension MemoryEngine {
         while results.count < wanted, !next.isEmpty {
             let chunk = next.prefix(max(wanted - results.count, 8))
             next = next.dropFirst(chunk.count)
-            let records = try await load(ids: chunk.map(\.id), namespace: request.namespace)
+            let records = try await load(ids: chunk.map(\.id).filter { known[$0] == nil }, namespace: request.namespace)
             results += chunk.compactMap { hit in
-                guard let memory = records[hit.id], admits(memory, request) else { return nil }
+                guard let memory = known[hit.id] ?? records[hit.id], admits(memory, request) else { return nil }
                 return ScoredMemory(memory: memory, score: hit.score)
             }
         }
-        return (queryVector, Array(results.prefix(wanted)))
+        return Array(results.prefix(wanted))
     }
 
     /// Up to `limit` admitted word-search hits, best first, scored in [0, 1] (`WordMatches.normalised`).
@@ -145,9 +152,24 @@ extension MemoryEngine {
             && PayloadFilter.matches(memory.payload, request.filters)
     }
 
-    static func ranking(_ a: ScoredMemory, _ b: ScoredMemory) -> Bool {
-        if a.score != b.score { return a.score > b.score }
-        return a.memory.coordinate.canonical < b.memory.coordinate.canonical
+    /// Best first: the memories in `first`, then higher scores, then (scores equal) the lower
+    /// coordinate text. A coordinate's text is built only when its score ties, once per memory,
+    /// and the sort moves indices rather than whole records.
+    static func ranked(_ hits: [ScoredMemory], first: Set<UUID> = []) -> [ScoredMemory] {
+        let leads = first.isEmpty ? [] : hits.map { first.contains($0.memory.id) }
+        var texts = [String?](repeating: nil, count: hits.count)
+        func text(_ index: Int) -> String {
+            if let known = texts[index] { return known }
+            let made = hits[index].memory.coordinate.canonical
+            texts[index] = made
+            return made
+        }
+        let order = hits.indices.sorted { a, b in
+            if !leads.isEmpty, leads[a] != leads[b] { return leads[a] }
+            if hits[a].score != hits[b].score { return hits[a].score > hits[b].score }
+            return text(a) < text(b)
+        }
+        return order.map { hits[$0] }
     }
 
     func checkRecall(_ request: RecallRequest, needsQuery: Bool = false) throws {
