@@ -56,9 +56,31 @@ import SomaCore
         // Lookups kept at other changes are not kept.
         heads.keep(probes: [44: nil], namespace: "n", word: "w", changes: 2)
         #expect(heads.probes(namespace: "n", word: "w", changes: 1, of: [44]).map { $0 == nil } == [true])
-        // 3 holders + 2 lookups (2 each) + another word's 6 holders pass 12: the least recently used goes.
+        // 3 holders + 2 lookups (2 each) + another word's 6 holders pass 12: the lookups go, the holders stay.
         heads.keep(Self.holders(6), namespace: "n", word: "v", changes: 1)
-        #expect(heads.count == 1)
+        #expect(heads.count == 2)
         #expect(heads.probes(namespace: "n", word: "w", changes: 1, of: [42]).map { $0 == nil } == [true])
+        #expect(heads.holders(namespace: "n", word: "w", changes: 1) != nil)
+    }
+
+    /// Past the capacity lookups go before holders, the least recently used word's first, even when
+    /// the word looked up in is the one used last.
+    @Test func lookupsNeverPushHoldersOut() {
+        let heads = WordHeads<Int64>(minimumHolders: 1, capacity: 100)
+        heads.keep(Self.holders(20), namespace: "n", word: "a", changes: 1)
+        heads.keep(Self.holders(20), namespace: "n", word: "b", changes: 1)
+        func absent(_ documents: Range<Int64>) -> [Int64: WordHolder<Int64>?] {
+            Dictionary(uniqueKeysWithValues: documents.map { ($0, nil) })
+        }
+        heads.keep(probes: absent(100..<120), namespace: "n", word: "b", changes: 1)  // 80 units in all
+        _ = heads.holders(namespace: "n", word: "a", changes: 1)
+        heads.keep(probes: absent(100..<120), namespace: "n", word: "a", changes: 1)  // 120: b's lookups go
+        #expect(heads.probes(namespace: "n", word: "b", changes: 1, of: [100]).map { $0 == nil } == [true])
+        #expect(heads.probes(namespace: "n", word: "a", changes: 1, of: [100]).map { $0 != nil } == [true])
+        heads.keep(probes: absent(200..<240), namespace: "n", word: "a", changes: 1)  // 160: a's own go too
+        #expect(heads.probes(namespace: "n", word: "a", changes: 1, of: [100]).map { $0 == nil } == [true])
+        #expect(heads.count == 2)
+        #expect(heads.holders(namespace: "n", word: "a", changes: 1) != nil)
+        #expect(heads.holders(namespace: "n", word: "b", changes: 1) != nil)
     }
 }

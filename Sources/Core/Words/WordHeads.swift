@@ -22,7 +22,9 @@ public struct WordHolder<Document: Sendable>: Sendable {
 /// Beside a word's holders it keeps what completions looked up in it (`probes`): whether a leading
 /// candidate holds the word beyond the holders read, and how often. Each lookup is an index seek;
 /// the same memories lead again for the same words, and the answer holds while the word's changes
-/// do (a memory gaining, losing or rewriting the word changes it).
+/// do (a memory gaining, losing or rewriting the word changes it). Past the capacity lookups go
+/// before holders: a word in nearly every memory is looked up for every query's leading memories,
+/// and at a million memories its lookups pushed out every word's holders, which were then read again.
 public final class WordHeads<Document: Hashable & Sendable>: Sendable {
     // Inlinable parts, so a storage gets the lookups specialised for its document key: generic,
     // they cost 10% of a hybrid recall under perf.
@@ -133,8 +135,13 @@ public final class WordHeads<Document: Hashable & Sendable>: Sendable {
 }
 
 extension WordHeads.State {
-    /// Drops the least recently used words until what is kept fits.
+    /// Drops lookups, the least recently used word's first, then (holders alone too many) the least
+    /// recently used words, until what is kept fits.
     @inlinable mutating func evict(above capacity: Int) {
+        while held > capacity, let oldest = entries.lazy.filter({ !$0.value.probes.isEmpty }).min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            held -= 2 * oldest.value.probes.count
+            entries[oldest.key]?.probes = [:]
+        }
         while held > capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
             entries[oldest.key] = nil
             held -= oldest.value.size
