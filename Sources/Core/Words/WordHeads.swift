@@ -52,7 +52,8 @@ public final class WordHeads<Document: Hashable & Sendable>: Sendable {
         }
 
         /// Holders and lookups in units of `capacity`: a lookup in its table takes about twice a holder's 16 bytes.
-        @usableFromInline var size: Int { holders.count + 2 * probes.count }
+        @usableFromInline var size: Int { holders.count + lookupsSize }
+        @usableFromInline var lookupsSize: Int { 2 * probes.count }
     }
 
     @usableFromInline struct State {
@@ -66,7 +67,7 @@ public final class WordHeads<Document: Hashable & Sendable>: Sendable {
     /// Words held by fewer memories are read each time.
     public let minimumHolders: Int
     /// Holders kept in all, a lookup counting as two (16 bytes a holder with an integer document:
-    /// 4 MiB by default); the least recently used word goes first.
+    /// 4 MiB by default); past it lookups go first, then the least recently used words.
     public let capacity: Int
     @usableFromInline let state = Mutex(State())
 
@@ -139,7 +140,7 @@ extension WordHeads.State {
     /// recently used words, until what is kept fits.
     @inlinable mutating func evict(above capacity: Int) {
         while held > capacity, let oldest = entries.lazy.filter({ !$0.value.probes.isEmpty }).min(by: { $0.value.lastUse < $1.value.lastUse }) {
-            held -= 2 * oldest.value.probes.count
+            held -= oldest.value.lookupsSize
             entries[oldest.key]?.probes = [:]
         }
         while held > capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
