@@ -4,7 +4,7 @@
 # own data directory loaded the same way, so both meet the same machine at the same moments.
 #   scripts/bench_ab.sh BASE_COMMIT [ROUNDS, default 4] [MEMORIES, default 20000] [SECONDS per run, default 8]
 # Prints, per operation (get, vector recall, hybrid recall, store; wrk, 16 connections), each build's
-# median requests/s and p50, and the ratio this/base of the medians with its spread (the lowest and
+# median requests/s, p50 and p99, and the ratio this/base of the medians with its spread (the lowest and
 # highest ratio of one round's pair). A ratio whose spread straddles 1 is noise, not a change.
 # The baseline is built in a git worktree in /tmp, kept for later runs. The hash embedder serves
 # both (SOMA_BENCH_EMBEDDER=minilm for the model), so the figures are of the paths themselves.
@@ -47,16 +47,17 @@ load() {  # build: the memories scripts/bench.sh loads, so get.lua finds them
     stop
 }
 
-measure() {  # build round: one line per operation, "operation build round rps p50_ms"
+measure() {  # build round: one line per operation, "operation build round rps p50_ms p99_ms"
     start "$1"
     export SOMA_BENCH_MEMORIES="$count"
     # Reads first; store last, since the vectors it adds wait for the background merge meanwhile.
     for operation in $operations; do
         local name="${operation%%:*}" script="${operation#*:}" out="$work/$1-$2-${operation%%:*}.txt"
         wrk_checked "$out" -t1 -c16 -d"${duration}s" --latency -s "scripts/bench/$script" "http://127.0.0.1:$port/"
-        local p50
+        local p50 p99
         p50=$(wrk_latency_ms "$out" 50%)
-        echo "$name $1 $2 $(awk '/Requests\/sec/ {print $2}' "$out") $p50" >>"$work/results.txt"
+        p99=$(wrk_latency_ms "$out" 99%)
+        echo "$name $1 $2 $(awk '/Requests\/sec/ {print $2}' "$out") $p50 $p99" >>"$work/results.txt"
     done
     stop
 }
@@ -72,14 +73,14 @@ python3 - "$work/results.txt" <<'PY'
 import collections, statistics, sys
 rows = collections.defaultdict(dict)
 for line in open(sys.argv[1]):
-    operation, build, round_, rps, p50 = line.split()
-    rows[operation].setdefault(build, {})[int(round_)] = (float(rps), float(p50))
-print("| operation | base requests/s | this requests/s | this/base | spread (per round) | base p50 ms | this p50 ms |")
-print("|---|---|---|---|---|---|---|")
+    operation, build, round_, rps, p50, p99 = line.split()
+    rows[operation].setdefault(build, {})[int(round_)] = (float(rps), float(p50), float(p99))
+print("| operation | base requests/s | this requests/s | this/base | spread (per round) | base p50 ms | this p50 ms | base p99 ms | this p99 ms |")
+print("|---|---|---|---|---|---|---|---|---|")
 for operation in [o for o in ["get", "vector", "hybrid", "store"] if o in rows]:
     base, this = rows[operation]["base"], rows[operation]["this"]
     ratios = [this[r][0] / base[r][0] for r in sorted(base) if r in this]
     median = lambda runs, i: statistics.median(v[i] for v in runs.values())
     print(f"| {operation} | {median(base, 0):,.0f} | {median(this, 0):,.0f} | {median(this, 0) / median(base, 0):.2f}x "
-          f"| {min(ratios):.2f}-{max(ratios):.2f} | {median(base, 1):.2f} | {median(this, 1):.2f} |")
+          f"| {min(ratios):.2f}-{max(ratios):.2f} | {median(base, 1):.2f} | {median(this, 1):.2f} | {median(base, 2):.2f} | {median(this, 2):.2f} |")
 PY

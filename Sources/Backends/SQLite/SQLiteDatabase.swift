@@ -11,6 +11,7 @@ public final class SQLiteDatabase: Sendable {
     public let directory: String
     public let pool: DatabasePool
     let committer: GroupCommitter
+    private let inlineReaders: InlineReaders
     /// This process's hold on the directory, for as long as the database is open.
     private let lock: DataDirectoryLock
     private let closed = Mutex(false)
@@ -38,7 +39,8 @@ public final class SQLiteDatabase: Sendable {
         var opened = false
         defer { if !opened { lock.release() } }
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        let busyTimeout: TimeInterval = 10
+        configuration.busyMode = .timeout(busyTimeout)
         let file = (directory as NSString).appendingPathComponent(Self.fileName)
         do {
             pool = try DatabasePool(path: file, configuration: configuration)
@@ -54,6 +56,7 @@ public final class SQLiteDatabase: Sendable {
             throw SQLiteOpenError("cannot open \(file): \(error.message ?? "\(error.resultCode)")")
         }
         committer = GroupCommitter(writer: pool)
+        inlineReaders = InlineReaders(path: file, busyTimeout: busyTimeout)
         opened = true
     }
 
@@ -64,8 +67,16 @@ public final class SQLiteDatabase: Sendable {
                 defer { closed = true }; return !closed
             })
         else { return }
+        inlineReaders.close()
         try? pool.close()
         lock.release()
+    }
+
+    /// A short read (a record, recall's hits, a word search: index seeks, no scan) in one snapshot,
+    /// on the calling thread when a connection of `InlineReaders` is free, else on GRDB's reader queue.
+    public func shortRead<T: Sendable>(_ read: @Sendable (Database) throws -> T) async throws -> T {
+        if let value = try inlineReaders.read(read) { return value }
+        return try await pool.read(read)
     }
 
     /// Applied migration identifiers, oldest first.

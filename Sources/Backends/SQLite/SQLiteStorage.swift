@@ -189,7 +189,7 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
 
     public func get(namespace: String, coordinate: Coordinate) async throws -> Memory? {
         let id = MemoryID.make(namespace: namespace, coordinate: coordinate)
-        return try await pool.read { db in try Self.fetch(db, id: id) }
+        return try await database.shortRead { db in try Self.fetch(db, id: id) }
     }
 
     /// `+namespace` keeps SQLite from walking the namespace index instead of probing the primary
@@ -197,7 +197,7 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
     public func get(namespace: String, ids: [UUID]) async throws -> [Memory] {
         guard !ids.isEmpty else { return [] }
         let keys = SQLiteRecords.paddedList(ids.map(SQLiteRecords.id))
-        return try await pool.read { db in
+        return try await database.shortRead { db in
             // Recall loads a handful of hits each time: those statements stay compiled.
             let statement = try SQLiteRecords.listStatement(
                 db, "SELECT \(SQLiteRecords.columns) FROM memories WHERE +namespace = ? AND id IN (\(keys.marks))", largestList: keys.size)
@@ -246,7 +246,7 @@ public final class SQLiteStorage: MemoryStorage, WordSearching {
     }
 
     public func wordSearch(namespace: String, query: WordQuery, scoring: BM25, type: MemoryType?, limit: Int) async throws -> WordMatches {
-        try await pool.read { db in
+        try await database.shortRead { db in
             try SQLiteWords.search(db, namespace: namespace, query: query, scoring: scoring, type: type, limit: limit, heads: wordHeads)
         }
     }
