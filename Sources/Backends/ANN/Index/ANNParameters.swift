@@ -8,10 +8,12 @@ public struct ANNParameters: Sendable, Equatable {
     public var efConstruction = 64
     /// Search breadth; raised to the number of results asked for when that is larger.
     public var efSearch = 64
-    /// A namespace with at most this many vectors is searched exactly. Measured (BENCHMARKS.md):
-    /// at 384 dimensions the graph is already faster at 500 vectors (69 us against 104 us), so
-    /// exact search is kept only for namespaces too small for the graph to pay off.
-    public var exactThreshold = 256
+    /// A namespace with at most this many vectors is searched exactly. The graph is faster from 500
+    /// vectors on (at 1,000: 110 us against 245 us, BENCHMARKS.md), but a search of breadth 64 can
+    /// stop among many near-duplicate memories and miss the one match of a query far from them all
+    /// (a test shows it at 301 vectors); an agent with a few hundred memories expects that one, and
+    /// the exact search costs it about 0.15 ms more.
+    public var exactThreshold = 1024
     /// Vectors moved from the exact buffer into the graph per step of the background merge.
     public var mergeBatch = 64
     /// Above this many buffered vectors, writers help the merge before they return (backpressure).

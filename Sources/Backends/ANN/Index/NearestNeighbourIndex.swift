@@ -461,7 +461,9 @@ public final class NearestNeighbourIndex: Sendable {
         for namespace in Array(partitions.keys) {
             var partition = partitions.removeValue(forKey: namespace)!
             var missing: [(id: UUID, label: Int)]
-            if let (graph, wasConverted) = saved.graph(of: namespace) {
+            // A namespace no larger than the exact threshold (raised since its graph was saved) is
+            // searched exactly, its saved graph left unused.
+            if partition.entries.count > parameters.exactThreshold, let (graph, wasConverted) = saved.graph(of: namespace) {
                 missing = Self.reconcile(graph, with: &partition)
                 partition.graph = graph
                 if wasConverted { converted += graph.count }
