@@ -473,10 +473,7 @@ import SomaSQLite
     /// notes scoring 0.05), so namespaces this small are searched exactly (`exactThreshold`).
     @Test func theBestMatchAmongNearDuplicatesIsFound() async throws {
         var generator = SeededGenerator(seed: 11)
-        func unit(_ vector: [Float]) -> [Float] {
-            let norm = sqrt(vector.reduce(0) { $0 + $1 * $1 })
-            return vector.map { $0 / norm }
-        }
+        let unit = NearestNeighbourIndex.normalised
         func random() -> [Float] { unit((0..<384).map { _ in Float.random(in: -1...1, using: &generator) }) }
         let centre = random()
         var missed = 0
