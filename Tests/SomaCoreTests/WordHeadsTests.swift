@@ -53,10 +53,15 @@ import SomaCore
         #expect(known[1] != nil && known[1]! == nil)
         #expect(known[2] == nil)
         #expect(heads.probes(namespace: "n", word: "w", changes: 2, of: [42]).map { $0 == nil } == [true])
+        // Frequency and length are kept whole, at their widest.
+        let widest = WordHolder<Int64>(document: 45, frequency: Int(UInt32.max), length: Int(UInt32.max) - 1)
+        heads.keep(probes: [45: widest], namespace: "n", word: "w", changes: 1)
+        let kept = heads.probes(namespace: "n", word: "w", changes: 1, of: [45])[0]
+        #expect(kept??.document == 45 && kept??.frequency == UInt32.max && kept??.length == UInt32.max - 1)
         // Lookups kept at other changes are not kept.
         heads.keep(probes: [44: nil], namespace: "n", word: "w", changes: 2)
         #expect(heads.probes(namespace: "n", word: "w", changes: 1, of: [44]).map { $0 == nil } == [true])
-        // 3 holders + 2 lookups (2 each) + another word's 6 holders pass 12: the lookups go, the holders stay.
+        // 3 holders + 3 lookups (2 each) + another word's 6 holders pass 12: the lookups go, the holders stay.
         heads.keep(Self.holders(6), namespace: "n", word: "v", changes: 1)
         #expect(heads.count == 2)
         #expect(heads.probes(namespace: "n", word: "w", changes: 1, of: [42]).map { $0 == nil } == [true])

@@ -11,6 +11,18 @@ public struct WordHolder<Document: Sendable>: Sendable {
         self.frequency = UInt32(clamping: frequency)
         self.length = UInt32(clamping: length)
     }
+
+    /// Frequency and length in one word, for `WordHeads`' lookup tables: 0 means "does not hold"
+    /// (a holder's frequency is at least 1), so a lookup takes 8 bytes beside its key instead of an
+    /// optional holder's 24.
+    @inlinable var packed: UInt64 { UInt64(frequency) << 32 | UInt64(length) }
+
+    @inlinable init?(document: Document, packed: UInt64) {
+        guard packed != 0 else { return nil }
+        self.document = document
+        self.frequency = UInt32(truncatingIfNeeded: packed >> 32)
+        self.length = UInt32(truncatingIfNeeded: packed)
+    }
 }
 
 /// The strongest holders of common words (`WordSearchBounds.postingsPerWord` at most), kept between
@@ -41,8 +53,9 @@ public final class WordHeads<Document: Hashable & Sendable>: Sendable {
     @usableFromInline struct Entry {
         @usableFromInline let changes: Int64
         @usableFromInline let holders: [WordHolder<Document>]
-        /// Memories looked up beyond `holders`: their holding, nil where they do not hold the word.
-        @usableFromInline var probes: [Document: WordHolder<Document>?] = [:]
+        /// Memories looked up beyond `holders`: their holding packed (`WordHolder.packed`), 0 where
+        /// they do not hold the word.
+        @usableFromInline var probes: [Document: UInt64] = [:]
         @usableFromInline var lastUse: UInt64
 
         init(changes: Int64, holders: [WordHolder<Document>], lastUse: UInt64) {
@@ -51,7 +64,8 @@ public final class WordHeads<Document: Hashable & Sendable>: Sendable {
             self.lastUse = lastUse
         }
 
-        /// Holders and lookups in units of `capacity`: a lookup in its table takes about twice a holder's 16 bytes.
+        /// Holders and lookups in units of `capacity`: a lookup takes 16 bytes in its table (key and
+        /// packed answer), counted twice as the table is kept at most three quarters full.
         @usableFromInline var size: Int { holders.count + lookupsSize }
         @usableFromInline var lookupsSize: Int { 2 * probes.count }
     }
@@ -67,11 +81,13 @@ public final class WordHeads<Document: Hashable & Sendable>: Sendable {
     /// Words held by fewer memories are read each time.
     public let minimumHolders: Int
     /// Holders kept in all, a lookup counting as two (16 bytes a holder with an integer document:
-    /// 4 MiB by default); past it lookups go first, then the least recently used words.
+    /// 16 MiB by default); past it lookups go first, then the least recently used words. At 4 MiB
+    /// the lookups of the benchmark's queries at 100,000 memories did not fit (8 MiB held them):
+    /// they were dropped and read from the file again and again, at 0.7-0.8 times the hybrid rate.
     public let capacity: Int
     @usableFromInline let state = Mutex(State())
 
-    public init(minimumHolders: Int = 200, capacity: Int = 262_144) {
+    public init(minimumHolders: Int = 200, capacity: Int = 1_048_576) {
         self.minimumHolders = minimumHolders
         self.capacity = capacity
     }
@@ -113,7 +129,7 @@ public final class WordHeads<Document: Hashable & Sendable>: Sendable {
         state.withLock { state in
             guard let entry = state.entries[Key(namespace: namespace, word: word)], entry.changes == changes, !entry.probes.isEmpty
             else { return Array(repeating: nil, count: documents.count) }
-            return documents.map { entry.probes[$0] }
+            return documents.map { document in entry.probes[document].map { WordHolder(document: document, packed: $0) } }
         }
     }
 
@@ -124,7 +140,7 @@ public final class WordHeads<Document: Hashable & Sendable>: Sendable {
             guard var entry = state.entries[key], entry.changes == changes else { return }
             state.entries[key] = nil  // the table changed in place, not copied
             let before = entry.size
-            entry.probes.merge(probes) { old, _ in old }
+            entry.probes.merge(probes.lazy.map { ($0.key, $0.value?.packed ?? 0) }) { old, _ in old }
             state.held += entry.size - before
             state.entries[key] = entry
             state.evict(above: capacity)
