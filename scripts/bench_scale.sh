@@ -5,9 +5,13 @@
 #   load rate; resident memory after loading (once the background merge has put every vector into
 #   the graph); a clean stop, then a cold start with the saved graph (seconds to /readyz), the
 #   vectors it still had to merge, and resident memory after it; vector and hybrid recall (top 10, wrk 16
-#   connections) requests/s, p50 and p99; stores/s while recall is served (wrk 4 connections storing
-#   beside 12 recalling); disk size of the data directory.
+#   connections) requests/s, p50 and p99, each measured after a run as long of the same requests (a
+#   serving process's caches and page cache filled; the first seconds after a start are not its
+#   steady state); stores/s while recall is served (wrk 4 connections storing beside 12 recalling);
+#   disk size of the data directory.
 #   scripts/bench_scale.sh [SECONDS per run, default 10] [SIZES, default "10000 100000 1000000"]
+# SOMA_BENCH_KEEP_DIR=DIR keeps the last size's data directory there (to measure it again, e.g. with
+# SOMA_BENCH_DATA_DIR in scripts/bench_ab.sh) instead of deleting it.
 source "$(dirname "$0")/bench/common.sh"  # strict mode, the repository root, wrk, a release build
 duration="${1:-10}"
 sizes="${2:-10000 100000 1000000}"
@@ -51,8 +55,10 @@ for count in $sizes; do
     merged
     started_mib=$(resident)
     export SOMA_BENCH_MEMORIES="$count"
-    wrk_checked "$work/vector.txt" -t1 -c16 -d"${duration}s" --latency -s scripts/bench/recall.lua "http://127.0.0.1:$port/"
-    wrk_checked "$work/hybrid.txt" -t1 -c16 -d"${duration}s" --latency -s scripts/bench/rest_recall_hybrid.lua "http://127.0.0.1:$port/"
+    for mode in vector:recall.lua hybrid:rest_recall_hybrid.lua; do
+        wrk_checked "$work/warm.txt" -t1 -c16 -d"${duration}s" -s "scripts/bench/${mode#*:}" "http://127.0.0.1:$port/"
+        wrk_checked "$work/${mode%%:*}.txt" -t1 -c16 -d"${duration}s" --latency -s "scripts/bench/${mode#*:}" "http://127.0.0.1:$port/"
+    done
     wrk_checked "$work/recalling.txt" -t1 -c12 -d"${duration}s" -s scripts/bench/recall.lua "http://127.0.0.1:$port/" &
     recalling=$!
     wrk_checked "$work/storing.txt" -t1 -c4 -d"${duration}s" -s scripts/bench/store.lua "http://127.0.0.1:$port/"
@@ -63,5 +69,5 @@ for count in $sizes; do
         "$(rate "$work/vector.txt")" "$(wrk_latency_ms "$work/vector.txt" 50%)" "$(wrk_latency_ms "$work/vector.txt" 99%)" \
         "$(rate "$work/hybrid.txt")" "$(wrk_latency_ms "$work/hybrid.txt" 50%)" "$(wrk_latency_ms "$work/hybrid.txt" 99%)" \
         "$(rate "$work/storing.txt")" "$disk"
-    rm -rf "$data"
+    if [ -n "${SOMA_BENCH_KEEP_DIR:-}" ]; then rm -rf "$SOMA_BENCH_KEEP_DIR" && mv "$data" "$SOMA_BENCH_KEEP_DIR"; else rm -rf "$data"; fi
 done
