@@ -182,7 +182,7 @@ import SomaSQLite
     func savedGraph(_ count: Int, precision: GraphPrecision, seed: UInt64) async throws -> (
         directory: String, parameters: ANNParameters, ids: [UUID], vectors: [[Float]]
     ) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ann-\(UUID())").path
+        let directory = Scratch.root.appendingPathComponent("ann-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var parameters = ANNParameters()
         parameters.exactThreshold = 0
@@ -296,7 +296,7 @@ import SomaSQLite
             }
         }
         await index.waitForMerge()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ann-\(UUID())").path
+        let directory = Scratch.root.appendingPathComponent("ann-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try index.save(to: directory)
         let files = GraphFiles(directory: directory, precision: .half)
@@ -356,10 +356,10 @@ import SomaSQLite
         let (index, _) = try await build(Self.randomVectors(300, dimension: 16, seed: 5), threshold: 0)
         await index.waitForMerge()
         #expect(index.mergedSinceSave == 300)
-        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("ann-missing-\(UUID())/graphs").path
+        let missing = Scratch.root.appendingPathComponent("ann-missing-\(UUID())/graphs").path
         #expect(throws: ANNError.self) { try index.save(to: missing) }
         #expect(index.mergedSinceSave == 300, "still unsaved after a failed save")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ann-\(UUID())").path
+        let directory = Scratch.root.appendingPathComponent("ann-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try index.save(to: directory)
         #expect(index.mergedSinceSave == 0)
@@ -402,7 +402,7 @@ import SomaSQLite
         let dimension = 384
         let generated = Self.mixture(count + 100, dimension: dimension, seed: 17)
         let (vectors, queries) = (Array(generated.prefix(count)), Array(generated.suffix(100)))
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("half-recall-\(UUID())").path
+        let directory = Scratch.root.appendingPathComponent("half-recall-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let index = try await SQLiteVectorIndex(database: try SQLiteDatabase(directory: directory), dimension: dimension)
         try #require(index.index.graphPrecision == .half, "this CPU keeps graph vectors in half precision")

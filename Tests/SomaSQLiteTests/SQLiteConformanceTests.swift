@@ -6,7 +6,7 @@ import Testing
 @testable import SomaSQLite
 
 func temporaryDirectory() -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("soma-sqlite-\(UUID().uuidString)").path
+    let path = Scratch.root.appendingPathComponent("soma-sqlite-\(UUID().uuidString)").path
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }

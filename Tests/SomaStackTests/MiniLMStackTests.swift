@@ -7,7 +7,7 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct MiniLMStackTests {
     func temporaryDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("soma-minilm-\(UUID().uuidString)").path
+        let path = Scratch.root.appendingPathComponent("soma-minilm-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
@@ -170,7 +170,7 @@ struct MiniLMStackTests {
         for (name, breakIt, expected) in cases {
             try breakIt(broken)
             let data = try temporaryDirectory() + "/data"
-            let output = FileManager.default.temporaryDirectory.appendingPathComponent("soma-bad-model-\(UUID().uuidString).txt")
+            let output = Scratch.root.appendingPathComponent("soma-bad-model-\(UUID().uuidString).txt")
             let status = try Spawn.run(
                 [SomaServer.binary.path, "serve"],
                 environment: [

@@ -102,7 +102,7 @@ enum Pipeline {
         /// The consumer group's committed offset and the end of each partition of this test's topic,
         /// read through the broker (scripts/kafka_offsets.py).
         func offsets() throws -> [[String: Int]] {
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("offsets-\(topic).json").path
+            let file = Scratch.root.appendingPathComponent("offsets-\(topic).json").path
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/kafka_offsets.py").path
             guard try Spawn.run(["python3", script, TestServers.kafkaBootstrap!, topic, "indexer-\(topic)"], output: file) == 0 else { return [] }
             // Standard error shares the file (librdkafka's log lines): the answer is the last line.
@@ -237,7 +237,7 @@ struct PipelineTests {
         #expect(try await Pipeline.store(api, 2) == 201)
         #expect(try await setup.waitForIndexed(2, within: 20) != nil, "the events around the poison one are indexed")
 
-        let deadLetters = FileManager.default.temporaryDirectory.appendingPathComponent("dlq-\(setup.topic).txt").path
+        let deadLetters = Scratch.root.appendingPathComponent("dlq-\(setup.topic).txt").path
         var parked = ""
         for _ in 0..<50 where !parked.contains("not an event") {
             _ = try Spawn.run(
@@ -270,7 +270,7 @@ struct PipelineTests {
                 + #"{"event_id":"\#(UUID().uuidString.lowercased())","id":"\#(UUID().uuidString.lowercased())","namespace":"\#(setup.namespace)","type":"\#(type)","timestamp":"2026-12-01T06:00:00Z","payload":\#(payload)\#(importance)}"#
         }
         func produce(_ lines: [String]) throws {
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("original-\(UUID().uuidString).jsonl")
+            let file = Scratch.root.appendingPathComponent("original-\(UUID().uuidString).jsonl")
             try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: file) }
             #expect(
