@@ -15,4 +15,16 @@ public enum Scratch {
         atexit { try? FileManager.default.removeItem(at: Scratch.root) }
         return root
     }()
+
+    /// A fresh path under `root`, `prefix-UUID` then `suffix`; nothing is created.
+    public static func path(_ prefix: String, suffix: String = "") -> URL {
+        root.appendingPathComponent("\(prefix)-\(UUID().uuidString)\(suffix)")
+    }
+
+    /// A new, empty directory under `root` (at `path(prefix)`).
+    public static func directory(_ prefix: String) throws -> String {
+        let path = path(prefix).path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
 }

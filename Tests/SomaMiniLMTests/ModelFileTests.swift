@@ -8,7 +8,7 @@ import Testing
 @Suite struct ModelFileTests {
     /// A copy of the installed model (links to its files) with `change` applied.
     func brokenCopy(_ change: (URL) throws -> Void) throws -> URL {
-        let copy = Scratch.root.appendingPathComponent("minilm-\(UUID().uuidString)")
+        let copy = Scratch.path("minilm")
         try FileManager.default.createDirectory(at: copy.appendingPathComponent("1_Pooling"), withIntermediateDirectories: true)
         let source = URL(fileURLWithPath: Reference.modelDirectory)
         for file in ["config.json", "sentence_bert_config.json", "1_Pooling/config.json", "tokenizer.json", "model.safetensors"] {
@@ -95,7 +95,7 @@ import Testing
             bytes.append(Data(bytes: &length, count: 8))
             bytes.append(Data(header.utf8))
             bytes.append(Data(count: data))
-            let url = Scratch.root.appendingPathComponent("tensors-\(UUID().uuidString).safetensors")
+            let url = Scratch.path("tensors", suffix: ".safetensors")
             try bytes.write(to: url)
             do {
                 _ = try SafeTensors(url)

@@ -182,8 +182,7 @@ import SomaSQLite
     func savedGraph(_ count: Int, precision: GraphPrecision, seed: UInt64) async throws -> (
         directory: String, parameters: ANNParameters, ids: [UUID], vectors: [[Float]]
     ) {
-        let directory = Scratch.root.appendingPathComponent("ann-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try Scratch.directory("ann")
         var parameters = ANNParameters()
         parameters.exactThreshold = 0
         parameters.graphPrecision = precision
@@ -296,8 +295,7 @@ import SomaSQLite
             }
         }
         await index.waitForMerge()
-        let directory = Scratch.root.appendingPathComponent("ann-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try Scratch.directory("ann")
         try index.save(to: directory)
         let files = GraphFiles(directory: directory, precision: .half)
         // A single-precision file the save's unlink never reached: not a graph of this index.
@@ -356,11 +354,10 @@ import SomaSQLite
         let (index, _) = try await build(Self.randomVectors(300, dimension: 16, seed: 5), threshold: 0)
         await index.waitForMerge()
         #expect(index.mergedSinceSave == 300)
-        let missing = Scratch.root.appendingPathComponent("ann-missing-\(UUID())/graphs").path
+        let missing = Scratch.path("ann-missing", suffix: "/graphs").path
         #expect(throws: ANNError.self) { try index.save(to: missing) }
         #expect(index.mergedSinceSave == 300, "still unsaved after a failed save")
-        let directory = Scratch.root.appendingPathComponent("ann-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try Scratch.directory("ann")
         try index.save(to: directory)
         #expect(index.mergedSinceSave == 0)
         #expect(FileManager.default.fileExists(atPath: GraphFiles(directory: directory, precision: .single).path("ns")))
@@ -402,7 +399,7 @@ import SomaSQLite
         let dimension = 384
         let generated = Self.mixture(count + 100, dimension: dimension, seed: 17)
         let (vectors, queries) = (Array(generated.prefix(count)), Array(generated.suffix(100)))
-        let directory = Scratch.root.appendingPathComponent("half-recall-\(UUID())").path
+        let directory = Scratch.path("half-recall").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let index = try await SQLiteVectorIndex(database: try SQLiteDatabase(directory: directory), dimension: dimension)
         try #require(index.index.graphPrecision == .half, "this CPU keeps graph vectors in half precision")

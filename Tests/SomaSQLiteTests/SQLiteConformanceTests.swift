@@ -5,10 +5,9 @@ import SomaCore
 import Testing
 @testable import SomaSQLite
 
+/// A new data directory; one that cannot be made fails the test where it is opened, naming the path.
 func temporaryDirectory() -> String {
-    let path = Scratch.root.appendingPathComponent("soma-sqlite-\(UUID().uuidString)").path
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+    (try? Scratch.directory("soma-sqlite")) ?? Scratch.path("soma-sqlite").path
 }
 
 @Suite("SQLite backends meet the ConformanceKit suites")

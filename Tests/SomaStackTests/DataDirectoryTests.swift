@@ -7,7 +7,7 @@ import Testing
 /// anywhere and the check would mean nothing.
 @Suite struct DataDirectoryTests {
     @Test func anUnwritableDataDirectoryFailsStartUpClearly() throws {
-        let work = Scratch.root.appendingPathComponent("soma-unwritable-\(UUID().uuidString)")
+        let work = Scratch.path("soma-unwritable")
         let data = work.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: work.path)

@@ -19,9 +19,7 @@ struct EmbeddingsStackTests {
     }
 
     func temporaryDirectory() throws -> String {
-        let path = Scratch.root.appendingPathComponent("soma-embeddings-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        try Scratch.directory("soma-embeddings")
     }
 
     /// The coordinates `query` recalls, best first.
@@ -76,7 +74,7 @@ struct EmbeddingsStackTests {
         environment["SOMA_PORT"] = nil
 
         // Interrupted: killed after its first batches (its progress line shows the first, at once).
-        let output = Scratch.root.appendingPathComponent("soma-reindex-\(UUID().uuidString).txt").path
+        let output = Scratch.path("soma-reindex", suffix: ".txt").path
         let reindex = try Spawn.launch([SomaServer.binary.path, "reindex"], environment: environment, output: output)
         for _ in 0..<200 where !((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("embedded: 5") {
             try await Task.sleep(for: .milliseconds(50))
@@ -125,7 +123,7 @@ struct EmbeddingsStackTests {
     static func exitOutput(environment: [String: String]) async throws -> String {
         var environment = environment
         environment["SOMA_PORT"] = String(try Spawn.freePort())
-        let output = Scratch.root.appendingPathComponent("soma-refused-\(UUID().uuidString).txt").path
+        let output = Scratch.path("soma-refused", suffix: ".txt").path
         let pid = try Spawn.launch([SomaServer.binary.path, "serve"], environment: environment, output: output)
         for _ in 0..<300 where Spawn.isRunning(pid) {
             try await Task.sleep(for: .milliseconds(100))

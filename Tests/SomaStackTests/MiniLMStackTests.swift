@@ -7,9 +7,7 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct MiniLMStackTests {
     func temporaryDirectory() throws -> String {
-        let path = Scratch.root.appendingPathComponent("soma-minilm-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        try Scratch.directory("soma-minilm")
     }
 
     /// Memories found by questions that share no content word with them, in either precision.
@@ -170,7 +168,7 @@ struct MiniLMStackTests {
         for (name, breakIt, expected) in cases {
             try breakIt(broken)
             let data = try temporaryDirectory() + "/data"
-            let output = Scratch.root.appendingPathComponent("soma-bad-model-\(UUID().uuidString).txt")
+            let output = Scratch.path("soma-bad-model", suffix: ".txt")
             let status = try Spawn.run(
                 [SomaServer.binary.path, "serve"],
                 environment: [

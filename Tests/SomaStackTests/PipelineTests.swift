@@ -270,7 +270,7 @@ struct PipelineTests {
                 + #"{"event_id":"\#(UUID().uuidString.lowercased())","id":"\#(UUID().uuidString.lowercased())","namespace":"\#(setup.namespace)","type":"\#(type)","timestamp":"2026-12-01T06:00:00Z","payload":\#(payload)\#(importance)}"#
         }
         func produce(_ lines: [String]) throws {
-            let file = Scratch.root.appendingPathComponent("original-\(UUID().uuidString).jsonl")
+            let file = Scratch.path("original", suffix: ".jsonl")
             try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: file) }
             #expect(

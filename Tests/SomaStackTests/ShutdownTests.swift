@@ -17,7 +17,7 @@ import Testing
     // MARK: soma serve, stopped by SIGTERM
 
     @Test func sigtermOnTheSQLiteDefault() async throws {
-        let directory = Scratch.root.appendingPathComponent("soma-shutdown-\(UUID().uuidString)").path
+        let directory = Scratch.path("soma-shutdown").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let environment = ["SOMA_DATA_DIR": directory, "SOMA_ANN_EXACT_THRESHOLD": "16", "LOG_LEVEL": "info"]
         let server = try SomaServer(environment: environment)
@@ -58,7 +58,7 @@ import Testing
     /// The SQLite default with the model: while the lifetime runs, the model's threads and the data
     /// file are in use; when it ends, the threads are gone and the file is closed, the graphs saved.
     @Test func aLifetimeEndsTheThreadsAndClosesTheFilesOfTheSQLiteDefault() async throws {
-        let directory = Scratch.root.appendingPathComponent("soma-lifetime-\(UUID().uuidString)").path
+        let directory = Scratch.path("soma-lifetime").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let before = Self.backendThreads()
         let during = try await Self.withEngine(["SOMA_DATA_DIR": directory, "SOMA_ANN_EXACT_THRESHOLD": "16"]) { engine in
@@ -267,7 +267,7 @@ import Testing
     }
 
     static func run(_ arguments: [String]) throws -> String {
-        let output = Scratch.root.appendingPathComponent("shutdown-\(UUID().uuidString).txt")
+        let output = Scratch.path("shutdown", suffix: ".txt")
         defer { try? FileManager.default.removeItem(at: output) }
         let status = try Spawn.run(["/usr/bin/env"] + arguments, output: output.path)
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""

@@ -39,7 +39,7 @@ final class SomaServer: @unchecked Sendable {
 
     /// Runs `soma ARGUMENTS` to completion; returns what it printed.
     static func run(_ arguments: [String], environment: [String: String]) throws -> String {
-        let output = Scratch.root.appendingPathComponent("soma-run-\(UUID().uuidString).txt")
+        let output = Scratch.path("soma-run", suffix: ".txt")
         defer { try? FileManager.default.removeItem(at: output) }
         try Spawn.run([binary.path] + arguments, environment: environment, output: output.path)
         return (try? String(contentsOf: output, encoding: .utf8)) ?? ""

@@ -58,7 +58,7 @@ struct TenantIsolationTests {
     }
 
     func tokensFile() throws -> String {
-        let path = Scratch.root.appendingPathComponent("soma-tokens-\(UUID().uuidString)").path
+        let path = Scratch.path("soma-tokens").path
         try "\(Self.alpha.token): \(Self.alpha.namespace)\n\(Self.beta.token): \(Self.beta.namespace)\n".write(
             toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -116,7 +116,7 @@ struct TenantIsolationTests {
     }
 
     @Test func onTheSQLiteDefault() async throws {
-        let data = Scratch.root.appendingPathComponent("soma-isolation-\(UUID().uuidString)").path
+        let data = Scratch.path("soma-isolation").path
         let server = try SomaServer(environment: ["SOMA_DATA_DIR": data, "SOMA_API_TOKENS_FILE": try tokensFile(), "SOMA_RATE_LIMIT_MAX": "0"])
         defer { #expect(server.stop()) }
         try await server.ready()
