@@ -45,7 +45,9 @@ public final class InProcessVectorIndex: VectorIndex {
             return state.points.values.filter { query.admits(namespace: $0.namespace, type: $0.type, payload: $0.payload) }
         }
         var best = BestHits(limit: query.limit)
-        for candidate in candidates { best.offer(VectorHit(id: candidate.id, score: VectorMath.cosine(query.vector, candidate.vector))) }
+        for candidate in candidates {
+            best.offer(VectorHit(id: candidate.id, score: VectorMath.cosine(query.vector, candidate.vector), payload: candidate.payload))
+        }
         return best.hits
     }
 

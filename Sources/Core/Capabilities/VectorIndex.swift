@@ -118,10 +118,14 @@ public struct VectorQuery: Sendable, Equatable {
 public struct VectorHit: Sendable, Equatable {
     public var id: UUID
     public var score: Double
+    /// The payload the index keeps beside the vector, nil when it keeps none. Hybrid recall reads
+    /// it to find exact-value matches among the hits whose records it does not load.
+    public var payload: JSONObject?
 
-    public init(id: UUID, score: Double) {
+    public init(id: UUID, score: Double, payload: JSONObject? = nil) {
         self.id = id
         self.score = score
+        self.payload = payload
     }
 
     /// Best first: the higher score, then the lower id, so equal scores keep a stable order.

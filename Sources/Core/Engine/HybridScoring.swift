@@ -27,21 +27,29 @@ struct HybridScoring {
         return side == .vector ? clipped : clipped * clipped
     }
 
-    func fuse(vector: [ScoredMemory], keyword: [ScoredMemory]) -> [ScoredMemory] {
+    /// Each memory's fused score, from each side's hits best first (reciprocal rank fusion reads
+    /// their order; weighted fusion only their scores).
+    func fuse(vector: [ScoredID], keyword: [ScoredID]) -> [UUID: Double] {
         let (vectorWeight, keywordWeight) = weights
-        var fused: [UUID: ScoredMemory] = [:]
-        func add(_ hits: [ScoredMemory], weight: Double, side: Side) {
+        var fused: [UUID: Double] = [:]
+        func add(_ hits: [ScoredID], weight: Double, side: Side) {
             for (rank, hit) in hits.enumerated() {
                 let part =
                     switch fusion {
                     case .weighted: weight * Self.contribution(hit.score, side: side)
                     case .rrf: weight * (rrfK + 1) / (rrfK + Double(rank + 1))
                     }
-                fused[hit.memory.id, default: ScoredMemory(memory: hit.memory, score: 0)].score += part
+                fused[hit.id, default: 0] += part
             }
         }
         add(vector, weight: vectorWeight, side: .vector)
         add(keyword, weight: keywordWeight, side: .keyword)
-        return Array(fused.values)
+        return fused
     }
+}
+
+/// A memory's score on one side of hybrid recall, before its record is needed.
+struct ScoredID {
+    var id: UUID
+    var score: Double
 }

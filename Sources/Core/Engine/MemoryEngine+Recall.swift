@@ -29,7 +29,7 @@ extension MemoryEngine {
         return Array(scored.filter { $0.score >= (request.minScore ?? -.infinity) }.prefix(request.topK))
     }
 
-    /// Meaning and words together, the two searches run at once and fused (see `HybridFusion`);
+    /// Meaning and words together, the two searches run at once and fused (see `HybridScoring`);
     /// a memory holding a payload string value equal to the query scores 1 and ranks first.
     public func hybridRecall(_ request: RecallRequest) async throws -> [ScoredMemory] {
         try checkRecall(request)
@@ -37,32 +37,85 @@ extension MemoryEngine {
         async let meaning = meaningSearch(request, limit: pool)
         let wordHits = try await wordCandidates(request, limit: pool)
         let (queryVector, nearest) = try await meaning
-        // Most of the nearest are often word hits too: their records are at hand, not loaded again.
-        let vectorHits = try await admitted(
-            nearest, wanted: pool, request, known: Dictionary(wordHits.map { ($0.memory.id, $0.memory) }, uniquingKeysWith: { a, _ in a }))
-        // A memory found by its words but outside the nearest neighbours still has a meaning score.
-        let seen = Set(vectorHits.map(\.memory.id))
-        let wordOnly = wordHits.filter { !seen.contains($0.memory.id) }
-        var similar: [UUID: Double] = [:]
-        if let queryVector, !wordOnly.isEmpty {
-            similar = try await backend(.vector) {
-                try await vectors.similarities(to: queryVector, ids: wordOnly.map(\.memory.id), namespace: request.namespace)
-            }
-        }
-        let completed = Self.ranked(
-            vectorHits + wordOnly.compactMap { hit in similar[hit.memory.id].map { ScoredMemory(memory: hit.memory, score: $0) } })
-        let fusion = HybridScoring(
+        let scoring = HybridScoring(
             fusion: request.fusion ?? options.hybridFusion, keywordWeight: request.keywordWeight ?? options.hybridKeywordWeight,
             boost: request.keywordBoost, rrfK: options.rrfK)
-        var fused = fusion.fuse(vector: completed, keyword: wordHits)
-        let exactQuery = KeywordQuery(term: request.query, exact: true, caseSensitive: request.caseSensitive)
-        var exact: Set<UUID> = []
-        for index in fused.indices where exactQuery.score(fused[index].memory.payload) > 0 {
-            fused[index].score = 1
-            exact.insert(fused[index].memory.id)
+        // Word search's records are at hand. The nearest neighbours' are loaded only for those that
+        // reach the answer when weighted scores need no record and the index holds each payload
+        // (the exact-value check reads it); otherwise all of them, as reciprocal rank fusion ranks
+        // equal scores by coordinate.
+        var records = Dictionary(wordHits.map { ($0.memory.id, $0.memory) }, uniquingKeysWith: { a, _ in a })
+        var meaningHits: [ScoredID]
+        if scoring.fusion == .weighted, nearest.allSatisfy({ $0.payload != nil }) {
+            meaningHits = nearest.map { ScoredID(id: $0.id, score: $0.score) }
+        } else {
+            let admitted = try await admitted(nearest, wanted: pool, request, known: records)
+            for hit in admitted { records[hit.memory.id] = hit.memory }
+            meaningHits = admitted.map { ScoredID(id: $0.memory.id, score: $0.score) }
         }
-        let ranked = Self.ranked(fused, first: exact)
-        return Array(ranked.filter { $0.score >= (request.minScore ?? -.infinity) }.prefix(request.topK))
+        // A memory found by its words but outside the nearest neighbours still has a meaning score.
+        let seen = Set(meaningHits.map(\.id))
+        let wordOnly = wordHits.filter { !seen.contains($0.memory.id) }
+        if let queryVector, !wordOnly.isEmpty {
+            let similar = try await backend(.vector) {
+                try await vectors.similarities(to: queryVector, ids: wordOnly.map(\.memory.id), namespace: request.namespace)
+            }
+            meaningHits += wordOnly.compactMap { hit in similar[hit.memory.id].map { ScoredID(id: hit.memory.id, score: $0) } }
+        }
+        if scoring.fusion == .rrf {
+            let ordered = Self.ranked(meaningHits.compactMap { hit in records[hit.id].map { ScoredMemory(memory: $0, score: hit.score) } })
+            meaningHits = ordered.map { ScoredID(id: $0.memory.id, score: $0.score) }
+        }
+        let fused = scoring.fuse(vector: meaningHits, keyword: wordHits.map { ScoredID(id: $0.memory.id, score: $0.score) })
+        let indexPayloads = Dictionary(nearest.compactMap { hit in hit.payload.map { (hit.id, $0) } }, uniquingKeysWith: { a, _ in a })
+        return try await leading(fused, records: records, indexPayloads: indexPayloads, request)
+    }
+
+    /// The request's best `topK` of hybrid recall's fused scores, an exact-value match first. Only
+    /// the records of candidates that reach the answer are loaded; one that fails the request
+    /// (expired, filtered out, gone) drops out and the next moves up.
+    private func leading(
+        _ fused: [UUID: Double], records known: [UUID: Memory], indexPayloads: [UUID: JSONObject], _ request: RecallRequest
+    ) async throws -> [ScoredMemory] {
+        let exactQuery = KeywordQuery(term: request.query, exact: true, caseSensitive: request.caseSensitive)
+        var records = known
+        var exact: Set<UUID> = []
+        func standing(_ id: UUID) -> Double {
+            let payload = records[id]?.payload ?? indexPayloads[id]
+            if let payload, exactQuery.score(payload) > 0 {
+                exact.insert(id)
+                return 1
+            }
+            exact.remove(id)
+            return fused[id] ?? 0
+        }
+        let minScore = request.minScore ?? -.infinity
+        var candidates = fused.keys.map { ScoredID(id: $0, score: standing($0)) }.filter { $0.score >= minScore }
+        while true {
+            candidates.sort { a, b in exact.contains(a.id) != exact.contains(b.id) ? exact.contains(a.id) : a.score > b.score }
+            // The leading `topK` and any that tie with the last of them: ties rank by coordinate.
+            var reach = min(request.topK, candidates.count)
+            while reach > 0, reach < candidates.count, candidates[reach].score == candidates[reach - 1].score,
+                exact.contains(candidates[reach].id) == exact.contains(candidates[reach - 1].id)
+            {
+                reach += 1
+            }
+            let unread = candidates[..<reach].map(\.id).filter { records[$0] == nil }
+            guard !unread.isEmpty else {
+                let answer = candidates[..<reach].compactMap { hit in records[hit.id].map { ScoredMemory(memory: $0, score: hit.score) } }
+                return Array(Self.ranked(answer, first: exact).prefix(request.topK))
+            }
+            let loaded = try await load(ids: unread, namespace: request.namespace)
+            var dropped: Set<UUID> = []
+            for id in unread {
+                if let memory = loaded[id], admits(memory, request) { records[id] = memory } else { dropped.insert(id) }
+            }
+            candidates = candidates.compactMap { hit in
+                guard !dropped.contains(hit.id) else { return nil }
+                let score = loaded[hit.id] != nil ? standing(hit.id) : hit.score
+                return score >= minScore ? ScoredID(id: hit.id, score: score) : nil
+            }
+        }
     }
 
     /// Vector recall where memories whose payload shares the context's keys and values rank higher:

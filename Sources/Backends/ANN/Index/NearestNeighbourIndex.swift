@@ -182,12 +182,12 @@ public final class NearestNeighbourIndex: Sendable {
             let unfiltered = query.type == nil && query.filters.isEmpty
             var best = BestHits(limit: query.limit)
             for (id, stored) in partition.pending {
+                let entry = partition.entries[id]
                 if !unfiltered {
-                    guard let entry = partition.entries[id], query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload)
-                    else { continue }
+                    guard let entry, query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload) else { continue }
                 }
                 let score = Self.cosine(vector, stored)
-                if best.admits(score: score) { best.offer(VectorHit(id: id, score: score)) }
+                if best.admits(score: score) { best.offer(VectorHit(id: id, score: score, payload: entry?.payload)) }
             }
             return (partition.graph, partition.entries.count, best.hits)
         }
@@ -204,7 +204,7 @@ public final class NearestNeighbourIndex: Sendable {
                         guard let id = partition.byLabel[label], partition.pending[id] == nil, let entry = partition.entries[id],
                             query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload)
                         else { return nil }
-                        return VectorHit(id: id, score: similarity)
+                        return VectorHit(id: id, score: similarity, payload: entry.payload)
                     }
                 }
                 // Filters can discard most candidates: widen the search until enough pass or all were seen.
@@ -215,14 +215,14 @@ public final class NearestNeighbourIndex: Sendable {
                 // A filter so selective that even the widest graph search found too few: an
                 // approximate search can miss isolated matches, so scan the graph's entries exactly.
                 let matching = state.withLock { state in
-                    guard let partition = state.partitions[query.namespace] else { return [(UUID, Int)]() }
-                    return partition.entries.values.compactMap { entry in
-                        guard partition.pending[entry.id] == nil, query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload)
-                        else { return nil }
-                        return (entry.id, entry.label)
+                    guard let partition = state.partitions[query.namespace] else { return [Entry]() }
+                    return partition.entries.values.filter { entry in
+                        partition.pending[entry.id] == nil && query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload)
                     }
                 }
-                graphHits = matching.compactMap { id, label in graph.vector(label: label).map { VectorHit(id: id, score: Self.cosine(vector, $0)) } }
+                graphHits = matching.compactMap { entry in
+                    graph.vector(label: entry.label).map { VectorHit(id: entry.id, score: Self.cosine(vector, $0), payload: entry.payload) }
+                }
             }
             // The buffer and the graph are read under two locks; a vector merged in between can
             // show up in both.
