@@ -79,43 +79,46 @@ extension MemoryEngine {
     ) async throws -> [ScoredMemory] {
         let exactQuery = KeywordQuery(term: request.query, exact: true, caseSensitive: request.caseSensitive)
         var records = known
-        var exact: Set<UUID> = []
-        func standing(_ id: UUID) -> Double {
+        /// An exact-value match scores 1 and leads; the record's payload decides once it is loaded.
+        func standing(_ id: UUID) -> Candidate {
             let payload = records[id]?.payload ?? indexPayloads[id]
-            if let payload, exactQuery.score(payload) > 0 {
-                exact.insert(id)
-                return 1
-            }
-            exact.remove(id)
-            return fused[id] ?? 0
+            let exact = payload.map { exactQuery.score($0) > 0 } ?? false
+            return Candidate(id: id, exact: exact, score: exact ? 1 : fused[id] ?? 0)
         }
         let minScore = request.minScore ?? -.infinity
-        var candidates = fused.keys.map { ScoredID(id: $0, score: standing($0)) }.filter { $0.score >= minScore }
+        var candidates = fused.keys.map(standing).filter { $0.score >= minScore }
         while true {
-            candidates.sort { a, b in exact.contains(a.id) != exact.contains(b.id) ? exact.contains(a.id) : a.score > b.score }
+            candidates.sort { a, b in a.exact != b.exact ? a.exact : a.score > b.score }
             // The leading `topK` and any that tie with the last of them: ties rank by coordinate.
             var reach = min(request.topK, candidates.count)
-            while reach > 0, reach < candidates.count, candidates[reach].score == candidates[reach - 1].score,
-                exact.contains(candidates[reach].id) == exact.contains(candidates[reach - 1].id)
-            {
-                reach += 1
-            }
-            let unread = candidates[..<reach].map(\.id).filter { records[$0] == nil }
+            while reach > 0, reach < candidates.count, candidates[reach].ties(candidates[reach - 1]) { reach += 1 }
+            let leaders = candidates[..<reach]
+            let unread = leaders.map(\.id).filter { records[$0] == nil }
             guard !unread.isEmpty else {
-                let answer = candidates[..<reach].compactMap { hit in records[hit.id].map { ScoredMemory(memory: $0, score: hit.score) } }
-                return Array(Self.ranked(answer, first: exact).prefix(request.topK))
+                let answer = leaders.compactMap { hit in records[hit.id].map { ScoredMemory(memory: $0, score: hit.score) } }
+                return Array(Self.ranked(answer, first: Set(leaders.filter(\.exact).map(\.id))).prefix(request.topK))
             }
             let loaded = try await load(ids: unread, namespace: request.namespace)
             var dropped: Set<UUID> = []
             for id in unread {
                 if let memory = loaded[id], admits(memory, request) { records[id] = memory } else { dropped.insert(id) }
             }
+            // A record that failed the request drops out; one that passed is judged on its own payload.
             candidates = candidates.compactMap { hit in
                 guard !dropped.contains(hit.id) else { return nil }
-                let score = loaded[hit.id] != nil ? standing(hit.id) : hit.score
-                return score >= minScore ? ScoredID(id: hit.id, score: score) : nil
+                let updated = loaded[hit.id] != nil ? standing(hit.id) : hit
+                return updated.score >= minScore ? updated : nil
             }
         }
+    }
+
+    /// A hybrid recall candidate before its record is needed.
+    private struct Candidate {
+        var id: UUID
+        var exact: Bool
+        var score: Double
+
+        func ties(_ other: Candidate) -> Bool { exact == other.exact && score == other.score }
     }
 
     /// Vector recall where memories whose payload shares the context's keys and values rank higher:

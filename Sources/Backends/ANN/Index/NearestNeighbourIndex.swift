@@ -182,12 +182,13 @@ public final class NearestNeighbourIndex: Sendable {
             let unfiltered = query.type == nil && query.filters.isEmpty
             var best = BestHits(limit: query.limit)
             for (id, stored) in partition.pending {
-                let entry = partition.entries[id]
                 if !unfiltered {
-                    guard let entry, query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload) else { continue }
+                    guard let entry = partition.entries[id], query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload)
+                    else { continue }
                 }
                 let score = Self.cosine(vector, stored)
-                if best.admits(score: score) { best.offer(VectorHit(id: id, score: score, payload: entry?.payload)) }
+                // The payload only for a hit that is kept: the buffer holds every vector of a small namespace.
+                if best.admits(score: score) { best.offer(VectorHit(id: id, score: score, payload: partition.entries[id]?.payload)) }
             }
             return (partition.graph, partition.entries.count, best.hits)
         }
