@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "SomaSQLite",
             dependencies: [
-                "SomaCore", "SomaANN", .product(name: "GRDB", package: "GRDB.swift"), logging,
+                "SomaCore", "SomaANN", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"), logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Backends/SQLite",

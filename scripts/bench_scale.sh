@@ -3,7 +3,8 @@
 # 384 dimensions, so the model does not bound the run): for each size, a fresh data directory is
 # loaded through /v1/memories/bulk and measured, one row per size in one table:
 #   load rate; resident memory after loading (once the background merge has put every vector into
-#   the graph); a clean stop, then a cold start with the saved graph (seconds to /readyz), the
+#   the graph); a clean stop, then a cold start with the saved graph (seconds to /readyz; run as root,
+#   the page cache is dropped first, so the start reads its files from the disk), the
 #   vectors it still had to merge, and resident memory after it; vector and hybrid recall (top 10, wrk 16
 #   connections) requests/s, p50 and p99, each measured after a run as long of the same requests (a
 #   serving process's caches and page cache filled; the first seconds after a start are not its
@@ -48,9 +49,12 @@ for count in $sizes; do
     merged
     loaded_mib=$(resident)
     stop
+    sync
+    # Cold means from the disk where this user may say so; else what the page cache still holds.
+    if echo 3 2>/dev/null >/proc/sys/vm/drop_caches; then cache="dropped"; else cache="kept"; fi
     began=$(now)
     start "$data"
-    cold=$(since "$began")
+    cold="$(since "$began") ($cache)"
     waiting=$(pending)
     merged
     started_mib=$(resident)

@@ -110,6 +110,35 @@ import Testing
         #expect(try await reopened.list(namespace: "ns", type: nil, after: nil, limit: 1000).memories.count == 200)
     }
 
+    /// Vectors written inline with their entries (before v7, and a reindex generation begun then)
+    /// are moved to their own table and found, exact, by the index after the upgrade.
+    @Test func vectorsStoredInlineAreFoundAfterTheUpgrade() async throws {
+        let directory = temporaryDirectory()
+        let old = try DatabaseQueue(path: (directory as NSString).appendingPathComponent(SQLiteDatabase.fileName))
+        try SQLiteMigrations.migrator.migrate(old, upTo: "v6_word_changes")
+        let stored: [(generation: Int, id: UUID, vector: [Float])] = [(0, UUID(), [0.5, -1, 2, 0.25]), (1, UUID(), [-3, 1, 0, 0.125])]
+        try await old.write { db in
+            try db.execute(sql: SQLiteMigrations.vectorTables(vectors: "vectors_g1", values: nil, meta: "vector_meta_g1", ifMissing: false))
+            for (generation, id, vector) in stored {
+                let table = generation == 0 ? "vectors" : "vectors_g\(generation)"
+                try db.execute(
+                    sql:
+                        "INSERT INTO \(table)(id, namespace, type, version, payload, label, vector) VALUES (?, 'ns', 'semantic', 4, '{\"k\":\"v\"}', 0, ?)",
+                    arguments: [SQLiteRecords.id(id), vector.withUnsafeBufferPointer { Data(buffer: $0) }])
+            }
+        }
+        try old.close()
+        let upgraded = try SQLiteDatabase(directory: directory)
+        #expect(try upgraded.appliedMigrations() == SQLiteMigrations.versions)
+        for (generation, id, vector) in stored {
+            let index = try await SQLiteVectorIndex(database: upgraded, dimension: 4, generation: generation)
+            let hits = try await index.search(VectorQuery(vector: vector, namespace: "ns", limit: 5))
+            #expect(hits.map(\.id) == [id], "generation \(generation)")
+            #expect(hits.first?.payload == ["k": "v"])
+            #expect(try await index.storedVectors(ids: [id], namespace: "ns")[id] == NearestNeighbourIndex.normalised(vector))
+        }
+    }
+
     @Test func migratesAnEmptyFileAndTheFirstSchema() async throws {
         let fresh = try SQLiteDatabase(directory: temporaryDirectory())
         #expect(try fresh.appliedMigrations() == SQLiteMigrations.versions)

@@ -1,25 +1,63 @@
 import GRDB
+import Logging
 
 /// Versioned schema changes, applied in order at start-up; an older data file is upgraded in place.
 enum SQLiteMigrations {
-    static let versions = ["v1_records", "v2_search_and_counts", "v3_embedding_upkeep", "v4_word_index", "v5_recent", "v6_word_changes"]
+    static let versions = [
+        "v1_records", "v2_search_and_counts", "v3_embedding_upkeep", "v4_word_index", "v5_recent", "v6_word_changes", "v7_vector_values",
+    ]
 
-    /// A generation's vector tables (v1 made generation 0's; `soma reindex` makes later ones).
-    static func vectorTables(vectors: String, meta: String, ifMissing: Bool) -> String {
+    /// A generation's vector tables (v1 made generation 0's; `soma reindex` makes later ones):
+    /// each vector's entry, and the vectors in `values`, or inline in the entries where `values` is
+    /// nil (as v1 kept them, with an index on (namespace, label) that no query reads).
+    static func vectorTables(vectors: String, values: String?, meta: String, ifMissing: Bool) -> String {
         let guarded = ifMissing ? "IF NOT EXISTS " : ""
-        return """
-            CREATE TABLE \(guarded)\(vectors) (
-                id TEXT PRIMARY KEY NOT NULL,
-                namespace TEXT NOT NULL,
-                type TEXT NOT NULL,
-                version INTEGER NOT NULL,
-                payload TEXT NOT NULL,
-                label INTEGER NOT NULL,
-                vector BLOB NOT NULL
-            );
-            CREATE INDEX \(guarded)\(vectors)_namespace ON \(vectors)(namespace, label);
-            CREATE TABLE \(guarded)\(meta) (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
-            """
+        let split = values.map { valuesTable($0, guarded) } ?? "CREATE INDEX \(guarded)\(vectors)_namespace ON \(vectors)(namespace, label);\n"
+        return entriesTable(vectors, guarded, inline: values == nil) + split
+            + "CREATE TABLE \(guarded)\(meta) (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);\n"
+    }
+
+    private static func entriesTable(_ name: String, _ guarded: String, inline: Bool) -> String {
+        """
+        CREATE TABLE \(guarded)\(name) (
+            id TEXT PRIMARY KEY NOT NULL,
+            namespace TEXT NOT NULL,
+            type TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            payload TEXT NOT NULL,
+            label INTEGER NOT NULL\(inline ? ",\n    vector BLOB NOT NULL" : "")
+        );
+
+        """
+    }
+
+    private static func valuesTable(_ name: String, _ guarded: String) -> String {
+        "CREATE TABLE \(guarded)\(name) (id TEXT PRIMARY KEY NOT NULL, vector BLOB NOT NULL);\n"
+    }
+
+    /// Moves a generation's vectors out of its entries table into a table of their own (`values`),
+    /// keyed by the same id: a start-up reads every entry (ids, labels, payloads) but hardly any
+    /// vector, and with the vectors inline that scan read the whole 2 GB table at a million. The
+    /// entries are copied into a new table: dropping the column in place left the rows in as many
+    /// pages, as slow to scan. The unread (namespace, label) index goes with the old table: one
+    /// B-tree less for each write, which now writes two tables. Tables already split are left as
+    /// they are.
+    static func separateVectors(entries: String, values: String, _ db: Database) throws {
+        guard try db.columns(in: entries).contains(where: { $0.name == "vector" }) else { return }
+        let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(entries)") ?? 0
+        if count > 0 {
+            Logger(label: "soma.sqlite").notice(
+                "moving the stored vectors into a table of their own, once (about a minute a million); the space they leave is reused by new writes",
+                metadata: ["vectors": "\(count)", "table": "\(entries)"])
+        }
+        let slim = entries + "_slim"
+        try db.execute(
+            sql: valuesTable(values, "IF NOT EXISTS ") + "INSERT OR REPLACE INTO \(values)(id, vector) SELECT id, vector FROM \(entries);\n"
+                + entriesTable(slim, "", inline: false) + """
+                    INSERT INTO \(slim)(id, namespace, type, version, payload, label) SELECT id, namespace, type, version, payload, label FROM \(entries);
+                    DROP TABLE \(entries);
+                    ALTER TABLE \(slim) RENAME TO \(entries);
+                    """)
     }
 
     static var migrator: DatabaseMigrator {
@@ -60,7 +98,7 @@ enum SQLiteMigrations {
                         namespace TEXT NOT NULL,
                         event TEXT NOT NULL
                     );
-                    """ + vectorTables(vectors: "vectors", meta: "vector_meta", ifMissing: false))
+                    """ + vectorTables(vectors: "vectors", values: nil, meta: "vector_meta", ifMissing: false))
         }
         migrator.registerMigration("v2_search_and_counts") { db in
             // Full-text search over payload string values (trigram: substring and exact matching),
@@ -129,6 +167,9 @@ enum SQLiteMigrations {
             while let row = try rows.next() {
                 try SQLiteWords.index(db, doc: row["rowid"], namespace: row["namespace"], payload: try SQLiteRecords.payload(row["payload"]))
             }
+        }
+        migrator.registerMigration("v7_vector_values") { db in
+            try separateVectors(entries: "vectors", values: "vector_values", db)
         }
         return migrator
     }

@@ -20,16 +20,20 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
     let tables: Tables
     static let logger = Logger(label: "soma.sqlite")
 
-    /// Generation 0 is the migrated `vectors` and `vector_meta`; `soma reindex` makes `vectors_g<N>`
-    /// and `vector_meta_g<N>` beside them, with their graphs in a folder of the same name.
+    /// Generation 0 is the migrated `vectors` (each vector's entry: id, label, payload),
+    /// `vector_values` (the vectors) and `vector_meta`; `soma reindex` makes `vectors_g<N>`,
+    /// `vector_values_g<N>` and `vector_meta_g<N>` beside them, with their graphs in a folder
+    /// named as the first.
     struct Tables {
         let vectors: String
+        let values: String
         let meta: String
         let graphs: String
 
         init(generation: Int, directory: String) {
             let suffix = generation == 0 ? "" : "_g\(generation)"
             vectors = "vectors" + suffix
+            values = "vector_values" + suffix
             meta = "vector_meta" + suffix
             graphs = generation == 0 ? directory : (directory as NSString).appendingPathComponent(vectors)
         }
@@ -54,40 +58,29 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
         if generation > 0 {
             try FileManager.default.createDirectory(atPath: tables.graphs, withIntermediateDirectories: true)
             try await database.committer.write { db in
-                try db.execute(sql: SQLiteMigrations.vectorTables(vectors: tables.vectors, meta: tables.meta, ifMissing: true))
+                // A generation begun before v7 keeps its vectors inline until now.
+                try db.execute(
+                    sql: SQLiteMigrations.vectorTables(vectors: tables.vectors, values: tables.values, meta: tables.meta, ifMissing: true))
+                try SQLiteMigrations.separateVectors(entries: tables.vectors, values: tables.values, db)
             }
         }
         try await ensureCollection(dimension: dimension)
         let began = ContinuousClock.now
         // The saved graphs are read on a thread of their own meanwhile (seconds at a million).
         async let graphs = index.savedGraphs(in: tables.graphs)
-        // Row by row, without the vectors: the saved graph holds most of them.
-        let entries = try await database.pool.read { db in
-            var entries: [(namespace: String, entry: NearestNeighbourIndex.Entry)] = []
-            // Mapped for this one pass: read(2) copies of every page were a third of the pass.
-            // Other reads keep SQLite's default (no mapping).
-            try db.execute(sql: "PRAGMA mmap_size = \(Int64.max)")
-            defer { try? db.execute(sql: "PRAGMA mmap_size = 0") }
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, namespace, type, version, payload, label FROM \(tables.vectors)")
-            while let row = try rows.next() {
-                entries.append(
-                    (
-                        row["namespace"],
-                        NearestNeighbourIndex.Entry(
-                            id: UUID(parsing: row["id"])!, label: row["label"], type: MemoryType(rawValue: row["type"]) ?? .episodic,
-                            version: row["version"], payload: try SQLiteRecords.payload(row["payload"]))
-                    ))
-            }
-            return entries
-        }
-        try await index.load(entries, graphs: graphs) { ids in
-            try database.pool.read { db in try Self.vectors(of: ids, namespace: nil, in: tables.vectors, storedCount: entries.count, db) }
+        // Without the vectors (a table of their own): the saved graph holds most of them.
+        let entries = try await database.pool.read { db in try StoredEntries.read(from: tables.vectors, db) }
+        let savedGraphs = await graphs
+        let read = ContinuousClock.now - began
+        try index.load(entries, graphs: savedGraphs) { ids in
+            try database.pool.read { db in try Self.vectors(of: ids, namespace: nil, in: tables, storedCount: entries.count, db) }
         }
         let waiting = index.pendingCount
         Self.logger.info(
             "vector index loaded",
             metadata: [
                 "vectors": "\(entries.count)", "milliseconds": "\((ContinuousClock.now - began).wholeMilliseconds)", "table": "\(tables.vectors)",
+                "read_milliseconds": "\(read.wholeMilliseconds)",
             ])
         if waiting > 0 {
             // Searches scan these exactly until the merge has put them into the graph.
@@ -98,7 +91,7 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
 
     /// The stored vectors of `ids` (in `namespace`, when given). Many ids are read in one pass
     /// over the table; a few, by key.
-    static func vectors(of ids: [UUID], namespace: String?, in table: String, storedCount: Int, _ db: Database) throws -> [UUID: [Float]] {
+    static func vectors(of ids: [UUID], namespace: String?, in tables: Tables, storedCount: Int, _ db: Database) throws -> [UUID: [Float]] {
         var found: [UUID: [Float]] = [:]
         func collect(_ rows: RowCursor, keeping wanted: Set<String>?) throws {
             while let row = try rows.next() {
@@ -112,12 +105,18 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
         guard !ids.isEmpty else { return [:] }
         let keys = ids.map(SQLiteRecords.id)
         if ids.count * 4 > storedCount {
-            try collect(Row.fetchCursor(db, sql: "SELECT id, namespace, vector FROM \(table)"), keeping: Set(keys))
+            try collect(
+                Row.fetchCursor(db, sql: "SELECT e.id, e.namespace, v.vector FROM \(tables.vectors) e JOIN \(tables.values) v USING (id)"),
+                keeping: Set(keys))
         } else {
             for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
                 try collect(
                     Row.fetchCursor(
-                        db, sql: "SELECT id, namespace, vector FROM \(table) WHERE id IN (\(SQLiteRecords.marks(chunk.count)))",
+                        db,
+                        sql: """
+                            SELECT e.id, e.namespace, v.vector FROM \(tables.vectors) e JOIN \(tables.values) v USING (id)
+                            WHERE e.id IN (\(SQLiteRecords.marks(chunk.count)))
+                            """,
                         arguments: StatementArguments(chunk)),
                     keeping: nil)
             }
@@ -127,9 +126,9 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
 
     /// The exact vectors of `ids` in `namespace`, normalised as the index keeps them.
     public func storedVectors(ids: [UUID], namespace: String) async throws -> [UUID: [Float]] {
-        let table = tables.vectors
+        let tables = tables
         return try await database.pool.read { db in
-            try Self.vectors(of: ids, namespace: namespace, in: table, storedCount: .max, db).mapValues(NearestNeighbourIndex.normalised)
+            try Self.vectors(of: ids, namespace: namespace, in: tables, storedCount: .max, db).mapValues(NearestNeighbourIndex.normalised)
         }
     }
 
@@ -200,9 +199,11 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
 
     private func write(_ rows: [VectorRow], of points: [VectorPoint], _ db: Database) throws {
         for (point, row) in zip(points, rows) {
+            let id = SQLiteRecords.id(point.id)
             try db.run(
-                "INSERT OR REPLACE INTO \(tables.vectors)(id, namespace, type, version, payload, label, vector) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [SQLiteRecords.id(point.id), point.namespace, point.type.rawValue, point.version, row.payload, row.label, row.blob])
+                "INSERT OR REPLACE INTO \(tables.vectors)(id, namespace, type, version, payload, label) VALUES (?, ?, ?, ?, ?, ?)",
+                [id, point.namespace, point.type.rawValue, point.version, row.payload, row.label])
+            try db.run("INSERT OR REPLACE INTO \(tables.values)(id, vector) VALUES (?, ?)", [id, row.blob])
         }
     }
 
@@ -210,9 +211,9 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
         guard !ids.isEmpty else { return }
         let keys = ids.map(SQLiteRecords.id)
         try await database.committer.write { db in
-            try db.execute(
-                sql: "DELETE FROM \(self.tables.vectors) WHERE id IN (\(SQLiteRecords.marks(keys.count)))",
-                arguments: StatementArguments(keys))
+            for table in [self.tables.vectors, self.tables.values] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE id IN (\(SQLiteRecords.marks(keys.count)))", arguments: StatementArguments(keys))
+            }
         }
         index.delete(ids: ids)
     }

@@ -1,0 +1,50 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import SomaANN
+import SomaCore
+
+/// Every entry of a generation's vector table (id, namespace, type, version, payload, label), read
+/// at start-up through SQLite's column accessors. GRDB's rows looked each column up by name and
+/// made a String of every id and payload before parsing it: 2.7 s of a million entries' read,
+/// against 0.3 s for SQLite's own scan.
+enum StoredEntries {
+    static func read(from table: String, _ db: Database) throws -> [(namespace: String, entry: NearestNeighbourIndex.Entry)] {
+        let statement = try db.makeStatement(sql: "SELECT id, namespace, type, version, payload, label FROM \(table)")
+        let columns = statement.sqliteStatement
+        func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(start: sqlite3_column_text(columns, column), count: Int(sqlite3_column_bytes(columns, column)))
+        }
+        // Rows of one namespace mostly come together: the last row's namespace and type are reused.
+        var namespace = Recurring { String(decoding: $0, as: UTF8.self) }
+        var type = Recurring { MemoryType(rawValue: String(decoding: $0, as: UTF8.self)) ?? .episodic }
+        var entries: [(namespace: String, entry: NearestNeighbourIndex.Entry)] = []
+        let rows = try Row.fetchCursor(statement)
+        while try rows.next() != nil {
+            guard let id = UUID(parsingUTF8: bytes(0)) else { throw DatabaseError(message: "a stored vector's id is not a UUID") }
+            guard case .object(let payload) = try JSONReader.value(bytes(4)) else {
+                throw DatabaseError(message: "the stored payload of \(id) is not a JSON object")
+            }
+            let entry = NearestNeighbourIndex.Entry(
+                id: id, label: Int(sqlite3_column_int64(columns, 5)), type: type.value(of: bytes(2)),
+                version: Int(sqlite3_column_int64(columns, 3)), payload: payload)
+            entries.append((namespace.value(of: bytes(1)), entry))
+        }
+        return entries
+    }
+
+    /// A value decoded from a column's bytes, decoded again only when the bytes differ from the last.
+    private struct Recurring<Value> {
+        let decode: (UnsafeBufferPointer<UInt8>) -> Value
+        var last: (bytes: [UInt8], value: Value)?
+
+        init(_ decode: @escaping (UnsafeBufferPointer<UInt8>) -> Value) { self.decode = decode }
+
+        mutating func value(of bytes: UnsafeBufferPointer<UInt8>) -> Value {
+            if let last, last.bytes.elementsEqual(bytes) { return last.value }
+            let value = decode(bytes)
+            last = (Array(bytes), value)
+            return value
+        }
+    }
+}
