@@ -213,12 +213,14 @@ def main():
 
 
 def sqlite_without_vectors(data_dir):
-    """Memories, acknowledged or not, whose vector row at their version is missing: a store writes both
-    in one transaction, so a kill leaves both or neither."""
+    """Memories, acknowledged or not, whose vector at their version is missing (its entry in `vectors`
+    or the vector itself in `vector_values`): a store writes all three in one transaction, so a kill
+    leaves all or none."""
     database = sqlite3.connect(os.path.join(data_dir, "soma.sqlite"))
     try:
         return database.execute(
-            "SELECT count(*) FROM memories m WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.id = m.id AND v.version = m.version)"
+            "SELECT count(*) FROM memories m WHERE NOT EXISTS ("
+            "SELECT 1 FROM vectors v JOIN vector_values x ON x.id = v.id WHERE v.id = m.id AND v.version = m.version)"
         ).fetchone()[0]
     finally:
         database.close()

@@ -69,7 +69,7 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
         // The saved graphs are read on a thread of their own meanwhile (seconds at a million).
         async let graphs = index.savedGraphs(in: tables.graphs)
         // Without the vectors (a table of their own): the saved graph holds most of them.
-        let entries = try await database.pool.read { db in try StoredEntries.read(from: tables.vectors, db) }
+        let entries = try await StoredEntries.read(from: tables.vectors, in: database.pool)
         let savedGraphs = await graphs
         let read = ContinuousClock.now - began
         try index.load(entries, graphs: savedGraphs) { ids in
@@ -89,8 +89,8 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
         }
     }
 
-    /// The stored vectors of `ids` (in `namespace`, when given). Many ids are read in one pass
-    /// over the table; a few, by key.
+    /// The stored vectors of `ids` (in `namespace`, when given). Many ids of any namespace are read
+    /// in one pass over the vectors' table; others, by key.
     static func vectors(of ids: [UUID], namespace: String?, in tables: Tables, storedCount: Int, _ db: Database) throws -> [UUID: [Float]] {
         var found: [UUID: [Float]] = [:]
         func collect(_ rows: RowCursor, keeping wanted: Set<String>?) throws {
@@ -104,10 +104,9 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
         }
         guard !ids.isEmpty else { return [:] }
         let keys = ids.map(SQLiteRecords.id)
-        if ids.count * 4 > storedCount {
-            try collect(
-                Row.fetchCursor(db, sql: "SELECT e.id, e.namespace, v.vector FROM \(tables.vectors) e JOIN \(tables.values) v USING (id)"),
-                keeping: Set(keys))
+        if ids.count * 4 > storedCount, namespace == nil {
+            // The vectors alone, in their table's order (a start without a saved graph reads them all).
+            try collect(Row.fetchCursor(db, sql: "SELECT id, vector FROM \(tables.values)"), keeping: Set(keys))
         } else {
             for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
                 try collect(
