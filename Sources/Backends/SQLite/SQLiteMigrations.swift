@@ -47,7 +47,7 @@ enum SQLiteMigrations {
         let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(entries)") ?? 0
         if count > 0 {
             Logger(label: "soma.sqlite").notice(
-                "moving the stored vectors into a table of their own, once (about a minute a million); the space they leave is reused by new writes",
+                "moving the stored vectors into a table of their own, once (one to two minutes a million); the space they leave is reused by new writes",
                 metadata: ["vectors": "\(count)", "table": "\(entries)"])
         }
         let slim = entries + "_slim"
