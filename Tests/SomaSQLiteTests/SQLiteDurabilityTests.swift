@@ -259,3 +259,66 @@ struct UnansweringEmbedder: Embedder {
     var modelID: String { "unanswering-64" }
     func embed(_ texts: [String]) async throws -> [[Float]] { throw URLError(.cannotConnectToHost) }
 }
+
+/// A clean stop saves the vector entries beside the graphs, and a start reads them from there
+/// while the table is as that stop left it; a change to the table by any writer, or a damaged
+/// file, sends the start back to the table.
+@Suite struct SQLiteSavedEntriesTests {
+    enum AfterTheStop: CaseIterable {
+        case nothing, tableChanged, fileCut
+    }
+
+    @Test(arguments: [(AfterTheStop.nothing, 0), (.tableChanged, 0), (.tableChanged, 1), (.fileCut, 0)])
+    func aStartReadsTheSavedEntriesOnlyWhileTheyHoldTheTable(after: AfterTheStop, generation: Int) async throws {
+        let directory = temporaryDirectory()
+        var parameters = ANNParameters()
+        parameters.exactThreshold = 16
+        let points = (0..<300).map { (index: Int) -> VectorPoint in
+            let namespace = index % 3 == 0 ? "other" : "ns"
+            let type: MemoryType = index % 2 == 0 ? .semantic : .episodic
+            let payload: JSONObject = ["n": .int(Int64(index)), "text": .string("item \(index)")]
+            let vector = HashEmbedder(dimension: 32).vector(for: "item \(index) topic \(index % 7)")
+            return VectorPoint(id: UUID(), vector: vector, namespace: namespace, type: type, version: index, payload: payload)
+        }
+        func open() async throws -> SQLiteVectorIndex {
+            try await SQLiteVectorIndex(
+                database: try SQLiteDatabase(directory: directory), dimension: 32, parameters: parameters, generation: generation)
+        }
+        let first = try await open()
+        try await first.upsert(points)
+        await first.index.waitForMerge()
+        try await first.flush()
+        let file = first.entriesSnapshot.path
+        #expect(FileManager.default.fileExists(atPath: file))
+        switch after {
+        case .nothing: break
+        case .tableChanged:
+            // As another writer (sqlite3, an older build) would: a row gone, another changed.
+            try await first.database.committer.write { db in
+                try db.execute(sql: "DELETE FROM \(first.tables.vectors) WHERE id = ?", arguments: [SQLiteRecords.id(points[0].id)])
+                try db.execute(sql: "UPDATE \(first.tables.vectors) SET version = 1000 WHERE id = ?", arguments: [SQLiteRecords.id(points[1].id)])
+            }
+        case .fileCut:
+            let data = try Data(contentsOf: URL(fileURLWithPath: file))
+            try data.prefix(data.count - 20).write(to: URL(fileURLWithPath: file))
+        }
+        let restarted = try await open()
+        #expect(restarted.entriesWereSaved == (after == .nothing))
+        #expect(FileManager.default.fileExists(atPath: file) == (after != .fileCut), "a damaged file goes, so the next stop writes it anew")
+        // What the table holds, read from the table alone.
+        try? FileManager.default.removeItem(atPath: file)
+        let fromTable = try await open()
+        #expect(!fromTable.entriesWereSaved)
+        for namespace in ["ns", "other"] {
+            #expect(restarted.index.entries(in: namespace) == fromTable.index.entries(in: namespace), "\(namespace)")
+        }
+        let entries = restarted.index.entries(in: "other")
+        #expect(entries.count == (after == .tableChanged ? 99 : 100))
+        #expect(entries[points[0].id] == nil || after != .tableChanged)
+        #expect(restarted.index.entries(in: "ns")[points[1].id]?.version == (after == .tableChanged ? 1000 : 1))
+        #expect(entries[points[3].id]?.payload == ["n": .int(3), "text": .string("item 3")])
+        #expect(entries[points[3].id]?.type == .episodic)
+        let hits = try await restarted.search(VectorQuery(vector: points[42].vector, namespace: "other", type: .semantic, limit: 1))
+        #expect(hits.first?.id == points[42].id)
+    }
+}

@@ -12,6 +12,8 @@ public struct GraphSaver: Service {
     let index: NearestNeighbourIndex
     let directory: String
     let interval: Duration?
+    /// Saved at the shutdown only: a file taken while running is stale after a crash anyway.
+    var entries: EntrySnapshot?
 
     public func run() async throws {
         if let interval {
@@ -25,6 +27,11 @@ public struct GraphSaver: Service {
         // Cancelled (a shutdown past its grace): no time for a save; the next start merges again.
         guard !Task.isCancelled else { return }
         if index.mergedSinceSave > 0 { await save(retrying: "by merging again at the next start") }
+        do {
+            try await entries?.save()
+        } catch {
+            SQLiteVectorIndex.logger.warning("cannot save the vector entries; the next start reads the table", metadata: ["error": "\(error)"])
+        }
     }
 
     private func save(retrying: String) async {

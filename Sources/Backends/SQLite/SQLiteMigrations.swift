@@ -5,6 +5,7 @@ import Logging
 enum SQLiteMigrations {
     static let versions = [
         "v1_records", "v2_search_and_counts", "v3_embedding_upkeep", "v4_word_index", "v5_recent", "v6_word_changes", "v7_vector_values",
+        "v8_entries_token",
     ]
 
     /// A generation's vector tables (v1 made generation 0's; `soma reindex` makes later ones):
@@ -58,6 +59,22 @@ enum SQLiteMigrations {
                     DROP TABLE \(entries);
                     ALTER TABLE \(slim) RENAME TO \(entries);
                     """)
+    }
+
+    /// Triggers that give a generation's entries table a fresh random change token (a row of
+    /// `meta`) at each change, by any writer: `EntrySnapshot` trusts its file only while the table
+    /// still has the token the file was taken at. Created after `separateVectors`, whose new
+    /// table would not keep them.
+    static func changeToken(entries: String, meta: String) -> String {
+        let key = EntrySnapshot.tokenKey
+        return "INSERT OR IGNORE INTO \(meta)(key, value) VALUES ('\(key)', hex(randomblob(8)));\n"
+            + ["INSERT", "UPDATE", "DELETE"].map { change in
+                """
+                CREATE TRIGGER IF NOT EXISTS \(entries)_\(change.lowercased())_token AFTER \(change) ON \(entries)
+                BEGIN UPDATE \(meta) SET value = hex(randomblob(8)) WHERE key = '\(key)'; END;
+
+                """
+            }.joined()
     }
 
     static var migrator: DatabaseMigrator {
@@ -170,6 +187,9 @@ enum SQLiteMigrations {
         }
         migrator.registerMigration("v7_vector_values") { db in
             try separateVectors(entries: "vectors", values: "vector_values", db)
+        }
+        migrator.registerMigration("v8_entries_token") { db in
+            try db.execute(sql: changeToken(entries: "vectors", meta: "vector_meta"))
         }
         return migrator
     }

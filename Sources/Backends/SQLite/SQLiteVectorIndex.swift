@@ -39,6 +39,14 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
         }
     }
 
+    /// Whether this start read its entries from the file the last clean stop saved (`EntrySnapshot`).
+    var entriesWereSaved: Bool { startedFromSavedEntries.load(ordering: .relaxed) }
+    private let startedFromSavedEntries = Atomic(false)
+
+    var entriesSnapshot: EntrySnapshot {
+        EntrySnapshot(directory: tables.graphs, entries: tables.vectors, meta: tables.meta, pool: database.pool)
+    }
+
     /// Searches are answered from memory, but what they answer from must still be readable: a
     /// probe reads this generation's vector table through the pool, as a restart would, and the
     /// background merge must be moving (or idle).
@@ -62,14 +70,19 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
                 try db.execute(
                     sql: SQLiteMigrations.vectorTables(vectors: tables.vectors, values: tables.values, meta: tables.meta, ifMissing: true))
                 try SQLiteMigrations.separateVectors(entries: tables.vectors, values: tables.values, db)
+                try db.execute(sql: SQLiteMigrations.changeToken(entries: tables.vectors, meta: tables.meta))
             }
         }
         try await ensureCollection(dimension: dimension)
         let began = ContinuousClock.now
         // The saved graphs are read on a thread of their own meanwhile (seconds at a million).
         async let graphs = index.savedGraphs(in: tables.graphs)
-        // Without the vectors (a table of their own): the saved graph holds most of them.
-        let entries = try await StoredEntries.read(from: tables.vectors, in: database.pool)
+        // Without the vectors (a table of their own): the saved graph holds most of them. From the
+        // file the last clean stop saved, while the table is as it left it.
+        let saved = await entriesSnapshot.load()
+        startedFromSavedEntries.store(saved != nil, ordering: .relaxed)
+        let entries: StoredEntries.Entries
+        if let saved { entries = saved } else { entries = try await StoredEntries.read(from: tables.vectors, in: database.pool) }
         let savedGraphs = await graphs
         let read = ContinuousClock.now - began
         try index.load(entries, graphs: savedGraphs) { ids in
@@ -80,7 +93,7 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
             "vector index loaded",
             metadata: [
                 "vectors": "\(entries.count)", "milliseconds": "\((ContinuousClock.now - began).wholeMilliseconds)", "table": "\(tables.vectors)",
-                "read_milliseconds": "\(read.wholeMilliseconds)",
+                "read_milliseconds": "\(read.wholeMilliseconds)", "entries_from": saved != nil ? "the saved file" : "the table",
             ])
         if waiting > 0 {
             // Searches scan these exactly until the merge has put them into the graph.
@@ -133,7 +146,7 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
 
     /// The service that saves this index's graphs while it runs and at the shutdown.
     public var graphSaver: GraphSaver {
-        GraphSaver(index: index, directory: tables.graphs, interval: index.parameters.saveInterval)
+        GraphSaver(index: index, directory: tables.graphs, interval: index.parameters.saveInterval, entries: entriesSnapshot)
     }
 
     public func ensureCollection(dimension: Int) async throws {
@@ -224,5 +237,6 @@ public final class SQLiteVectorIndex: NearestNeighbourBacked, RecordBoundVectorI
     public func flush() async throws {
         await index.waitForMerge(upTo: mergeGrace)
         try index.save(to: tables.graphs)
+        try await entriesSnapshot.save()
     }
 }

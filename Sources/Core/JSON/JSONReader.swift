@@ -24,7 +24,13 @@ public enum JSONReader {
 
     /// A JSON object's fields.
     public static func object(_ text: String) throws -> JSONObject {
-        guard case .object(let fields) = try value(text) else { throw Malformed(description: "not a JSON object") }
+        var text = text
+        return try text.withUTF8 { try object($0) }
+    }
+
+    /// A JSON object's fields, from UTF-8 bytes.
+    public static func object(_ bytes: some Collection<UInt8>) throws -> JSONObject {
+        guard case .object(let fields) = try value(bytes) else { throw Malformed(description: "not a JSON object") }
         return fields
     }
 

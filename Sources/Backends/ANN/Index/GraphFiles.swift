@@ -21,20 +21,14 @@ struct GraphFiles {
 
     private static func suffix(_ precision: GraphPrecision) -> String { precision == .half ? ".f16.hnsw" : ".hnsw" }
 
-    /// Writes each graph beside its file, on disk before rename(2) replaces the old file in one step,
-    /// then syncs the directory so the renames themselves are durable.
+    /// Replaces each graph's file (`DurableFile`), then syncs the directory once for all renames.
     func replace(with graphs: [(namespace: String, graph: HNSWGraph)]) throws {
         for (namespace, graph) in graphs {
-            let path = path(namespace)
-            try graph.save(to: path + ".tmp")
-            try Self.sync(path + ".tmp")
-            guard rename(path + ".tmp", path) == 0 else {
-                throw ANNError("cannot replace \(path): \(String(cString: strerror(errno)))")
-            }
+            try DurableFile.replace(path(namespace), syncingDirectory: false) { try graph.save(to: $0) }
             // The namespace's graph from before a change of precision is never read again.
             unlink(self.path(namespace, in: precision == .half ? .single : .half))
         }
-        try Self.sync(directory)
+        try DurableFile.sync(directory)
     }
 
     /// Every saved graph in the directory that loads, by `base` of its namespace (read before the
@@ -59,14 +53,6 @@ struct GraphFiles {
             graphs[base] = (graph, path == other)
         }
         return graphs
-    }
-
-    /// Flushes a file's or a directory's contents to the disk.
-    private static func sync(_ path: String) throws {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw ANNError("cannot open \(path) to sync it: \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw ANNError("cannot sync \(path): \(String(cString: strerror(errno)))") }
     }
 }
 

@@ -17,7 +17,7 @@ import Synchronization
 /// so a point's score does not change when it is merged).
 public final class NearestNeighbourIndex: Sendable {
     /// What the index keeps of a point besides its vector: enough to filter and to find it.
-    public struct Entry: Sendable {
+    public struct Entry: Sendable, Equatable {
         public var id: UUID
         public var label: Int
         public var type: MemoryType
@@ -406,6 +406,11 @@ public final class NearestNeighbourIndex: Sendable {
     }
 
     // MARK: Persistence
+
+    /// A namespace's entries as the index holds them (tests compare two starts').
+    func entries(in namespace: String) -> [UUID: Entry] {
+        state.withLock { $0.partitions[namespace]?.entries ?? [:] }
+    }
 
     /// Vectors merged into graphs after the last finished `save` began: 0 once a save holds every merge.
     public var mergedSinceSave: Int { state.withLock { $0.merged - $0.savedThrough } }
