@@ -24,13 +24,16 @@ public enum JSONReader {
 
     /// A JSON object's fields.
     public static func object(_ text: String) throws -> JSONObject {
-        var text = text
-        return try text.withUTF8 { try object($0) }
+        try fields(of: value(text))
     }
 
-    /// A JSON object's fields, from UTF-8 bytes.
-    public static func object(_ bytes: some Collection<UInt8>) throws -> JSONObject {
-        guard case .object(let fields) = try value(bytes) else { throw Malformed(description: "not a JSON object") }
+    /// A JSON object's fields, from UTF-8 bytes (a stored column's, read in place).
+    public static func object(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JSONObject {
+        try fields(of: read(bytes))
+    }
+
+    private static func fields(of value: JSONValue) throws -> JSONObject {
+        guard case .object(let fields) = value else { throw Malformed(description: "not a JSON object") }
         return fields
     }
 
