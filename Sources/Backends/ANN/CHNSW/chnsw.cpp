@@ -284,6 +284,20 @@ void convert_vectors(hnswlib::HierarchicalNSW<float> &graph, size_t dimension, b
     graph.label_offset_ = links + new_data;
 }
 
+/// How alike an element is to its closest neighbour on the bottom layer (-2 without one).
+float closest_link_similarity(hnswlib::HierarchicalNSW<float> &graph, hnswlib::tableint element) {
+    hnswlib::linklistsizeint *list = graph.get_linklist0(element);
+    size_t size = graph.getListCount(list);
+    auto *neighbours = reinterpret_cast<hnswlib::tableint *>(list + 1);
+    const char *data = graph.getDataByInternalId(element);
+    float best = -2;
+    for (size_t i = 0; i < size; i++) {
+        if (neighbours[i] >= graph.cur_element_count || neighbours[i] == element) continue;
+        best = std::max(best, 1.0f - graph.fstdistfunc_(data, graph.getDataByInternalId(neighbours[i]), graph.dist_func_param_));
+    }
+    return best;
+}
+
 }  // namespace
 
 struct chnsw_index {
@@ -470,6 +484,42 @@ size_t chnsw_labels(chnsw_index *index, size_t *labels, size_t capacity) {
         if (!index->graph->isMarkedDeleted(entry.second)) labels[written++] = entry.first;
     }
     return written;
+}
+
+size_t chnsw_link_similarities(chnsw_index *index, const size_t *only, size_t only_count, size_t *labels, float *similarities, size_t capacity) {
+    try {
+        std::shared_lock guard(index->lock);
+        auto &graph = *index->graph;
+        size_t written = 0;
+        auto visit = [&](hnswlib::tableint element) {
+            if (written >= capacity || graph.isMarkedDeleted(element)) return;
+            labels[written] = graph.getExternalLabel(element);
+            similarities[written++] = closest_link_similarity(graph, element);
+        };
+        if (only) {
+            for (size_t i = 0; i < only_count; i++) {
+                auto found = graph.label_lookup_.find(only[i]);
+                if (found != graph.label_lookup_.end()) visit(found->second);
+            }
+        } else {
+            for (hnswlib::tableint element = 0; element < graph.cur_element_count; element++) visit(element);
+        }
+        return written;
+    } catch (...) {
+        return 0;
+    }
+}
+
+void chnsw_similarities(chnsw_index *index, const float *query, const size_t *labels, size_t count, float *similarities) {
+    std::vector<uint16_t> buffer;
+    auto stored = index->stored(query, buffer);
+    std::shared_lock guard(index->lock);
+    auto &graph = *index->graph;
+    for (size_t i = 0; i < count; i++) {
+        auto found = graph.label_lookup_.find(labels[i]);
+        bool live = found != graph.label_lookup_.end() && !graph.isMarkedDeleted(found->second);
+        similarities[i] = live ? 1.0f - graph.fstdistfunc_(stored, graph.getDataByInternalId(found->second), graph.dist_func_param_) : -2;
+    }
 }
 
 }

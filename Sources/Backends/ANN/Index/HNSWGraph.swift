@@ -81,6 +81,28 @@ final class HNSWGraph: @unchecked Sendable {
     var highestLabel: Int { Int(chnsw_max_label(handle)) }
 
     /// Labels in the graph that are not deleted.
+    /// How alike each live point (of `only`, when given) is to its closest neighbour in the graph.
+    func linkSimilarities(only: [Int]? = nil) -> [(label: Int, similarity: Float)] {
+        let capacity = max(only?.count ?? count, 1)
+        var labels = [Int](repeating: 0, count: capacity)
+        var similarities = [Float](repeating: 0, count: capacity)
+        let found =
+            if let only {
+                chnsw_link_similarities(handle, only, only.count, &labels, &similarities, capacity)
+            } else {
+                chnsw_link_similarities(handle, nil, 0, &labels, &similarities, capacity)
+            }
+        return (0..<found).map { (labels[$0], similarities[$0]) }
+    }
+
+    /// The query's similarity to each of `labels` as the graph holds them (nil where a label is gone).
+    func similarities(of query: [Float], to labels: [Int]) -> [Double?] {
+        guard !labels.isEmpty else { return [] }
+        var similarities = [Float](repeating: 0, count: labels.count)
+        chnsw_similarities(handle, query, labels, labels.count, &similarities)
+        return similarities.map { $0 < -1.5 ? nil : Self.similarity(Double($0)) }
+    }
+
     func liveLabels() -> [Int] {
         var labels = [Int](repeating: 0, count: max(count, 1))
         let found = chnsw_labels(handle, &labels, labels.count)

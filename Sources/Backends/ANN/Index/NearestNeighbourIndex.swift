@@ -41,6 +41,10 @@ public final class NearestNeighbourIndex: Sendable {
         var claimed: Set<UUID> = []  // pending ids some thread is adding to the graph right now
         var nextLabel = 0
         var graph: HNSWGraph?
+        /// Scored exactly by every search besides the graph's own search.
+        var isolated = IsolatedPoints()
+        /// A loaded or rebuilt graph's isolated points are found by one pass over it, in the background.
+        var isolationDue = false
     }
 
     struct State {
@@ -175,8 +179,8 @@ public final class NearestNeighbourIndex: Sendable {
         guard query.vector.count == dimension else { throw BackendError.dimensionMismatch(expected: dimension, actual: query.vector.count) }
         guard query.limit > 0 else { return [] }
         let vector = kept(query.vector)
-        let (graph, size, bufferHits) = state.withLock { state -> (HNSWGraph?, Int, [VectorHit]) in
-            guard let partition = state.partitions[query.namespace] else { return (nil, 0, []) }
+        let (graph, size, bufferHits, isolated) = state.withLock { state -> (HNSWGraph?, Int, [VectorHit], [Int]) in
+            guard let partition = state.partitions[query.namespace] else { return (nil, 0, [], []) }
             // Small partitions, and everything the graph does not hold yet, are scanned exactly.
             // Only the best `limit` are kept: the final answer is the best `limit` of buffer and graph.
             let unfiltered = query.type == nil && query.filters.isEmpty
@@ -190,23 +194,35 @@ public final class NearestNeighbourIndex: Sendable {
                 // The payload only for a hit that is kept: the buffer holds every vector of a small namespace.
                 if best.admits(score: score) { best.offer(VectorHit(id: id, score: score, payload: partition.entries[id]?.payload)) }
             }
-            return (partition.graph, partition.entries.count, best.hits)
+            return (partition.graph, partition.entries.count, best.hits, partition.isolated.labels)
         }
         var hits = bufferHits
         if let graph {
             let filtered = query.type != nil || !query.filters.isEmpty
+            // The points a search from elsewhere can miss (`IsolatedPoints`), scored exactly, best
+            // first: the best `limit` of them that pass the filters join the graph's hits.
+            let isolatedScores = zip(isolated, graph.similarities(of: vector, to: isolated)).compactMap { label, score in score.map { (label, $0) } }
+                .sorted { $0.1 > $1.1 }
             var k = min(size, query.limit * (filtered ? 8 : 2))
             var graphHits: [VectorHit] = []
             while true {
                 let found = graph.search(vector, k: k)
                 graphHits = state.withLock { state in
                     guard let partition = state.partitions[query.namespace] else { return [] }
-                    return found.compactMap { label, similarity in
+                    func hit(_ label: Int, _ similarity: Double) -> VectorHit? {
                         guard let id = partition.byLabel[label], partition.pending[id] == nil, let entry = partition.entries[id],
                             query.admits(namespace: query.namespace, type: entry.type, payload: entry.payload)
                         else { return nil }
                         return VectorHit(id: id, score: similarity, payload: entry.payload)
                     }
+                    var hits = found.compactMap(hit)
+                    var isolatedKept = 0
+                    for (label, similarity) in isolatedScores where isolatedKept < query.limit && !found.contains(where: { $0.label == label }) {
+                        guard let isolatedHit = hit(label, similarity) else { continue }
+                        hits.append(isolatedHit)
+                        isolatedKept += 1
+                    }
+                    return hits
                 }
                 // Filters can discard most candidates: widen the search until enough pass or all were seen.
                 if graphHits.count >= query.limit || k >= size || !filtered { break }
@@ -278,13 +294,14 @@ public final class NearestNeighbourIndex: Sendable {
     }
 
     private func scheduleMerge() {
-        let waiting = state.withLock { state in state.partitions.values.contains { $0.graph != nil && !$0.pending.isEmpty } }
+        let waiting = state.withLock { state in state.partitions.values.contains { $0.graph != nil && (!$0.pending.isEmpty || $0.isolationDue) } }
         if waiting { mergeLoop.request() }
     }
 
     private enum MergeWork {
         case add(namespace: String, graph: HNSWGraph, batch: [(UUID, Int, [Float])])
         case compact(namespace: String, graph: HNSWGraph, live: [Int])
+        case findIsolated(namespace: String, graph: HNSWGraph)
     }
 
     /// Adds one batch of buffered vectors to a graph, or (in the background, once nothing waits)
@@ -301,6 +318,10 @@ public final class NearestNeighbourIndex: Sendable {
                 state.partitions[namespace]!.claimed.formUnion(batch.map(\.0))
                 return .add(namespace: namespace, graph: partition.graph!, batch: Array(batch))
             }
+            if background, let (namespace, partition) = state.partitions.first(where: { $0.value.isolationDue && $0.value.graph != nil }) {
+                state.partitions[namespace]!.isolationDue = false
+                return .findIsolated(namespace: namespace, graph: partition.graph!)
+            }
             if background, let (namespace, partition) = state.partitions.first(where: { needsCompaction($0.value) }) {
                 let live = partition.entries.values.compactMap { partition.pending[$0.id] == nil ? $0.label : nil }
                 return .compact(namespace: namespace, graph: partition.graph!, live: live)
@@ -315,16 +336,34 @@ public final class NearestNeighbourIndex: Sendable {
             return true
         case .compact(let namespace, let graph, let live):
             return compact(namespace, replacing: graph, live: live)
+        case .findIsolated(let namespace, let graph):
+            // A pass over every point's links.
+            let capacity = IsolatedPoints.capacity(graphSize: graph.count)
+            var isolated = IsolatedPoints(graph.linkSimilarities(), capacity: capacity)
+            state.withLock { state in
+                guard state.partitions[namespace]?.graph === graph else { return }
+                // Points a writer's merge offered meanwhile are kept.
+                isolated.offer(state.partitions[namespace]!.isolated, capacity: capacity)
+                state.partitions[namespace]!.isolated = isolated
+            }
+            return true
         }
     }
 
     private func add(_ batch: [(UUID, Int, [Float])], to graph: HNSWGraph, of namespace: String) {
         var added: Set<UUID> = []
+        var addedLabels: [Int] = []
         for (id, label, vector) in batch where (try? graph.add(vector, label: label)) != nil {
             added.insert(id)
+            addedLabels.append(label)
         }
+        let likeness = graph.linkSimilarities(only: addedLabels)
+        let capacity = IsolatedPoints.capacity(graphSize: graph.count)
         state.withLock { state in
             state.merged += added.count
+            if state.partitions[namespace]?.graph === graph {
+                for (label, similarity) in likeness { state.partitions[namespace]!.isolated.offer(label, similarity: similarity, capacity: capacity) }
+            }
             for (id, label, _) in batch {
                 state.partitions[namespace]?.claimed.remove(id)
                 guard added.contains(id) else {
@@ -362,6 +401,8 @@ public final class NearestNeighbourIndex: Sendable {
         state.withLock { state in
             guard state.partitions[namespace]?.graph === old else { return }
             state.partitions[namespace]!.graph = graph
+            state.partitions[namespace]!.isolated = IsolatedPoints()
+            state.partitions[namespace]!.isolationDue = true
             state.merged += live.count
             // Merged into the old graph after the snapshot: back to the buffer, for the new one.
             for (id, label) in Self.reconcile(graph, with: &state.partitions[namespace]!) {
@@ -472,6 +513,7 @@ public final class NearestNeighbourIndex: Sendable {
             if partition.entries.count > parameters.exactThreshold, let (graph, wasConverted) = saved.graph(of: namespace) {
                 missing = Self.reconcile(graph, with: &partition)
                 partition.graph = graph
+                partition.isolationDue = true
                 if wasConverted { converted += graph.count }
             } else {
                 missing = partition.entries.values.map { ($0.id, $0.label) }

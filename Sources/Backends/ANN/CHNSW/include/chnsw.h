@@ -43,6 +43,11 @@ long long chnsw_max_label(chnsw_index *index);
 size_t chnsw_count(chnsw_index *index);
 /// Fills `labels` with up to `capacity` labels present in the index (deleted ones excluded); returns how many.
 size_t chnsw_labels(chnsw_index *index, size_t *labels, size_t capacity);
+/// For each live label (of `only`, when not null), how alike it is to its closest neighbour on the
+/// bottom layer (-2 without one): fills up to `capacity` of `labels` and `similarities`; returns how many.
+size_t chnsw_link_similarities(chnsw_index *index, const size_t *only, size_t only_count, size_t *labels, float *similarities, size_t capacity);
+/// The query's similarity to each of `labels` as stored (-2 where the label is absent or deleted).
+void chnsw_similarities(chnsw_index *index, const float *query, const size_t *labels, size_t count, float *similarities);
 /// Copies the vector a live label holds into `vector` (dimension floats, converted from half
 /// precision when kept so); 0 on success, -1 when
 /// the label is absent or deleted.
