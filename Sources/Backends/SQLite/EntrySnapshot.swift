@@ -63,14 +63,20 @@ struct EntrySnapshot: Sendable {
     func load() async -> StoredEntries.Entries? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         do {
-            guard let token = try await pool.read({ db in try self.token(db) }), try Self.header(of: path) == token else {
+            let token = try await pool.read { db in try self.token(db) }
+            // Mapped, not read: the header decides whether the rest is read at all.
+            let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            let entries = try data.withUnsafeBytes { raw -> StoredEntries.Entries? in
+                var file = SnapshotReader(bytes: raw)
+                guard let token, try file.header() == token else { return nil }
+                return try Self.read(&file)
+            }
+            if entries == nil {
                 SQLiteVectorIndex.logger.info(
                     "the vector entries saved at the last stop no longer match the table (it was written since, or the stop was not clean); reading the table",
                     metadata: ["file": "\(path)"])
-                return nil
             }
-            let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-            return try data.withUnsafeBytes { try Self.read(SnapshotReader(bytes: $0)) }
+            return entries
         } catch {
             SQLiteVectorIndex.logger.warning(
                 "the vector entries saved at the last stop cannot be read; reading the table", metadata: ["file": "\(path)", "error": "\(error)"])
@@ -90,9 +96,8 @@ struct EntrySnapshot: Sendable {
         }
     }
 
-    private static func read(_ file: SnapshotReader) throws -> StoredEntries.Entries {
-        var file = file
-        _ = try file.header()
+    /// The entries after the header.
+    private static func read(_ file: inout SnapshotReader) throws -> StoredEntries.Entries {
         var decoder = StoredEntries.Decoder()
         var entries: StoredEntries.Entries = []
         while file.remaining > 8 {

@@ -80,7 +80,6 @@ final class HNSWGraph: @unchecked Sendable {
     /// The highest label ever given to the graph, deleted ones included (-1 when empty).
     var highestLabel: Int { Int(chnsw_max_label(handle)) }
 
-    /// Labels in the graph that are not deleted.
     /// How alike each live point (of `only`, when given) is to its closest neighbour in the graph.
     func linkSimilarities(only: [Int]? = nil) -> [(label: Int, similarity: Float)] {
         let capacity = max(only?.count ?? count, 1)
@@ -103,6 +102,7 @@ final class HNSWGraph: @unchecked Sendable {
         return similarities.map { $0 < -1.5 ? nil : Self.similarity(Double($0)) }
     }
 
+    /// Labels in the graph that are not deleted.
     func liveLabels() -> [Int] {
         var labels = [Int](repeating: 0, count: max(count, 1))
         let found = chnsw_labels(handle, &labels, labels.count)
